@@ -1,0 +1,1 @@
+"""The `.score` language front end: grammar, parser, AST, diagnostics, formatter."""

@@ -1,0 +1,402 @@
+"""The AST of a `.score` model.
+
+Nodes are immutable; `span` is excluded from equality so that round-trip tests compare
+meaning, not positions. Sequences are tuples. Nothing here knows about lark.
+
+Canonical forms (chosen so that `parse(format(ast)) == ast`):
+- a target is its text; the formatter writes it bare when it is a plain name;
+- `once` is `Limit(1, None)`;
+- a duration keeps its amount and unit (`24h` == `24 hours` == Duration(24, "hour"));
+- comparison operators keep the word written (`is` vs `=`): they mean the same, but a
+  formatter that turned `stage is MQL` into `stage = MQL` would not read like the agreement.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .source import Span
+
+_NO_SPAN = field(default=None, compare=False, repr=False)
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A quoted string. In conditions and targets, `*` and `?` make it a pattern."""
+    value: str
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: int | float
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Bool:
+    value: bool
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A bare word on the right of a comparison: a grade or stage label (`stage is MQL`)."""
+    name: str
+    span: Span | None = _NO_SPAN
+
+
+Value = Union[Text, Number, Bool, Label]
+
+# --------------------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A name in a condition: a score, a grade, `stage`, an attribute or an event property.
+    `contact=True` for the `contact.` prefix (profile attribute inside `where`)."""
+    name: str
+    contact: bool = False
+    span: Span | None = _NO_SPAN
+
+
+COMPARE_OPS = ("=", "!=", "<", "<=", ">", ">=", "is", "is not")
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    ref: Ref
+    op: str  # one of COMPARE_OPS
+    value: Value
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    ref: Ref
+    values: tuple[Value, ...]
+    negated: bool = False
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """A bare name used as a condition: `consent` means `consent = true`."""
+    ref: Ref
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: bool
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: "Condition"
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple["Condition", ...]  # two or more
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple["Condition", ...]  # two or more
+    span: Span | None = _NO_SPAN
+
+
+Condition = Union[Compare, In, Truth, Const, Not, And, Or]
+
+# --------------------------------------------------------------------------- pieces of rules
+
+DURATION_UNITS = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+PERIODS = ("day", "week", "month")
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    amount: int
+    unit: str  # a key of DURATION_UNITS
+    span: Span | None = _NO_SPAN
+
+    @property
+    def seconds(self) -> int:
+        return self.amount * DURATION_UNITS[self.unit]
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """What an event's `target` must match: nothing written (`items == ()` and not `any`)
+    matches every target, as does `any`. Each item is a name or a glob pattern."""
+    items: tuple[str, ...] = ()
+    any: bool = False
+    span: Span | None = _NO_SPAN
+
+    @property
+    def written(self) -> bool:
+        return bool(self.items) or self.any
+
+
+NO_TARGETS = Targets()
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """`once` == Limit(1); `at most N` == Limit(N); `at most N per day` == Limit(N, "day")."""
+    count: int
+    per: str | None = None  # one of PERIODS
+    span: Span | None = _NO_SPAN
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreDecl:
+    name: str
+    low: int | None = None
+    high: int | None = None
+    has_range: bool = False  # `0..` has a range with no high bound
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class TimezoneDecl:
+    zone: str
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Require:
+    condition: Condition
+    span: Span | None = _NO_SPAN
+
+
+PROPERTY_TYPES = ("number", "text", "bool")
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    name: str
+    type: str  # one of PROPERTY_TYPES
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class EventDecl:
+    name: str
+    target: str | None = None  # `event visit target page`: what the target names
+    properties: tuple[Property, ...] = ()
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    path: str
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class EventRule:
+    event: str
+    targets: Targets
+    where: Condition | None
+    points: int
+    score: str | None = None
+    limit: Limit | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceRule:
+    event: str
+    targets: Targets
+    missing: str  # EVENT_B
+    missing_targets: Targets
+    within: Duration
+    points: int
+    score: str | None = None
+    limit: Limit | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRule:
+    condition: Condition
+    points: int
+    score: str | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Decay:
+    score: str
+    percent: int | float  # 10 for `10%`
+    every: Duration
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Expire:
+    score: str
+    after: Duration
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    label: str
+    threshold: int | float
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    name: str
+    score: str
+    bands: tuple[Band, ...]
+    otherwise: str | None = None  # the `else` label
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    condition: Condition
+    span: Span | None = _NO_SPAN
+
+
+ACTION_KINDS = ("notify", "tag", "reset")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: str  # one of ACTION_KINDS
+    arg: str  # a word or text; for `reset`, a score name
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    condition: Condition
+    actions: tuple[Action, ...]
+    each_time: bool = False
+    span: Span | None = _NO_SPAN
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    name: str
+    value: Value
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class TestContact:
+    attributes: tuple[Assignment, ...]
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class TestEvent:
+    event: str
+    target: str | None = None
+    at: str | None = None  # the date or date-time text as written (`2026-03-02`)
+    after: Duration | None = None  # relative to the previous line's time
+    properties: tuple[Assignment, ...] = ()
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class TestNow:
+    at: str | None = None
+    after: Duration | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectScore:
+    score: str
+    op: str  # = != < <= > >=
+    value: int | float
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectLabel:
+    """`expect tier is A`, `expect stage is MQL` (`negated` for `is not`)."""
+    name: str
+    label: str
+    negated: bool = False
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectUnscored:
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectAction:
+    kind: str  # notify | tag | reset
+    arg: str
+    negated: bool = False  # `expect no notify sales`
+    span: Span | None = _NO_SPAN
+
+
+TestStep = Union[TestContact, TestEvent, TestNow, ExpectScore, ExpectLabel, ExpectUnscored,
+                 ExpectAction]
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    name: str
+    steps: tuple[TestStep, ...]
+    span: Span | None = _NO_SPAN
+
+
+Statement = Union[ScoreDecl, TimezoneDecl, Require, EventDecl, Include, EventRule, AbsenceRule,
+                  ProfileRule, Decay, Expire, Grade, Stage, Trigger, Test]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    statements: tuple[Statement, ...]
+    file: str = field(default="<string>", compare=False)
+    span: Span | None = _NO_SPAN
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def walk_condition(condition: Condition):
+    """Every node of a condition, parents first, without recursion (conditions may be deep)."""
+    stack = [condition]
+    while stack:
+        node = stack.pop()
+        yield node
+        match node:
+            case Not(operand=operand):
+                stack.append(operand)
+            case And(operands=operands) | Or(operands=operands):
+                stack.extend(reversed(operands))
+
+
+def conditions_of(statement: Statement) -> tuple[Condition, ...]:
+    match statement:
+        case Require(condition=c) | ProfileRule(condition=c) | Stage(condition=c) \
+                | Trigger(condition=c):
+            return (c,)
+        case EventRule(where=where) if where is not None:
+            return (where,)
+    return ()

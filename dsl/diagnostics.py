@@ -1,0 +1,107 @@
+"""Diagnostics: what a marketer sees when a `.score` file is wrong.
+
+Diagnostics are collected, never raised: every pass returns them, the pipeline sorts them by
+position. Each has a code from `CODES`; a code is never reused for another meaning.
+E0xx syntax, E1xx names, E2xx types and conflicts, W1xx lints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .source import Span
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+CODES: dict[str, str] = {
+    # syntax
+    "E001": "unexpected text",
+    "E002": "unexpected character",
+    "E003": "unterminated text",
+    "E004": "inconsistent indentation",
+    "E005": "nesting too deep",
+    "E006": "invalid value",
+    "E007": "file cannot be read",
+    # names
+    "E101": "unknown event",
+    "E102": "unknown score",
+    "E103": "unknown grade",
+    "E104": "unknown label",
+    "E105": "unknown property",
+    "E106": "unknown name",
+    "E107": "duplicate declaration",
+    "E108": "reserved word used as a name",
+    "E109": "include file not found",
+    "E110": "include cycle",
+    "E111": "unknown time zone",
+    # types and conflicts
+    "E201": "type mismatch",
+    "E202": "grade bands out of order",
+    "E203": "empty score range",
+    "E204": "invalid percentage",
+    "E205": "invalid limit",
+    "E206": "invalid duration",
+    # lints
+    "W101": "rule awards 0 points",
+    "W102": "duplicate rule",
+    "W103": "contradicting rules",
+    "W104": "condition can never hold",
+    "W105": "unreachable grade band",
+    "W106": "attribute never present in sample data",
+    "W107": "score never awarded",
+    "W108": "declared event never used",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None
+    hint: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple:
+        span = self.span
+        if span is None:
+            return ("", 0, 0, self.code)
+        return (span.file, span.line, span.column, self.code)
+
+
+def error(code: str, message: str, span: Span | None, hint: str | None = None,
+          notes: tuple[str, ...] = ()) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, span, hint, notes)
+
+
+def warning(code: str, message: str, span: Span | None, hint: str | None = None,
+            notes: tuple[str, ...] = ()) -> Diagnostic:
+    return Diagnostic(code, Severity.WARNING, message, span, hint, notes)
+
+
+def sort_diagnostics(diagnostics) -> list[Diagnostic]:
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def has_errors(diagnostics) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    """A hint naming the closest candidate, when one is close enough to be a typo."""
+    import difflib
+
+    match = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{match[0]}`?" if match else None

@@ -1,0 +1,1 @@
+"""The scorelang runtime: loads a rule table and turns events into scores. Standard library only."""
