@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "E005": "nesting too deep",
     "E006": "invalid value",
     "E007": "file cannot be read",
+    "E090": "formatter would change the meaning",  # internal safety net of `score fmt`
     # names
     "E101": "unknown event",
     "E102": "unknown score",
