@@ -55,6 +55,8 @@ CODES: dict[str, str] = {
     "W106": "attribute never present in sample data",
     "W107": "score never awarded",
     "W108": "declared event never used",
+    "W109": "score, grade or stage name read as an attribute or property",
+    "W110": "name looks like a misspelled score or grade",
 }
 
 
