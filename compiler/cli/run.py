@@ -1,0 +1,36 @@
+"""`score run MODEL --events E`: score an event history; results on stdout, rejects on stderr."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import engines, output, scoring
+from ._options import AS_OF, terminal
+
+
+@click.command("run")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--events", "-e", required=True, metavar="FILE",
+              help="Events: .jsonl, .csv or .parquet; `-` reads JSON Lines from stdin.")
+@click.option("--contacts", "-c", metavar="FILE", help="Contact profiles: .jsonl, .csv or .parquet.")
+@click.option("--as-of", type=AS_OF, metavar="TIME",
+              help="Score as of this time (ISO-8601 with Z or offset, a date, or epoch "
+                   "seconds); default: the latest event time.")
+@click.option("--out", "-o", metavar="FILE", help="Write results here instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(output.FORMATS),
+              help="Results as jsonl (default), csv, or a readable table.")
+@click.option("--rejects", metavar="FILE", help="Also write rejected lines here (JSON Lines).")
+@click.option("--max-rejects", type=click.IntRange(min=0), metavar="N",
+              help="Exit 1 when more than N lines are rejected.")
+@click.option("--engine", type=click.Choice(engines.names()), default="python", show_default=True,
+              help="Which engine scores the events.")
+@click.option("--auto-threshold", type=click.IntRange(min=0), default=engines.AUTO_THRESHOLD,
+              show_default=True, metavar="BYTES",
+              help="With --engine auto: events files larger than this use duckdb.")
+def command(model, events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
+            auto_threshold):
+    """Score the events in FILE with MODEL (a .score file or a compiled .json table)."""
+    options = scoring.RunOptions(events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
+                                 auto_threshold, color=terminal(sys.stdout))
+    sys.exit(scoring.run_model(model, options, sys.stdout, sys.stderr))

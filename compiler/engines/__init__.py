@@ -1,0 +1,83 @@
+"""Engines for `score run --engine NAME`: one module per engine, imported only when chosen.
+
+Each module exposes
+    run(table, events, contacts, as_of, on_reject) -> list[dict]
+where `events` / `contacts` are file paths (JSON Lines, CSV or Parquet by extension; `-` is
+standard input where the engine can read it), `as_of` is epoch microseconds or None, and
+`on_reject` receives every rejected events line. The result is the list of section-7 dicts
+sorted by contact id. An engine may also accept `progress=callable(bytes_read)`.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+from types import ModuleType
+
+# name -> (module under compiler.engines, extra that provides its dependencies, those modules)
+ENGINES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "python": ("python", None, ()),
+    "duckdb": ("duckdb", "sql", ("duckdb",)),
+    "spark": ("spark", "spark", ("pyspark",)),
+}
+AUTO = "auto"
+AUTO_THRESHOLD = 200 * 1024 * 1024  # bytes of events above which `auto` picks duckdb
+
+
+class EngineError(Exception):
+    """An engine that does not exist or cannot be used here (its extra is not installed)."""
+
+
+def names() -> list[str]:
+    return [*ENGINES, AUTO]
+
+
+def missing_dependency(name: str) -> str | None:
+    """The first Python module the engine needs that is not installed, else None."""
+    for module in ENGINES[name][2]:
+        if importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
+def get(name: str) -> ModuleType:
+    """The engine module for `name`; a clear `EngineError` when it cannot be used."""
+    if name not in ENGINES:
+        raise EngineError(f"unknown engine `{name}` (choose from {', '.join(names())})")
+    module_name, extra, _ = ENGINES[name]
+    missing = missing_dependency(name)
+    if missing is not None:
+        raise EngineError(f"the {name} engine needs `{missing}`: install the `{extra}` extra "
+                          f"(pip install 'scorelang[{extra}]') or use --engine python")
+    qualified = f"{__name__}.{module_name}"
+    try:
+        return importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if exc.name == qualified:
+            raise EngineError(f"the {name} engine is not part of this installation") from None
+        raise EngineError(f"the {name} engine cannot load `{exc.name}`: install the `{extra}` "
+                          f"extra (pip install 'scorelang[{extra}]')") from None
+
+
+def choose(name: str, events: str, threshold: int = AUTO_THRESHOLD) -> str:
+    """Resolve `auto`: duckdb for an events file larger than `threshold` bytes when the sql
+    extra and the duckdb engine are installed, else python. Other names are returned as is."""
+    if name != AUTO:
+        return name
+    if events == "-" or not os.path.isfile(events) or os.path.getsize(events) <= threshold:
+        return "python"
+    if missing_dependency("duckdb") is not None:
+        return "python"
+    if importlib.util.find_spec(f"{__name__}.duckdb") is None:
+        return "python"
+    return "duckdb"
+
+
+def run(name: str, table: dict, events: str, contacts: str | None, as_of: int | None,
+        on_reject, progress=None) -> list[dict]:
+    """Run the named engine, passing `progress` only to engines that accept it."""
+    engine = get(name)
+    if progress is not None and "progress" in inspect.signature(engine.run).parameters:
+        return engine.run(table, events, contacts, as_of, on_reject, progress=progress)
+    return engine.run(table, events, contacts, as_of, on_reject)

@@ -1,0 +1,30 @@
+"""The reference engine: the standard-library runtime (`runtime.Engine`) over streamed input."""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+from runtime import Engine
+from runtime.events import Event, Reject
+
+from .. import readers
+
+
+def run(table: dict, events: str, contacts: str | None, as_of: int | None,
+        on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None
+        ) -> list[dict]:
+    """Score the events file against the rule table; rejected lines go to `on_reject`.
+
+    Rejected contacts lines are skipped here: the caller reports them (see `compiler.scoring`).
+    """
+    profiles = readers.read_contacts(contacts)[0] if contacts else {}
+    # A list, not a generator: the engine may walk the events more than once.
+    accepted = list(_accepted(readers.read_events(events, progress=progress), on_reject))
+    return Engine(table).run(accepted, profiles, as_of=as_of)
+
+
+def _accepted(items: Iterable[Event | Reject], on_reject) -> Iterator[Event]:
+    for item in items:
+        if isinstance(item, Reject):
+            on_reject(item)
+        else:
+            yield item

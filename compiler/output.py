@@ -1,0 +1,109 @@
+"""What `score run`, `score explain` and `score compile` print: results as JSON Lines, CSV or a
+readable table, rejects as `file:LINE: REASON`, and a progress bar on a terminal.
+
+Decisions live in `compiler.scoring`; this module only lays values out.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import IO, Iterable, Iterator, Mapping
+
+from rich.console import Console
+from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                           TimeRemainingColumn, TransferSpeedColumn)
+from rich.table import Table
+
+from runtime import io as rio
+from runtime.events import Reject
+
+FORMATS = ("jsonl", "csv", "table")
+PROGRESS_MIN_BYTES = 32 * 1024 * 1024  # smaller inputs are scored before a bar is worth it
+
+
+def format_for(out: str | None, fmt: str | None) -> str:
+    """The output format: the one asked for, else `csv` for an `--out` ending in .csv, else jsonl."""
+    if fmt:
+        return fmt
+    if out and out.lower().endswith(".csv"):
+        return "csv"
+    return "jsonl"
+
+
+def write_results(results: list[Mapping], stream: IO[str], fmt: str, *,
+                  score_names: Iterable[str] = (), grade_names: Iterable[str] = (),
+                  color: bool | None = None) -> None:
+    if fmt == "jsonl":
+        rio.write_results_jsonl(results, stream)
+    elif fmt == "csv":
+        rio.write_results_csv(results, stream, score_names=score_names, grade_names=grade_names)
+    elif fmt == "table":
+        render_table(results, stream, score_names=score_names, grade_names=grade_names,
+                     color=color)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+
+
+def render_table(results: list[Mapping], stream: IO[str], *, score_names: Iterable[str] = (),
+                 grade_names: Iterable[str] = (), color: bool | None = None) -> None:
+    """A readable table: a row per contact, a column per score and grade, stage, actions."""
+    rows = [rio.result_json(result) for result in results]
+    columns = rio.result_columns(rows, score_names, grade_names)
+    table = Table(show_lines=False, header_style="bold")
+    for header, section, _ in columns:
+        justify = "right" if section == "scores" else "left"
+        table.add_column(header, justify=justify, overflow="fold")
+    for row in rows:
+        table.add_row(*(_table_cell(row, section, key) for _, section, key in columns))
+    console = Console(file=stream, force_terminal=color, no_color=color is False,
+                      width=None if _is_tty(stream) else 200, highlight=False)
+    console.print(table)
+    console.print(f"{len(rows)} contact{'s' if len(rows) != 1 else ''}")
+
+
+def _table_cell(row: dict, section: str, key: str) -> str:
+    if section == "contact":
+        return row["contact"]
+    if section == "actions":
+        return "\n".join(f"{a['action']} {a['arg']} @ {a['at']}" for a in row["actions"]) or "-"
+    value = row[section].get(key) if key else row[section]
+    return "-" if value is None else str(value)
+
+
+def write_rejects(rejects: Iterable[tuple[str, Reject]], stream: IO[str]) -> None:
+    """Rejects for the `--rejects` file: one JSON object per line (file, line, reason, raw)."""
+    for file, reject in rejects:
+        stream.write(json.dumps(rio.reject_json(reject, file), ensure_ascii=False) + "\n")
+
+
+def reject_line(file: str, reject: Reject) -> str:
+    return rio.format_reject(reject, file)
+
+
+def write_json(value, stream: IO[str]) -> None:
+    stream.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def _is_tty(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed stream
+        return False
+
+
+@contextlib.contextmanager
+def progress_bar(path: str, stream: IO[str]) -> Iterator:
+    """A callback `progress(bytes_read)` showing a bar on `stream` when it is a terminal and
+    the input is large; None (no bar, no output) otherwise."""
+    size = os.path.getsize(path) if path != rio.STDIN and os.path.isfile(path) else 0
+    if size < PROGRESS_MIN_BYTES or not _is_tty(stream):
+        yield None
+        return
+    console = Console(file=stream)
+    columns = (TextColumn("scoring {task.description}"), BarColumn(), DownloadColumn(),
+               TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(os.path.basename(path), total=size)
+        yield lambda done: bar.update(task, completed=done)

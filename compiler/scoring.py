@@ -1,0 +1,265 @@
+"""The library behind `score run`, `score explain` and `score compile`.
+
+Each function takes paths and streams, writes what the user sees, and returns the exit code:
+0 done (rejected lines included), 1 the model has errors / more rejects than allowed / the
+contact to explain is unknown, 2 an input or option that cannot be used at all.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import IO, Callable
+
+from dsl import render
+from dsl.diagnostics import did_you_mean, has_errors
+from runtime import Engine
+from runtime import io as rio
+from runtime.events import Event, Reject
+
+from . import engines, output, readers
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """An option or file the command cannot use; the message says which and why."""
+
+
+@dataclass
+class LoadedModel:
+    table: dict | None
+    text: str = ""  # what to print when the table is None (rendered diagnostics)
+    score_names: tuple[str, ...] = ()
+    grade_names: tuple[str, ...] = ()
+
+
+def load_model(path: str, *, color: bool = False) -> LoadedModel:
+    """Compile a `.score` model, or load a rule table already compiled (`.json`)."""
+    if path.lower().endswith(".json"):
+        return _load_table(path)
+    from .pipeline import compile as compile_model
+
+    result = compile_model(path)
+    if result.table is None or has_errors(result.diagnostics):
+        errors = [d for d in result.diagnostics if d.is_error] or list(result.diagnostics)
+        text = render.render_text(errors, getattr(result, "sources", None), color=color)
+        return LoadedModel(None, text)
+    return _named(result.table)
+
+
+def _load_table(path: str) -> LoadedModel:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            table = json.load(handle)
+    except OSError as exc:
+        return LoadedModel(None, f"{path}: cannot read: {exc.strerror or exc}\n")
+    except ValueError as exc:
+        return LoadedModel(None, f"{path}: not a rule table (invalid JSON: {exc})\n")
+    if not isinstance(table, dict) or "format" not in table:
+        return LoadedModel(None, f"{path}: not a rule table (no `format` key); "
+                                 f"compile one with `score compile MODEL -o TABLE.json`\n")
+    return _named(table)
+
+
+def _named(table: dict) -> LoadedModel:
+    """The score and grade names in declaration order, for CSV and table columns."""
+    return LoadedModel(table, "", _names(table.get("scores")), _names(table.get("grades")))
+
+
+def _names(section) -> tuple[str, ...]:
+    if isinstance(section, dict):
+        return tuple(section)
+    if isinstance(section, list):
+        return tuple(item["name"] for item in section if isinstance(item, dict) and "name" in item)
+    return ()
+
+
+@dataclass
+class RejectLog:
+    """Counts rejects, prints each to stderr as `file:LINE: REASON` and appends it to the
+    `--rejects` file when one is given."""
+
+    stderr: IO[str]
+    rejects_file: IO[str] | None = None
+    count: int = 0
+    by_file: dict[str, int] = field(default_factory=dict)
+
+    def reporter(self, file: str) -> Callable[[Reject], None]:
+        def report(reject: Reject) -> None:
+            self.count += 1
+            self.by_file[file] = self.by_file.get(file, 0) + 1
+            self.stderr.write(output.reject_line(file, reject) + "\n")
+            if self.rejects_file is not None:
+                output.write_rejects([(file, reject)], self.rejects_file)
+        return report
+
+
+@dataclass
+class RunOptions:
+    events: str
+    contacts: str | None = None
+    as_of: int | None = None
+    out: str | None = None
+    fmt: str | None = None
+    rejects: str | None = None
+    max_rejects: int | None = None
+    engine: str = "python"
+    auto_threshold: int = engines.AUTO_THRESHOLD
+    color: bool = False
+
+
+def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[str]) -> int:
+    """`score run`: results to `--out` or stdout, rejects to stderr and `--rejects`."""
+    try:
+        _check_inputs(options.events, options.contacts)
+        engine_name = engines.choose(options.engine, options.events, options.auto_threshold)
+        engines.get(engine_name)
+    except (UsageError, engines.EngineError) as exc:
+        stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    model = load_model(model_path, color=options.color)
+    if model.table is None:
+        stderr.write(model.text)
+        stderr.write(f"error: {model_path} has errors; nothing was scored\n")
+        return EXIT_FAILED
+    try:
+        with _open_for_writing(options.rejects) as rejects_file:
+            log = RejectLog(stderr, rejects_file)
+            results = _score(engine_name, model.table, options, log, stderr)
+    except (UsageError, readers.ReaderError, rio.InputError, engines.EngineError) as exc:
+        stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    fmt = output.format_for(options.out, options.fmt)
+    try:
+        with _open_for_writing(options.out, default=stdout) as out:
+            output.write_results(results, out, fmt, score_names=model.score_names,
+                                 grade_names=model.grade_names,
+                                 color=options.color if options.out is None else False)
+    except UsageError as exc:
+        stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    return _rejects_verdict(log, options.max_rejects, stderr)
+
+
+def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
+           stderr: IO[str]) -> list[dict]:
+    if options.contacts:
+        _, contact_rejects = readers.read_contacts(options.contacts)
+        report = log.reporter(rio.display_name(options.contacts))
+        for reject in contact_rejects:
+            report(reject)
+    with output.progress_bar(options.events, stderr) as progress:
+        return engines.run(engine_name, table, options.events, options.contacts,
+                           options.as_of, log.reporter(rio.display_name(options.events)),
+                           progress=progress)
+
+
+def _rejects_verdict(log: RejectLog, max_rejects: int | None, stderr: IO[str]) -> int:
+    if log.count:
+        parts = ", ".join(f"{count} in {file}" for file, count in log.by_file.items())
+        stderr.write(f"{log.count} line{'s' if log.count != 1 else ''} rejected ({parts})\n")
+    if max_rejects is not None and log.count > max_rejects:
+        stderr.write(f"error: {log.count} rejected lines exceed --max-rejects {max_rejects}\n")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check_inputs(events: str, contacts: str | None) -> None:
+    if events == rio.STDIN and contacts == rio.STDIN:
+        raise UsageError("--events and --contacts cannot both read standard input (`-`)")
+    for path in (events, contacts):
+        if path and path != rio.STDIN:
+            if not os.path.exists(path):
+                raise UsageError(f"{path}: no such file")
+            if os.path.isdir(path):
+                raise UsageError(f"{path}: is a directory, not a file")
+
+
+class _open_for_writing:
+    """`with` a file opened for writing, the default stream when no path, or None."""
+
+    def __init__(self, path: str | None, default: IO[str] | None = None) -> None:
+        self.path, self.default, self.handle = path, default, None
+
+    def __enter__(self) -> IO[str] | None:
+        if self.path is None or self.path == rio.STDIN:
+            return self.default
+        try:
+            self.handle = open(self.path, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+        return self.handle
+
+    def __exit__(self, *exc_info) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def explain_contact(model_path: str, contact: str, events: str, stdout: IO[str],
+                    stderr: IO[str], *, contacts: str | None = None, as_of: int | None = None,
+                    fmt: str = "text", color: bool = False) -> int:
+    """`score explain`: why one contact has its scores, grades, stage and actions."""
+    try:
+        _check_inputs(events, contacts)
+    except UsageError as exc:
+        stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    model = load_model(model_path, color=color)
+    if model.table is None:
+        stderr.write(model.text)
+        stderr.write(f"error: {model_path} has errors; nothing was explained\n")
+        return EXIT_FAILED
+    log = RejectLog(stderr)
+    try:
+        profiles, contact_rejects = readers.read_contacts(contacts) if contacts else ({}, [])
+        for reject in contact_rejects:
+            log.reporter(rio.display_name(contacts))(reject)
+        accepted = _accepted_events(events, log.reporter(rio.display_name(events)))
+    except (readers.ReaderError, rio.InputError) as exc:
+        stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    known = {event.contact for event in accepted} | set(profiles)
+    if contact not in known:
+        hint = did_you_mean(contact, known)
+        stderr.write(f"error: contact `{contact}` is in neither the events nor the contacts"
+                     f"{'; ' + hint if hint else ''}\n")
+        return EXIT_FAILED
+    explanation = Engine(model.table).explain(contact, accepted, profiles, as_of=as_of)
+    if fmt == "json":
+        output.write_json(explanation.to_json(), stdout)
+    else:
+        text = explanation.to_text()
+        stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def _accepted_events(path: str, on_reject: Callable[[Reject], None]) -> list[Event]:
+    accepted = []
+    for item in readers.read_events(path):
+        if isinstance(item, Reject):
+            on_reject(item)
+        else:
+            accepted.append(item)
+    return accepted
+
+
+def compile_to_file(model_path: str, out: str | None, stdout: IO[str], stderr: IO[str], *,
+                    color: bool = False) -> int:
+    """`score compile`: the rule table as JSON to `out` (stdout when None or `-`)."""
+    model = load_model(model_path, color=color)
+    if model.table is None:
+        stderr.write(model.text)
+        return EXIT_FAILED
+    try:
+        with _open_for_writing(out, default=stdout) as stream:
+            json.dump(model.table, stream, indent=2, ensure_ascii=False)
+            stream.write("\n")
+    except UsageError as exc:
+        stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    if out and out != rio.STDIN:
+        stderr.write(f"wrote {out}\n")
+    return EXIT_OK
