@@ -1,0 +1,372 @@
+"""`score test`: run every `test` block of a model (LANGUAGE.md sections 8 and 9.9).
+
+A test block becomes one contact (`TEST_CONTACT`) with the block's profile and events:
+- the first event line defaults to 2026-01-01T00:00:00Z (`START`); a line without a time comes
+  one second after the previous line's time; `after D` counts from the previous line's time
+  (from `START` on the first line); `at DATE` is midnight UTC;
+- `now DATE|DATETIME` or `now after D` sets the as-of time; by default it is the latest event
+  time (`START` when the test has no events);
+- every `expect` is checked against the engine's result as of that time. `expect [no]
+  notify|tag|reset ARG` looks at the actions fired up to the as-of time.
+
+A failing expect is reported with its `file:line:col`, the expected and the actual value and,
+from `Engine.explain`, the awards (or stage changes, or actions) that produced the actual value.
+Nothing here raises for a user error: a file that does not compile or a test whose date cannot
+be read becomes a failed outcome with its diagnostics.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dsl import ast
+from dsl import formatter as fmt
+from runtime.events import MICROS, Event, TimeFormatError, format_time, parse_time
+
+TEST_CONTACT = "test"
+START = parse_time("2026-01-01T00:00:00Z")
+_OPS = {
+    "=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+class ScenarioError(ValueError):
+    """A test block that cannot be turned into events (an unreadable date)."""
+
+    def __init__(self, message: str, span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """What a test block means as engine input."""
+    profile: dict
+    events: tuple[Event, ...]
+    as_of: int
+    expects: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectResult:
+    text: str  # the expect as written (canonical form)
+    at: str  # file:line:col
+    passed: bool
+    expected: str
+    actual: str
+    because: tuple[str, ...] = ()  # awards, stage changes or actions behind the actual value
+
+    def to_json(self) -> dict:
+        return {"expect": self.text, "at": self.at, "passed": self.passed,
+                "expected": self.expected, "actual": self.actual, "because": list(self.because)}
+
+
+@dataclass(frozen=True, slots=True)
+class TestOutcome:
+    file: str
+    line: int
+    name: str
+    expects: tuple[ExpectResult, ...] = ()
+    errors: tuple[str, ...] = ()  # rendered diagnostics when the test could not run
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and all(e.passed for e in self.expects)
+
+    @property
+    def failures(self) -> tuple[ExpectResult, ...]:
+        return tuple(e for e in self.expects if not e.passed)
+
+    @property
+    def node_id(self) -> str:
+        return f"{self.file}::{self.name}"
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "name": self.name, "passed": self.passed,
+                "errors": list(self.errors), "expects": [e.to_json() for e in self.expects]}
+
+
+@dataclass(frozen=True, slots=True)
+class TestRun:
+    outcomes: tuple[TestOutcome, ...] = field(default=())
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for o in self.outcomes if o.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.passed
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def summary(self) -> str:
+        return f"{self.passed} passed, {self.failed} failed"
+
+    def to_json(self) -> dict:
+        return {"passed": self.passed, "failed": self.failed,
+                "tests": [o.to_json() for o in self.outcomes]}
+
+
+# --------------------------------------------------------------------------- test -> input
+
+
+def scenario_of(test: ast.Test) -> Scenario:
+    """The profile, events, as-of time and expects of one test block."""
+    profile: dict = {}
+    events: list[Event] = []
+    previous = START
+    as_of = None
+    expects = []
+    for step in test.steps:
+        match step:
+            case ast.TestContact(attributes=attributes):
+                profile.update({a.name: python_value(a.value) for a in attributes})
+            case ast.TestEvent():
+                previous = _event_time(step, previous, first=not events)
+                events.append(_event(step, previous, len(events)))
+            case ast.TestNow(at=at, after=after):
+                as_of = _moment(at, step) if at is not None else previous + _micros(after)
+            case _:
+                expects.append(step)
+    if as_of is None:
+        as_of = max((e.at for e in events), default=START)
+    return Scenario(profile, tuple(events), as_of, tuple(expects))
+
+
+def python_value(value: ast.Value):
+    match value:
+        case ast.Text(value=text):
+            return text
+        case ast.Number(value=number) | ast.Bool(value=number):
+            return number
+        case ast.Label(name=name):
+            return name
+    raise TypeError(f"not a value: {value!r}")
+
+
+def _event_time(step: ast.TestEvent, previous: int, first: bool) -> int:
+    if step.at is not None:
+        return _moment(step.at, step)
+    if step.after is not None:
+        return previous + _micros(step.after)
+    return previous if first else previous + MICROS
+
+
+def _event(step: ast.TestEvent, at: int, seq: int) -> Event:
+    line = step.span.line if step.span is not None else 0
+    props = {p.name: python_value(p.value) for p in step.properties}
+    return Event(TEST_CONTACT, step.event, at, step.target, None, props, line, seq)
+
+
+def _moment(text: str, step) -> int:
+    try:
+        return parse_time(text)
+    except TimeFormatError as exc:
+        raise ScenarioError(str(exc), step.span) from None
+
+
+def _micros(duration: ast.Duration) -> int:
+    return duration.seconds * MICROS
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def check_expect(expect, result: dict, explanation: dict | None = None) -> ExpectResult:
+    """One expect against the engine's result for the test contact."""
+    expected, actual, passed, because = _judge(expect, result, explanation or {})
+    return ExpectResult(fmt.step_text(expect), _where(expect), passed, expected, actual,
+                        () if passed else because)
+
+
+def _judge(expect, result: dict, explanation: dict):
+    match expect:
+        case ast.ExpectScore(score=name, op=op, value=value):
+            actual = result.get("scores", {}).get(name)
+            passed = actual is not None and _OPS[op](actual, value)
+            return (f"{name} {op} {fmt.number(value)}", _score_text(name, actual), passed,
+                    award_lines(explanation, name))
+        case ast.ExpectLabel(name=name, label=label, negated=negated):
+            actual = result.get("stage") if name == "stage" else result.get("grades", {}).get(name)
+            passed = (actual == label) != negated
+            expected = f"{name} is {'not ' if negated else ''}{label}"
+            because = stage_lines(explanation) if name == "stage" else \
+                award_lines(explanation, _grade_score(explanation, name))
+            return expected, f"{name} is {actual if actual is not None else '(none)'}", passed, \
+                because
+        case ast.ExpectUnscored():
+            scores = result.get("scores", {})
+            passed = bool(scores) and all(v is None for v in scores.values())
+            actual = "unscored" if passed else "scored: " + _scores_text(scores)
+            return "unscored", actual, passed, ()
+        case ast.ExpectAction(kind=kind, arg=arg, negated=negated):
+            fired = [a for a in result.get("actions", ()) if a.get("action") == kind]
+            hit = any(a.get("arg") == arg for a in fired)
+            expected = f"{'no ' if negated else ''}{kind} {arg}"
+            actual = ", ".join(f"{kind} {a.get('arg')} at {a.get('at')}" for a in fired) \
+                or f"no {kind} fired"
+            return expected, actual, hit != negated, action_lines(result)
+    raise TypeError(f"not an expect: {expect!r}")
+
+
+def _score_text(name: str, value) -> str:
+    return f"{name} = {'null (unscored)' if value is None else fmt.number(value)}"
+
+
+def _scores_text(scores: dict) -> str:
+    return ", ".join(_score_text(k, v) for k, v in sorted(scores.items())) or "no scores"
+
+
+def _where(node) -> str:
+    span = node.span
+    return "<unknown>" if span is None else f"{span.file}:{span.line}:{span.column}"
+
+
+def _grade_score(explanation: dict, grade: str) -> str | None:
+    return explanation.get("grade_scores", {}).get(grade)
+
+
+# --------------------------------------------------------------------------- explanations
+# The explanation is `Explanation.to_json()` of the runtime; these read only the documented
+# parts: awards (rule, at, event, points, contribution, score), stage changes and actions.
+
+
+def award_lines(explanation: dict, score: str | None) -> tuple[str, ...]:
+    lines = []
+    for award in explanation.get("awards", ()):
+        if score is not None and award.get("score") not in (score, None):
+            continue
+        lines.append(_award_text(award))
+    return tuple(lines)
+
+
+def _award_text(award: dict) -> str:
+    points = award.get("points")
+    contribution = award.get("contribution", points)
+    text = f"{fmt.points(points) if isinstance(points, int) else points} {award.get('score', '')}"
+    if contribution != points:
+        text += f" (now {contribution})"
+    event = award.get("event")
+    if isinstance(event, dict):
+        event = " ".join(str(event.get(k)) for k in ("event", "target") if event.get(k))
+    parts = [text.strip()]
+    if event:
+        parts.append(f"from {event}")
+    if award.get("at"):
+        parts.append(f"at {award['at']}")
+    rule = award.get("rule_text") or award.get("rule")
+    source = award.get("source") or award.get("at_source")
+    if rule or source:
+        parts.append(f"[{' '.join(str(x) for x in (rule, source) if x)}]")
+    if award.get("capped"):
+        parts.append("(capped)")
+    return " ".join(parts)
+
+
+def stage_lines(explanation: dict) -> tuple[str, ...]:
+    return tuple(f"stage {change.get('from') or '(none)'} -> {change.get('to')} at "
+                 f"{change.get('at')}" for change in explanation.get("stages", ()))
+
+
+def action_lines(result: dict) -> tuple[str, ...]:
+    return tuple(f"{a.get('action')} {a.get('arg')} at {a.get('at')}"
+                 for a in result.get("actions", ()))
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_test(test: ast.Test, engine, explain: bool = True) -> TestOutcome:
+    """Run one test block with `engine` (a `runtime.Engine` of the compiled model)."""
+    started = time.perf_counter()
+    file, line = _position(test)
+    try:
+        scenario = scenario_of(test)
+    except ScenarioError as exc:
+        where = "" if exc.span is None else f"{exc.span.file}:{exc.span.line}:{exc.span.column}: "
+        return TestOutcome(file, line, test.name, errors=(f"{where}error: {exc}",))
+    result = _result_for(engine, scenario)
+    results = [check_expect(e, result) for e in scenario.expects]
+    if explain and not all(r.passed for r in results):
+        explanation = explanation_json(engine, scenario)
+        results = [check_expect(e, result, explanation) for e in scenario.expects]
+    return TestOutcome(file, line, test.name, tuple(results),
+                       seconds=time.perf_counter() - started)
+
+
+def _position(test: ast.Test) -> tuple[str, int]:
+    return (test.span.file, test.span.line) if test.span is not None else ("<string>", 0)
+
+
+def _contacts(scenario: Scenario) -> dict:
+    return {TEST_CONTACT: dict(scenario.profile)}
+
+
+def _result_for(engine, scenario: Scenario) -> dict:
+    results = engine.run(list(scenario.events), _contacts(scenario), as_of=scenario.as_of)
+    for result in results:
+        if result.get("contact") == TEST_CONTACT:
+            return result
+    return {"contact": TEST_CONTACT, "scores": {}, "grades": {}, "stage": None, "actions": []}
+
+
+def explanation_json(engine, scenario: Scenario) -> dict:
+    explanation = engine.explain(TEST_CONTACT, list(scenario.events), _contacts(scenario),
+                                 as_of=scenario.as_of)
+    data = explanation.to_json() if hasattr(explanation, "to_json") else dict(explanation)
+    return normalise_explanation(data)
+
+
+def normalise_explanation(data: dict) -> dict:
+    """The explanation's JSON, kept as is (hook for format differences between versions)."""
+    return data
+
+
+def collect_files(paths) -> list[Path]:
+    """`.score` files named, or found under the folders named, sorted and each once."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        found.extend(sorted(path.rglob("*.score")) if path.is_dir() else [path])
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(str(path), path)
+    return list(unique.values())
+
+
+def run_files(paths, explain: bool = True) -> TestRun:
+    """Compile each model and run its tests; a model that does not compile is one failure."""
+    from compiler.pipeline import compile as compile_model
+    from dsl.render import format_diagnostic
+    from runtime import Engine
+
+    outcomes: list[TestOutcome] = []
+    seen: set = set()
+    for path in collect_files(paths):
+        compiled = compile_model(str(path))
+        if compiled.table is None:
+            sources = getattr(compiled, "sources", None) or {}
+            errors = tuple(format_diagnostic(d, sources.get(d.span.file) if d.span else None)
+                           for d in compiled.diagnostics if d.is_error)
+            outcomes.append(TestOutcome(str(path), 0, "(compile)", errors=errors))
+            continue
+        engine = Engine(compiled.table)
+        for test in tests_of(compiled.model):
+            key = (_position(test), test.name)
+            if key not in seen:
+                seen.add(key)
+                outcomes.append(run_test(test, engine, explain))
+    return TestRun(tuple(outcomes))
+
+
+def tests_of(model: ast.Model) -> list[ast.Test]:
+    return [s for s in model.statements if isinstance(s, ast.Test)]
+
+
+def format_moment(micros: int) -> str:
+    return format_time(micros)
