@@ -80,12 +80,15 @@ def _parquet_rows(path: str, progress) -> Iterator[tuple[int, dict, str, int]]:
     except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
         raise ReaderError(f"{path}: not a Parquet file: {exc}") from None
     total = os.path.getsize(path)
+    import pyarrow
+
+    maps = {f.name for f in parquet.schema_arrow if pyarrow.types.is_map(f.type)}
     rows_total = max(parquet.metadata.num_rows, 1)
     line = 0
     for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
         for record in batch.to_pylist():
             line += 1
-            record = {key: _plain(value) for key, value in record.items()
+            record = {key: _plain(value, key in maps) for key, value in record.items()
                       if value is not None or key in rio.REQUIRED_KEYS}
             if isinstance(record.get("props"), str):
                 record["props"] = _json_object(record["props"])
@@ -102,12 +105,11 @@ def _json_object(text: str):
     return value
 
 
-def _plain(value):
-    """Parquet values as JSON-like values: map columns arrive as lists of (key, value) pairs;
-    props given as JSON text are decoded."""
-    if isinstance(value, list) and all(isinstance(item, tuple) and len(item) == 2
-                                       for item in value) and value:
-        return {key: _plain(item) for key, item in value}
+def _plain(value, is_map: bool = False):
+    """Parquet values as JSON-like values: a map column arrives as a list of (key, value)
+    pairs; a struct as a dict whose null fields are missing."""
+    if is_map and isinstance(value, list):
+        return {key: _plain(item) for key, item in value if item is not None}
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items() if item is not None}
     return value
