@@ -1,0 +1,43 @@
+"""Reports of `score test` and `score diff`: view models built in Python, laid out by Jinja2.
+
+Templates (`templates/*.j2`) only lay out values; every decision (what failed, which bars,
+how tall, what a change reads like) is made in `views.py` and `charts.py`. JSON reports are
+built in Python from the same view models.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+TEMPLATES = Path(__file__).parent / "templates"
+FORMATS = ("text", "markdown", "json", "html")
+_SUFFIX = {"text": "txt", "markdown": "md", "html": "html"}
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                            default_for_string=False, default=False),
+    )
+
+
+def render(report: str, view: dict, fmt: str = "text") -> str:
+    """`report` is `test`, `diff` or `journeys`; `fmt` one of text, markdown, html."""
+    if fmt not in _SUFFIX:
+        raise ValueError(f"unknown report format {fmt!r}; expected one of {FORMATS}")
+    template = environment().get_template(f"{report}.{_SUFFIX[fmt]}.j2")
+    return template.render(**view)
+
+
+def dump_json(data) -> str:
+    """A JSON report: stable key order, UTF-8 kept, newline at the end."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
