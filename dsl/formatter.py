@@ -411,7 +411,7 @@ def _layout(statements, comments: tuple[Comment, ...]) -> list[_Line]:
     start = len(lines)
     for comment in placed.file_end:
         _emit_comment(lines, comment, 0)
-    if after_test and start < len(lines) and placed.file_end[0].column == 1:
+    if after_test and start < len(lines):
         lines[start].blank_before = True
     _mark_blank_lines(lines)
     return lines

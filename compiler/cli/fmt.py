@@ -76,7 +76,10 @@ def _format_one(path: str, check: bool, show_diff: bool, outcome: _Outcome) -> N
 def _read(path: str, outcome: _Outcome) -> SourceFile | None:
     name = _display_name(path)
     try:
-        data = click.get_binary_stream("stdin").read() if path == STDIN else Path(path).read_bytes()
+        if path == STDIN:
+            data = click.get_binary_stream("stdin").read()
+        else:
+            data = Path(path).read_bytes()
         # Strict decoding: a file with invalid UTF-8 must not be rewritten with U+FFFD.
         return SourceFile.from_text(data.decode("utf-8"), name)
     except (OSError, UnicodeDecodeError) as exc:
