@@ -1,0 +1,662 @@
+"""Checks: every use of a name, every value and every rule, against the symbol table.
+
+`check_model` runs name resolution (`compiler.resolve`) and then these checks, collecting
+every diagnostic rather than stopping at the first, and returns them sorted by position.
+Conditions are read as LANGUAGE.md sections 4 and 9.6 say: in `if` and `require` names are
+profile attributes, in `where` bare names are event properties (`contact.X` for the profile),
+in stages and triggers a name is a score, a grade, `stage` or else a profile attribute.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic, did_you_mean, error, sort_diagnostics, warning
+from dsl.source import SourceFile, Span
+
+from .resolve import STAGE_REF, Locator, ScoreInfo, Symbols, label_span, reserved_word, resolve
+
+ORDERING = ("<", "<=", ">", ">=")
+_VALUE_TYPES = {ast.Number: "number", ast.Text: "text", ast.Bool: "bool"}
+
+
+def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = None,
+                sample_events: Iterable[Mapping] | None = None,
+                sources: Mapping[str, SourceFile] | None = None) -> list[Diagnostic]:
+    """All diagnostics of `model`, sorted. With sample data, also W106 for attributes and
+    properties that the samples never carry. `sources` (file name -> SourceFile) lets the
+    diagnostics underline the exact word instead of the whole statement."""
+    locate = Locator(sources)
+    symbols, found = resolve(model, locate)
+    checker = _Checker(symbols, locate, found)
+    for statement in model.statements:
+        checker.statement(statement)
+    found.extend(check_overlaps(model.statements, symbols, locate))
+    found.extend(check_usage(model, symbols, locate))
+    if sample_contacts is not None:
+        found.extend(_check_attribute_samples(checker.attribute_uses, sample_contacts))
+    if sample_events is not None:
+        found.extend(_check_property_samples(checker.property_uses, sample_events))
+    return sort_diagnostics(_unique(found))
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    # The same word can be reached twice (an included file's name, a nested condition).
+    return list(dict.fromkeys(diagnostics))
+
+
+# --------------------------------------------------------------------------- the checker
+
+
+@dataclass
+class _Scope:
+    """How bare names of a condition read: `profile` (if/require), `where` (with the rule's
+    event) or `lifecycle` (stages and triggers)."""
+    kind: str
+    event: str | None = None
+
+
+@dataclass
+class _Checker:
+    symbols: Symbols
+    locate: Locator
+    found: list[Diagnostic]
+    attribute_uses: dict[str, Span | None] = field(default_factory=dict)
+    property_uses: dict[tuple[str, str], Span | None] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ statements
+
+    def statement(self, statement: ast.Statement) -> None:
+        match statement:
+            case ast.EventRule():
+                self.event_rule(statement)
+            case ast.AbsenceRule():
+                self.absence_rule(statement)
+            case ast.ProfileRule(condition=condition, span=span):
+                self.condition(condition, _Scope("profile"))
+                self.points(statement.points, span)
+                self.rule_score(statement.score, span)
+            case ast.Require(condition=condition):
+                self.condition(condition, _Scope("profile"))
+            case ast.Decay():
+                self.decay(statement)
+            case ast.Expire(score=score, after=after, span=span):
+                self.score_ref(score, self.locate.word(span, score, start=len("expire")))
+                self.duration(after, "`expire ... after`")
+            case ast.Grade():
+                self.grade(statement)
+            case ast.Stage(condition=condition):
+                self.condition(condition, _Scope("lifecycle"))
+            case ast.Trigger(condition=condition, actions=actions):
+                self.condition(condition, _Scope("lifecycle"))
+                for action in actions:
+                    if action.kind == "reset":
+                        self.score_ref(action.arg, self.locate.word(
+                            action.span, action.arg, start=len("reset")))
+            case ast.Test(steps=steps):
+                for step in steps:
+                    self.test_step(step)
+            case ast.ScoreDecl() | ast.TimezoneDecl() | ast.EventDecl() | ast.Include():
+                pass  # declarations are resolve's; includes are the loader's
+
+    def event_rule(self, rule: ast.EventRule) -> None:
+        self.event_ref(rule.event, self.locate.word(rule.span, rule.event))
+        if rule.where is not None:
+            self.condition(rule.where, _Scope("where", rule.event))
+        self.points(rule.points, rule.span)
+        self.rule_score(rule.score, rule.span)
+        self.limit(rule.limit)
+
+    def absence_rule(self, rule: ast.AbsenceRule) -> None:
+        self.event_ref(rule.event, self.locate.word(rule.span, rule.event))
+        self.event_ref(rule.missing, self.locate.after(rule.span, "without", rule.missing))
+        self.duration(rule.within, "`within`")
+        self.points(rule.points, rule.span)
+        self.rule_score(rule.score, rule.span)
+        self.limit(rule.limit)
+
+    def decay(self, decay: ast.Decay) -> None:
+        self.score_ref(decay.score, self.locate.word(decay.span, decay.score, start=len("decay")))
+        if not 0 < decay.percent < 100:
+            span = self.locate.find(decay.span, r"\d+(?:\.\d+)?%")
+            self.found.append(error(
+                "E204", f"decay of {decay.percent:g}% is not a percentage between 0 and 100",
+                span, hint="write a percentage above 0% and below 100%, such as `10%`"))
+        self.duration(decay.every, "`decay ... every`")
+
+    # ------------------------------------------------------------------ pieces
+
+    def points(self, points: int, span: Span | None) -> None:
+        if points == 0:
+            self.found.append(warning("W101", "this rule awards 0 points", self.locate.points(span),
+                                      hint="give it points such as `+5`, or remove the rule"))
+
+    def rule_score(self, score: str | None, span: Span | None) -> None:
+        if score is not None:
+            self.score_ref(score, self.locate.rule_score(span, score))
+
+    def limit(self, limit: ast.Limit | None) -> None:
+        if limit is not None and limit.count <= 0:
+            self.found.append(error(
+                "E205", f"`at most {limit.count}` never lets the rule award anything", limit.span,
+                hint="use `at most 1` (or `once`) or more, or remove the rule"))
+
+    def duration(self, duration: ast.Duration, what: str) -> None:
+        if duration.amount <= 0:
+            self.found.append(error(
+                "E206", f"{what} needs a duration longer than 0", duration.span,
+                hint="write a positive duration such as `30 days`"))
+
+    def score_ref(self, name: str, span: Span | None) -> ScoreInfo | None:
+        if name in self.symbols.scores:
+            return self.symbols.scores[name]
+        scores = list(self.symbols.scores)
+        hint = did_you_mean(name, scores) or f"declared scores: {_names(scores)}"
+        self.found.append(error("E102", f"unknown score `{name}`", span, hint=hint))
+        return None
+
+    def event_ref(self, name: str, span: Span | None) -> None:
+        if not self.symbols.has_catalog:
+            self.found.extend(reserved_word(name, "event", span))
+            return
+        if name not in self.symbols.events:
+            events = list(self.symbols.events)
+            hint = did_you_mean(name, events) or f"add `event {name}` to the catalog"
+            self.found.append(error(
+                "E101", f"unknown event `{name}`: it is not in the event catalog", span,
+                hint=hint))
+
+    # ------------------------------------------------------------------ grades
+
+    def grade(self, grade: ast.Grade) -> None:
+        info = self.score_ref(grade.score, self.locate.after(grade.span, "by", grade.score))
+        reach = band_reach(grade, info)
+        for band, (status, cause) in zip(grade.bands, reach.bands):
+            threshold_span = self.locate.find(band.span, r"-?\d+(?:\.\d+)?", last=True)
+            match status:
+                case "out of order":
+                    self.found.append(error(
+                        "E202", f"grade bands must go down: `{band.label} >= {band.threshold:g}` "
+                        f"comes after a band starting at {cause:g}", threshold_span,
+                        hint="order the bands from the highest threshold to the lowest"))
+                case "shadowed":
+                    self.found.append(_unreachable_band(band.label, grade, cause,
+                                                        label_span(band)))
+                case "above range":
+                    self.found.append(warning(
+                        "W105", f"band `{band.label}` can never be reached: `{grade.score}` is "
+                        f"at most {info.high}", threshold_span,
+                        hint=f"lower the threshold to {info.high} or less, or remove the band"))
+        if grade.otherwise is not None and reach.always is not None:
+            self.found.append(_unreachable_band(
+                grade.otherwise, grade, reach.always,
+                self.locate.after(grade.span, "else", grade.otherwise)))
+
+    # ------------------------------------------------------------------ conditions
+
+    def condition(self, condition: ast.Condition, scope: _Scope) -> None:
+        # Iterative, conditions may be deep; `negated` tells whether an odd number of `not`s
+        # wraps a node (a comparison that never holds is then one that always holds).
+        stack = [(condition, False)]
+        while stack:
+            node, negated = stack.pop()
+            match node:
+                case ast.Not(operand=operand):
+                    stack.append((operand, not negated))
+                case ast.And(operands=operands) | ast.Or(operands=operands):
+                    stack.extend((operand, negated) for operand in reversed(operands))
+                case ast.Compare(ref=ref, op=op, value=value):
+                    self.comparison(node, ref, op, (value,), scope, negated)
+                case ast.In(ref=ref, values=values):
+                    self.comparison(node, ref, "in", values, scope, negated)
+                case ast.Truth(ref=ref):
+                    self.comparison(node, ref, "truth", (ast.Bool(True),), scope, negated)
+                case ast.Const():
+                    pass
+
+    def comparison(self, node, ref: ast.Ref, op: str, values: tuple, scope: _Scope,
+                   negated: bool) -> None:
+        kind = self.ref_kind(ref, scope)
+        match kind:
+            case "score":
+                self.score_comparison(node, ref, op, values, negated)
+            case "grade" | "stage":
+                self.label_comparison(node, ref, kind, op, values, negated)
+            case "property":
+                self.property_comparison(node, ref, op, values, scope.event)
+            case _:
+                self.attribute_comparison(node, ref, op, values)
+
+    def ref_kind(self, ref: ast.Ref, scope: _Scope) -> str:
+        """What `ref` names here, reporting names read differently than the writer meant."""
+        name, span = ref.name, ref.span
+        self.found.extend(reserved_word(name, "attribute", span) if name != STAGE_REF else ())
+        declared = self.symbols.kind_of(name)
+        if ref.contact or scope.kind == "profile":
+            if declared and not ref.contact:
+                self.found.append(_not_here(ref, declared, "a profile attribute",
+                                            "`if` and `require` see only the profile"))
+            self.attribute_uses.setdefault(name, span)
+            return "attribute"
+        if scope.kind == "where":
+            catalog_type = self.symbols.property_type(scope.event, name)
+            if declared and catalog_type is None:
+                self.found.append(_not_here(ref, declared, f"a property of the `{scope.event}` "
+                                            "event", "in `where`, bare names are event "
+                                            "properties"))
+            self.property_uses.setdefault((scope.event, name), span)
+            return "property"
+        if declared:
+            return declared
+        close = did_you_mean(name, list(self.symbols.scores) + list(self.symbols.grades))
+        if close:
+            self.found.append(warning(
+                "W110", f"`{name}` is not a score or grade, so it is read as a profile "
+                "attribute", span, hint=close))
+        self.attribute_uses.setdefault(name, span)
+        return "attribute"
+
+    def score_comparison(self, node, ref, op, values, negated) -> None:
+        info = self.symbols.scores[ref.name]
+        if op == "truth":
+            self.found.append(error(
+                "E201", f"`{ref.name}` is a score, not a yes/no value", node.span,
+                hint=f"compare it with a number, such as `{ref.name} >= 50`"))
+            return
+        for value in values:
+            if not isinstance(value, ast.Number):
+                self.found.append(error(
+                    "E201", f"`{ref.name}` is a score and can only be compared with a number",
+                    value.span or node.span, hint=f"write a number, such as `{ref.name} >= 50`"))
+                return
+        if negated:
+            return
+        ops = ("=",) * len(values) if op == "in" else (op,)
+        if not any(_can_hold(o, v.value, info) for o, v in zip(ops, values)):
+            self.found.append(warning(
+                "W104", f"this condition can never hold: `{ref.name}` is always within "
+                f"{info.describe_bounds()}", node.span,
+                hint=f"check the number against the range of `{ref.name}`"))
+
+    def label_comparison(self, node, ref, kind, op, values, negated) -> None:
+        what = f"grade `{ref.name}`" if kind == "grade" else "the stage"
+        if op == "truth" or op in ORDERING:
+            example = self._example_label(ref.name, kind)
+            self.found.append(error(
+                "E201", f"{what} is a label, so it can only be compared with `is`, `=` or `in`",
+                node.span, hint=f"write for example `{ref.name} is {example}`"))
+            return
+        labels = (self.symbols.grade_labels(ref.name) if kind == "grade"
+                  else tuple(self.symbols.stages))
+        possible = (band_reach(self.symbols.grades[ref.name],
+                               self.symbols.scores.get(self.symbols.grades[ref.name].score)).labels
+                    if kind == "grade" else set(labels))
+        for value in values:
+            if not isinstance(value, (ast.Label, ast.Text)):
+                self.found.append(error(
+                    "E201", f"{what} is a label, not a {_VALUE_TYPES[type(value)]}",
+                    value.span or node.span,
+                    hint=f"compare it with one of its labels: {_names(labels)}"))
+                continue
+            label = value.value if isinstance(value, ast.Text) else value.name
+            if label not in labels:
+                hint = did_you_mean(label, labels) or f"its labels are {_names(labels)}"
+                self.found.append(error("E104", f"{what} has no label `{label}`",
+                                        value.span or node.span, hint=hint))
+            elif label not in possible and not negated and op in ("=", "is", "in"):
+                self.found.append(warning(
+                    "W104", f"this condition can never hold: {what} is never `{label}`",
+                    value.span or node.span,
+                    hint=f"its band `{label}` is unreachable; see the grade's warnings"))
+
+    def property_comparison(self, node, ref, op, values, event) -> None:
+        declared_type = self.symbols.property_type(event, ref.name)
+        if self.symbols.has_catalog and event in self.symbols.events and declared_type is None:
+            names = [prop.name for prop in self.symbols.events[event].properties]
+            hint = did_you_mean(ref.name, names) or (
+                f"`{event}` has the properties {_names(names)}" if names
+                else f"declare it: `event {event} ({ref.name}: text)`")
+            self.found.append(error(
+                "E105", f"event `{event}` has no property `{ref.name}`", ref.span, hint=hint))
+            return
+        self.value_types(node, ref, op, values, declared_type, f"property `{ref.name}`")
+
+    def attribute_comparison(self, node, ref, op, values) -> None:
+        self.value_types(node, ref, op, values, None, f"attribute `{ref.name}`")
+
+    def value_types(self, node, ref, op, values, declared_type, what) -> None:
+        """Bare words, ordering on text, and values of the wrong catalog type."""
+        for value in values:
+            if isinstance(value, ast.Label):
+                self.found.append(self._bare_word(ref, value))
+                return
+        if op in ORDERING and isinstance(values[0], (ast.Text, ast.Bool)):
+            self.found.append(error(
+                "E201", f"`{op}` on {_VALUE_TYPES[type(values[0])]} is always false",
+                node.span, hint="ordering comparisons work on numbers only; use `=` or `in`"))
+            return
+        if declared_type is None:
+            return
+        if op in ORDERING and declared_type != "number":
+            self.found.append(error(
+                "E201", f"{what} is {declared_type}: `{op}` on it is always false", node.span,
+                hint="ordering comparisons work on numbers only; use `=` or `in`"))
+            return
+        for value in values:
+            actual = _VALUE_TYPES[type(value)]
+            if actual != declared_type:
+                message = (f"{what} is a {declared_type}, not a yes/no value" if op == "truth"
+                           else f"{what} is a {declared_type}, so comparing it with a {actual} "
+                           "never holds")
+                self.found.append(error("E201", message, value.span or node.span,
+                                        hint=_type_hint(declared_type)))
+                return
+
+    def _bare_word(self, ref: ast.Ref, value: ast.Label) -> Diagnostic:
+        # Only grade and stage labels may be written bare; a bare word on anything else is
+        # either a misspelled grade on the left or text that lost its quotes.
+        names = list(self.symbols.grades) + [STAGE_REF]
+        close = did_you_mean(ref.name, names)
+        if close and not ref.contact:
+            return error("E103", f"unknown grade `{ref.name}`", ref.span, hint=close)
+        return error("E104", f"`{value.name}` is not a grade or stage label", value.span,
+                     hint=f"text is written in quotes: `\"{value.name}\"`")
+
+    def _example_label(self, name: str, kind: str) -> str:
+        labels = self.symbols.grade_labels(name) if kind == "grade" else tuple(self.symbols.stages)
+        return labels[0] if labels else "A"
+
+    # ------------------------------------------------------------------ tests
+
+    def test_step(self, step: ast.TestStep) -> None:
+        match step:
+            case ast.TestContact(attributes=attributes):
+                for assignment in attributes:
+                    self.found.extend(reserved_word(
+                        assignment.name, "attribute",
+                        self.locate.word(assignment.span, assignment.name)))
+            case ast.TestEvent():
+                self.test_event(step)
+            case ast.ExpectScore(score=score, op=op, value=value, span=span):
+                info = self.score_ref(score, self.locate.after(span, "expect", score))
+                if info is not None and not _can_hold(op, value, info):
+                    self.found.append(warning(
+                        "W104", f"this expectation can never hold: `{score}` is always within "
+                        f"{info.describe_bounds()}", span,
+                        hint=f"check the number against the range of `{score}`"))
+            case ast.ExpectLabel():
+                self.expect_label(step)
+            case ast.ExpectAction(kind="reset", arg=arg, span=span):
+                self.score_ref(arg, self.locate.word(span, arg, last=True))
+            case ast.TestNow() | ast.ExpectUnscored() | ast.ExpectAction():
+                pass
+
+    def test_event(self, step: ast.TestEvent) -> None:
+        self.event_ref(step.event, self.locate.word(step.span, step.event))
+        if not self.symbols.has_catalog or step.event not in self.symbols.events:
+            return
+        names = [prop.name for prop in self.symbols.events[step.event].properties]
+        for assignment in step.properties:
+            declared = self.symbols.property_type(step.event, assignment.name)
+            if declared is None:
+                self.found.append(error(
+                    "E105", f"event `{step.event}` has no property `{assignment.name}`",
+                    self.locate.word(assignment.span, assignment.name),
+                    hint=did_you_mean(assignment.name, names)
+                    or f"`{step.event}` has the properties {_names(names)}"))
+                continue
+            actual = _VALUE_TYPES.get(type(assignment.value), "bare word")
+            if actual != declared:
+                self.found.append(error(
+                    "E201", f"property `{assignment.name}` is a {declared}, not a {actual}",
+                    assignment.value.span or assignment.span, hint=_type_hint(declared)))
+
+    def expect_label(self, step: ast.ExpectLabel) -> None:
+        name_span = self.locate.after(step.span, "expect", step.name)
+        label_span_ = self.locate.word(step.span, step.label, last=True)
+        if step.name == STAGE_REF:
+            labels, what = tuple(self.symbols.stages), "the stage"
+        elif step.name in self.symbols.grades:
+            labels, what = self.symbols.grade_labels(step.name), f"grade `{step.name}`"
+        else:
+            grades = list(self.symbols.grades)
+            self.found.append(error(
+                "E103", f"unknown grade `{step.name}`", name_span,
+                hint=did_you_mean(step.name, grades + [STAGE_REF])
+                or (f"declared grades: {_names(grades)}" if grades else "no grade is declared")))
+            return
+        if step.label not in labels:
+            self.found.append(error(
+                "E104", f"{what} has no label `{step.label}`", label_span_,
+                hint=did_you_mean(step.label, labels) or f"its labels are {_names(labels)}"))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _can_hold(op: str, number: int | float, info: ScoreInfo) -> bool:
+    """Whether some integer value within the score's bounds satisfies `value op number`."""
+    low, high = info.low, info.high
+    match op:
+        case "=" | "is":
+            return float(number).is_integer() and (low is None or low <= number) \
+                and (high is None or number <= high)
+        case "!=" | "is not":
+            return not (low is not None and low == high == number)
+        case "<":
+            return low is None or low < number
+        case "<=":
+            return low is None or low <= number
+        case ">":
+            return high is None or high > number
+        case ">=":
+            return high is None or high >= number
+    return True
+
+
+def _unreachable_band(label: str, grade: ast.Grade, always: ast.Band,
+                      span: Span | None) -> Diagnostic:
+    return warning(
+        "W105", f"band `{label}` of grade `{grade.name}` can never be reached", span,
+        hint=f"`{always.label} >= {always.threshold:g}` already holds for every value of "
+             f"`{grade.score}`; lower that threshold or remove this band")
+
+
+def _not_here(ref: ast.Ref, declared: str, reading: str, why: str) -> Diagnostic:
+    what = "the stage" if declared == "stage" else f"the {declared} `{ref.name}`"
+    return warning(
+        "W109", f"`{ref.name}` here is {reading}, not {what}", ref.span,
+        hint=f"{why}; to act on {what}, use a `stage` or a `when` trigger",
+    )
+
+
+def _type_hint(declared: str) -> str:
+    match declared:
+        case "number":
+            return "write a number without quotes, such as `30`"
+        case "text":
+            return "write text in quotes, such as `\"long\"`"
+        case _:
+            return "write `true` or `false`"
+
+
+def _names(names) -> str:
+    names = list(names)
+    return ", ".join(f"`{name}`" for name in names) if names else "none"
+
+
+# --------------------------------------------------------------------------- sample data
+
+
+def _check_attribute_samples(uses: dict[str, Span | None],
+                             contacts: Iterable[Mapping]) -> list[Diagnostic]:
+    contacts = list(contacts)
+    present = {key for contact in contacts for key, value in contact.items()
+               if value is not None and key != "contact"}
+    return [warning(
+        "W106", f"attribute `{name}` is never present in the sample contacts "
+        f"({len(contacts)} read)", span,
+        hint=did_you_mean(name, present) or "conditions on it will always be false")
+        for name, span in uses.items() if name not in present]
+
+
+def _check_property_samples(uses: dict[tuple[str, str], Span | None],
+                            events: Iterable[Mapping]) -> list[Diagnostic]:
+    present: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for event in events:
+        kind = event.get("event")
+        counts[kind] = counts.get(kind, 0) + 1
+        props = event.get("props") or {}
+        if isinstance(props, Mapping):
+            present.setdefault(kind, set()).update(k for k, v in props.items() if v is not None)
+    found = []
+    for (kind, name), span in uses.items():
+        seen = present.get(kind, set())
+        if name in seen:
+            continue
+        found.append(warning(
+            "W106", f"no `{kind}` event in the sample events has a property `{name}` "
+            f"({counts.get(kind, 0)} `{kind}` events read)", span,
+            hint=did_you_mean(name, seen) or "conditions on it will always be false"))
+    return found
+
+
+# --------------------------------------------------------------------------- grade bands
+
+
+@dataclass
+class BandReach:
+    """For each band: ("ok" | "out of order" | "shadowed" | "above range", cause), where the
+    cause is the lowest earlier threshold (out of order) or the band that always holds."""
+    bands: list[tuple[str, object]]
+    always: ast.Band | None  # the first band that holds for every value of the score
+    labels: set[str]  # the labels the grade can actually produce
+
+
+def band_reach(grade: ast.Grade, info: ScoreInfo | None) -> BandReach:
+    lowest: float | None = None
+    always: ast.Band | None = None
+    bands: list[tuple[str, object]] = []
+    labels: set[str] = set()
+    for band in grade.bands:
+        if lowest is not None and band.threshold >= lowest:
+            bands.append(("out of order", lowest))
+            continue
+        lowest = band.threshold
+        if always is not None:
+            bands.append(("shadowed", always))
+        elif info is not None and info.high is not None and band.threshold > info.high:
+            bands.append(("above range", None))
+        else:
+            bands.append(("ok", None))
+            labels.add(band.label)
+            if info is not None and info.low is not None and band.threshold <= info.low:
+                always = band
+    if grade.otherwise is not None and always is None:
+        labels.add(grade.otherwise)
+    return BandReach(bands, always, labels)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def check_overlaps(statements, symbols: Symbols, locate: Locator) -> list[Diagnostic]:
+    """W102 for a rule that repeats an earlier one, W103 for one that takes back its points."""
+    found = []
+    earlier: dict[tuple, list[ast.Statement]] = {}
+    for statement in statements:
+        key = _match_key(statement, symbols)
+        if key is None:
+            continue
+        for other in earlier.get(key, ()):
+            diagnostic = _overlap(statement, other, locate)
+            if diagnostic is not None:
+                found.append(diagnostic)
+                break
+        earlier.setdefault(key, []).append(statement)
+    return found
+
+
+def _match_key(statement, symbols: Symbols) -> tuple | None:
+    """What a rule matches and which score it feeds; equal keys award on the same events."""
+    match statement:
+        case ast.EventRule(event=event, targets=targets, where=where, score=score):
+            return ("event", event, _targets_key(targets), where,
+                    score or symbols.default_score)
+        case ast.AbsenceRule():
+            return ("absence", statement.event, _targets_key(statement.targets),
+                    statement.missing, (statement.missing_targets.items,
+                                        statement.missing_targets.any),
+                    statement.within.seconds, statement.score or symbols.default_score)
+        case ast.ProfileRule(condition=condition, score=score):
+            return ("profile", condition, score or symbols.default_score)
+    return None
+
+
+def _targets_key(targets: ast.Targets) -> tuple:
+    # Nothing written and `any` match the same events (LANGUAGE.md 9.7); order is irrelevant.
+    return () if targets.any else tuple(sorted(set(targets.items)))
+
+
+def _limit_key(statement) -> tuple | None:
+    limit = getattr(statement, "limit", None)
+    return None if limit is None else (limit.count, limit.per)
+
+
+def _overlap(statement, other, locate: Locator) -> Diagnostic | None:
+    span = statement.span
+    note = f"the other rule is at {other.span}" if other.span else "the other rule is earlier"
+    if (statement.points > 0) != (other.points > 0) and statement.points and other.points:
+        return warning(
+            "W103", f"this rule ({statement.points:+d}) contradicts another rule "
+            f"({other.points:+d}) for exactly the same events", span,
+            hint="both apply, so their points add up; keep the one you mean",
+            notes=(note,))
+    if _limit_key(statement) == _limit_key(other):
+        return warning(
+            "W102", "this rule repeats another rule for exactly the same events", span,
+            hint=f"both apply, so the points add up to {statement.points + other.points:+d}; "
+                 "merge them into one rule", notes=(note,))
+    return None
+
+
+# --------------------------------------------------------------------------- usage
+
+
+def check_usage(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Diagnostic]:
+    """W107 for a score no rule awards, W108 for a catalog event no rule uses. Declarations
+    from included files are shared by many models, so only the model's own file is checked."""
+    awarded, used = set(), set()
+    for statement in model.statements:
+        match statement:
+            case ast.EventRule(event=event, score=score):
+                awarded.add(score or symbols.default_score)
+                used.add(event)
+            case ast.ProfileRule(score=score):
+                awarded.add(score or symbols.default_score)
+            case ast.AbsenceRule(event=event, missing=missing, score=score):
+                awarded.add(score or symbols.default_score)
+                used.update((event, missing))
+    found = []
+    for name, info in symbols.scores.items():
+        declaration = info.declaration
+        if declaration is None or name in awarded or not _own(declaration, model):
+            continue
+        found.append(warning(
+            "W107", f"no rule awards points to score `{name}`",
+            locate.word(declaration.span, name, start=len("score")),
+            hint=f"add a rule such as `visit pricing +10 {name}`, or remove the score"))
+    for name, declaration in symbols.events.items():
+        if name in used or not _own(declaration, model):
+            continue
+        found.append(warning(
+            "W108", f"event `{name}` is declared but no rule uses it",
+            locate.word(declaration.span, name, start=len("event")),
+            hint="remove it from the catalog, or add a rule for it"))
+    return found
+
+
+def _own(declaration, model: ast.Model) -> bool:
+    return declaration.span is None or declaration.span.file == model.file

@@ -1,0 +1,139 @@
+"""The one entry point from `.score` text to checked model (and, later, rule table).
+
+Stages, in order, each a function of the previous stage's output:
+
+| stage | function | must run after |
+|---|---|---|
+| load  | `loader.load` / `loader.load_source`: read, parse, splice includes | — |
+| check | `check.check_model`: names, types, lints | load, with no syntax error and no missing include |
+| lower | `_table`: the rule table | check, with no error |
+
+Checking a model that did not parse cleanly would report the fallout of the syntax error
+(a score whose declaration failed to parse is "unknown" everywhere), so a syntax error
+stops the pipeline after loading: the user fixes it first, then sees the rest.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from dsl.source import SourceFile
+
+from .check import check_model
+from .loader import LoadResult, load, load_source
+
+
+@dataclass
+class CompileResult:
+    table: dict | None  # None while the model has errors
+    diagnostics: list[Diagnostic]
+    model: ast.Model | None
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+def compile(path_or_source: str | os.PathLike | SourceFile, *,
+            sample_contacts: Iterable[Mapping] | None = None,
+            sample_events: Iterable[Mapping] | None = None,
+            parse=None) -> CompileResult:  # noqa: A001 - the name the architecture gives it
+    """Load, parse and check a model given as a path or a `SourceFile`. With sample
+    contacts/events (mappings as read from JSON lines), also warn about attributes and
+    properties that the data never carries (W106)."""
+    if isinstance(path_or_source, SourceFile):
+        loaded = load_source(path_or_source, parse=parse)
+    else:
+        loaded = load(path_or_source, parse=parse)
+    diagnostics = list(loaded.diagnostics)
+    model = loaded.model
+    if model is not None and not _has_syntax_errors(loaded):
+        diagnostics += check_model(model, sample_contacts, sample_events, loaded.sources)
+    diagnostics = sort_diagnostics(dict.fromkeys(diagnostics))
+    return CompileResult(_table(model, diagnostics), diagnostics, model, loaded.sources)
+
+
+def compile_text(text: str, name: str = "<string>", **options) -> CompileResult:
+    return compile(SourceFile.from_text(text, name), **options)
+
+
+def _has_syntax_errors(loaded: LoadResult) -> bool:
+    # A missing include (E109) is as bad as a syntax error: everything it declares would
+    # be reported as unknown.
+    return any(d.is_error and (d.code.startswith("E0") or d.code == "E109")
+               for d in loaded.diagnostics)
+
+
+def _table(model: ast.Model | None, diagnostics: list[Diagnostic]) -> dict | None:
+    """The rule table, once the model is free of errors."""
+    if model is None or has_errors(diagnostics):
+        return None
+    return None  # lowering lands here: `return lower(model)` (compiler.lower)
+
+
+# --------------------------------------------------------------------------- many files
+
+
+@dataclass
+class CheckReport:
+    diagnostics: list[Diagnostic]
+    sources: dict[str, SourceFile]
+    files: list[str]  # the files checked, main files and included ones
+
+
+def find_models(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
+    """`*.score` files under the given files and folders (recursively), in a stable order;
+    a path that does not exist is reported (E007)."""
+    from dsl.diagnostics import error
+    from dsl.source import Span
+
+    found: list[str] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found += sorted(str(p) for p in _rglob(path))
+        elif os.path.isfile(path):
+            found.append(path)
+        else:
+            problems.append(error("E007", f"cannot read {path}: no such file or folder",
+                                  Span(path, 1, 1, 1, 1)))
+    return list(dict.fromkeys(found)), problems
+
+
+def _rglob(folder: str):
+    from pathlib import Path
+
+    return (p for p in Path(folder).rglob("*.score") if p.is_file())
+
+
+def check_paths(paths: Iterable[str], *, sample_contacts=None, sample_events=None,
+                parse=None) -> CheckReport:
+    """Compile every model under `paths` and gather all diagnostics, sorted. A file that
+    another checked file includes is checked through its includer only: alone, a shared
+    catalog would be reported as "declared but never used"."""
+    files, diagnostics = find_models(paths)
+    contacts = None if sample_contacts is None else list(sample_contacts)
+    events = None if sample_events is None else list(sample_events)
+    results = {path: compile(path, sample_contacts=contacts, sample_events=events, parse=parse)
+               for path in files}
+    includers = {path: [other for other, result in results.items() if other != path
+                        and any(_same_file(name, path) for name in result.sources)]
+                 for path in results}
+    main_files = {path for path, others in includers.items() if not others}
+    sources: dict[str, SourceFile] = {}
+    for path, result in results.items():
+        # Files that include each other, with no main file above them, are kept.
+        if any(other in main_files for other in includers[path]):
+            continue
+        diagnostics += result.diagnostics
+        sources.update(result.sources)
+    checked = sorted(set(files) | set(sources))
+    return CheckReport(sort_diagnostics(dict.fromkeys(diagnostics)), sources, checked)
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)

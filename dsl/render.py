@@ -1,0 +1,242 @@
+"""Diagnostics as people and machines read them: text, JSON, GitHub annotations, SARIF 2.1.0.
+
+Rendering is separate from checking so that every command (check, fmt, test, compile) shows
+the same diagnostics the same way; the CLI only picks a format. Every renderer takes the
+diagnostics already sorted and the source files by name (to quote the offending line); a
+file that is missing from `sources` is rendered without its line, never with an error.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import PurePath
+from urllib.parse import quote
+
+from .diagnostics import CODES, Diagnostic, Severity
+from .source import SourceFile, Span
+
+FORMATS = ("text", "json", "github", "sarif")
+JSON_VERSION = 1
+SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+                "sarif-schema-2.1.0.json")
+TOOL_NAME = "scorelang"
+
+# ANSI codes, used only when the caller asks for colour (the CLI asks on a terminal).
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_BLUE = "\x1b[1;34m"
+_COLOURS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m"}
+
+
+class _Paint:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.enabled and text else text
+
+
+def render(diagnostics, sources=None, fmt: str = "text", *, color: bool = False,
+           files_checked: int | None = None) -> str:
+    """Render in one of `FORMATS`; the text format ends with a summary line."""
+    diagnostics = list(diagnostics)
+    sources = sources or {}
+    match fmt:
+        case "text":
+            return render_text(diagnostics, sources, color=color, files_checked=files_checked)
+        case "json":
+            return render_json(diagnostics)
+        case "github":
+            return render_github(diagnostics)
+        case "sarif":
+            return render_sarif(diagnostics)
+    raise ValueError(f"unknown diagnostics format {fmt!r}; expected one of {FORMATS}")
+
+
+# --------------------------------------------------------------------------- text
+
+
+def render_text(diagnostics, sources=None, *, color: bool = False,
+                files_checked: int | None = None) -> str:
+    paint = _Paint(color)
+    sources = sources or {}
+    blocks = [format_diagnostic(d, sources.get(d.span.file) if d.span else None, paint)
+              for d in diagnostics]
+    blocks.append(summary(diagnostics, files_checked))
+    return "\n\n".join(blocks) + "\n"
+
+
+def format_diagnostic(diagnostic: Diagnostic, source: SourceFile | None = None,
+                      paint: _Paint | None = None) -> str:
+    """One diagnostic as in STYLE.md: header, quoted line, carets, `= hint:` and notes."""
+    paint = paint or _Paint(False)
+    severity = diagnostic.severity.value
+    head = paint(f"{severity}[{diagnostic.code}]", _COLOURS[diagnostic.severity])
+    head += paint(f": {diagnostic.message}", _BOLD)
+    span = diagnostic.span
+    if span is None:
+        lines = [head]
+        gutter = "   "
+    else:
+        lines = [f"{span}: {head}"]
+        gutter = " " * (len(str(span.line)) + 3)
+        line_text = source.line_text(span.line) if source else ""
+        if line_text:
+            lines += _quote(span, line_text, gutter, paint, _COLOURS[diagnostic.severity])
+    if diagnostic.hint:
+        lines.append(f"{gutter}{paint('=', _BLUE)} hint: {diagnostic.hint}")
+    for note in diagnostic.notes:
+        lines.append(f"{gutter}{paint('=', _BLUE)} note: {note}")
+    return "\n".join(lines)
+
+
+def _quote(span: Span, line_text: str, gutter: str, paint: _Paint, colour: str) -> list[str]:
+    line_text = line_text.rstrip()
+    start = min(max(span.column - 1, 0), len(line_text))
+    # A span running onto later lines is underlined to the end of its first line.
+    end = span.end_column - 1 if span.end_line == span.line else len(line_text)
+    width = max(1, min(end, len(line_text)) - start)
+    # Keep tabs in the padding so the carets stay under the word whatever the tab width.
+    padding = "".join(c if c == "\t" else " " for c in line_text[:start])
+    number = paint(f"  {span.line} |", _BLUE)
+    bar = paint(f"{gutter}|", _BLUE)
+    return [f"{number} {line_text}", f"{bar} {padding}{paint('^' * width, colour)}"]
+
+
+def summary(diagnostics, files_checked: int | None = None) -> str:
+    counts = Counter(d.severity for d in diagnostics)
+    errors, warnings = counts[Severity.ERROR], counts[Severity.WARNING]
+    if errors or warnings:
+        text = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    else:
+        text = "no problems found"
+    if files_checked is not None:
+        text += f" in {_plural(files_checked, 'file')}"
+    return text
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def diagnostic_to_json(diagnostic: Diagnostic) -> dict:
+    span = diagnostic.span
+    return {
+        "code": diagnostic.code,
+        "severity": diagnostic.severity.value,
+        "message": diagnostic.message,
+        "file": span.file if span else None,
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+        "end_line": span.end_line if span else None,
+        "end_column": span.end_column if span else None,
+        "hint": diagnostic.hint,
+        "notes": list(diagnostic.notes),
+    }
+
+
+def render_json(diagnostics) -> str:
+    """Stable JSON: a version, every diagnostic with the same keys, and the counts."""
+    diagnostics = list(diagnostics)
+    counts = Counter(d.severity for d in diagnostics)
+    document = {
+        "version": JSON_VERSION,
+        "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+        "summary": {"errors": counts[Severity.ERROR], "warnings": counts[Severity.WARNING]},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- GitHub
+
+
+def render_github(diagnostics) -> str:
+    """GitHub Actions workflow commands: one `::error ...::message` line each."""
+    lines = [github_annotation(d) for d in diagnostics]
+    lines.append(summary(diagnostics))
+    return "\n".join(lines) + "\n"
+
+
+def github_annotation(diagnostic: Diagnostic) -> str:
+    span = diagnostic.span
+    properties = []
+    if span is not None:
+        properties += [f"file={_github_property(span.file)}", f"line={span.line}",
+                       f"col={span.column}"]
+        if span.end_line == span.line:
+            properties.append(f"endColumn={span.end_column}")
+        else:
+            properties.append(f"endLine={span.end_line}")
+    properties.append(f"title={diagnostic.code}")
+    message = diagnostic.message
+    if diagnostic.hint:
+        message += f"\n= hint: {diagnostic.hint}"
+    for note in diagnostic.notes:
+        message += f"\n= note: {note}"
+    return f"::{diagnostic.severity.value} {','.join(properties)}::{_github_data(message)}"
+
+
+def _github_data(text: str) -> str:
+    # The escapes the Actions runner undoes (toolkit `escapeData`).
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github_property(text: str) -> str:
+    return _github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# --------------------------------------------------------------------------- SARIF
+
+
+def render_sarif(diagnostics) -> str:
+    return json.dumps(sarif_log(diagnostics), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(diagnostics) -> dict:
+    """A SARIF 2.1.0 log with one run; columns are 1-based code points, as in our spans."""
+    diagnostics = list(diagnostics)
+    codes = sorted({d.code for d in diagnostics})
+    rule_index = {code: index for index, code in enumerate(codes)}
+    rules = [{"id": code, "name": _rule_name(code),
+              "shortDescription": {"text": CODES[code]}} for code in codes]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": TOOL_NAME, "rules": rules}},
+            "columnKind": "unicodeCodePoints",
+            "results": [_sarif_result(d, rule_index[d.code]) for d in diagnostics],
+        }],
+    }
+
+
+def _rule_name(code: str) -> str:
+    # SARIF rule names are identifiers: "unknown score" -> "UnknownScore".
+    return "".join(word.capitalize() for word in CODES[code].replace("-", " ").split())
+
+
+def _sarif_result(diagnostic: Diagnostic, index: int) -> dict:
+    text = diagnostic.message
+    if diagnostic.hint:
+        text += f"\nhint: {diagnostic.hint}"
+    result = {
+        "ruleId": diagnostic.code,
+        "ruleIndex": index,
+        "level": "error" if diagnostic.is_error else "warning",
+        "message": {"text": text},
+    }
+    span = diagnostic.span
+    if span is not None:
+        result["locations"] = [{"physicalLocation": {
+            "artifactLocation": {"uri": _uri(span.file)},
+            "region": {"startLine": span.line, "startColumn": span.column,
+                       "endLine": span.end_line, "endColumn": span.end_column},
+        }}]
+    return result
+
+
+def _uri(path: str) -> str:
+    return quote(PurePath(path).as_posix(), safe="/:")

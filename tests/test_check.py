@@ -1,0 +1,452 @@
+"""Name resolution and checks (compiler.resolve, compiler.check), on ASTs built directly.
+
+These tests build models node by node so that each check is tested apart from the parser;
+tests/test_check_source.py runs the same checks from `.score` text, where spans matter.
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from compiler.check import band_reach, check_model
+from compiler.resolve import ScoreInfo, resolve
+from dsl import ast
+from dsl.ast import (AbsenceRule, Action, Band, Bool, Compare, Decay, Duration, EventDecl,
+                     EventRule, ExpectAction, ExpectLabel, ExpectScore, Expire, Grade, In, Label,
+                     Limit, Model, Not, Number, ProfileRule, Property, Ref, Require, ScoreDecl,
+                     Stage, Targets, Text, TimezoneDecl, Trigger,
+                     Truth, Assignment)
+from dsl.diagnostics import CODES, Severity
+
+from strategies import models
+
+ENGAGEMENT = ScoreDecl("engagement", 0, 100, has_range=True)
+FIT = ScoreDecl("fit")
+TIER = Grade("tier", "fit", (Band("A", 30), Band("B", 15)), otherwise="C")
+MQL = Stage("MQL", Compare(Ref("engagement"), ">=", Number(50)))
+DAYS_30 = Duration(30, "day")
+
+
+def rule(event="visit", points=10, score=None, targets=(), where=None, limit=None):
+    return EventRule(event, Targets(tuple(targets)), where, points, score, limit)
+
+
+def check(*statements, **samples):
+    return check_model(Model(tuple(statements), file="m.score"), **samples)
+
+
+def codes(*statements, **samples):
+    return [d.code for d in check(*statements, **samples)]
+
+
+def only(code, *statements, **samples):
+    found = [d for d in check(*statements, **samples) if d.code == code]
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def test_implicit_score_when_none_declared():
+    symbols, found = resolve(Model((rule(),)))
+    assert list(symbols.scores) == ["score"] and symbols.default_score == "score"
+    assert found == []
+
+
+def test_first_declared_score_is_default():
+    symbols, _ = resolve(Model((FIT, ENGAGEMENT)))
+    assert symbols.default_score == "fit"
+    assert (symbols.scores["engagement"].low, symbols.scores["engagement"].high) == (0, 100)
+
+
+def test_symbols_know_grades_stages_events_and_timezone():
+    model = Model((FIT, ENGAGEMENT, TIER, MQL, TimezoneDecl("Europe/Berlin"),
+                   EventDecl("visit", None, (Property("seconds", "number"),))))
+    symbols, found = resolve(model)
+    assert found == []
+    assert symbols.grade_labels("tier") == ("A", "B", "C")
+    assert list(symbols.stages) == ["MQL"]
+    assert symbols.timezone == "Europe/Berlin"
+    assert symbols.property_type("visit", "seconds") == "number"
+    assert symbols.kind_of("fit") == "score" and symbols.kind_of("tier") == "grade"
+    assert symbols.kind_of("stage") == "stage" and symbols.kind_of("title") is None
+
+
+# --------------------------------------------------------------------------- unknown names
+
+
+def test_clean_model_has_no_diagnostics():
+    assert check(FIT, ENGAGEMENT, rule(score="engagement"),
+                 ProfileRule(Compare(Ref("employees"), ">=", Number(200)), 15, "fit"),
+                 TIER, MQL, Trigger(In(Ref("tier"), (Label("A"), Label("B"))),
+                                    (Action("notify", "sales"),))) == []
+
+
+@pytest.mark.parametrize("statement", [
+    rule(score="engagment"),
+    Decay("engagment", 10, DAYS_30),
+    Expire("engagment", DAYS_30),
+    Grade("tier", "engagment", (Band("A", 10),)),
+    Trigger(Compare(Ref("fit"), ">", Number(1)), (Action("reset", "engagment"),)),
+    ast.Test("t", (ExpectScore("engagment", "=", 3),)),
+    ast.Test("t", (ExpectAction("reset", "engagment"),)),
+    AbsenceRule("email_sent", Targets(), "email_open", Targets(), Duration(1, "day"), -5,
+                "engagment"),
+], ids=["rule", "decay", "expire", "grade-by", "reset", "expect", "expect-reset", "absence"])
+def test_misspelled_score_everywhere(statement):
+    diagnostic = only("E102", ENGAGEMENT, rule(score="engagement"), statement)
+    assert diagnostic.message == "unknown score `engagment`"
+    assert diagnostic.hint == "did you mean `engagement`?"
+    assert diagnostic.severity is Severity.ERROR
+
+
+def test_unknown_score_far_from_any_name_lists_the_scores():
+    diagnostic = only("E102", ENGAGEMENT, FIT, rule(score="zzz"))
+    assert diagnostic.hint == "declared scores: `engagement`, `fit`"
+
+
+def test_unknown_stage_label_and_grade_label():
+    found = check(FIT, ENGAGEMENT, rule(score="engagement"), TIER,
+                  Stage("MQL", Compare(Ref("engagement"), ">=", Number(50))),
+                  Trigger(Compare(Ref("stage"), "is", Label("MQLL")), (Action("tag", "x"),)),
+                  Trigger(In(Ref("tier"), (Label("A"), Label("X"))), (Action("tag", "y"),)))
+    messages = {(d.code, d.message, d.hint) for d in found}
+    assert ("E104", "the stage has no label `MQLL`", "did you mean `MQL`?") in messages
+    assert ("E104", "grade `tier` has no label `X`", "its labels are `A`, `B`, `C`") in messages
+
+
+def test_expect_unknown_grade_and_label():
+    found = check(FIT, TIER, ProfileRule(Truth(Ref("vip")), 5),
+                  ast.Test("t", (ExpectLabel("teir", "A"), ExpectLabel("tier", "D"),
+                             ExpectLabel("stage", "SQL"))))
+    assert [(d.code, d.hint) for d in found] == [
+        ("E103", "did you mean `tier`?"),
+        ("E104", "its labels are `A`, `B`, `C`"),
+        ("E104", "its labels are none"),
+    ]
+
+
+def test_misspelled_grade_compared_with_bare_labels():
+    diagnostic = only("E103", FIT, TIER, rule(score="fit"),
+                      Trigger(In(Ref("teir"), (Label("A"),)), (Action("tag", "x"),)))
+    assert diagnostic.hint == "did you mean `tier`?"
+
+
+def test_bare_word_on_an_attribute_needs_quotes():
+    diagnostic = only("E104", rule(), ProfileRule(Compare(Ref("country"), "=", Label("DE")), 5))
+    assert diagnostic.message == "`DE` is not a grade or stage label"
+    assert diagnostic.hint == 'text is written in quotes: `"DE"`'
+
+
+def test_unknown_event_and_property_with_catalog():
+    catalog = EventDecl("visit", None, (Property("seconds", "number"),))
+    found = check(catalog, rule("vist"),
+                  rule("visit", where=Compare(Ref("secnds"), ">=", Number(30))))
+    assert [(d.code, d.hint) for d in found] == [
+        ("E101", "did you mean `visit`?"), ("E105", "did you mean `seconds`?")]
+
+
+def test_no_catalog_means_any_event_and_property():
+    assert codes(rule("anything", where=Compare(Ref("whatever"), "=", Text("x")))) == []
+
+
+def test_test_events_checked_against_catalog():
+    catalog = EventDecl("visit", None, (Property("seconds", "number"),))
+    found = check(catalog, rule("visit"), ast.Test("t", (
+        ast.TestEvent("visit", properties=(Assignment("seconds", Text("long")),
+                                       Assignment("secs", Number(3)))),
+        ast.TestEvent("click"))))
+    assert sorted(d.code for d in found) == ["E101", "E105", "E201"]
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@pytest.mark.parametrize("statements, message", [
+    ((FIT, FIT), "score `fit` is declared twice"),
+    ((FIT, TIER, TIER), "grade `tier` is declared twice"),
+    ((FIT, Grade("fit", "fit", (Band("A", 1),))),
+     "grade `fit` has the same name as the score `fit`"),
+    ((FIT, TIER, Stage("tier", ast.Const(True))),
+     "stage `tier` has the same name as the grade `tier`"),
+    ((MQL, MQL), "stage `MQL` is declared twice"),
+    ((EventDecl("visit"), EventDecl("visit")), "event `visit` is declared twice"),
+    ((TimezoneDecl("UTC"), TimezoneDecl("Europe/Berlin")), "the time zone is declared twice"),
+    ((Decay("score", 10, DAYS_30), Decay("score", 20, DAYS_30)),
+     "`decay score` is declared twice"),
+    ((Grade("score", "x", (Band("A", 1),)),), "the grade `score` has the name of the default "
+     "score"),
+    ((FIT, Grade("g", "fit", (Band("A", 2), Band("A", 1)))),
+     "label `A` appears twice in grade `g`"),
+])
+def test_duplicate_declarations(statements, message):
+    assert message in [d.message for d in check(*statements) if d.code == "E107"]
+
+
+@pytest.mark.parametrize("statement, name", [
+    (ScoreDecl("when"), "when"),
+    (Grade("time", "score", (Band("A", 1),)), "time"),
+    (Stage("each", ast.Const(True)), "each"),
+    (EventDecl("with"), "with"),
+    (rule("now"), "now"),
+    (ProfileRule(Truth(Ref("target")), 5), "target"),
+    (Grade("g", "score", (Band("in", 1),)), "in"),
+    (ScoreDecl("stage"), "stage"),
+])
+def test_reserved_words_as_names(statement, name):
+    diagnostic = only("E108", rule(), statement)
+    assert f"`{name}`" in diagnostic.message
+
+
+def test_soft_keywords_are_names_where_the_language_allows():
+    # `score` is the default score; `stage` in a condition is the lifecycle stage.
+    assert codes(ScoreDecl("score", 0, 100, True), rule(score="score"), MQL,
+                 Trigger(Compare(Ref("stage"), "is", Label("MQL")), (Action("tag", "x"),))) == []
+
+
+def test_unknown_time_zone_with_hint():
+    found = check(rule(), TimezoneDecl("Europe/Berln"), TimezoneDecl("europe/paris"))
+    e111 = [d for d in found if d.code == "E111"]
+    assert [d.hint for d in e111] == [
+        "did you mean `Europe/Berlin`?",
+        "did you mean `Europe/Paris`? (time zone names are case-sensitive)"]
+
+
+def test_known_time_zone_is_fine():
+    assert codes(rule(), TimezoneDecl("America/New_York")) == []
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_empty_range():
+    diagnostic = only("E203", ScoreDecl("x", 10, 5, True), rule(score="x"))
+    assert diagnostic.hint == "write the lower bound first: 5..10"
+
+
+@pytest.mark.parametrize("percent", [0, 100, 150, -5])
+def test_decay_percentage_outside_0_100(percent):
+    assert codes(rule(), Decay("score", percent, DAYS_30)) == ["E204"]
+
+
+@pytest.mark.parametrize("percent", [0.5, 10, 99.9])
+def test_decay_percentage_inside_0_100(percent):
+    assert codes(rule(), Decay("score", percent, DAYS_30)) == []
+
+
+def test_zero_points_zero_limit_zero_duration():
+    assert sorted(codes(rule(points=0), rule("x", limit=Limit(0)),
+                        Decay("score", 10, Duration(0, "day")))) == ["E205", "E206", "W101"]
+
+
+# --------------------------------------------------------------------------- grades
+
+
+def test_bands_out_of_order():
+    diagnostic = only("E202", FIT, rule(score="fit"),
+                      Grade("tier", "fit", (Band("A", 15), Band("B", 30), Band("C", 0))))
+    assert "`B >= 30`" in diagnostic.message
+
+
+def test_equal_thresholds_are_out_of_order():
+    assert codes(FIT, rule(score="fit"),
+                 Grade("tier", "fit", (Band("A", 15), Band("B", 15)))) == ["E202"]
+
+
+def test_band_above_the_score_range_is_unreachable():
+    diagnostic = only("W105", ENGAGEMENT, rule(),
+                      Grade("tier", "engagement", (Band("A", 150), Band("B", 50))))
+    assert diagnostic.message == "band `A` can never be reached: `engagement` is at most 100"
+
+
+def test_bands_after_an_always_true_band_are_unreachable():
+    found = check(ENGAGEMENT, rule(), Grade("tier", "engagement",
+                                            (Band("A", 50), Band("B", 0), Band("C", -5)),
+                                            otherwise="D"))
+    assert [(d.code, d.message) for d in found] == [
+        ("W105", "band `C` of grade `tier` can never be reached"),
+        ("W105", "band `D` of grade `tier` can never be reached"),
+    ]
+
+
+def test_else_less_grade_with_gap_is_fine():
+    assert codes(ENGAGEMENT, rule(), Grade("tier", "engagement", (Band("A", 50),))) == []
+
+
+def test_band_reach_labels():
+    grade = Grade("tier", "e", (Band("A", 150), Band("B", 50), Band("C", 0), Band("D", -1)),
+                  otherwise="E")
+    assert band_reach(grade, ScoreInfo("e", 0, 100, None)).labels == {"B", "C"}
+    assert band_reach(grade, ScoreInfo("e", None, None, None)).labels == {"A", "B", "C", "D",
+                                                                          "E"}
+
+
+def test_comparing_an_unreachable_grade_label_never_holds():
+    grade = Grade("tier", "engagement", (Band("A", 150), Band("B", 50)), otherwise="C")
+    found = check(ENGAGEMENT, rule(), grade,
+                  Stage("hot", Compare(Ref("tier"), "is", Label("A"))))
+    assert sorted(d.code for d in found) == ["W104", "W105"]
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+@pytest.mark.parametrize("op, number, holds", [
+    ("<", 0, False), ("<=", 0, True), (">", 100, False), (">=", 100, True), (">=", 101, False),
+    ("=", 101, False), ("=", 50.5, False), ("!=", 50, True), (">", 99.5, True),
+])
+def test_conditions_against_score_bounds(op, number, holds):
+    found = codes(ENGAGEMENT, rule(),
+                  Stage("MQL", Compare(Ref("engagement"), op, Number(number))))
+    assert found == ([] if holds else ["W104"])
+
+
+def test_negated_impossible_condition_is_not_reported():
+    assert codes(ENGAGEMENT, rule(),
+                 Stage("MQL", Not(Compare(Ref("engagement"), ">", Number(100))))) == []
+
+
+def test_unbounded_score_conditions_always_possible():
+    assert codes(rule(), Trigger(Compare(Ref("score"), "<", Number(-1000)),
+                                 (Action("tag", "cold"),))) == []
+
+
+def test_in_list_of_scores_needs_one_possible_value():
+    assert codes(ENGAGEMENT, rule(), Stage("x", In(Ref("engagement"),
+                                                   (Number(200), Number(300))))) == ["W104"]
+
+
+def test_score_compared_with_text_and_used_as_truth():
+    found = check(ENGAGEMENT, rule(),
+                  Stage("a", Compare(Ref("engagement"), "=", Text("high"))),
+                  Stage("b", Truth(Ref("engagement"))))
+    assert [d.code for d in found] == ["E201", "E201"]
+
+
+def test_grade_ordering_and_number_comparison():
+    found = check(FIT, rule(score="fit"), TIER,
+                  Stage("a", Compare(Ref("tier"), ">", Label("B"))),
+                  Stage("b", Compare(Ref("tier"), "=", Number(3))))
+    assert [d.code for d in found] == ["E201", "E201"]
+
+
+def test_catalog_type_mismatches():
+    catalog = EventDecl("visit", None, (Property("seconds", "number"), Property("page", "text"),
+                                        Property("new", "bool")))
+    found = check(catalog,
+                  rule(where=Compare(Ref("seconds"), "=", Text("long"))),
+                  rule(where=Compare(Ref("page"), ">", Text("a")), points=2),
+                  rule(where=Truth(Ref("seconds")), points=3),
+                  rule(where=Truth(Ref("new")), points=4),
+                  rule(where=In(Ref("page"), (Text("a"), Number(1))), points=5))
+    assert [d.code for d in found] == ["E201"] * 4
+
+
+def test_ordering_on_text_without_catalog():
+    diagnostic = only("E201", rule(), ProfileRule(Compare(Ref("title"), ">", Text("A")), 5))
+    assert diagnostic.message == "`>` on text is always false"
+
+
+def test_score_name_in_where_and_if_is_a_warning():
+    found = check(ENGAGEMENT, rule(),
+                  rule("visit", where=Compare(Ref("engagement"), ">", Number(5)), points=2),
+                  ProfileRule(Compare(Ref("engagement"), ">", Number(5)), 3),
+                  Require(Compare(Ref("stage"), "is", Text("MQL"))))
+    assert [d.code for d in found] == ["W109"] * 3
+    assert found[0].message == ("`engagement` here is a property of the `visit` event, not the "
+                                "score `engagement`")
+
+
+def test_contact_prefix_in_where_is_an_attribute():
+    assert codes(ENGAGEMENT, rule(where=Compare(Ref("engagement", contact=True), "=",
+                                                Number(1)))) == []
+
+
+def test_misspelled_score_in_stage_condition_is_a_warning():
+    diagnostic = only("W110", ENGAGEMENT, rule(),
+                      Stage("MQL", Compare(Ref("engagment"), ">=", Number(50))))
+    assert diagnostic.hint == "did you mean `engagement`?"
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def test_duplicated_rule():
+    diagnostic = only("W102", rule(targets=["pricing"]), rule(targets=["pricing"], points=5))
+    assert diagnostic.hint.startswith("both apply, so the points add up to +15")
+
+
+def test_duplicate_ignores_target_order_and_default_score_spelling():
+    assert codes(ENGAGEMENT, rule(targets=["a", "b"]),
+                 rule(targets=["b", "a"], score="engagement")) == ["W102"]
+
+
+def test_different_limits_are_not_duplicates():
+    assert codes(rule(), rule(limit=Limit(1))) == []
+
+
+def test_contradicting_rules():
+    diagnostic = only("W103", rule(points=15), rule(points=-15, limit=Limit(1, "day")))
+    assert "(-15) contradicts another rule (+10)" not in diagnostic.message
+    assert diagnostic.message == ("this rule (-15) contradicts another rule (+15) for exactly "
+                                  "the same events")
+
+
+def test_rules_on_different_scores_or_wheres_do_not_overlap():
+    assert codes(ENGAGEMENT, FIT, rule(), rule(score="fit"),
+                 rule(where=Compare(Ref("s"), ">", Number(1)), points=-3),
+                 ProfileRule(Truth(Ref("vip")), 5, "fit")) == []
+
+
+def test_profile_rules_duplicated():
+    assert codes(ProfileRule(Truth(Ref("vip")), 5),
+                 ProfileRule(Truth(Ref("vip")), 3), rule()) == ["W102"]
+
+
+# --------------------------------------------------------------------------- usage
+
+
+def test_score_never_awarded_and_event_never_used():
+    found = check(ENGAGEMENT, FIT, rule(), EventDecl("visit"), EventDecl("webinar"))
+    assert [(d.code, d.message) for d in found] == [
+        ("W107", "no rule awards points to score `fit`"),
+        ("W108", "event `webinar` is declared but no rule uses it"),
+    ]
+
+
+# --------------------------------------------------------------------------- sample data
+
+
+def test_attributes_never_present_in_sample_contacts():
+    found = check(rule(), ProfileRule(Compare(Ref("titel"), "=", Text("CEO")), 5),
+                  ProfileRule(Truth(Ref("consent")), 1),
+                  sample_contacts=[{"contact": "c1", "title": "CEO", "consent": None},
+                                   {"contact": "c2", "consent": True}])
+    assert [(d.code, d.hint) for d in found] == [("W106", "did you mean `title`?")]
+
+
+def test_properties_never_present_in_sample_events():
+    found = check(rule(where=Compare(Ref("seconds"), ">", Number(3))),
+                  rule("click", where=Compare(Ref("button"), "=", Text("x"))),
+                  sample_events=[{"event": "visit", "props": {"seconds": 3}},
+                                 {"event": "click", "props": {"buton": "x"}}])
+    assert [(d.code, d.hint) for d in found] == [("W106", "did you mean `buton`?")]
+
+
+def test_no_sample_data_no_w106():
+    assert codes(rule(where=Compare(Ref("seconds"), ">", Number(3)))) == []
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models())
+def test_any_model_gets_sorted_registered_diagnostics(model):
+    found = check_model(model)
+    assert all(d.code in CODES for d in found)
+    assert found == sorted(found, key=lambda d: d.sort_key())
+    # Every diagnostic is either an error or a warning, and the severity matches the code.
+    assert all(d.severity is (Severity.ERROR if d.code[0] == "E" else Severity.WARNING)
+               for d in found)
