@@ -1,0 +1,282 @@
+"""Impact of a rule change on real data: run the old and the new model over the same events.
+
+A contact *changes* when its stage, a grade, its actions or the band of a score (the
+histogram bin it falls in) differ between the two runs. Actions are compared as the multiset
+of `(action, arg)`: firing the same notification at another time is not a change.
+
+Movements read like the agreement: `+312 reach SQL` (contacts in SQL with the new model that
+were not with the old), `-40 leave MQL` (in MQL before, not any more), `+12 enter tier A`,
+`+5 get notify sales`, `-5 no longer get notify sales`, `+3 become unscored`.
+
+Histograms of each score share their bins between before and after: bounds of the declared
+range when it has both, else of the values seen; about ten bins of a "nice" width (1, 2, 5
+times a power of ten); the last bin includes its upper edge.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from runtime.events import Event
+
+TOP_MOVERS = 10
+BINS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    count: int  # signed: + enters, - leaves
+    text: str  # "reach SQL"
+
+    def __str__(self) -> str:
+        return f"{self.count:+d} {self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Mover:
+    contact: str
+    score: str
+    before: int | None
+    after: int | None
+    stage_before: str | None
+    stage_after: str | None
+
+    @property
+    def delta(self) -> int:
+        return (self.after or 0) - (self.before or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    low: int
+    high: int  # exclusive, except for the last bin
+    before: int
+    after: int
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    score: str
+    bins: tuple[Bin, ...]
+    unscored_before: int
+    unscored_after: int
+    mean_before: float | None
+    mean_after: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChange:
+    contact: str
+    what: tuple[str, ...]  # "stage MQL -> SQL", "tier B -> A", "+notify sales", "engagement 40-50 -> 80-90"
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    contacts: int
+    as_of: int | None
+    changed: tuple[ContactChange, ...]
+    movements: tuple[Movement, ...]
+    movers: tuple[Mover, ...]
+    histograms: tuple[Histogram, ...]
+    rejects: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "contacts": self.contacts,
+            "changed": len(self.changed),
+            "rejects": self.rejects,
+            "movements": [{"count": m.count, "text": m.text} for m in self.movements],
+            "top_movers": [{"contact": m.contact, "score": m.score, "before": m.before,
+                            "after": m.after, "delta": m.delta, "stage_before": m.stage_before,
+                            "stage_after": m.stage_after} for m in self.movers],
+            "histograms": [{"score": h.score, "unscored_before": h.unscored_before,
+                            "unscored_after": h.unscored_after, "mean_before": h.mean_before,
+                            "mean_after": h.mean_after,
+                            "bins": [{"low": b.low, "high": b.high, "before": b.before,
+                                      "after": b.after} for b in h.bins]}
+                           for h in self.histograms],
+            "changed_contacts": [{"contact": c.contact, "what": list(c.what)}
+                                 for c in self.changed],
+        }
+
+
+# --------------------------------------------------------------------------- computing
+
+
+def impact(old_table: dict, new_table: dict, events: list[Event], contacts: dict[str, dict],
+           as_of: int | None = None, bounds: dict | None = None) -> Impact:
+    """Run both tables with the Python engine and compare the results contact by contact.
+
+    `bounds` maps a score to its declared (low, high) range, used for the histogram bins."""
+    from runtime import Engine
+
+    before = {r["contact"]: r for r in Engine(old_table).run(list(events), contacts, as_of=as_of)}
+    after = {r["contact"]: r for r in Engine(new_table).run(list(events), contacts, as_of=as_of)}
+    return compare_results(before, after, as_of, bounds or {})
+
+
+def compare_results(before: dict[str, dict], after: dict[str, dict], as_of: int | None = None,
+                    bounds: dict | None = None) -> Impact:
+    ids = sorted(set(before) | set(after))
+    empty = {"scores": {}, "grades": {}, "stage": None, "actions": []}
+    pairs = [(c, before.get(c, empty), after.get(c, empty)) for c in ids]
+    histograms = tuple(histogram(name, pairs, (bounds or {}).get(name))
+                       for name in score_names(before, after))
+    edges = {h.score: h for h in histograms}
+    changed = tuple(change for change in (_contact_change(c, b, a, edges) for c, b, a in pairs)
+                    if change.what)
+    return Impact(len(ids), as_of, changed, movements(pairs), top_movers(pairs), histograms)
+
+
+def score_names(before: dict, after: dict) -> list[str]:
+    names: dict[str, None] = {}
+    for results in (before, after):
+        for result in results.values():
+            names.update(dict.fromkeys(result.get("scores", {})))
+    return list(names)
+
+
+def _actions(result: dict) -> Counter:
+    return Counter((a.get("action"), a.get("arg")) for a in result.get("actions", ()))
+
+
+def movements(pairs) -> tuple[Movement, ...]:
+    found: list[Movement] = []
+    stages = _labels(pairs, lambda r: [r.get("stage")] if r.get("stage") else [])
+    for stage in stages:
+        found += _movement(pairs, lambda r, s=stage: r.get("stage") == s,
+                           f"reach {stage}", f"leave {stage}")
+    grades = _labels(pairs, lambda r: sorted(r.get("grades", {}).items()))
+    for grade, label in grades:
+        found += _movement(pairs, lambda r, g=grade, l=label: r.get("grades", {}).get(g) == l,
+                           f"enter {grade} {label}", f"leave {grade} {label}")
+    for kind, arg in _labels(pairs, lambda r: sorted(_actions(r))):
+        found += _movement(pairs, lambda r, k=(kind, arg): _actions(r)[k] > 0,
+                           f"get {kind} {arg}", f"no longer get {kind} {arg}")
+    found += _movement(pairs, _unscored, "become unscored", "become scored")
+    return tuple(found)
+
+
+def _unscored(result: dict) -> bool:
+    scores = result.get("scores", {})
+    return bool(scores) and all(v is None for v in scores.values())
+
+
+def _labels(pairs, labels_of) -> list:
+    seen: dict = {}
+    for _, before, after in pairs:
+        for result in (before, after):
+            seen.update(dict.fromkeys(labels_of(result)))
+    return sorted(seen, key=repr)
+
+
+def _movement(pairs, holds, enter: str, leave: str) -> list[Movement]:
+    entering = sum(1 for _, b, a in pairs if holds(a) and not holds(b))
+    leaving = sum(1 for _, b, a in pairs if holds(b) and not holds(a))
+    result = []
+    if entering:
+        result.append(Movement(entering, enter))
+    if leaving:
+        result.append(Movement(-leaving, leave))
+    return result
+
+
+def top_movers(pairs, limit: int = TOP_MOVERS) -> tuple[Mover, ...]:
+    movers = []
+    for contact, before, after in pairs:
+        names = list(dict.fromkeys([*before.get("scores", {}), *after.get("scores", {})]))
+        candidates = [Mover(contact, name, before.get("scores", {}).get(name),
+                            after.get("scores", {}).get(name), before.get("stage"),
+                            after.get("stage")) for name in names]
+        candidates = [m for m in candidates if m.before != m.after]
+        if candidates:
+            movers.append(max(candidates, key=lambda m: abs(m.delta)))
+    movers.sort(key=lambda m: (-abs(m.delta), m.contact))
+    return tuple(movers[:limit])
+
+
+# --------------------------------------------------------------------------- histograms
+
+
+def nice_width(span: int, bins: int = BINS) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 25, 50, 100, ... with `bins` bins covering `span`."""
+    raw = max(1, -(-span // bins))
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * scale >= raw:
+                return step * scale
+        scale *= 10
+
+
+def bin_edges(values: list[int], bounds: tuple | None = None) -> tuple[int, int, int]:
+    """(low, width, count) of the bins for these values."""
+    low_bound, high_bound = bounds if bounds else (None, None)
+    if low_bound is not None and high_bound is not None:
+        low, high = int(low_bound), int(high_bound)
+    elif values:
+        low, high = min(values), max(values)
+    else:
+        low, high = 0, 0
+    width = nice_width(high - low)
+    low = (low // width) * width
+    count = max(1, -(-(high - low) // width))  # the last bin is closed: `high` falls in it
+    return low, width, count
+
+
+def bin_index(value: int, low: int, width: int, count: int) -> int:
+    return min(max((value - low) // width, 0), count - 1)
+
+
+def histogram(name: str, pairs, bounds: tuple | None = None) -> Histogram:
+    befores = [b.get("scores", {}).get(name) for _, b, _ in pairs]
+    afters = [a.get("scores", {}).get(name) for _, _, a in pairs]
+    values = [v for v in befores + afters if v is not None]
+    low, width, count = bin_edges(values, bounds)
+    counts = [[0, 0] for _ in range(count)]
+    for side, series in enumerate((befores, afters)):
+        for value in series:
+            if value is not None:
+                counts[bin_index(value, low, width, count)][side] += 1
+    bins = tuple(Bin(low + i * width, low + (i + 1) * width, b, a)
+                 for i, (b, a) in enumerate(counts))
+    return Histogram(name, bins, sum(1 for v in befores if v is None),
+                     sum(1 for v in afters if v is None), _mean(befores), _mean(afters))
+
+
+def _mean(values) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def band_text(histogram_: Histogram, value) -> str:
+    if value is None:
+        return "unscored"
+    first = histogram_.bins[0]
+    width = first.high - first.low
+    index = bin_index(value, first.low, width, len(histogram_.bins))
+    band = histogram_.bins[index]
+    return f"{band.low}-{band.high}"
+
+
+def _contact_change(contact: str, before: dict, after: dict, histograms: dict) -> ContactChange:
+    what = []
+    if before.get("stage") != after.get("stage"):
+        what.append(f"stage {before.get('stage') or '(none)'} -> {after.get('stage') or '(none)'}")
+    grades = list(dict.fromkeys([*before.get("grades", {}), *after.get("grades", {})]))
+    for grade in grades:
+        old, new = before.get("grades", {}).get(grade), after.get("grades", {}).get(grade)
+        if old != new:
+            what.append(f"{grade} {old or '(none)'} -> {new or '(none)'}")
+    old_actions, new_actions = _actions(before), _actions(after)
+    for (kind, arg) in sorted((new_actions - old_actions).elements()):
+        what.append(f"+{kind} {arg}")
+    for (kind, arg) in sorted((old_actions - new_actions).elements()):
+        what.append(f"-{kind} {arg}")
+    for name, hist in histograms.items():
+        old_band = band_text(hist, before.get("scores", {}).get(name))
+        new_band = band_text(hist, after.get("scores", {}).get(name))
+        if old_band != new_band:
+            what.append(f"{name} {old_band} -> {new_band}")
+    return ContactChange(contact, tuple(what))
