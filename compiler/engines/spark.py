@@ -1,0 +1,415 @@
+"""The Spark engine: the standard-library runtime run once per contact on a cluster.
+
+Plan of a run (every step is a Spark job; nothing but results and rejects reaches the driver):
+
+1. *Read* the events as numbered lines (JSON Lines, CSV) or numbered rows (Parquet). Files of a
+   directory or glob are taken in sorted path order and numbered as if concatenated, so a single
+   file keeps its own line numbers.
+2. *Validate* every line with `runtime.io`, exactly as the Python reader does, inside a
+   `mapPartitions`: a line becomes an accepted event or a `Reject(line, reason, raw)`.
+3. The rejects are collected (they are few) and reported in line order; the default as-of time
+   is the latest accepted event time over the whole input (LANGUAGE.md 9.10).
+4. Events and profiles are unioned into one frame and `groupBy(contact).applyInPandas` runs
+   `runtime.Engine` on each contact's events, in input order, as of that same time. Contacts are
+   independent in the language, so per-contact runs equal one run over everything, for every
+   construct (caps, absence, decay, stages, triggers, `reset`).
+
+Executors import only `runtime` (standard library), this module and `compiler.readers`, plus
+the pandas/pyarrow that `applyInPandas` needs; the driver also needs lark to compile a model. See
+docs/spark.md for spark-submit on a cluster.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import json
+import os
+import sys
+import tempfile
+import zipfile
+from typing import Callable, Iterable, Iterator
+
+from runtime import io as rio
+from runtime.events import Event, Reject
+
+DEFAULT_MASTER = "local[2]"
+MASTER_ENV = "SCORELANG_SPARK_MASTER"
+_KIND_PROFILE, _KIND_EVENT, _KIND_REJECT = 0, 1, 2
+_SKIP = ("blank",)  # _decode's record for a blank line: no JSON value equals a tuple
+_ROW_SCHEMA = ("kind int, contact string, line long, at long, event string, target string, "
+               "id string, data string, reason string, raw string")
+_RESULT_SCHEMA = "contact string, result string"
+_PARQUET_RESULT_SCHEMA = ("contact string, scores map<string, bigint>, grades map<string, string>,"
+                          " stage string, actions array<struct<at: string, action: string, "
+                          "arg: string>>")
+
+
+# --- the session --------------------------------------------------------------------------------
+
+def session(master: str | None = None, app_name: str = "scorelang", conf: dict | None = None):
+    """The active SparkSession, or a new one on `master` (default: $SCORELANG_SPARK_MASTER,
+    else `local[2]`). Times stay in UTC; Arrow carries the pandas batches."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and master is None:
+        return active
+    builder = (SparkSession.builder.appName(app_name)
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.ui.showConsoleProgress", "false"))
+    master = master or os.environ.get(MASTER_ENV) or (None if _submitted() else DEFAULT_MASTER)
+    if master is not None:
+        builder = builder.master(master)
+        if master.startswith("local"):
+            builder = (builder.config("spark.sql.shuffle.partitions", str(4 * _local_cores(master)))
+                       .config("spark.ui.enabled", "false"))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _submitted() -> bool:
+    """True under spark-submit, which sets the master itself."""
+    return "SPARK_SUBMIT_OPTS" in os.environ or os.environ.get("SPARK_ENV_LOADED") == "1"
+
+
+def _local_cores(master: str) -> int:
+    inside = master[master.find("[") + 1:master.find("]")] if "[" in master else "1"
+    return os.cpu_count() or 2 if inside == "*" else max(int(inside.split(",")[0]), 1)
+
+
+def ship_package(spark) -> str:
+    """Zip the pure-Python packages executors import (`runtime`, standard library only, and
+    `compiler`, of which they load only this module and the Parquet row rules) and add the zip
+    to their Python path. Not needed when the package is installed on every node."""
+    import compiler
+    import runtime
+
+    target = os.path.join(tempfile.mkdtemp(prefix="scorelang-"), "scorelang.zip")
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for package in (runtime, compiler):
+            root = os.path.dirname(os.path.dirname(package.__file__))
+            for folder, _, names in sorted(os.walk(os.path.dirname(package.__file__))):
+                for name in sorted(names):
+                    if name.endswith(".py"):
+                        path = os.path.join(folder, name)
+                        archive.write(path, os.path.relpath(path, root))
+    spark.sparkContext.addPyFile(target)
+    return target
+
+
+# --- reading and validating ------------------------------------------------------------------
+
+def input_files(spark, path: str) -> list[str]:
+    """The data files of a path (a file, a directory or a glob, any Hadoop file system), sorted;
+    names starting with `_` or `.` (such as `_SUCCESS`) are skipped."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    statuses = fs.globStatus(hadoop_path) or []
+    files: list[str] = []
+    for status in statuses:
+        children = fs.listStatus(status.getPath()) if status.isDirectory() else [status]
+        for child in children:
+            name = child.getPath().getName()
+            if child.isFile() and not name.startswith(("_", ".")):
+                files.append(child.getPath().toString())
+    if not files:
+        raise FileNotFoundError(f"{path}: no such file or no data files in it")
+    return sorted(files)
+
+
+def _numbered_lines(spark, files: list[str]):
+    """RDD of (1-based line number, text) over the files concatenated in the given order."""
+    lines = spark.sparkContext.textFile(",".join(files))
+    return lines.zipWithIndex().map(lambda pair: (pair[1] + 1, pair[0]))
+
+
+def _parquet_rows(spark, files: list[str]):
+    """RDD of (1-based row number, record dict) over Parquet files in the given order."""
+    from pyspark.sql import functions as F
+
+    frame = spark.read.parquet(*files)
+    columns = [name for name in frame.columns]
+    for name, kind in frame.dtypes:
+        if kind.startswith("timestamp"):  # as text, so executors' local zones play no part
+            frame = frame.withColumn(name, F.date_format(F.col(name), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"))
+    frame = frame.select(*columns, F.col("_metadata.file_path").alias("__file"),
+                         F.col("_metadata.row_index").alias("__row"))
+    counts = dict(frame.groupBy("__file").count().collect())
+    offsets, total = {}, 0
+    for name in sorted(counts, key=lambda file: _file_rank(file, files)):
+        offsets[name] = total
+        total += counts[name]
+
+    def number(row):
+        record = row.asDict(recursive=True)
+        line = offsets[record.pop("__file")] + record.pop("__row") + 1
+        return line, record
+
+    return frame.rdd.map(number)
+
+
+def _file_rank(name: str, files: list[str]) -> tuple[int, str]:
+    bare = [file.split(":", 1)[-1].lstrip("/") for file in files]
+    key = name.split(":", 1)[-1].lstrip("/")
+    return (bare.index(key) if key in bare else len(files), name)
+
+
+def _csv_header(spark, files: list[str]) -> list[str]:
+    first = spark.sparkContext.textFile(files[0]).first() if files else ""
+    first = first.lstrip("\ufeff")
+    return [name.strip() for name in next(csv.reader([first]), [])]
+
+
+def _event_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], Iterator[tuple]]:
+    """A mapPartitions function: numbered lines (or rows) to event and reject rows."""
+
+    def rows(items):
+        for line, item in items:
+            record, raw = _decode(fmt, header, line, item)
+            if record == _SKIP:
+                continue
+            if isinstance(record, rio._RecordError):
+                yield _reject_row(Reject(line, str(record), raw))
+                continue
+            event = rio.validate_event(record, line, line, raw)
+            if isinstance(event, Reject):
+                yield _reject_row(event)
+            else:
+                props = json.dumps(event.props, ensure_ascii=False) if event.props else None
+                yield (_KIND_EVENT, event.contact, line, event.at, event.event, event.target,
+                       event.id, props, None, None)
+
+    return rows
+
+
+def _profile_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], Iterator[tuple]]:
+    """A mapPartitions function: numbered contacts lines to profile rows (rejects dropped, as
+    the Python engine drops them; the caller reports contacts rejects)."""
+
+    def rows(items):
+        for line, item in items:
+            record, raw = _decode(fmt, header, line, item)
+            if record == _SKIP or isinstance(record, rio._RecordError):
+                continue
+            if fmt == "csv":
+                record = {key: value for key, value in
+                          ((key, rio.csv_value(cell)) for key, cell in record.items())
+                          if value is not None}
+            try:
+                contact, profile = rio.profile_from_record(record)
+            except rio._RecordError:
+                continue
+            yield (_KIND_PROFILE, contact, line, None, None, None, None,
+                   json.dumps(profile, ensure_ascii=False), None, None)
+
+    return rows
+
+
+
+def _decode(fmt: str, header: list[str] | None, line: int, item):
+    """(record | _RecordError | _SKIP, raw) for one line or row, as `runtime.io` reads it."""
+    if fmt == "parquet":
+        from compiler.readers import _json_object, _plain  # noqa: PLC0415 (executor side)
+
+        record = {key: _plain(value) for key, value in item.items()
+                  if value is not None or key in rio.REQUIRED_KEYS}
+        if isinstance(record.get("props"), str):
+            record["props"] = _json_object(record["props"])
+        return record, json.dumps(record, default=str, ensure_ascii=False)
+    text = item.lstrip("\ufeff") if line == 1 else item
+    if fmt == "csv":
+        return _decode_csv(header or [], line, text)
+    raw = text.rstrip("\r\n")
+    if not raw.strip():
+        return _SKIP, raw
+    try:
+        return rio.decode_json(raw), raw
+    except rio._RecordError as exc:
+        return exc, raw
+
+
+def _decode_csv(header: list[str], line: int, text: str):
+    if line == 1:
+        return _SKIP, text
+    try:
+        cells = next(csv.reader([text]), [])
+    except csv.Error as exc:
+        return rio._RecordError(f"unreadable CSV: {exc}"), ""
+    if not any(cell.strip() for cell in cells):
+        return _SKIP, text
+    raw = rio._csv_raw(cells)
+    if len(cells) != len(header):
+        return rio._RecordError(f"expected {len(header)} cells, found {len(cells)}"), raw
+    try:
+        return rio.event_record_from_csv(dict(zip(header, cells))), raw
+    except rio._RecordError as exc:
+        return rio._RecordError(f"`props` is {exc}"), raw
+
+
+def _reject_row(reject: Reject) -> tuple:
+    return (_KIND_REJECT, None, reject.line, None, None, None, None, None, reject.reason,
+            reject.raw)
+
+
+def _read(spark, path: str, rows_of) -> "object":
+    """A DataFrame of `_ROW_SCHEMA` rows from an events or contacts path."""
+    files = input_files(spark, path)
+    fmt = rio.file_format(files[0])
+    header = _csv_header(spark, files) if fmt == "csv" else None
+    numbered = _parquet_rows(spark, files) if fmt == "parquet" else _numbered_lines(spark, files)
+    return spark.createDataFrame(numbered.mapPartitions(rows_of(fmt, header)), _ROW_SCHEMA)
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4)
+def _engine(table_json: str):
+    from runtime import Engine
+
+    return Engine(json.loads(table_json))
+
+
+def _score_groups(table_json: str, as_of: int | None):
+    """The function given to applyInPandas: one contact's rows -> its one result row."""
+
+    def score(frame):
+        import pandas as pd
+
+        contact = frame["contact"].iloc[0]
+        profile: dict = {}
+        events: list[Event] = []
+        for row in frame.sort_values("line").itertuples(index=False):
+            if row.kind == _KIND_PROFILE:
+                profile = json.loads(row.data)  # sorted by line: the last one wins
+            else:
+                events.append(Event(contact, row.event, int(row.at), _text(row.target),
+                                    _text(row.id), json.loads(row.data) if _text(row.data) else {},
+                                    int(row.line), int(row.line)))
+        results = _engine(table_json).run(events, {contact: profile}, as_of=as_of)
+        lines = [json.dumps(rio.result_json(result), ensure_ascii=False) for result in results]
+        return pd.DataFrame({"contact": [contact] * len(lines), "result": lines})
+
+    return score
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def results_frame(table: dict, events: str, contacts: str | None, as_of: int | None,
+                  on_reject: Callable[[Reject], None], spark=None):
+    """The DataFrame (contact, result JSON text) of a run; rejects go to `on_reject`."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    spark = spark or session()
+    rows = _read(spark, events, _event_rows).persist(StorageLevel.MEMORY_AND_DISK)
+    for reject in rows.where(F.col("kind") == _KIND_REJECT).orderBy("line").collect():
+        on_reject(Reject(reject["line"], reject["reason"], reject["raw"]))
+    accepted = rows.where(F.col("kind") == _KIND_EVENT)
+    if as_of is None:
+        as_of = accepted.agg(F.max("at")).first()[0]
+    if contacts:
+        accepted = accepted.unionByName(_read(spark, contacts, _profile_rows))
+    table_json = json.dumps(table, sort_keys=True)
+    return accepted.groupBy("contact").applyInPandas(_score_groups(table_json, as_of),
+                                                     _RESULT_SCHEMA), rows
+
+
+def run(table: dict, events: str, contacts: str | None, as_of: int | None,
+        on_reject: Callable[[Reject], None], *, spark=None) -> list[dict]:
+    """Score on Spark; the section-7 results sorted by contact, identical to the Python engine."""
+    frame, cached = results_frame(table, events, contacts, as_of, on_reject, spark)
+    try:
+        collected = frame.collect()
+    finally:
+        cached.unpersist()
+    return [json.loads(row["result"]) for row in sorted(collected, key=lambda row: row["contact"])]
+
+
+def write(table: dict, events: str, contacts: str | None, as_of: int | None, out: str, *,
+          fmt: str = "parquet", rejects: str | None = None, spark=None) -> int:
+    """Score on Spark and write the results to the directory `out` (Parquet or JSON Lines part
+    files, sorted by contact across the parts); rejects, when `rejects` is given, go there as
+    JSON Lines. Returns the number of rejected lines."""
+    from pyspark.sql import functions as F
+
+    found: list[Reject] = []
+    frame, cached = results_frame(table, events, contacts, as_of, found.append, spark)
+    try:
+        ordered = frame.orderBy("contact")
+        if fmt == "jsonl":
+            ordered.select("result").write.mode("overwrite").text(out)
+        elif fmt == "parquet":
+            parsed = F.from_json("result", _PARQUET_RESULT_SCHEMA)
+            ordered.select(parsed.alias("r")).select("r.*").write.mode("overwrite").parquet(out)
+        else:
+            raise ValueError(f"unknown output format `{fmt}` (parquet or jsonl)")
+    finally:
+        cached.unpersist()
+    if rejects is not None:
+        with open(rejects, "w", encoding="utf-8") as stream:
+            rio.write_rejects_jsonl(found, stream, file=events)
+    return len(found)
+
+
+# --- spark-submit ----------------------------------------------------------------------------
+
+def _table(args) -> dict:
+    if args.table:
+        with open(args.table, encoding="utf-8") as stream:
+            return json.load(stream)
+    from compiler.pipeline import compile as compile_model
+
+    result = compile_model(args.model)
+    if result.table is None:
+        for diagnostic in result.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        raise SystemExit(1)
+    return result.table
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`spark-submit compiler/engines/spark.py --model M.score --events PATH --out DIR`."""
+    parser = argparse.ArgumentParser(prog="scorelang-spark", description=main.__doc__)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="the .score file (compiled on the driver)")
+    source.add_argument("--table", help="a compiled rule table (JSON)")
+    parser.add_argument("--events", required=True, help="file, directory or glob; any Hadoop FS")
+    parser.add_argument("--contacts")
+    parser.add_argument("--as-of", help="ISO-8601 time or epoch seconds")
+    parser.add_argument("--out", help="output directory; without it JSON Lines go to stdout")
+    parser.add_argument("--format", choices=("parquet", "jsonl"), default="parquet")
+    parser.add_argument("--rejects", help="local file for rejected lines (JSON Lines)")
+    parser.add_argument("--master", help=f"Spark master (default {DEFAULT_MASTER}, or the "
+                                         "one spark-submit was given)")
+    parser.add_argument("--ship-package", action="store_true",
+                        help="zip `runtime` and `compiler` and add them to the executors' path")
+    args = parser.parse_args(argv)
+    table = _table(args)
+    as_of = rio.parse_as_of(args.as_of) if args.as_of else None
+    spark = session(args.master)
+    if args.ship_package:
+        ship_package(spark)
+    if args.out:
+        count = write(table, args.events, args.contacts, as_of, args.out, fmt=args.format,
+                      rejects=args.rejects, spark=spark)
+        print(f"{args.out}: written; {count} rejected lines", file=sys.stderr)
+        return 0
+
+    def report(reject: Reject) -> None:
+        print(rio.format_reject(reject, args.events), file=sys.stderr)
+
+    rio.write_results_jsonl(run(table, args.events, args.contacts, as_of, report, spark=spark),
+                            sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
