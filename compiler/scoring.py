@@ -141,7 +141,21 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
     except UsageError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    except BrokenPipeError:  # `score run ... | head`: the reader left; not an error of ours
+        _quiet_stdout()
+        return EXIT_OK
     return _rejects_verdict(log, options.max_rejects, stderr)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not fail again."""
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,

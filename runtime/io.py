@@ -27,6 +27,7 @@ from .events import MICROS, Event, Reject, TimeFormatError, format_time, parse_t
 
 EVENT_KEYS = ("contact", "event", "target", "at", "id", "props")
 REQUIRED_KEYS = ("contact", "event", "at")
+_EVENT_KEY_SET = frozenset(EVENT_KEYS)
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
@@ -135,8 +136,8 @@ def event_from_record(record, line: int, seq: int) -> Event:
     Raises `_RecordError` with the reason; `validate_event` turns it into a `Reject`."""
     if not isinstance(record, dict):
         raise _RecordError(f"expected a JSON object, found {type_name(record)}")
-    unknown = [key for key in record if key not in EVENT_KEYS]
-    if unknown:
+    if not record.keys() <= _EVENT_KEY_SET:
+        unknown = [key for key in record if key not in _EVENT_KEY_SET]
         raise _RecordError(f"unknown key `{unknown[0]}` (allowed: {', '.join(EVENT_KEYS)})")
     for key in REQUIRED_KEYS:
         if key not in record:

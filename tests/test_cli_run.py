@@ -275,3 +275,26 @@ def test_explain_an_unknown_contact_suggests_a_close_one(workdir):
     result = invoke("explain", "model.score", "--events", "events.jsonl", "--contact", "alise")
     assert result.exit_code == 1
     assert "contact `alise`" in result.stderr and "alice" in result.stderr
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_for_large_inputs(workdir, monkeypatch):
+    from compiler import output
+
+    write_events(*(event("a") for _ in range(100)))
+    with output.progress_bar("events.jsonl", io.StringIO()) as progress:
+        assert progress is None  # not a terminal
+    with output.progress_bar("events.jsonl", _Terminal()) as progress:
+        assert progress is None  # too small to be worth a bar
+    monkeypatch.setattr(output, "PROGRESS_MIN_BYTES", 10)
+    terminal = _Terminal()
+    with output.progress_bar("events.jsonl", terminal) as progress:
+        assert progress is not None
+        progress(Path("events.jsonl").stat().st_size)
+    assert "events.jsonl" in terminal.getvalue()
