@@ -17,6 +17,12 @@ from dsl.source import SourceFile, Span
 
 from .resolve import STAGE_REF, Locator, ScoreInfo, Symbols, label_span, reserved_word, resolve
 
+# Every code that resolution, these checks and the loader report (docs/diagnostics.md).
+REPORTED_CODES = (
+    "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E108", "E109", "E110", "E111",
+    "E201", "E202", "E203", "E204", "E205", "E206",
+    "W101", "W102", "W103", "W104", "W105", "W106", "W107", "W108", "W109", "W110",
+)
 ORDERING = ("<", "<=", ">", ">=")
 _VALUE_TYPES = {ast.Number: "number", ast.Text: "text", ast.Bool: "bool"}
 
