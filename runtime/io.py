@@ -126,44 +126,47 @@ def type_name(value) -> str:
     return type(value).__name__
 
 
-class _RecordError(ValueError):
-    pass
+class RecordError(ValueError):
+    """Why one decoded record is not an event or a contact (the reason of its `Reject`)."""
+
+
+_RecordError = RecordError  # the name compiler/engines/spark.py was written against
 
 
 def event_from_record(record, line: int, seq: int) -> Event:
     """Validate one decoded record (a JSON object, a CSV row, a Parquet row) into an `Event`.
 
-    Raises `_RecordError` with the reason; `validate_event` turns it into a `Reject`."""
+    Raises `RecordError` with the reason; `validate_event` turns it into a `Reject`."""
     if not isinstance(record, dict):
-        raise _RecordError(f"expected a JSON object, found {type_name(record)}")
+        raise RecordError(f"expected a JSON object, found {type_name(record)}")
     if not record.keys() <= _EVENT_KEY_SET:
         unknown = [key for key in record if key not in _EVENT_KEY_SET]
-        raise _RecordError(f"unknown key `{unknown[0]}` (allowed: {', '.join(EVENT_KEYS)})")
+        raise RecordError(f"unknown key `{unknown[0]}` (allowed: {', '.join(EVENT_KEYS)})")
     for key in REQUIRED_KEYS:
         if key not in record:
-            raise _RecordError(f"missing required key `{key}`")
+            raise RecordError(f"missing required key `{key}`")
     contact = _required_text(record, "contact")
     event = _required_text(record, "event")
     try:
         at = _event_time(record["at"])
     except TimeFormatError as exc:
-        raise _RecordError(f"invalid time: {exc}") from None
+        raise RecordError(f"invalid time: {exc}") from None
     target = _optional_text(record, "target")
     event_id = _optional_text(record, "id")
     props = record.get("props")
     if props is None:
         props = {}
     elif not isinstance(props, dict):
-        raise _RecordError(f"`props` must be an object, found {type_name(props)}")
+        raise RecordError(f"`props` must be an object, found {type_name(props)}")
     return Event(contact, event, at, target, event_id, props, line, seq)
 
 
 def _required_text(record: dict, key: str) -> str:
     value = record[key]
     if not isinstance(value, str):
-        raise _RecordError(f"`{key}` must be text, found {type_name(value)}")
+        raise RecordError(f"`{key}` must be text, found {type_name(value)}")
     if not value:
-        raise _RecordError(f"`{key}` must not be empty")
+        raise RecordError(f"`{key}` must not be empty")
     return value
 
 
@@ -171,22 +174,22 @@ def _optional_text(record: dict, key: str) -> str | None:
     value = record.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise _RecordError(f"`{key}` must be text, found {type_name(value)}")
+    raise RecordError(f"`{key}` must be text, found {type_name(value)}")
 
 
 def validate_event(record, line: int, seq: int, raw: str) -> Event | Reject:
     try:
         return event_from_record(record, line, seq)
-    except _RecordError as exc:
+    except RecordError as exc:
         return Reject(line, str(exc), raw)
 
 
 def profile_from_record(record) -> tuple[str, dict]:
     """One contacts line: `contact` (non-empty text) and the profile (every other key)."""
     if not isinstance(record, dict):
-        raise _RecordError(f"expected a JSON object, found {type_name(record)}")
+        raise RecordError(f"expected a JSON object, found {type_name(record)}")
     if "contact" not in record:
-        raise _RecordError("missing required key `contact`")
+        raise RecordError("missing required key `contact`")
     contact = _required_text(record, "contact")
     return contact, {key: value for key, value in record.items() if key != "contact"}
 
@@ -210,16 +213,16 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_
 
 
 def decode_json(text: str):
-    """Strict JSON: no NaN/Infinity, no duplicate keys. Raises `_RecordError`."""
+    """Strict JSON: no NaN/Infinity, no duplicate keys. Raises `RecordError`."""
     try:
         value, end = _DECODER.raw_decode(text, _skip_space(text, 0))
     except json.JSONDecodeError as exc:
-        raise _RecordError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+        raise RecordError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     except ValueError as exc:
-        raise _RecordError(f"not valid JSON: {exc}") from None
+        raise RecordError(f"not valid JSON: {exc}") from None
     end = _skip_space(text, end)
     if end != len(text):
-        raise _RecordError(f"not valid JSON: extra text at column {end + 1}")
+        raise RecordError(f"not valid JSON: extra text at column {end + 1}")
     return value
 
 
@@ -256,17 +259,17 @@ def _lines(stream: IO[bytes], progress: Progress | None) -> Iterator[_Line]:
 
 
 def _jsonl_records(stream: IO[bytes], progress: Progress | None):
-    """(line, record or _RecordError, raw) for every non-blank line of a JSON Lines stream."""
+    """(line, record or RecordError, raw) for every non-blank line of a JSON Lines stream."""
     for line in _lines(stream, progress):
         raw = line.text.rstrip("\r\n")
         if not raw.strip():
             continue
         if line.bad_byte:
-            yield line.number, _RecordError(f"not valid UTF-8 (byte {line.bad_byte})"), raw
+            yield line.number, RecordError(f"not valid UTF-8 (byte {line.bad_byte})"), raw
             continue
         try:
             yield line.number, decode_json(raw), raw
-        except _RecordError as exc:
+        except RecordError as exc:
             yield line.number, exc, raw
 
 
@@ -289,7 +292,7 @@ def csv_value(text: str):
 
 
 def _csv_rows(stream: IO[bytes], progress: Progress | None):
-    """(line, {column: text} or _RecordError, raw) per non-blank data row; `line` is the
+    """(line, {column: text} or RecordError, raw) per non-blank data row; `line` is the
     row's first line (a quoted cell may span several)."""
     bad_lines: set[int] = set()
 
@@ -308,7 +311,7 @@ def _csv_rows(stream: IO[bytes], progress: Progress | None):
         except StopIteration:
             return
         except csv.Error as exc:
-            yield line, _RecordError(f"unreadable CSV: {exc}"), ""
+            yield line, RecordError(f"unreadable CSV: {exc}"), ""
             line = reader.line_num + 1
             continue
         start, line = line, reader.line_num + 1
@@ -318,16 +321,17 @@ def _csv_rows(stream: IO[bytes], progress: Progress | None):
             continue
         if not any(cell.strip() for cell in cells):
             continue
-        raw = _csv_raw(cells)
+        raw = csv_raw(cells)
         if any(number in bad_lines for number in range(start, line)):
-            yield start, _RecordError("not valid UTF-8"), raw
+            yield start, RecordError("not valid UTF-8"), raw
         elif len(cells) != len(header):
-            yield start, _RecordError(f"expected {len(header)} cells, found {len(cells)}"), raw
+            yield start, RecordError(f"expected {len(header)} cells, found {len(cells)}"), raw
         else:
             yield start, dict(zip(header, cells)), raw
 
 
-def _csv_raw(cells: list[str]) -> str:
+def csv_raw(cells: list[str]) -> str:
+    """A CSV row's cells joined back into one CSV line (the `raw` of its reject)."""
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
     return out.getvalue()
@@ -403,13 +407,13 @@ def _events_from_stream(stream, fmt: str, progress) -> Iterator[Event | Reject]:
     seq = 0
     records = _csv_rows(stream, progress) if fmt == "csv" else _jsonl_records(stream, progress)
     for line, record, raw in records:
-        if isinstance(record, _RecordError):
+        if isinstance(record, RecordError):
             yield Reject(line, str(record), raw)
             continue
         if fmt == "csv":
             try:
                 record = event_record_from_csv(record)
-            except _RecordError as exc:
+            except RecordError as exc:
                 yield Reject(line, f"`props` is {exc}", raw)
                 continue
         item = validate_event(record, line, seq, raw)
@@ -427,7 +431,7 @@ def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None
     stream, owned = _open_binary(source)
     try:
         if fmt == "csv":
-            rows = ((line, row if isinstance(row, _RecordError) else _typed_row(row), raw)
+            rows = ((line, row if isinstance(row, RecordError) else _typed_row(row), raw)
                     for line, row, raw in _csv_rows(stream, None))
         else:
             rows = _jsonl_records(stream, None)
@@ -448,10 +452,10 @@ def collect_contacts(rows: Iterable[tuple[int, object, str]]) -> tuple[dict[str,
     rejects: list[Reject] = []
     for line, record, raw in rows:
         try:
-            if isinstance(record, _RecordError):
+            if isinstance(record, RecordError):
                 raise record
             contact, profile = profile_from_record(record)
-        except _RecordError as exc:
+        except RecordError as exc:
             rejects.append(Reject(line, str(exc), raw))
             continue
         profiles.pop(contact, None)  # keep the order of last appearance
@@ -547,3 +551,6 @@ def write_rejects_jsonl(rejects: Iterable[Reject], stream: IO[str], file: str | 
 def format_reject(reject: Reject, file: str) -> str:
     """`events.jsonl:3: invalid time: ...` as written to stderr."""
     return f"{file}:{reject.line}: {reject.reason}"
+
+
+_csv_raw = csv_raw  # the name compiler/engines/spark.py was written against
