@@ -6,10 +6,11 @@ contact to explain is unknown, 2 an input or option that cannot be used at all.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import IO, Callable
+from typing import IO, Callable, Iterator
 
 from dsl import render
 from dsl.diagnostics import did_you_mean, has_errors
@@ -160,15 +161,34 @@ def _quiet_stdout() -> None:
 
 def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
            stderr: IO[str]) -> list[dict]:
-    if options.contacts:
-        _, contact_rejects = readers.read_contacts(options.contacts)
-        report = log.reporter(rio.display_name(options.contacts))
-        for reject in contact_rejects:
-            report(reject)
-    with output.progress_bar(options.events, stderr) as progress:
-        return engines.run(engine_name, table, options.events, options.contacts,
-                           options.as_of, log.reporter(rio.display_name(options.events)),
-                           progress=progress)
+    with _readable_twice(options.contacts) as contacts:
+        if contacts:
+            _, contact_rejects = readers.read_contacts(contacts)
+            report = log.reporter(rio.display_name(options.contacts))
+            for reject in contact_rejects:
+                report(reject)
+        with output.progress_bar(options.events, stderr) as progress:
+            return engines.run(engine_name, table, options.events, contacts, options.as_of,
+                               log.reporter(rio.display_name(options.events)),
+                               progress=progress)
+
+
+@contextlib.contextmanager
+def _readable_twice(path: str | None) -> Iterator[str | None]:
+    """The contacts path, read once here to report rejects and again by the engine; standard
+    input is first copied to a temporary file so that both reads see it."""
+    if path != rio.STDIN:
+        yield path
+        return
+    import shutil
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="scorelang-") as folder:
+        copy = os.path.join(folder, "contacts.jsonl")
+        with open(copy, "wb") as handle:
+            shutil.copyfileobj(getattr(sys.stdin, "buffer", sys.stdin), handle)
+        yield copy
 
 
 def _rejects_verdict(log: RejectLog, max_rejects: int | None, stderr: IO[str]) -> int:

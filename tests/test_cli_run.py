@@ -298,3 +298,13 @@ def test_progress_bar_only_on_a_terminal_for_large_inputs(workdir, monkeypatch):
         assert progress is not None
         progress(Path("events.jsonl").stat().st_size)
     assert "events.jsonl" in terminal.getvalue()
+
+
+def test_contacts_from_standard_input(workdir):
+    Path("scored.score").write_text("if employees >= 200 +20\nvisit pricing +1\n")
+    write_events(event("a"))
+    result = invoke("run", "scored.score", "--events", "events.jsonl", "--contacts", "-",
+                    input='{"contact": "a", "employees": 250}\n{"oops": 1}\n')
+    assert result.exit_code == 0, result.stderr
+    assert rows(result.stdout)["a"]["scores"]["score"] == 21
+    assert "<stdin>:2: missing required key `contact`" in result.stderr
