@@ -349,7 +349,7 @@ def _location(statement) -> str | None:
 
 def _model_changes(old: ast.Model, new: ast.Model):
     before, after = default_score(old), default_score(new)
-    if before != after:
+    if before != after and old.statements and new.statements:
         yield Change("model", "default score", "changed", "default score",
                      before, after, fields=(FieldChange("default score", before, after),))
 

@@ -75,3 +75,122 @@ def _score_view(row) -> dict:
         "recall": percent(split.recall if split else None),
         "accuracy": percent(split.accuracy if split else None),
     }
+
+
+# --------------------------------------------------------------------------- score diff
+
+SIGNS = {"added": "+", "removed": "-", "changed": "~"}
+BAR = 30  # characters of the widest text histogram bar
+
+
+def diff_view(review) -> dict:
+    """`review` is a `compiler.review.Review`."""
+    files = [_file_view(f) for f in review.files]
+    shown = [f for f in files if f["status"] != "unchanged"]
+    return {
+        "old": review.old_label,
+        "new": review.new_label,
+        "summary": _diff_summary(review),
+        "files": shown,
+        "unchanged": [f["name"] for f in files if f["status"] == "unchanged"],
+        "events": review.events,
+        "rejects": review.rejects,
+    }
+
+
+def _diff_summary(review) -> str:
+    counts = {"added": 0, "removed": 0, "changed": 0}
+    for file in review.files:
+        if file.diff is not None and file.status != "unchanged":
+            for status, count in file.diff.counts().items():
+                counts[status] += count
+    changed_files = sum(1 for f in review.files if f.status != "unchanged")
+    if not changed_files:
+        return "no semantic change"
+    files = f"{changed_files} file{'s' if changed_files != 1 else ''}"
+    return f"{files}: {counts['added']} added, {counts['removed']} removed, " \
+           f"{counts['changed']} changed"
+
+
+def _file_view(file) -> dict:
+    view = {"name": file.name, "status": file.status, "errors": list(file.errors),
+            "headline": file.status, "sections": [], "impact": None}
+    if file.diff is not None:
+        counts = file.diff.counts()
+        view["headline"] = f"{file.status}: {counts['added']} added, " \
+                           f"{counts['removed']} removed, {counts['changed']} changed"
+        view["sections"] = _sections(file.diff.changes)
+    if file.impact is not None:
+        view["impact"] = impact_view(file.impact)
+    return view
+
+
+def _sections(changes) -> list[dict]:
+    sections: list[dict] = []
+    for change in changes:
+        if not sections or sections[-1]["title"] != change.section:
+            sections.append({"title": change.section, "changes": []})
+        sections[-1]["changes"].append(_change_view(change))
+    return sections
+
+
+def _change_view(change) -> dict:
+    if change.status == "added":
+        text, at = change.new or change.subject, change.new_at or ""
+    elif change.status == "removed":
+        text, at = change.old or change.subject, change.old_at or ""
+    else:
+        text = change.subject
+        at = " -> ".join(dict.fromkeys(x for x in (change.old_at, change.new_at) if x))
+    return {"sign": SIGNS[change.status], "status": change.status, "kind": change.kind,
+            "text": text, "at": at, "old": change.old or "", "new": change.new or "",
+            "fields": [_field_text(f) for f in change.fields]}
+
+
+def _field_text(field) -> str:
+    if field.old is None:
+        return f"{field.field}: added {field.new}"
+    if field.new is None:
+        return f"{field.field}: removed (was {field.old})"
+    return f"{field.field}: {field.old} -> {field.new}"
+
+
+def impact_view(impact) -> dict:
+    from .charts import histogram_svg
+
+    return {
+        "contacts": impact.contacts,
+        "changed": len(impact.changed),
+        "movements": [str(m) for m in impact.movements],
+        "movers": [{"contact": m.contact, "score": m.score, "before": _value(m.before),
+                    "after": _value(m.after), "delta": f"{m.delta:+d}",
+                    "stage": _stage_move(m.stage_before, m.stage_after)}
+                   for m in impact.movers],
+        "histograms": [_histogram_view(h, histogram_svg(h)) for h in impact.histograms],
+        "examples": [{"contact": c.contact, "what": "; ".join(c.what)}
+                     for c in impact.changed[:20]],
+    }
+
+
+def _value(value) -> str:
+    return "unscored" if value is None else str(value)
+
+
+def _stage_move(before, after) -> str:
+    if before == after:
+        return before or "(none)"
+    return f"{before or '(none)'} -> {after or '(none)'}"
+
+
+def _histogram_view(histogram, svg: dict) -> dict:
+    peak = max([max(b.before, b.after) for b in histogram.bins] + [1])
+    rows = [{"band": f"{b.low}-{b.high}", "before": b.before, "after": b.after,
+             "bar_before": "#" * round(BAR * b.before / peak),
+             "bar_after": "#" * round(BAR * b.after / peak),
+             "delta": f"{b.after - b.before:+d}"} for b in histogram.bins]
+    return {"score": histogram.score, "rows": rows,
+            "mean_before": decimal(histogram.mean_before),
+            "mean_after": decimal(histogram.mean_after),
+            "unscored_before": histogram.unscored_before,
+            "unscored_after": histogram.unscored_after, "svg": svg,
+            "band_width": max(len(r["band"]) for r in rows)}

@@ -1,0 +1,37 @@
+"""Geometry of the inline SVG histograms of the HTML diff report (the template only draws)."""
+from __future__ import annotations
+
+WIDTH = 560
+HEIGHT = 180
+MARGIN_LEFT = 40
+MARGIN_BOTTOM = 36
+MARGIN_TOP = 12
+GAP = 4
+
+
+def histogram_svg(histogram) -> dict:
+    """Bars for before (left of each pair) and after, with axis labels, in SVG units."""
+    bins = histogram.bins
+    peak = max([max(b.before, b.after) for b in bins] + [1])
+    plot_width = WIDTH - MARGIN_LEFT - 8
+    plot_height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
+    slot = plot_width / max(len(bins), 1)
+    bar = max((slot - GAP) / 2, 1)
+    bars, labels = [], []
+    for index, band in enumerate(bins):
+        x = MARGIN_LEFT + index * slot
+        for offset, count, kind in ((0, band.before, "before"), (bar, band.after, "after")):
+            height = plot_height * count / peak
+            bars.append({"x": _r(x + offset), "y": _r(MARGIN_TOP + plot_height - height),
+                         "width": _r(bar), "height": _r(height), "kind": kind,
+                         "title": f"{band.low}-{band.high}: {count} {kind}"})
+        labels.append({"x": _r(x + slot / 2), "y": HEIGHT - MARGIN_BOTTOM + 14,
+                       "text": str(band.low)})
+    return {"width": WIDTH, "height": HEIGHT, "bars": bars, "labels": labels,
+            "axis_y": MARGIN_TOP + plot_height, "axis_x1": MARGIN_LEFT, "axis_x2": WIDTH - 8,
+            "peak": peak, "peak_y": MARGIN_TOP + 4, "legend_y": HEIGHT - 6,
+            "title": f"{histogram.score}: before and after"}
+
+
+def _r(value: float) -> float:
+    return round(value, 1)
