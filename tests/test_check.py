@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -499,3 +500,9 @@ def test_every_check_has_a_golden():
 
 def test_reported_codes_are_registered():
     assert set(REPORTED_CODES) <= set(CODES)
+
+
+def test_every_code_is_documented():
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "diagnostics.md").read_text()
+    documented = set(re.findall(r"^### ([EW]\d{3}) ", docs, flags=re.M))
+    assert set(CODES) - documented == set()
