@@ -46,6 +46,9 @@ CODES: dict[str, str] = {
     "E204": "invalid percentage",
     "E205": "invalid limit",
     "E206": "invalid duration",
+    # engines (E3xx): a construct an engine cannot compute exactly is refused, never approximated
+    "E301": "not supported by this engine",
+    "E302": "text not representable in this SQL dialect",
     # lints
     "W101": "rule awards 0 points",
     "W102": "duplicate rule",
