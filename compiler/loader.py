@@ -79,7 +79,7 @@ class _Loader:
         path_span = _string_span(statement, source)
         for index, (link, name) in enumerate(chain):
             if link == identity:
-                return [self._cycle(statement.path, chain[index:], path_span)]
+                return self._cycle(statement.path, chain[index:], path_span)
         if identity in self.included:
             return []
         if not os.path.isfile(path):

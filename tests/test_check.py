@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from compiler.check import REPORTED_CODES, band_reach, check_model
-from compiler.loader import read_sample_contacts, read_sample_events
+from compiler.loader import load, read_sample_contacts, read_sample_events
 from compiler.pipeline import compile
 from compiler.resolve import ScoreInfo, resolve
 from dsl import ast
@@ -24,6 +24,7 @@ from dsl.ast import (AbsenceRule, Action, Band, Bool, Compare, Decay, Duration, 
                      Truth, Assignment)
 from dsl.diagnostics import CODES, Severity
 from dsl.render import render_json, render_text
+from dsl.source import Span
 
 from strategies import models
 
@@ -506,3 +507,73 @@ def test_every_code_is_documented():
     docs = (pathlib.Path(__file__).parent.parent / "docs" / "diagnostics.md").read_text()
     documented = set(re.findall(r"^### ([EW]\d{3}) ", docs, flags=re.M))
     assert set(CODES) - documented == set()
+
+
+# --------------------------------------------------------------------------- loader
+# The loader is tested with a tiny stand-in parser that knows two statements, so that the
+# include logic is tested apart from the grammar.
+
+
+class _Parsed:
+    def __init__(self, model, diagnostics=()):
+        self.model, self.diagnostics = model, list(diagnostics)
+
+
+def _mini_parse(source):
+    statements = []
+    for number, line in enumerate(source.text.splitlines(), start=1):
+        keyword, _, rest = line.partition(" ")
+        span = Span(source.name, number, 1, number, len(line) + 1)
+        if keyword == "include":
+            statements.append(ast.Include(rest.strip('"'), span=span))
+        elif keyword == "score":
+            statements.append(ScoreDecl(rest, span=span))
+    return _Parsed(Model(tuple(statements), file=source.name))
+
+
+def _files(tmp_path, **texts):
+    for name, text in texts.items():
+        path = tmp_path / name.replace("__", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_includes_are_spliced_in_place_relative_to_the_including_file(tmp_path):
+    _files(tmp_path, main="score a\ninclude \"lib/one\"\nscore d\n",
+           lib__one="score b\ninclude \"two\"\n", lib__two="score c\n")
+    result = load(tmp_path / "main", parse=_mini_parse)
+    assert result.diagnostics == []
+    assert [s.name for s in result.model.statements] == ["a", "b", "c", "d"]
+    assert result.model.statements[2].span.file == str(tmp_path / "lib" / "two")
+    assert len(result.sources) == 3
+
+
+def test_a_file_included_twice_is_spliced_once(tmp_path):
+    _files(tmp_path, main="include \"x\"\ninclude \"y\"\n", x="include \"z\"\n",
+           y="include \"z\"\n", z="score z\n")
+    result = load(tmp_path / "main", parse=_mini_parse)
+    assert [s.name for s in result.model.statements] == ["z"]
+    assert result.diagnostics == []
+
+
+def test_include_cycle_lists_the_chain(tmp_path):
+    _files(tmp_path, a="include \"b\"\nscore a\n", b="include \"a\"\n")
+    result = load(str(tmp_path / "a"), parse=_mini_parse)
+    [diagnostic] = result.diagnostics
+    assert diagnostic.code == "E110"
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert diagnostic.notes == (f"`{a}` includes `{b}`", f"`{b}` includes `{a}`")
+    assert diagnostic.span.file == b and diagnostic.span.column == 9  # the quoted path
+    assert [s.name for s in result.model.statements] == ["a"]
+
+
+def test_missing_include_suggests_a_close_file(tmp_path):
+    _files(tmp_path, main="include \"catalg.score\"\n", **{"catalog.score": "score x\n"})
+    [diagnostic] = load(tmp_path / "main", parse=_mini_parse).diagnostics
+    assert (diagnostic.code, diagnostic.hint) == ("E109", "did you mean `catalog.score`?")
+
+
+def test_unreadable_main_file(tmp_path):
+    result = load(tmp_path / "nope.score", parse=_mini_parse)
+    assert result.model is None
+    assert [d.code for d in result.diagnostics] == ["E007"]
