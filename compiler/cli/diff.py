@@ -1,0 +1,91 @@
+"""`score diff`: what a change to the rules changes, for review in a pull request."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from compiler import gitrev, review
+from compiler.readers import ReaderError
+from compiler.reports import dump_json, render, views
+from runtime.io import InputError
+
+from ._options import AS_OF
+
+FORMATS = ("text", "markdown", "json", "html")
+
+
+class _DiffCommand(click.Command):
+    """Keeps what follows `--` as PATHs (git's `score diff REV -- PATH`), options before it."""
+
+    def parse_args(self, ctx, args):
+        if "--" in args:
+            index = args.index("--")
+            ctx.meta["score_diff_paths"] = tuple(args[index + 1:])
+            args = args[:index]
+        return super().parse_args(ctx, args)
+
+
+@click.command("diff", cls=_DiffCommand)
+@click.argument("sides", nargs=-1, metavar="OLD [NEW] [-- PATH...]")
+@click.option("--events", "-e", metavar="FILE", help="Also score these events with both models.")
+@click.option("--contacts", "-c", metavar="FILE", help="Contact profiles for --events.")
+@click.option("--as-of", type=AS_OF, metavar="TIME", help="Score as of this time.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option("--git-driver", is_flag=True,
+              help="Act as git's external diff driver (PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE "
+                   "NEW-HEX NEW-MODE); see docs/ci.md.")
+@click.pass_context
+def command(ctx, sides, events, contacts, as_of, fmt, out, git_driver):
+    """Compare two versions of a model by meaning.
+
+    OLD and NEW are files, folders or git revisions; with OLD alone, a revision is compared
+    with the working tree (`score diff main`, `score diff v1 v2 -- models/`)."""
+    paths = ctx.meta.get("score_diff_paths", ())
+    if git_driver:
+        sys.exit(_driver(sides + paths))
+    if not 1 <= len(sides) <= 2:
+        raise click.UsageError("give OLD and optionally NEW (files, folders or git revisions)")
+    try:
+        data = review.load_data(events, contacts, as_of) if events else None
+        result = review.review(sides[0], sides[1] if len(sides) > 1 else None, paths, ".", data)
+    except (gitrev.RevisionError, ReaderError, InputError) as exc:
+        click.echo(f"score diff: error: {exc}", err=True)
+        sys.exit(2)
+    _write(_report(result, fmt), out)
+    sys.exit(1 if result.has_errors else 0)
+
+
+def _report(result, fmt: str) -> str:
+    if fmt == "json":
+        return dump_json(result.to_json())
+    return render("diff", views.diff_view(result), fmt)
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def _driver(args: tuple[str, ...]) -> int:
+    """git calls: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE."""
+    if len(args) != 7:
+        click.echo(f"score diff --git-driver: expected 7 arguments from git, got {len(args)}",
+                   err=True)
+        return 2
+    name, old_file, new_file = args[0], args[1], args[4]
+    old_text = _read_or_empty(old_file)
+    new_text = _read_or_empty(new_file)
+    result = review.review_texts(old_text, new_text, name)
+    click.echo(render("diff", views.diff_view(result), "text"), nl=False)
+    return 0
+
+
+def _read_or_empty(path: str) -> str:
+    if path == "/dev/null" or not Path(path).is_file():
+        return ""
+    return Path(path).read_text(encoding="utf-8", errors="replace")
