@@ -1,0 +1,160 @@
+"""Rule-table conditions (docs/rule-table.md, "Conditions") as SQL boolean expressions.
+
+Every expression built here is two-valued (never NULL): a leaf is `COALESCE(test, FALSE)`,
+so a missing value makes the leaf false and `NOT` of it true (LANGUAGE.md 9.5-9.6), exactly
+like the Python engine. Types are checked, never coerced: a number equals only a number, a
+text only a text, a boolean only a boolean; ordering comparisons hold only between numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .dialects import Dialect
+from .quoting import glob_to_like
+
+TRUE, FALSE = "TRUE", "FALSE"
+ORDERING = ("<", "<=", ">", ">=")
+
+
+@dataclass
+class Scope:
+    """How the references of one context read in SQL.
+
+    `json_columns` maps a REF kind (`event`, `contact`) to the SQL JSON column holding it;
+    `score`/`grade` map names to SQL expressions of the current (clamped) value / label;
+    `stage` is the SQL expression of the current stage index (0 = no stage) and `stages`
+    the declared labels in lifecycle order."""
+    dialect: Dialect
+    json_columns: dict[str, str] = field(default_factory=dict)
+    score: Callable[[str], str] | None = None
+    grade: Callable[[str], str] | None = None
+    stage: str | None = None
+    stages: tuple[str, ...] = ()
+
+
+class UnsupportedCondition(ValueError):
+    pass
+
+
+def condition_sql(cond, scope: Scope) -> str:
+    if cond is True:
+        return TRUE
+    if cond is False:
+        return FALSE
+    if not isinstance(cond, list) or not cond:
+        raise UnsupportedCondition(f"not a condition: {cond!r}")
+    head = cond[0]
+    if head in ("and", "or"):
+        parts = [condition_sql(c, scope) for c in cond[1:]]
+        joiner = " AND " if head == "and" else " OR "
+        return "(" + joiner.join(parts) + ")"
+    if head == "not":
+        return f"(NOT {condition_sql(cond[1], scope)})"
+    if head in ("=", *ORDERING):
+        return _leaf(scope, cond[1], head, [cond[2]])
+    if head == "in":
+        return _leaf(scope, cond[1], "in", list(cond[2]))
+    if head == "glob":
+        return _leaf(scope, cond[1], "glob", [cond[2]])
+    raise UnsupportedCondition(f"unknown condition form `{head}`")
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    raise UnsupportedCondition(f"unsupported literal {value!r}")
+
+
+def _number(value) -> str:
+    if isinstance(value, int):
+        return str(value)
+    text = repr(float(value))
+    if "inf" in text or "nan" in text:
+        raise UnsupportedCondition(f"unsupported number {value!r}")
+    return text
+
+
+def _leaf(scope: Scope, ref, op: str, values: list) -> str:
+    if op == "glob":
+        text = _typed(scope, ref, "text")
+        if text is None:
+            return FALSE
+        d = scope.dialect
+        return f"COALESCE({d.like(text, glob_to_like(values[0], d.like_escape))}, FALSE)"
+    tests: list[str] = []
+    for value in values:
+        kind = _kind(value)
+        if op in ORDERING and kind != "number":
+            continue  # ordering comparisons hold only between two numbers
+        expr = _typed(scope, ref, kind)
+        if expr is None:
+            continue
+        if kind == "number":
+            literal = _number(value)
+        elif kind == "bool":
+            literal = TRUE if value else FALSE
+        else:
+            literal = _label(scope, ref, value)
+            if literal is None:
+                continue
+        tests.append(f"{expr} {'=' if op == 'in' else op} {literal}")
+    if not tests:
+        return FALSE
+    body = tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
+    return f"COALESCE({body}, FALSE)"
+
+
+def _label(scope: Scope, ref, value: str) -> str | None:
+    """A text literal; compared with `["stage"]` it becomes the stage's index."""
+    if ref[0] == "stage":
+        if value not in scope.stages:
+            return None  # no declared stage has that label: never equal
+        return str(scope.stages.index(value) + 1)
+    return scope.dialect.string(value)
+
+
+def _typed(scope: Scope, ref, kind: str) -> str | None:
+    """The SQL value of REF when it holds a `kind` value, else NULL; None when REF can never
+    hold such a value (a score is never text, a grade never a number)."""
+    head = ref[0]
+    d = scope.dialect
+    if head in ("event", "contact"):
+        column = scope.json_columns.get(head)
+        if column is None:
+            raise UnsupportedCondition(f"`{head}` references are not available here")
+        reader = {"number": d.json_number, "text": d.json_text, "bool": d.json_bool}[kind]
+        return reader(column, ref[1])
+    if head == "score":
+        if scope.score is None:
+            raise UnsupportedCondition("scores are not available here")
+        return scope.score(ref[1]) if kind == "number" else None
+    if head == "grade":
+        if scope.grade is None:
+            raise UnsupportedCondition("grades are not available here")
+        return scope.grade(ref[1]) if kind == "text" else None
+    if head == "stage":
+        if scope.stage is None:
+            raise UnsupportedCondition("the stage is not available here")
+        # the index is compared with the label's index; 0 (no stage) matches no label
+        return scope.stage if kind == "text" else None
+    raise UnsupportedCondition(f"unknown reference {ref!r}")
+
+
+def references(cond):
+    """Every REF of a condition, in order (without recursion: conditions may be deep)."""
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, list) or not node:
+            continue
+        if node[0] in ("and", "or"):
+            stack.extend(reversed(node[1:]))
+        elif node[0] == "not":
+            stack.append(node[1])
+        else:
+            yield node[1]

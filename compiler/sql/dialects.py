@@ -1,0 +1,362 @@
+"""SQL dialects as small configuration classes over one generator (the sqlglot way).
+
+The generator (`compiler.sql.generate`) writes one query shape for every dialect; a dialect
+only says how to spell the few things SQL engines disagree on: string and identifier
+quoting, JSON property access with type checks, epoch microseconds to local calendar
+periods, truncating integer division, and how the result's JSON columns are built.
+
+Only `duckdb` is executed in this repository's tests; the other dialects are checked by
+parsing the generated query with sqlglot (`tests/test_sql_generate.py`). See `docs/sql.md`.
+"""
+from __future__ import annotations
+
+from .quoting import quote_string
+
+
+class Dialect:
+    name = "ansi"
+    sqlglot = None  # the sqlglot dialect name used to check the generated SQL
+    identifier_quote = '"'
+    identifier_backslash_escapes = False
+    backslash_escapes = False  # does `\` escape inside '...'?
+    nul_char: str | None = "CHR(0)"
+    like_escape = "!"  # the LIKE escape character (a dialect without ESCAPE uses `\`)
+    like_has_escape_clause = True
+    bigint = "BIGINT"
+
+    # -- literals ----------------------------------------------------------------------------
+    def string(self, value: str) -> str:
+        return quote_string(value, self)
+
+    def like(self, expr: str, pattern: str) -> str:
+        escape = self.string(self.like_escape)
+        return f"{expr} LIKE {self.string(pattern)} ESCAPE {escape}"
+
+    def integer(self, value: int) -> str:
+        return f"CAST({int(value)} AS {self.bigint})"
+
+    def values_table(self, rows: list[tuple[int, ...]], columns: tuple[str, ...]) -> str:
+        """A SELECT of constant integer rows (the decay multipliers)."""
+        body = ",\n       ".join("(" + ", ".join(self.integer(v) for v in row) + ")"
+                                 for row in rows)
+        return f"SELECT * FROM (VALUES {body}) AS t({', '.join(columns)})"
+
+    # -- arithmetic --------------------------------------------------------------------------
+    def int_div(self, left: str, right: str) -> str:
+        """Integer division truncating toward zero (both operands BIGINT)."""
+        return f"({left}) / ({right})"
+
+    # -- JSON: typed access to one key of an object column; NULL unless of that type --------
+    def json_number(self, column: str, key: str) -> str:
+        raise NotImplementedError
+
+    def json_text(self, column: str, key: str) -> str:
+        raise NotImplementedError
+
+    def json_bool(self, column: str, key: str) -> str:
+        raise NotImplementedError
+
+    # -- time --------------------------------------------------------------------------------
+    def local_time(self, micros: str, zone: str) -> str:
+        raise NotImplementedError
+
+    def period(self, micros: str, zone: str, per: str) -> str:
+        """A value identifying the calendar day / week (from Monday) / month of `micros`."""
+        local = self.local_time(micros, zone)
+        return f"DATE_TRUNC({self.string(per)}, {local})"
+
+    def format_utc(self, micros: str) -> str:
+        """`2026-03-03T00:00:00Z`: UTC, truncated to the second."""
+        raise NotImplementedError
+
+    # -- results -----------------------------------------------------------------------------
+    def json_object(self, pairs: list[tuple[str, str]]) -> str:
+        """A JSON object text from (key, SQL expression) pairs; NULL values are kept."""
+        raise NotImplementedError
+
+    def json_object_present(self, pairs: list[tuple[str, str]]) -> str:
+        """A JSON object text holding only the pairs whose value is not NULL."""
+        raise NotImplementedError
+
+    def json_array_agg(self, fields: list[tuple[str, str]], order_by: str, where: str) -> str:
+        """An aggregate: the JSON array of objects built from `fields`, rows ordered by
+        `order_by`, only the rows satisfying `where` ('[]' when none)."""
+        raise NotImplementedError
+
+
+class DuckDB(Dialect):
+    name = "duckdb"
+    sqlglot = "duckdb"
+
+    def int_div(self, left: str, right: str) -> str:
+        return f"(({left}) // ({right}))"  # DuckDB `//` truncates toward zero
+
+    def _path(self, key: str) -> str:
+        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+        return self.string(f'$."{escaped}"')
+
+    def json_number(self, column: str, key: str) -> str:
+        path = self._path(key)
+        return (f"CASE WHEN json_type({column}, {path}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
+                f"THEN CAST(json_extract_string({column}, {path}) AS DOUBLE) END")
+
+    def json_text(self, column: str, key: str) -> str:
+        path = self._path(key)
+        return (f"CASE WHEN json_type({column}, {path}) = 'VARCHAR' "
+                f"THEN json_extract_string({column}, {path}) END")
+
+    def json_bool(self, column: str, key: str) -> str:
+        path = self._path(key)
+        return (f"CASE WHEN json_type({column}, {path}) = 'BOOLEAN' "
+                f"THEN CAST(json_extract_string({column}, {path}) AS BOOLEAN) END")
+
+    def local_time(self, micros: str, zone: str) -> str:
+        return f"timezone({self.string(zone)}, make_timestamptz({micros}))"
+
+    def period(self, micros: str, zone: str, per: str) -> str:
+        if zone == "UTC":
+            local = f"make_timestamp({micros})"
+        else:
+            local = self.local_time(micros, zone)
+        return f"date_trunc({self.string(per)}, {local})"
+
+    def format_utc(self, micros: str) -> str:
+        return f"strftime(make_timestamp({micros}), '%Y-%m-%dT%H:%M:%SZ')"
+
+    def json_object(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"CAST(json_object({args}) AS VARCHAR)"
+
+    def json_object_present(self, pairs):
+        if not pairs:
+            return "'{}'"
+        entries = ", ".join(f"{{'k': {self.string(k)}, 'v': {v}}}" for k, v in pairs)
+        return (f"CAST(CAST(map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL)) "
+                f"AS JSON) AS VARCHAR)")
+
+    def json_array_agg(self, fields, order_by, where):
+        obj = ", ".join(f"{self.string(k)}, {v}" for k, v in fields)
+        return (f"CAST(COALESCE(to_json(list(json_object({obj}) ORDER BY {order_by}) "
+                f"FILTER (WHERE {where})), '[]') AS VARCHAR)")
+
+
+class Postgres(Dialect):
+    """PostgreSQL 12+: `props` and `profile` are `jsonb`."""
+    name = "postgres"
+    sqlglot = "postgres"
+    nul_char = None  # text cannot hold NUL
+
+    def json_number(self, column, key):
+        k = self.string(key)
+        return (f"CASE WHEN jsonb_typeof({column} -> {k}) = 'number' "
+                f"THEN CAST({column} ->> {k} AS DOUBLE PRECISION) END")
+
+    def json_text(self, column, key):
+        k = self.string(key)
+        return f"CASE WHEN jsonb_typeof({column} -> {k}) = 'string' THEN {column} ->> {k} END"
+
+    def json_bool(self, column, key):
+        k = self.string(key)
+        return (f"CASE WHEN jsonb_typeof({column} -> {k}) = 'boolean' "
+                f"THEN CAST({column} ->> {k} AS BOOLEAN) END")
+
+    def local_time(self, micros, zone):
+        return (f"((TIMESTAMPTZ '1970-01-01 00:00:00+00' + {micros} * INTERVAL '1 microsecond')"
+                f" AT TIME ZONE {self.string(zone)})")
+
+    def format_utc(self, micros):
+        return (f"to_char((TIMESTAMPTZ '1970-01-01 00:00:00+00' + {micros} * "
+                f"INTERVAL '1 microsecond') AT TIME ZONE 'UTC', "
+                f"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+
+    def json_object(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"CAST(json_build_object({args}) AS TEXT)"
+
+    def json_object_present(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"CAST(jsonb_strip_nulls(jsonb_build_object({args})) AS TEXT)"
+
+    def json_array_agg(self, fields, order_by, where):
+        obj = ", ".join(f"{self.string(k)}, {v}" for k, v in fields)
+        return (f"CAST(COALESCE(json_agg(json_build_object({obj}) ORDER BY {order_by}) "
+                f"FILTER (WHERE {where}), '[]') AS TEXT)")
+
+
+class Spark(Dialect):
+    """Spark SQL 4.0 (VARIANT for typed JSON access). Run with
+    `spark.sql.session.timeZone=UTC`; `props`/`profile` are JSON text."""
+    name = "spark"
+    sqlglot = "spark"
+    identifier_quote = "`"
+    backslash_escapes = True
+    nul_char = "CHAR(0)"
+
+    def int_div(self, left, right):
+        # `div` truncates toward zero, like Python's int(a / b) on integers
+        return f"(({left}) DIV ({right}))"
+
+    def _variant(self, column, key):
+        return f"variant_get(parse_json({column}), {self.string(self._path(key))})"
+
+    @staticmethod
+    def _path(key):
+        return "$['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
+
+    def _typed(self, column, key, schemas, cast):
+        v = f"try_variant_get(parse_json({column}), {self.string(self._path(key))})"
+        kinds = " OR ".join(f"schema_of_variant({v}) LIKE {self.string(s)}" for s in schemas)
+        return f"CASE WHEN {kinds} THEN CAST({v} AS {cast}) END"
+
+    def json_number(self, column, key):
+        return self._typed(column, key, ("BIGINT", "DECIMAL%", "DOUBLE"), "DOUBLE")
+
+    def json_text(self, column, key):
+        return self._typed(column, key, ("STRING",), "STRING")
+
+    def json_bool(self, column, key):
+        return self._typed(column, key, ("BOOLEAN",), "BOOLEAN")
+
+    def local_time(self, micros, zone):
+        return f"from_utc_timestamp(timestamp_micros({micros}), {self.string(zone)})"
+
+    def format_utc(self, micros):
+        return f"date_format(timestamp_micros({micros}), \"yyyy-MM-dd'T'HH:mm:ss'Z'\")"
+
+    def json_object(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"to_json(map({args}))"
+
+    def json_object_present(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"to_json(map_filter(map({args}), (k, v) -> v IS NOT NULL))"
+
+    def json_array_agg(self, fields, order_by, where):
+        obj = ", ".join(f"{v} AS {quote_identifier_for(self, k)}" for k, v in fields)
+        return (f"to_json(transform(array_sort(collect_list(CASE WHEN {where} THEN "
+                f"struct({order_by.replace(', ', ', ')} , struct({obj}) AS o) END)), "
+                f"x -> x.o))")
+
+
+class Snowflake(Dialect):
+    """Snowflake: `props`/`profile` are VARIANT; WEEK_START must be 0 or 1 (Monday)."""
+    name = "snowflake"
+    sqlglot = "snowflake"
+    backslash_escapes = True
+    nul_char = "CHR(0)"
+
+    def int_div(self, left, right):
+        return f"TRUNC(({left}) / ({right}))"
+
+    def _get(self, column, key):
+        return f"GET({column}, {self.string(key)})"
+
+    def json_number(self, column, key):
+        g = self._get(column, key)
+        return (f"CASE WHEN TYPEOF({g}) IN ('INTEGER', 'DECIMAL', 'DOUBLE') "
+                f"THEN CAST({g} AS DOUBLE) END")
+
+    def json_text(self, column, key):
+        g = self._get(column, key)
+        return f"CASE WHEN TYPEOF({g}) = 'VARCHAR' THEN CAST({g} AS VARCHAR) END"
+
+    def json_bool(self, column, key):
+        g = self._get(column, key)
+        return f"CASE WHEN TYPEOF({g}) = 'BOOLEAN' THEN CAST({g} AS BOOLEAN) END"
+
+    def local_time(self, micros, zone):
+        return f"CONVERT_TIMEZONE('UTC', {self.string(zone)}, TO_TIMESTAMP_NTZ({micros}, 6))"
+
+    def format_utc(self, micros):
+        return f"TO_CHAR(TO_TIMESTAMP_NTZ({micros}, 6), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+    def json_object(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"TO_JSON(OBJECT_CONSTRUCT_KEEP_NULL({args}))"
+
+    def json_object_present(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"TO_JSON(OBJECT_CONSTRUCT({args}))"
+
+    def json_array_agg(self, fields, order_by, where):
+        obj = ", ".join(f"{self.string(k)}, {v}" for k, v in fields)
+        return (f"TO_JSON(ARRAY_AGG(CASE WHEN {where} THEN OBJECT_CONSTRUCT({obj}) END) "
+                f"WITHIN GROUP (ORDER BY {order_by}))")
+
+
+class BigQuery(Dialect):
+    """BigQuery Standard SQL: `props`/`profile` are JSON."""
+    name = "bigquery"
+    sqlglot = "bigquery"
+    identifier_quote = "`"
+    identifier_backslash_escapes = True
+    backslash_escapes = True
+    nul_char = "CODE_POINTS_TO_STRING([0])"
+    like_has_escape_clause = False
+    like_escape = "\\"
+    bigint = "INT64"
+
+    def like(self, expr, pattern):
+        return f"{expr} LIKE {self.string(pattern)}"
+
+    def int_div(self, left, right):
+        return f"DIV({left}, {right})"
+
+    def values_table(self, rows, columns):
+        structs = ", ".join("STRUCT(" + ", ".join(f"{self.integer(v)} AS {c}"
+                                                  for v, c in zip(row, columns)) + ")"
+                            for row in rows)
+        return f"SELECT * FROM UNNEST([{structs}])"
+
+    def json_number(self, column, key):
+        v = f"{column}[{self.string(key)}]"
+        return f"CASE WHEN JSON_TYPE({v}) = 'number' THEN FLOAT64({v}) END"
+
+    def json_text(self, column, key):
+        v = f"{column}[{self.string(key)}]"
+        return f"CASE WHEN JSON_TYPE({v}) = 'string' THEN STRING({v}) END"
+
+    def json_bool(self, column, key):
+        v = f"{column}[{self.string(key)}]"
+        return f"CASE WHEN JSON_TYPE({v}) = 'boolean' THEN BOOL({v}) END"
+
+    def local_time(self, micros, zone):
+        return f"DATETIME(TIMESTAMP_MICROS({micros}), {self.string(zone)})"
+
+    def period(self, micros, zone, per):
+        unit = {"day": "DAY", "week": "ISOWEEK", "month": "MONTH"}[per]
+        return f"DATETIME_TRUNC({self.local_time(micros, zone)}, {unit})"
+
+    def format_utc(self, micros):
+        return f"FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%SZ', TIMESTAMP_MICROS({micros}))"
+
+    def json_object(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"TO_JSON_STRING(JSON_OBJECT({args}))"
+
+    def json_object_present(self, pairs):
+        args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)
+        return f"TO_JSON_STRING(JSON_STRIP_NULLS(JSON_OBJECT({args})))"
+
+    def json_array_agg(self, fields, order_by, where):
+        obj = ", ".join(f"{v} AS {quote_identifier_for(self, k)}" for k, v in fields)
+        return (f"TO_JSON_STRING(ARRAY(SELECT AS STRUCT * FROM UNNEST(ARRAY_AGG(IF({where}, "
+                f"STRUCT({obj}), NULL) IGNORE NULLS ORDER BY {order_by}))))")
+
+
+def quote_identifier_for(dialect: Dialect, name: str) -> str:
+    from .quoting import quote_identifier
+
+    return quote_identifier(name, dialect)
+
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (DuckDB(), Spark(), Postgres(), Snowflake(),
+                                                   BigQuery())}
+
+
+def get_dialect(name: str) -> Dialect:
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        raise ValueError(f"unknown SQL dialect `{name}` (choose from "
+                         f"{', '.join(DIALECTS)})") from None

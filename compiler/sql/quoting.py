@@ -1,0 +1,87 @@
+"""The only way a user's string reaches generated SQL.
+
+Every name, target, label, property key and action argument written in a model is user input.
+It is turned into SQL text here and nowhere else; `tests/test_sql_quoting.py` checks each
+function against hostile input (quotes, backslashes, NUL, unicode, `'; DROP TABLE`) by
+parsing the result back (DuckDB for `duckdb`, sqlglot for the other dialects).
+
+Each dialect says how its string literals behave (`backslash_escapes`: Spark, Snowflake and
+BigQuery treat `\\` inside '...' as an escape), how to spell a NUL character, and which
+character quotes identifiers.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .dialects import Dialect
+
+
+class QuotingError(ValueError):
+    """A string the dialect cannot represent (PostgreSQL text cannot hold NUL)."""
+
+
+def _plain_literal(text: str, dialect: "Dialect") -> str:
+    if dialect.backslash_escapes:
+        text = text.replace("\\", "\\\\").replace("'", "\\'")
+    else:
+        text = text.replace("'", "''")
+    return f"'{text}'"
+
+
+def quote_string(value: str, dialect: "Dialect") -> str:
+    """A SQL string literal whose value is exactly `value`."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    if "\x00" not in value:
+        return _plain_literal(value, dialect)
+    if dialect.nul_char is None:
+        raise QuotingError(f"{dialect.name} text cannot contain a NUL character")
+    pieces = value.split("\x00")
+    parts: list[str] = []
+    for index, piece in enumerate(pieces):
+        if index:
+            parts.append(dialect.nul_char)
+        if piece:
+            parts.append(_plain_literal(piece, dialect))
+    return "(" + " || ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+
+def quote_identifier(name: str, dialect: "Dialect") -> str:
+    """One identifier (a column or table name), quoted so that any text is only a name."""
+    if not isinstance(name, str) or not name:
+        raise QuotingError("an identifier must be non-empty text")
+    if "\x00" in name:
+        raise QuotingError("an identifier cannot contain a NUL character")
+    quote = dialect.identifier_quote
+    if dialect.identifier_backslash_escapes:
+        name = name.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    else:
+        name = name.replace(quote, quote + quote)
+    return f"{quote}{name}{quote}"
+
+
+def quote_table(name: str, dialect: "Dialect") -> str:
+    """A table name as given on the command line: `events` or `db.schema.events`; each
+    dot-separated part is quoted on its own."""
+    return ".".join(quote_identifier(part, dialect) for part in name.split("."))
+
+
+def glob_to_like(pattern: str, escape: str) -> str:
+    """A target/text glob (`*` any run, `?` one character, nothing else special) as a LIKE
+    pattern using `escape` to protect `%`, `_` and the escape character itself."""
+    out: list[str] = []
+    for char in pattern:
+        if char == "*":
+            out.append("%")
+        elif char == "?":
+            out.append("_")
+        elif char in ("%", "_", escape):
+            out.append(escape + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def is_glob(text: str) -> bool:
+    return "*" in text or "?" in text

@@ -1,0 +1,69 @@
+"""Which parts of a rule table each SQL dialect computes exactly; diagnostics for the rest.
+
+The SQL targets never approximate: whatever they cannot express is refused at compile time
+with an E3xx diagnostic that names the construct and the engines that do support it.
+
+| construct | duckdb | spark | postgres | snowflake | bigquery |
+|---|---|---|---|---|---|
+| event rules: targets, globs, lists, `where` on props and `contact.X` | yes | yes | yes | yes | yes |
+| caps: once, at most N, per day/week/month in the model's time zone | yes | yes | yes | yes | yes |
+| absence rules, profile rules, decay, expiry, clamping, grades, require | yes | yes | yes | yes | yes |
+| stages and triggers (`once`, `each time`) | yes | yes | yes | yes | yes |
+| `reset` in exactly one trigger, which fires `once` | yes | yes | yes | yes | yes |
+| `reset` in an `each time` trigger or in several triggers | no | no | no | no | no |
+| a stage condition that reads `stage` | no | no | no | no | no |
+| text containing NUL | yes | yes | no | yes | yes |
+
+(`yes` for dialects other than duckdb means "generated"; only duckdb is executed by the
+tests of this repository, see docs/sql.md.)
+"""
+from __future__ import annotations
+
+from dsl.diagnostics import Diagnostic, error
+from dsl.source import Span
+
+from .conditions import references
+from .dialects import Dialect
+
+ELSEWHERE = "run it with `score run --engine python` (or `--engine spark`)"
+
+
+def span_of(at: str | None) -> Span | None:
+    """A rule's `at` (`file:line`) as a span covering the line's start."""
+    if not at or ":" not in at:
+        return None
+    file, _, line = at.rpartition(":")
+    if not line.isdigit():
+        return None
+    return Span(file, int(line), 1, int(line), 1)
+
+
+def unsupported(table: dict, dialect: Dialect) -> list[Diagnostic]:
+    """Diagnostics (E301) for every construct of `table` that `dialect` cannot compute."""
+    out: list[Diagnostic] = []
+    engine = f"the {dialect.name} SQL engine"
+    if table.get("format") != 1:
+        out.append(error("E301", f"rule table format {table.get('format')!r} is not supported "
+                         f"by {engine} (it reads format 1)", None))
+        return out
+    resetting = [t for t in table["triggers"] if any(a["action"] == "reset"
+                                                      for a in t["actions"])]
+    for trigger in resetting:
+        if trigger.get("each_time"):
+            out.append(error(
+                "E301", f"`reset` in an `each time` trigger is not supported by {engine}: "
+                "each reset changes every later evaluation point (a recursive state)",
+                span_of(trigger.get("at")), hint=ELSEWHERE))
+    once = [t for t in resetting if not t.get("each_time")]
+    if len(once) > 1:
+        for trigger in once[1:]:
+            out.append(error(
+                "E301", f"`reset` in more than one trigger is not supported by {engine} "
+                f"(only one `once` trigger may reset; the first is at {once[0].get('at')})",
+                span_of(trigger.get("at")), hint=ELSEWHERE))
+    for stage in table["stages"]:
+        if any(ref[0] == "stage" for ref in references(stage["condition"])):
+            out.append(error(
+                "E301", f"a stage condition that reads `stage` is not supported by {engine} "
+                f"(stage `{stage['name']}`)", span_of(stage.get("at")), hint=ELSEWHERE))
+    return out
