@@ -174,7 +174,7 @@ def _event_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], Iter
             record, raw = _decode(fmt, header, line, item)
             if record == _SKIP:
                 continue
-            if isinstance(record, rio._RecordError):
+            if isinstance(record, rio.RecordError):
                 yield _reject_row(Reject(line, str(record), raw))
                 continue
             event = rio.validate_event(record, line, line, raw)
@@ -195,7 +195,7 @@ def _profile_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], It
     def rows(items):
         for line, item in items:
             record, raw = _decode(fmt, header, line, item)
-            if record == _SKIP or isinstance(record, rio._RecordError):
+            if record == _SKIP or isinstance(record, rio.RecordError):
                 continue
             if fmt == "csv":
                 record = {key: value for key, value in
@@ -203,7 +203,7 @@ def _profile_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], It
                           if value is not None}
             try:
                 contact, profile = rio.profile_from_record(record)
-            except rio._RecordError:
+            except rio.RecordError:
                 continue
             yield (_KIND_PROFILE, contact, line, None, None, None, None,
                    json.dumps(profile, ensure_ascii=False), None, None)
@@ -230,7 +230,7 @@ def _decode(fmt: str, header: list[str] | None, line: int, item):
         return _SKIP, raw
     try:
         return rio.decode_json(raw), raw
-    except rio._RecordError as exc:
+    except rio.RecordError as exc:
         return exc, raw
 
 
@@ -240,16 +240,16 @@ def _decode_csv(header: list[str], line: int, text: str):
     try:
         cells = next(csv.reader([text]), [])
     except csv.Error as exc:
-        return rio._RecordError(f"unreadable CSV: {exc}"), ""
+        return rio.RecordError(f"unreadable CSV: {exc}"), ""
     if not any(cell.strip() for cell in cells):
         return _SKIP, text
-    raw = rio._csv_raw(cells)
+    raw = rio.csv_raw(cells)
     if len(cells) != len(header):
-        return rio._RecordError(f"expected {len(header)} cells, found {len(cells)}"), raw
+        return rio.RecordError(f"expected {len(header)} cells, found {len(cells)}"), raw
     try:
         return rio.event_record_from_csv(dict(zip(header, cells))), raw
-    except rio._RecordError as exc:
-        return rio._RecordError(f"`props` is {exc}"), raw
+    except rio.RecordError as exc:
+        return rio.RecordError(f"`props` is {exc}"), raw
 
 
 def _reject_row(reject: Reject) -> tuple:

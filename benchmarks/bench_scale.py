@@ -1,0 +1,396 @@
+"""Scale and peers: events per second and peak memory of every way to score the same data.
+
+    python benchmarks/bench_scale.py                  # 2,000,000 events, 100,000 contacts
+    python benchmarks/bench_scale.py --quick          # 200,000 events, 10,000 contacts
+    python benchmarks/bench_scale.py --only runtime-batch,duckdb-hand --events 500000
+
+Every measurement runs in a fresh subprocess; its peak memory is the largest resident set of
+that process and all its descendants (the Spark JVM and its Python workers included), sampled
+every 50 ms from /proc. Each measurement reads the same generated files (benchmarks/datagen.py)
+and includes reading and validating them, except the DuckDB query rows, which time the query
+on tables already loaded (the load is shown in the note).
+
+Checks printed in the last column:
+- `exact`: the section-7 results equal the Python runtime's, contact by contact.
+- `same scores on N contacts`: engagement, fit and tier equal the runtime's on every contact
+  where no `reset` fired (the hand-written versions leave out the lifecycle).
+- `same totals`: per-contact, per-score sums of points equal the runtime's on the flat table
+  (event rules only; what a stateless rule engine computes).
+Then the DuckDB time at 200k, 2M and 20M events (the query alone), which must grow linearly.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [HERE, ROOT]
+
+import datagen  # noqa: E402  (a sibling script, not a package)
+
+MODEL_CANDIDATES = ("examples/b2b_saas.score", "examples/b2b.score")
+# The realistic model of LANGUAGE.md, used until examples/b2b_saas.score exists.
+B2B_MODEL = """\
+timezone "Europe/Berlin"
+score engagement 0..100
+score fit
+require consent
+visit home                 +5   at most 1 per day
+visit "blog/*"             +10  at most 5
+visit pricing              +15
+download (ebook, whitepaper) +15
+register webinar           +25
+submit contact_form        +30  once
+email_open                 +1   at most 3 per day
+visit careers              -10
+unsubscribe                -20
+email_sent without email_open within 24 hours  -5
+decay engagement 10% every 30 days
+if title in ("CEO", "CTO", "VP*")  +20 fit
+if employees >= 200                +15 fit
+if employees < 10                  -10 fit
+grade tier by fit: A >= 30, B >= 15, C >= 0, else D
+stage MQL when engagement >= 50 and tier in (A, B)
+stage SQL when engagement >= 80
+when stage is SQL notify sales, reset engagement
+when tier is D tag "not-a-fit"
+"""
+
+# name -> (what it computes, check kind)
+MEASURES = {
+    "runtime-batch": ("scorelang runtime, batch (`score run`)", "reference"),
+    "runtime-streaming": ("scorelang runtime, streaming (process per event)", "exact"),
+    "duckdb-generated": ("scorelang DuckDB engine (generated SQL), end to end", "exact"),
+    "duckdb-generated-query": ("generated SQL, query on loaded tables", "exact"),
+    "spark-local": ("scorelang Spark engine, local[2]", "exact"),
+    "python-loop": ("hand-written Python loop", "scores"),
+    "duckdb-hand": ("hand-written DuckDB SQL, query on loaded tables", "scores"),
+    "runtime-flat": ("scorelang runtime, event rules only (flat)", "flat-reference"),
+    "zen-engine": ("GoRules zen-engine decision table", "totals"),
+    "rule-engine": ("rule-engine Rule.matches", "totals"),
+    "business-rules": ("business-rules run_all", "totals"),
+    "durable-rules": ("durable_rules ruleset, post", "totals"),
+}
+
+
+# --- child side: one measurement --------------------------------------------------------------
+
+def _compile(model: str) -> dict:
+    from compiler.pipeline import compile as compile_model
+
+    result = compile_model(model)
+    if result.table is None:
+        raise SystemExit(f"{model} does not compile: {result.diagnostics}")
+    return result.table
+
+
+def _results_by_contact(results: list[dict]) -> dict:
+    return {result["contact"]: result for result in results}
+
+
+def _flat_totals(results: list[dict]) -> dict:
+    return {result["contact"]: {k: v for k, v in result["scores"].items() if v}
+            for result in results}
+
+
+def child(args) -> dict:
+    """Run one measurement; returns seconds, events and the output for the checks."""
+    import peers
+
+    table = _compile(args.model)
+    paths = json.loads(args.paths)
+    note = ""
+    name = args.child
+    if name in ("runtime-batch", "runtime-flat", "duckdb-generated", "spark-local"):
+        from compiler import engines
+
+        rejects: list = []
+        engine = {"runtime-batch": "python", "runtime-flat": "python",
+                  "duckdb-generated": "duckdb", "spark-local": "spark"}[name]
+        if name == "runtime-flat":
+            table = peers.flat_table(table)
+        if engine == "spark":
+            from compiler.engines import spark
+
+            started = time.perf_counter()
+            spark.session("local[2]")
+            note = f"session start {time.perf_counter() - started:.0f} s not counted"
+        started = time.perf_counter()
+        results = engines.run(engine, table, paths["events"], paths["contacts"], None,
+                              rejects.append)
+        seconds = time.perf_counter() - started
+        output = _flat_totals(results) if name == "runtime-flat" else _results_by_contact(results)
+        note = note or f"{len(rejects)} rejects"
+    elif name == "runtime-streaming":
+        seconds, output, note = _streaming(table, paths)
+    elif name in ("duckdb-hand", "duckdb-generated-query"):
+        seconds, output, note = _duckdb_query(name, table, paths)
+    elif name == "python-loop":
+        started = time.perf_counter()
+        output = peers.python_loop(peers.accepted_events(paths["events"]), paths["contacts"])
+        seconds = time.perf_counter() - started
+    else:
+        peer = {"zen-engine": peers.zen, "rule-engine": peers.rule_engine_peer,
+                "business-rules": peers.business_rules_peer,
+                "durable-rules": peers.durable_peer}[name]
+        started = time.perf_counter()
+        output = peer(table, peers.accepted_events(paths["events"]))
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "output": output, "note": note}
+
+
+def _streaming(table: dict, paths: dict):
+    """The runtime fed one event at a time (`Engine.process`), then results as of the end."""
+    from compiler import readers
+    from runtime import Engine
+    from runtime.events import Event
+
+    started = time.perf_counter()
+    profiles = readers.read_contacts(paths["contacts"])[0]
+    engine = Engine(table)
+    stream = engine.stream(profiles) if hasattr(engine, "stream") else engine
+    last = None
+    for item in readers.read_events(paths["events"]):
+        if isinstance(item, Event):
+            stream.process(item)
+            last = item.at if last is None else max(last, item.at)
+    results = stream.results(as_of=last) if hasattr(stream, "results") else stream.advance(last)
+    seconds = time.perf_counter() - started
+    return seconds, _results_by_contact(results), ""
+
+
+def _duckdb_query(name: str, table: dict, paths: dict):
+    import duckdb
+    import peers
+
+    connection = duckdb.connect()
+    started = time.perf_counter()
+    if name == "duckdb-hand":
+        peers.duckdb_load(connection, paths["parquet"], paths["contacts"])
+        loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        output = peers.duckdb_hand(connection)
+    else:
+        from compiler.engines import duckdb as engine
+
+        loaded_at = engine.load(connection, table, paths["parquet"], paths["contacts"])
+        loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        output = _results_by_contact(engine.query(connection, table, loaded_at))
+    seconds = time.perf_counter() - started
+    return seconds, output, f"load {loaded:.1f} s not counted"
+
+
+# --- parent side: subprocesses, memory, checks, tables ----------------------------------------
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stream:
+                    fields = stream.read().rsplit(b")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        current = frontier.pop()
+        for child_pid, parent in parents.items():
+            if parent == current and child_pid not in tree:
+                tree.add(child_pid)
+                frontier.append(child_pid)
+    total = 0
+    for member in tree:
+        try:
+            with open(f"/proc/{member}/statm") as stream:
+                total += int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(name: str, model: str, paths: dict, timeout: float) -> dict:
+    """One measurement in a fresh interpreter; adds `peak_rss` (bytes) and `error`."""
+    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    command = [sys.executable, os.path.abspath(__file__), "--child", name, "--model", model,
+               "--paths", json.dumps(paths), "--child-out", out]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+    peak, started = 0, time.monotonic()
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        if time.monotonic() - started > timeout:
+            process.kill()
+            process.wait()
+            return {"error": f"over {timeout:.0f} s", "peak_rss": peak}
+        time.sleep(0.05)
+    stderr = process.stderr.read()
+    if process.returncode != 0:
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        return {"error": lines[-1] if lines else f"exit {process.returncode}", "peak_rss": peak}
+    with open(out, encoding="utf-8") as stream:
+        result = json.load(stream)
+    os.unlink(out)
+    result["peak_rss"] = peak
+    return result
+
+
+def check(name: str, result: dict, reference: dict | None, flat: dict | None) -> str:
+    kind = MEASURES[name][1]
+    output = result.get("output")
+    if output is None or kind in ("reference", "flat-reference"):
+        return "reference" if output is not None else ""
+    if kind == "exact":
+        if reference is None:
+            return "no reference"
+        wrong = sorted(c for c in set(reference) | set(output) if reference.get(c) != output.get(c))
+        return "exact" if not wrong else f"DIFFERS on {len(wrong)} contacts (first {wrong[0]})"
+    if kind == "scores":
+        if reference is None:
+            return "no reference"
+        compared, wrong = 0, []
+        for contact, expected in reference.items():
+            if any(action["action"] == "reset" for action in expected["actions"]):
+                continue
+            compared += 1
+            got = output.get(contact, {})
+            want = {"engagement": expected["scores"].get("engagement"),
+                    "fit": expected["scores"].get("fit"),
+                    "tier": expected["grades"].get("tier")}
+            if got != want:
+                wrong.append(contact)
+        if wrong:
+            return f"DIFFERS on {len(wrong)} of {compared} contacts (first {wrong[0]})"
+        return f"same scores on {compared:,} contacts (no reset)"
+    if flat is None:
+        return "no reference"
+    cleaned = {c: {k: v for k, v in s.items() if v} for c, s in output.items()}
+    cleaned = {c: s for c, s in cleaned.items() if s}
+    expected = {c: s for c, s in flat.items() if s}
+    wrong = sorted(c for c in set(expected) | set(cleaned) if expected.get(c) != cleaned.get(c))
+    return "same totals" if not wrong else f"DIFFERS on {len(wrong)} contacts (first {wrong[0]})"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as stream:
+            cpu = next(line.split(":", 1)[1].strip() for line in stream if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def _row(name: str, result: dict, events: int, verdict: str) -> str:
+    peak = f"{result['peak_rss'] / 2**20:,.0f}"
+    if "error" in result:
+        return f"| {name} | {MEASURES[name][0]} | failed: {result['error'][:80]} | | {peak} | |"
+    rate = events / result["seconds"] if result["seconds"] else float("inf")
+    note = f" ({result['note']})" if result.get("note") else ""
+    return (f"| {name} | {MEASURES[name][0]}{note} | {result['seconds']:,.1f} | {rate:,.0f} | "
+            f"{peak} | {verdict} |")
+
+
+def scaling(model: str, args, sizes: list[int]) -> list[str]:
+    lines = ["| events | generated query (s) | hand-written query (s) | generated / hand | "
+             "generated s per M events |", "|---:|---:|---:|---:|---:|"]
+    print("\n".join(lines), flush=True)
+    for size in sizes:
+        contacts = max(size // 20, 1)
+        paths = datagen.ensure(args.data, size, contacts, args.seed, jsonl=False)
+        generated = measure("duckdb-generated-query", model, paths, args.timeout)
+        hand = measure("duckdb-hand", model, paths, args.timeout)
+        g, h = generated.get("seconds"), hand.get("seconds")
+        ratio = f"{g / h:.2f}" if g and h else "-"
+        per_m = f"{g / size * 1e6:.2f}" if g else generated.get("error", "-")[:60]
+        lines.append(f"| {size:,} | {_secs(generated)} | {_secs(hand)} | {ratio} | {per_m} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
+def _secs(result: dict) -> str:
+    return f"{result['seconds']:.2f}" if "seconds" in result else "failed"
+
+
+def _model(path: str | None) -> str:
+    if path:
+        return path
+    for candidate in MODEL_CANDIDATES:
+        full = os.path.join(ROOT, candidate)
+        if os.path.exists(full) and "reset engagement" in open(full, encoding="utf-8").read():
+            return full
+    target = os.path.join(tempfile.gettempdir(), "scorelang-bench-b2b.score")
+    with open(target, "w", encoding="utf-8") as stream:
+        stream.write(B2B_MODEL)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true",
+                        help="200,000 events, 10,000 contacts; scaling 20k/200k/2M")
+    parser.add_argument("--only", help="comma-separated measurement names")
+    parser.add_argument("--skip", default="", help="comma-separated measurement names")
+    parser.add_argument("--scaling", default="200000,2000000,20000000",
+                        help="event counts for the DuckDB scaling rows ('' to skip)")
+    parser.add_argument("--model", help="the .score model (default: the B2B model)")
+    parser.add_argument("--data", default=os.path.join(tempfile.gettempdir(), "scorelang-data"))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per measurement")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--paths", help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        result = child(args)
+        with open(args.child_out, "w", encoding="utf-8") as stream:
+            json.dump(result, stream)
+        return 0
+    if args.quick:
+        args.events, args.contacts = 200_000, 10_000
+        if args.scaling == parser.get_default("scaling"):
+            args.scaling = "20000,200000,2000000"
+    model = _model(args.model)
+    names = [n for n in (args.only.split(",") if args.only else MEASURES) if n]
+    names = [n for n in names if n not in args.skip.split(",")]
+    unknown = [n for n in names if n not in MEASURES]
+    if unknown:
+        parser.error(f"unknown measurement {unknown[0]} (choose from {', '.join(MEASURES)})")
+    paths = datagen.ensure(args.data, args.events, args.contacts, args.seed)
+    print(f"# Scale and peers: {args.events:,} events, {args.contacts:,} contacts, "
+          f"model {os.path.relpath(model, ROOT)}\n\nMachine: {machine()}\n")
+    header = ["| measurement | what | seconds | events/s | peak RSS (MiB) | agrees with the runtime |",
+              "|---|---|---:|---:|---:|---|"]
+    print("\n".join(header), flush=True)
+    results, reference, flat = {}, None, None
+    ordered = sorted(names, key=lambda n: MEASURES[n][1] not in ("reference", "flat-reference"))
+    for name in ordered:
+        results[name] = measure(name, model, paths, args.timeout)
+        if MEASURES[name][1] == "reference":
+            reference = results[name].get("output")
+        if MEASURES[name][1] == "flat-reference":
+            flat = results[name].get("output")
+        print(_row(name, results[name], args.events,
+                   check(name, results[name], reference, flat)), flush=True)
+    sizes = [int(size) for size in args.scaling.split(",") if size]
+    if sizes:
+        print("\n## DuckDB time against events\n")
+        scaling(model, args, sizes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

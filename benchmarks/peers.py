@@ -1,0 +1,447 @@
+"""What a team might write instead of scorelang, for `bench_scale.py` to measure.
+
+- `python_loop`: a plain hand-written Python loop for the B2B model of LANGUAGE.md.
+- `duckdb_hand`: a hand-written DuckDB query for the same scores (the batch limit of one
+  machine).
+- `zen`, `rule_engine_peer`, `business_rules_peer`, `durable_peer`: the per-event points
+  decision (which rules an event matches, how many points to which score) in four rule
+  engines, each used the idiomatic way, with the event rules taken from the compiled table.
+
+The hand-written versions implement the event rules with their caps (`per day` in the model's
+zone), the absence rule, decay, the profile rules, `require consent` and the grade; like most
+hand-written scorers they leave out the lifecycle (stages, triggers, `reset`), so they agree
+with the runtime on every contact where no `reset` fired, which `bench_scale.py` checks.
+The rule engines have no notion of time or state, so they compute the uncapped, undecayed
+sum of points per contact and score, which the runtime computes on the "flat" table
+(`flat_table`) for the check.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+MICROS = 1_000_000
+DAY = 86_400 * MICROS
+
+
+# --- shared: the input a peer sees ----------------------------------------------------------
+
+def accepted_events(path: str, limit: int | None = None) -> list[dict]:
+    """The events a peer is given: every valid line, duplicates (same contact and id) dropped,
+    in processing order (time, then input order). Plain `json`, as a hand-written job would."""
+    events: list[dict] = []
+    for number, line in enumerate(open(path, encoding="utf-8")):
+        if limit is not None and number >= limit:
+            break
+        try:
+            record = json.loads(line)
+            record["at"] = _micros(record["at"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        record["seq"] = number
+        events.append(record)
+    events.sort(key=lambda record: (record["at"], record["seq"]))
+    seen: set = set()
+    unique = []
+    for record in events:
+        key = (record["contact"], record.get("id"))
+        if key[1] is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        unique.append(record)
+    return unique
+
+
+def _micros(value) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value * MICROS
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.utcoffset() is None:
+        raise ValueError("no zone")
+    return int(moment.timestamp()) * MICROS + moment.microsecond
+
+
+def flat_table(table: dict) -> dict:
+    """The table's event rules alone: no caps, bounds, decay, absence, profile, lifecycle;
+    what a stateless per-event rule engine can compute."""
+    keep = [index for index, rule in enumerate(table["rules"]) if rule["kind"] == "event"]
+    renumber = {old: new for new, old in enumerate(keep)}
+    flat = json.loads(json.dumps(table))
+    flat["rules"] = [dict(table["rules"][old], limit=None) for old in keep]
+    flat["scores"] = [dict(score, low=None, high=None, decay=None, expire=None)
+                      for score in table["scores"]]
+    flat.update(require=None, profile=[], grades=[], stages=[], triggers=[], answers={})
+    flat["dispatch"] = {
+        event: {"exact": {target: [renumber[i] for i in rules if i in renumber]
+                          for target, rules in entry["exact"].items()},
+                "glob": [renumber[i] for i in entry["glob"] if i in renumber],
+                "any": [renumber[i] for i in entry["any"] if i in renumber]}
+        for event, entry in table["dispatch"].items()}
+    return flat
+
+
+def event_rules(table: dict) -> list[dict]:
+    """The event rules the peers implement; a `where` is outside what they are given here."""
+    rules = [rule for rule in table["rules"] if rule["kind"] == "event"]
+    unsupported = [rule["at"] for rule in rules if rule["where"] not in (None, True)]
+    if unsupported:
+        raise ValueError(f"the peers do not translate `where` (rules at {unsupported})")
+    return rules
+
+
+def glob_regex(pattern: str) -> str:
+    """A target pattern (`*` any run, `?` one character) as a whole-string regex."""
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+
+
+def add(totals: dict, contact: str, score: str, points: int) -> None:
+    scores = totals.setdefault(contact, {})
+    scores[score] = scores.get(score, 0) + points
+
+
+# --- GoRules zen-engine: a decision table, hit policy `collect` --------------------------------
+
+def zen_decision(rules: list[dict]):
+    import zen
+
+    def target_cell(targets: dict) -> str:
+        if targets["any"]:
+            return ""
+        cells = [json.dumps(name) for name in targets["exact"]]
+        for pattern in targets["globs"]:
+            if pattern.endswith("*") and not any(c in pattern[:-1] for c in "*?"):
+                cells.append(f"startsWith($, {json.dumps(pattern[:-1])})")
+            else:
+                cells.append(f"matches($, {json.dumps('^' + glob_regex(pattern) + '$')})")
+        return ", ".join(cells) if len(cells) == 1 or not targets["globs"] else \
+            " or ".join(c if c.startswith(("startsWith", "matches")) else f"$ == {c}" for c in cells)
+
+    rows = [{"_id": rule["id"], "event": json.dumps(rule["event"]),
+             "target": target_cell(rule["targets"]), "points": str(rule["points"]),
+             "score": json.dumps(rule["score"])} for rule in rules]
+    content = {
+        "nodes": [
+            {"id": "request", "type": "inputNode", "name": "Request", "position": {"x": 0, "y": 0}},
+            {"id": "table", "type": "decisionTableNode", "name": "Points",
+             "position": {"x": 200, "y": 0},
+             "content": {"hitPolicy": "collect",
+                         "inputs": [{"id": "event", "name": "Event", "field": "event"},
+                                    {"id": "target", "name": "Target", "field": "target"}],
+                         "outputs": [{"id": "points", "name": "Points", "field": "points"},
+                                     {"id": "score", "name": "Score", "field": "score"}],
+                         "rules": rows}},
+            {"id": "response", "type": "outputNode", "name": "Response",
+             "position": {"x": 400, "y": 0}}],
+        "edges": [{"id": "e1", "sourceId": "request", "targetId": "table", "type": "edge"},
+                  {"id": "e2", "sourceId": "table", "targetId": "response", "type": "edge"}]}
+    return zen.ZenEngine().create_decision(json.dumps(content))
+
+
+def zen(table: dict, events: list[dict]) -> dict:
+    decision = zen_decision(event_rules(table))
+    totals: dict = {}
+    for event in events:
+        answer = decision.evaluate({"event": event["event"], "target": event.get("target")})
+        for hit in answer["result"]:
+            add(totals, event["contact"], hit["score"], hit["points"])
+    return totals
+
+
+# --- rule-engine: one Rule object per rule ---------------------------------------------------
+
+def rule_engine_peer(table: dict, events: list[dict]) -> dict:
+    import rule_engine
+
+    context = rule_engine.Context(default_value=None)
+    compiled = []
+    for rule in event_rules(table):
+        parts = [f"event == {json.dumps(rule['event'])}"]
+        targets = rule["targets"]
+        if not targets["any"]:
+            options = [f"target == {json.dumps(name)}" for name in targets["exact"]]
+            options += [f"(target != null and target =~ {json.dumps(glob_regex(p) + '$')})"
+                        for p in targets["globs"]]
+            parts.append("(" + " or ".join(options) + ")")
+        compiled.append((rule_engine.Rule(" and ".join(parts), context=context),
+                         rule["score"], rule["points"]))
+    totals: dict = {}
+    for event in events:
+        thing = {"event": event["event"], "target": event.get("target")}
+        for rule, score, points in compiled:
+            if rule.matches(thing):
+                add(totals, event["contact"], score, points)
+    return totals
+
+
+# --- business-rules (Venmo): variables, actions, JSON rules, run_all -------------------------
+
+def business_rules_peer(table: dict, events: list[dict]) -> dict:
+    from business_rules import run_all
+    from business_rules.actions import BaseActions, rule_action
+    from business_rules.fields import FIELD_NUMERIC, FIELD_TEXT
+    from business_rules.variables import BaseVariables, boolean_rule_variable, string_rule_variable
+
+    class EventVariables(BaseVariables):
+        def __init__(self, event):
+            self.event_ = event
+
+        @string_rule_variable
+        def event(self):
+            return self.event_["event"]
+
+        @string_rule_variable
+        def target(self):
+            return self.event_.get("target") or ""
+
+        @boolean_rule_variable
+        def has_target(self):
+            return self.event_.get("target") is not None
+
+    class Award(BaseActions):
+        def __init__(self, totals, contact):
+            self.totals, self.contact = totals, contact
+
+        @rule_action(params={"points": FIELD_NUMERIC, "score": FIELD_TEXT})
+        def award(self, points, score):
+            add(self.totals, self.contact, score, int(points))
+
+    rules = []
+    for rule in event_rules(table):
+        conditions = [{"name": "event", "operator": "equal_to", "value": rule["event"]}]
+        targets = rule["targets"]
+        if not targets["any"]:
+            options = [{"name": "target", "operator": "equal_to", "value": name}
+                       for name in targets["exact"]]
+            options += [{"name": "target", "operator": "matches_regex",
+                         "value": "^" + glob_regex(p) + "$"} for p in targets["globs"]]
+            conditions += [{"name": "has_target", "operator": "is_true", "value": True},
+                           {"any": options}]
+        rules.append({"conditions": {"all": conditions},
+                      "actions": [{"name": "award",
+                                   "params": {"points": rule["points"], "score": rule["score"]}}]})
+    totals: dict = {}
+    for event in events:
+        run_all(rule_list=rules, defined_variables=EventVariables(event),
+                defined_actions=Award(totals, event["contact"]), stop_on_first_trigger=False)
+    return totals
+
+
+# --- durable_rules: a ruleset of when_all rules, events posted -------------------------------
+
+def durable_peer(table: dict, events: list[dict]) -> dict:
+    """An event is consumed by one rule in durable_rules, so an event matching two rules gets
+    the points of one only; no event of the B2B model matches two event rules."""
+    from durable.engine import MessageNotHandledException
+    from durable.lang import m, post, ruleset, when_all
+
+    totals: dict = {}
+    name = "scorelang_bench"
+    with ruleset(name):
+        for rule in event_rules(table):
+            test = m.event == rule["event"]
+            targets = rule["targets"]
+            if not targets["any"]:
+                options = [m.target == target for target in targets["exact"]]
+                options += [m.target.matches(glob_regex(p)) for p in targets["globs"]]
+                either = options[0]
+                for option in options[1:]:
+                    either = either | option
+                test = test & either
+
+            when_all(test)(_durable_action(totals, rule["score"], rule["points"]))
+    for event in events:
+        message = {"contact": event["contact"], "event": event["event"]}
+        if event.get("target") is not None:
+            message["target"] = event["target"]
+        try:
+            post(name, message)
+        except MessageNotHandledException:
+            pass
+    return totals
+
+
+def _durable_action(totals: dict, score: str, points: int):
+    def award(c):  # durable_rules wants exactly one parameter
+        add(totals, c.m.contact, score, points)
+
+    return award
+
+
+# --- a plain hand-written Python loop for the B2B model --------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+DECAY_EVERY = 30 * DAY
+# (event, targets or None for any, glob prefix or None, points, cap, per_day)
+B2B_RULES = (
+    ("visit", {"home"}, None, 5, 1, True),
+    ("visit", None, "blog/", 10, 5, False),
+    ("visit", {"pricing"}, None, 15, None, False),
+    ("download", {"ebook", "whitepaper"}, None, 15, None, False),
+    ("register", {"webinar"}, None, 25, None, False),
+    ("submit", {"contact_form"}, None, 30, 1, False),
+    ("email_open", None, None, 1, 3, True),
+    ("visit", {"careers"}, None, -10, None, False),
+    ("unsubscribe", None, None, -20, None, False),
+)
+
+
+def multipliers(limit: int = 400) -> list[int]:
+    keep = Fraction(9, 10)
+    return [int(10**9 * keep**k) for k in range(limit)]
+
+
+def python_loop(events: list[dict], contacts_path: str) -> dict:
+    """contact -> {"engagement", "fit", "tier"} (None scores when unscored)."""
+    as_of = max(event["at"] for event in events)
+    by_contact: dict[str, list[dict]] = {}
+    for event in events:
+        by_contact.setdefault(event["contact"], []).append(event)
+    profiles = {}
+    for line in open(contacts_path, encoding="utf-8"):
+        record = json.loads(line)
+        profiles[record.pop("contact")] = record
+    mult = multipliers()
+    days: dict[int, object] = {}
+
+    def local_day(at: int):
+        hour = at // 3_600_000_000
+        if hour not in days:
+            days[hour] = datetime.fromtimestamp(hour * 3600, BERLIN).date()
+        return days[hour]
+
+    def contribution(points: int, at: int) -> int:
+        k = (as_of - at) // DECAY_EVERY
+        value = points * (mult[k] if k < len(mult) else 0)
+        return value // 10**9 if value >= 0 else -((-value) // 10**9)
+
+    results = {}
+    for contact in sorted(set(by_contact) | set(profiles)):
+        profile = profiles.get(contact, {})
+        if profile.get("consent") is not True:
+            results[contact] = {"engagement": None, "fit": None, "tier": None}
+            continue
+        total = 0
+        counts: dict = {}
+        mine = by_contact.get(contact, [])
+        opens: dict = {}
+        for event in mine:
+            if event["event"] == "email_open":
+                opens.setdefault(event.get("target"), []).append(event["at"])
+        for event in mine:
+            kind, target, at = event["event"], event.get("target"), event["at"]
+            for number, (name, names, prefix, points, cap, per_day) in enumerate(B2B_RULES):
+                if kind != name:
+                    continue
+                if names is not None and target not in names:
+                    continue
+                if prefix is not None and not (isinstance(target, str) and target.startswith(prefix)):
+                    continue
+                if cap is not None:
+                    key = (number, local_day(at) if per_day else None)
+                    if counts.get(key, 0) >= cap:
+                        continue
+                    counts[key] = counts.get(key, 0) + 1
+                total += contribution(points, at)
+            if kind == "email_sent" and at + DAY <= as_of:
+                if not any(at <= t <= at + DAY for t in opens.get(target, ())):
+                    total += contribution(-5, at + DAY)
+        fit = 0
+        title, employees = profile.get("title"), profile.get("employees")
+        if isinstance(title, str) and (title in ("CEO", "CTO") or title.startswith("VP")):
+            fit += 20
+        if isinstance(employees, (int, float)) and not isinstance(employees, bool):
+            fit += 15 if employees >= 200 else 0
+            fit -= 10 if employees < 10 else 0
+        tier = "A" if fit >= 30 else "B" if fit >= 15 else "C" if fit >= 0 else "D"
+        results[contact] = {"engagement": min(max(total, 0), 100), "fit": fit, "tier": tier}
+    return results
+
+
+# --- a hand-written DuckDB query for the same scores ------------------------------------------
+
+HAND_SQL = """
+WITH horizon AS (SELECT max(ts_us) AS t FROM events),
+dedup AS (
+  SELECT * FROM events
+  QUALIFY id IS NULL OR row_number() OVER (PARTITION BY contact, id ORDER BY ts_us, seq) = 1
+),
+rules(rule, event, target, pattern, points, cap, per_day) AS (VALUES
+  (1, 'visit', 'home', NULL, 5, 1, true),
+  (2, 'visit', NULL, 'blog/%', 10, 5, false),
+  (3, 'visit', 'pricing', NULL, 15, NULL, false),
+  (4, 'download', 'ebook', NULL, 15, NULL, false),
+  (4, 'download', 'whitepaper', NULL, 15, NULL, false),
+  (5, 'register', 'webinar', NULL, 25, NULL, false),
+  (6, 'submit', 'contact_form', NULL, 30, 1, false),
+  (7, 'email_open', NULL, NULL, 1, 3, true),
+  (8, 'visit', 'careers', NULL, -10, NULL, false),
+  (9, 'unsubscribe', NULL, NULL, -20, NULL, false)
+),
+matched AS (
+  SELECT d.contact, d.ts_us, d.seq, r.rule, r.points, r.cap,
+         CASE WHEN r.per_day THEN CAST(timezone('Europe/Berlin', d.ts) AS DATE) END AS period
+  FROM dedup d JOIN rules r ON d.event = r.event
+   AND (r.target IS NULL AND r.pattern IS NULL OR d.target = r.target OR d.target LIKE r.pattern)
+),
+capped AS (
+  SELECT contact, ts_us, points FROM matched
+  QUALIFY cap IS NULL
+       OR row_number() OVER (PARTITION BY contact, rule, period ORDER BY ts_us, seq) <= cap
+),
+absent AS (
+  SELECT s.contact, s.ts_us + 86400000000 AS ts_us, -5 AS points
+  FROM dedup s, horizon
+  WHERE s.event = 'email_sent' AND s.ts_us + 86400000000 <= horizon.t
+    AND NOT EXISTS (SELECT 1 FROM dedup o WHERE o.contact = s.contact
+                    AND o.event = 'email_open' AND o.target IS NOT DISTINCT FROM s.target
+                    AND o.ts_us BETWEEN s.ts_us AND s.ts_us + 86400000000)
+),
+engagement AS (
+  SELECT a.contact,
+         sum(CASE WHEN m.mult IS NULL THEN 0 ELSE (a.points * m.mult) // 1000000000 END) AS total
+  FROM (SELECT * FROM capped UNION ALL SELECT * FROM absent) a CROSS JOIN horizon
+  LEFT JOIN multipliers m ON m.k = (horizon.t - a.ts_us) // 2592000000000
+  GROUP BY a.contact
+),
+everyone AS (SELECT contact FROM contacts UNION SELECT DISTINCT contact FROM events),
+scored AS (
+  SELECT e.contact, p.consent IS TRUE AS scored,
+         least(greatest(coalesce(g.total, 0), 0), 100) AS engagement,
+         CASE WHEN p.title IN ('CEO', 'CTO') OR p.title LIKE 'VP%' THEN 20 ELSE 0 END
+       + CASE WHEN p.employees >= 200 THEN 15 ELSE 0 END
+       + CASE WHEN p.employees < 10 THEN -10 ELSE 0 END AS fit
+  FROM everyone e LEFT JOIN contacts p USING (contact) LEFT JOIN engagement g USING (contact)
+)
+SELECT contact,
+       CASE WHEN scored THEN engagement END AS engagement,
+       CASE WHEN scored THEN fit END AS fit,
+       CASE WHEN NOT scored THEN NULL WHEN fit >= 30 THEN 'A' WHEN fit >= 15 THEN 'B'
+            WHEN fit >= 0 THEN 'C' ELSE 'D' END AS tier
+FROM scored ORDER BY contact
+"""
+
+
+def duckdb_load(connection, parquet_path: str, contacts_path: str) -> None:
+    """Events from Parquet (with their row number as input order) and contacts, in tables."""
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(
+        "CREATE OR REPLACE TABLE events AS SELECT file_row_number AS seq, contact, event, "
+        "target, epoch_us(\"at\") AS ts_us, \"at\" AS ts, id FROM read_parquet(?, file_row_number = true)",
+        [parquet_path])
+    connection.execute(
+        "CREATE OR REPLACE TABLE contacts AS SELECT * FROM read_json(?, format = 'newline_delimited', "
+        "columns = {contact: 'VARCHAR', title: 'VARCHAR', employees: 'BIGINT', consent: 'BOOLEAN'})",
+        [contacts_path])
+    connection.execute("CREATE OR REPLACE TABLE multipliers (k BIGINT, mult BIGINT)")
+    connection.executemany("INSERT INTO multipliers VALUES (?, ?)",
+                           [(k, m) for k, m in enumerate(multipliers()) if m])
+
+
+def duckdb_hand(connection) -> dict:
+    rows = connection.execute(HAND_SQL).fetchall()
+    return {contact: {"engagement": engagement, "fit": fit, "tier": tier}
+            for contact, engagement, fit, tier in rows}
