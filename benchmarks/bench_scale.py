@@ -6,7 +6,7 @@
 
 Every measurement runs in a fresh subprocess; its peak memory is the largest resident set of
 that process and all its descendants (the Spark JVM and its Python workers included), sampled
-every 50 ms from /proc. Each measurement reads the same generated files (benchmarks/datagen.py)
+every 50 ms from /proc. Each measurement reads the same generated files (benchmarks/generate.py)
 and includes reading and validating them, except the DuckDB query rows, which time the query
 on tables already loaded (the load is shown in the note).
 
@@ -33,35 +33,50 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, ROOT]
 
-import datagen  # noqa: E402  (a sibling script, not a package)
+MODEL_CANDIDATES = ("examples/b2b_saas.score", "benchmarks/b2b.score")
 
-MODEL_CANDIDATES = ("examples/b2b_saas.score", "examples/b2b.score")
-# The realistic model of LANGUAGE.md, used until examples/b2b_saas.score exists.
-B2B_MODEL = """\
-timezone "Europe/Berlin"
-score engagement 0..100
-score fit
-require consent
-visit home                 +5   at most 1 per day
-visit "blog/*"             +10  at most 5
-visit pricing              +15
-download (ebook, whitepaper) +15
-register webinar           +25
-submit contact_form        +30  once
-email_open                 +1   at most 3 per day
-visit careers              -10
-unsubscribe                -20
-email_sent without email_open within 24 hours  -5
-decay engagement 10% every 30 days
-if title in ("CEO", "CTO", "VP*")  +20 fit
-if employees >= 200                +15 fit
-if employees < 10                  -10 fit
-grade tier by fit: A >= 30, B >= 15, C >= 0, else D
-stage MQL when engagement >= 50 and tier in (A, B)
-stage SQL when engagement >= 80
-when stage is SQL notify sales, reset engagement
-when tier is D tag "not-a-fit"
-"""
+
+# --- data: benchmarks/generate.py's event log, plus the same events as Parquet -----------------
+
+def dataset(folder: str, events: int, contacts: int, seed: int) -> dict:
+    """Paths of the data set under `folder`, generated (and converted to Parquet) when missing;
+    `lines` is the number of event lines."""
+    import generate
+
+    where = os.path.join(folder, f"{events}-{contacts}-{seed}")
+    paths = {"events": os.path.join(where, "events.jsonl"),
+             "contacts": os.path.join(where, "contacts.jsonl"),
+             "parquet": os.path.join(where, "events.parquet")}
+    if not os.path.exists(paths["contacts"]):
+        started = time.perf_counter()
+        generate.generate(where, events, contacts, seed)
+        print(f"(generated {events:,} events in {time.perf_counter() - started:.0f} s)",
+              file=sys.stderr)
+    if not os.path.exists(paths["parquet"]):
+        to_parquet(paths["events"], paths["parquet"])
+    with open(paths["events"], "rb") as stream:
+        paths["lines"] = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 24), b""))
+    return paths
+
+
+def to_parquet(jsonl: str, parquet: str) -> None:
+    """The same events, in the same order, as Parquet: `at` a UTC timestamp (ISO text or epoch
+    seconds in the JSON), `props` JSON text."""
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(f"""
+        COPY (SELECT contact, event, target,
+                     CASE WHEN json_type("at") = 'VARCHAR' THEN CAST(json_extract_string("at", '$') AS TIMESTAMPTZ)
+                          ELSE to_timestamp(CAST("at" AS BIGINT)) END AS "at",
+                     id, CAST(props AS VARCHAR) AS props
+              FROM read_json(?, format = 'newline_delimited',
+                             columns = {{contact: 'VARCHAR', event: 'VARCHAR', target: 'VARCHAR',
+                                        "at": 'JSON', id: 'VARCHAR', props: 'JSON'}}))
+        TO '{parquet}.tmp' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""", [jsonl])
+    os.replace(parquet + ".tmp", parquet)
+
 
 # name -> (what it computes, check kind)
 MEASURES = {
@@ -70,7 +85,7 @@ MEASURES = {
     "duckdb-generated": ("scorelang DuckDB engine (generated SQL), end to end", "exact"),
     "duckdb-generated-query": ("generated SQL, query on loaded tables", "exact"),
     "spark-local": ("scorelang Spark engine, local[2]", "exact"),
-    "python-loop": ("hand-written Python loop", "scores"),
+    "python-loop": ("hand-written Python loop (b2b_loop.py)", "exact"),
     "duckdb-hand": ("hand-written DuckDB SQL, query on loaded tables", "scores"),
     "runtime-flat": ("scorelang runtime, event rules only (flat)", "flat-reference"),
     "zen-engine": ("GoRules zen-engine decision table", "totals"),
@@ -106,6 +121,7 @@ def child(args) -> dict:
 
     table = _compile(args.model)
     paths = json.loads(args.paths)
+    sys.path.insert(0, HERE)
     note = ""
     name = args.child
     if name in ("runtime-batch", "runtime-flat", "duckdb-generated", "spark-local"):
@@ -133,9 +149,7 @@ def child(args) -> dict:
     elif name in ("duckdb-hand", "duckdb-generated-query"):
         seconds, output, note = _duckdb_query(name, table, paths)
     elif name == "python-loop":
-        started = time.perf_counter()
-        output = peers.python_loop(peers.accepted_events(paths["events"]), paths["contacts"])
-        seconds = time.perf_counter() - started
+        seconds, output = _loop(paths)
     else:
         peer = {"zen-engine": peers.zen, "rule-engine": peers.rule_engine_peer,
                 "business-rules": peers.business_rules_peer,
@@ -144,6 +158,28 @@ def child(args) -> dict:
         output = peer(table, peers.accepted_events(paths["events"]))
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "output": output, "note": note}
+
+
+def _loop(paths: dict):
+    """b2b_loop.py on the events as the Python reader validates them, in processing order."""
+    import b2b_loop
+    from compiler import readers
+    from runtime.events import Event
+
+    started = time.perf_counter()
+    profiles = readers.read_contacts(paths["contacts"])[0]
+    events = [item for item in readers.read_events(paths["events"]) if isinstance(item, Event)]
+    events.sort(key=lambda event: (event.at, event.seq))
+    summary = b2b_loop.summary_of_loop(b2b_loop.score_b2b(events, profiles))
+    seconds = time.perf_counter() - started
+    output = {}
+    for contact, engagement, fit, tier, stage, actions in summary:
+        scored = engagement is not None
+        output[contact] = {
+            "contact": contact, "scores": {"engagement": engagement, "fit": fit},
+            "grades": {"tier": tier} if scored else {}, "stage": stage,
+            "actions": [{"at": at, "action": kind, "arg": arg} for at, kind, arg in actions or ()]}
+    return seconds, output
 
 
 def _streaming(table: dict, paths: dict):
@@ -308,7 +344,7 @@ def scaling(model: str, args, sizes: list[int]) -> list[str]:
     print("\n".join(lines), flush=True)
     for size in sizes:
         contacts = max(size // 20, 1)
-        paths = datagen.ensure(args.data, size, contacts, args.seed, jsonl=False)
+        paths = dataset(args.data, size, contacts, args.seed)
         generated = measure("duckdb-generated-query", model, paths, args.timeout)
         hand = measure("duckdb-hand", model, paths, args.timeout)
         g, h = generated.get("seconds"), hand.get("seconds")
@@ -330,10 +366,7 @@ def _model(path: str | None) -> str:
         full = os.path.join(ROOT, candidate)
         if os.path.exists(full) and "reset engagement" in open(full, encoding="utf-8").read():
             return full
-    target = os.path.join(tempfile.gettempdir(), "scorelang-bench-b2b.score")
-    with open(target, "w", encoding="utf-8") as stream:
-        stream.write(B2B_MODEL)
-    return target
+    raise SystemExit("no B2B model found: pass --model")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="event counts for the DuckDB scaling rows ('' to skip)")
     parser.add_argument("--model", help="the .score model (default: the B2B model)")
     parser.add_argument("--data", default=os.path.join(tempfile.gettempdir(), "scorelang-data"))
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per measurement")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--paths", help=argparse.SUPPRESS)
@@ -369,8 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in MEASURES]
     if unknown:
         parser.error(f"unknown measurement {unknown[0]} (choose from {', '.join(MEASURES)})")
-    paths = datagen.ensure(args.data, args.events, args.contacts, args.seed)
-    print(f"# Scale and peers: {args.events:,} events, {args.contacts:,} contacts, "
+    paths = dataset(args.data, args.events, args.contacts, args.seed)
+    print(f"# Scale and peers: {paths['lines']:,} event lines, {args.contacts:,} contacts, "
           f"model {os.path.relpath(model, ROOT)}\n\nMachine: {machine()}\n")
     header = ["| measurement | what | seconds | events/s | peak RSS (MiB) | agrees with the runtime |",
               "|---|---|---:|---:|---:|---|"]
@@ -383,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             reference = results[name].get("output")
         if MEASURES[name][1] == "flat-reference":
             flat = results[name].get("output")
-        print(_row(name, results[name], args.events,
+        print(_row(name, results[name], paths["lines"],
                    check(name, results[name], reference, flat)), flush=True)
     sizes = [int(size) for size in args.scaling.split(",") if size]
     if sizes:

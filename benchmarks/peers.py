@@ -1,16 +1,17 @@
-"""What a team might write instead of scorelang, for `bench_scale.py` to measure.
+"""What a team might write instead of scorelang, for `bench_scale.py` to measure (the plain
+hand-written Python loop is `b2b_loop.py`, shared with `bench_engine.py`).
 
-- `python_loop`: a plain hand-written Python loop for the B2B model of LANGUAGE.md.
-- `duckdb_hand`: a hand-written DuckDB query for the same scores (the batch limit of one
+- `duckdb_hand`: a hand-written DuckDB query for the B2B model's scores (the batch limit of one
   machine).
 - `zen`, `rule_engine_peer`, `business_rules_peer`, `durable_peer`: the per-event points
   decision (which rules an event matches, how many points to which score) in four rule
   engines, each used the idiomatic way, with the event rules taken from the compiled table.
 
-The hand-written versions implement the event rules with their caps (`per day` in the model's
+The hand-written query implements the event rules with their caps (`per day` in the model's
 zone), the absence rule, decay, the profile rules, `require consent` and the grade; like most
-hand-written scorers they leave out the lifecycle (stages, triggers, `reset`), so they agree
-with the runtime on every contact where no `reset` fired, which `bench_scale.py` checks.
+hand-written SQL it leaves out the lifecycle (stages, triggers, `reset`: sequential state), so
+it agrees with the runtime on every contact where no `reset` fired, which `bench_scale.py`
+checks.
 The rule engines have no notion of time or state, so they compute the uncapped, undecayed
 sum of points per contact and score, which the runtime computes on the "flat" table
 (`flat_table`) for the check.
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 MICROS = 1_000_000
 DAY = 86_400 * MICROS
@@ -271,94 +271,10 @@ def _durable_action(totals: dict, score: str, points: int):
     return award
 
 
-# --- a plain hand-written Python loop for the B2B model --------------------------------------
-
-BERLIN = ZoneInfo("Europe/Berlin")
-DECAY_EVERY = 30 * DAY
-# (event, targets or None for any, glob prefix or None, points, cap, per_day)
-B2B_RULES = (
-    ("visit", {"home"}, None, 5, 1, True),
-    ("visit", None, "blog/", 10, 5, False),
-    ("visit", {"pricing"}, None, 15, None, False),
-    ("download", {"ebook", "whitepaper"}, None, 15, None, False),
-    ("register", {"webinar"}, None, 25, None, False),
-    ("submit", {"contact_form"}, None, 30, 1, False),
-    ("email_open", None, None, 1, 3, True),
-    ("visit", {"careers"}, None, -10, None, False),
-    ("unsubscribe", None, None, -20, None, False),
-)
-
-
 def multipliers(limit: int = 400) -> list[int]:
+    """M_k = floor(10^9 * 0.9^k) exactly, for `decay engagement 10% every 30 days`."""
     keep = Fraction(9, 10)
     return [int(10**9 * keep**k) for k in range(limit)]
-
-
-def python_loop(events: list[dict], contacts_path: str) -> dict:
-    """contact -> {"engagement", "fit", "tier"} (None scores when unscored)."""
-    as_of = max(event["at"] for event in events)
-    by_contact: dict[str, list[dict]] = {}
-    for event in events:
-        by_contact.setdefault(event["contact"], []).append(event)
-    profiles = {}
-    for line in open(contacts_path, encoding="utf-8"):
-        record = json.loads(line)
-        profiles[record.pop("contact")] = record
-    mult = multipliers()
-    days: dict[int, object] = {}
-
-    def local_day(at: int):
-        hour = at // 3_600_000_000
-        if hour not in days:
-            days[hour] = datetime.fromtimestamp(hour * 3600, BERLIN).date()
-        return days[hour]
-
-    def contribution(points: int, at: int) -> int:
-        k = (as_of - at) // DECAY_EVERY
-        value = points * (mult[k] if k < len(mult) else 0)
-        return value // 10**9 if value >= 0 else -((-value) // 10**9)
-
-    results = {}
-    for contact in sorted(set(by_contact) | set(profiles)):
-        profile = profiles.get(contact, {})
-        if profile.get("consent") is not True:
-            results[contact] = {"engagement": None, "fit": None, "tier": None}
-            continue
-        total = 0
-        counts: dict = {}
-        mine = by_contact.get(contact, [])
-        opens: dict = {}
-        for event in mine:
-            if event["event"] == "email_open":
-                opens.setdefault(event.get("target"), []).append(event["at"])
-        for event in mine:
-            kind, target, at = event["event"], event.get("target"), event["at"]
-            for number, (name, names, prefix, points, cap, per_day) in enumerate(B2B_RULES):
-                if kind != name:
-                    continue
-                if names is not None and target not in names:
-                    continue
-                if prefix is not None and not (isinstance(target, str) and target.startswith(prefix)):
-                    continue
-                if cap is not None:
-                    key = (number, local_day(at) if per_day else None)
-                    if counts.get(key, 0) >= cap:
-                        continue
-                    counts[key] = counts.get(key, 0) + 1
-                total += contribution(points, at)
-            if kind == "email_sent" and at + DAY <= as_of:
-                if not any(at <= t <= at + DAY for t in opens.get(target, ())):
-                    total += contribution(-5, at + DAY)
-        fit = 0
-        title, employees = profile.get("title"), profile.get("employees")
-        if isinstance(title, str) and (title in ("CEO", "CTO") or title.startswith("VP")):
-            fit += 20
-        if isinstance(employees, (int, float)) and not isinstance(employees, bool):
-            fit += 15 if employees >= 200 else 0
-            fit -= 10 if employees < 10 else 0
-        tier = "A" if fit >= 30 else "B" if fit >= 15 else "C" if fit >= 0 else "D"
-        results[contact] = {"engagement": min(max(total, 0), 100), "fit": fit, "tier": tier}
-    return results
 
 
 # --- a hand-written DuckDB query for the same scores ------------------------------------------
