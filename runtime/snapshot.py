@@ -1,0 +1,53 @@
+"""Streaming state to and from JSON-safe dicts (`Engine.snapshot` / `Engine.restore`).
+
+Only what cannot be recomputed is written: profile awards and `require` are derived again
+from the profile and the table on restore, so a snapshot stays small.
+"""
+from __future__ import annotations
+
+from .errors import SnapshotError
+
+VERSION = 1
+_FIELDS = ("sums", "awards", "stage", "fired", "was_true", "actions", "clock", "point",
+           "order", "dirty")
+
+
+def dump(engine) -> dict:
+    contacts = {}
+    for contact_id in sorted(engine._states):
+        state = engine._states[contact_id]
+        entry = {name: getattr(state, name) for name in _FIELDS}
+        entry["profile"] = state.profile
+        entry["caps"] = [[index, value] for index, value in sorted((state.caps or {}).items())]
+        entry["pending"] = [list(item) for item in state.pending]
+        entry["recent"] = [list(item) for item in state.recent]
+        entry["seen"] = None if state.seen is None else sorted(state.seen)
+        contacts[contact_id] = _copy(entry)
+    return {"snapshot": VERSION, "table": engine.table.sha256,
+            "profiles": _copy(engine._profiles), "contacts": contacts}
+
+
+def load(engine, snapshot: dict) -> None:
+    if not isinstance(snapshot, dict) or snapshot.get("snapshot") != VERSION:
+        raise SnapshotError("not a scorelang snapshot of version 1")
+    if snapshot.get("table") != engine.table.sha256:
+        raise SnapshotError("the snapshot was taken with another rule table")
+    engine._profiles = _copy(snapshot["profiles"])
+    for contact_id, entry in snapshot["contacts"].items():
+        state = engine._new_contact(contact_id, _copy(entry["profile"]))
+        for name in _FIELDS:
+            setattr(state, name, _copy(entry[name]))
+        state.caps = {index: value for index, value in _copy(entry["caps"])} or None
+        state.pending = [tuple(item) for item in entry["pending"]]
+        state.recent = [tuple(item) for item in entry["recent"]]
+        state.seen = None if entry["seen"] is None else set(entry["seen"])
+        engine._states[contact_id] = state
+
+
+def _copy(value):
+    """A deep copy of JSON-shaped data (snapshot and engine must not share lists)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(item) for item in value]
+    return value
