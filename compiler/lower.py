@@ -249,3 +249,16 @@ def _member(ref: list, values) -> object:
     if not parts:
         return False
     return parts[0] if len(parts) == 1 else ["or", *parts]
+
+
+def source_hash(model: ast.Model, sources) -> str | None:
+    """The main file's sha256; with includes, a sha256 over every file's name and hash, so
+    that editing an included catalog changes the table's identity too."""
+    main = sources.get(model.file)
+    if len(sources) <= 1:
+        return main.sha256 if main is not None else next(
+            (source.sha256 for source in sources.values()), None)
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(f"{name}\0{sources[name].sha256}\n".encode("utf-8"))
+    return digest.hexdigest()

@@ -24,6 +24,7 @@ from dsl.source import SourceFile
 
 from .check import check_model
 from .loader import LoadResult, load, load_source
+from .lower import lower, source_hash
 
 
 @dataclass
@@ -54,7 +55,8 @@ def compile(path_or_source: str | os.PathLike | SourceFile, *,
     if model is not None and not _has_syntax_errors(loaded):
         diagnostics += check_model(model, sample_contacts, sample_events, loaded.sources)
     diagnostics = sort_diagnostics(dict.fromkeys(diagnostics))
-    return CompileResult(_table(model, diagnostics), diagnostics, model, loaded.sources)
+    return CompileResult(_table(model, diagnostics, loaded.sources), diagnostics, model,
+                         loaded.sources)
 
 
 def compile_text(text: str, name: str = "<string>", **options) -> CompileResult:
@@ -68,11 +70,12 @@ def _has_syntax_errors(loaded: LoadResult) -> bool:
                for d in loaded.diagnostics)
 
 
-def _table(model: ast.Model | None, diagnostics: list[Diagnostic]) -> dict | None:
+def _table(model: ast.Model | None, diagnostics: list[Diagnostic],
+           sources: Mapping[str, SourceFile] | None = None) -> dict | None:
     """The rule table, once the model is free of errors."""
     if model is None or has_errors(diagnostics):
         return None
-    return None  # lowering lands here: `return lower(model)` (compiler.lower)
+    return lower(model, source_hash(model, sources or {}))
 
 
 # --------------------------------------------------------------------------- many files
