@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dsl import ast
 from dsl import formatter as fmt
-from runtime.events import MICROS, Event, TimeFormatError, format_time, parse_time
+from runtime.events import MICROS, Event, TimeFormatError, parse_time
 
 TEST_CONTACT = "test"
 START = parse_time("2026-01-01T00:00:00Z")
@@ -197,7 +197,7 @@ def _judge(expect, result: dict, explanation: dict):
             passed = (actual == label) != negated
             expected = f"{name} is {'not ' if negated else ''}{label}"
             because = stage_lines(explanation) if name == "stage" else \
-                award_lines(explanation, _grade_score(explanation, name))
+                award_lines(explanation, explanation.get("grade_scores", {}).get(name))
             return expected, f"{name} is {actual if actual is not None else '(none)'}", passed, \
                 because
         case ast.ExpectUnscored():
@@ -228,50 +228,51 @@ def _where(node) -> str:
     return "<unknown>" if span is None else f"{span.file}:{span.line}:{span.column}"
 
 
-def _grade_score(explanation: dict, grade: str) -> str | None:
-    return explanation.get("grade_scores", {}).get(grade)
-
-
 # --------------------------------------------------------------------------- explanations
 # The explanation is `Explanation.to_json()` of the runtime; these read only the documented
 # parts: awards (rule, at, event, points, contribution, score), stage changes and actions.
 
 
 def award_lines(explanation: dict, score: str | None) -> tuple[str, ...]:
-    lines = []
-    for award in explanation.get("awards", ()):
-        if score is not None and award.get("score") not in (score, None):
-            continue
-        lines.append(_award_text(award))
+    """Event and absence awards, then profile awards, of `score` (every score when None)."""
+    lines = [_award_text(a) for a in explanation.get("awards", ())
+             if score is None or a.get("score") == score]
+    lines += [f"{a.get('source')} [{a.get('rule')}] profile if {a.get('condition')}: "
+              f"{_signed(a.get('points'))} {a.get('score')}"
+              for a in explanation.get("profile", ()) if score is None or a.get("score") == score]
     return tuple(lines)
 
 
+def _signed(points) -> str:
+    return fmt.points(points) if isinstance(points, int) else str(points)
+
+
 def _award_text(award: dict) -> str:
-    points = award.get("points")
-    contribution = award.get("contribution", points)
-    text = f"{fmt.points(points) if isinstance(points, int) else points} {award.get('score', '')}"
-    if contribution != points:
-        text += f" (now {contribution})"
-    event = award.get("event")
-    if isinstance(event, dict):
-        event = " ".join(str(event.get(k)) for k in ("event", "target") if event.get(k))
-    parts = [text.strip()]
-    if event:
-        parts.append(f"from {event}")
-    if award.get("at"):
-        parts.append(f"at {award['at']}")
-    rule = award.get("rule_text") or award.get("rule")
-    source = award.get("source") or award.get("at_source")
-    if rule or source:
-        parts.append(f"[{' '.join(str(x) for x in (rule, source) if x)}]")
-    if award.get("capped"):
-        parts.append("(capped)")
-    return " ".join(parts)
+    if award.get("kind") == "absence":
+        after = award.get("after") or {}
+        what = " ".join(str(x) for x in ("no", award.get("absence_of"), "after",
+                                         after.get("event"), after.get("target"), "at",
+                                         after.get("at")) if x)
+    else:
+        event = award.get("event") or {}
+        what = " ".join(str(x) for x in (event.get("event"), event.get("target"), "at",
+                                         event.get("at")) if x)
+    text = f"{award.get('source')} [{award.get('rule')}] {what}: " \
+           f"{_signed(award.get('points'))} {award.get('score')}"
+    status = award.get("status")
+    if status == "counted":
+        return f"{text} -> contributes {award.get('contribution')}"
+    if status == "reset":
+        return f"{text} -> discarded by reset at {award.get('reset_at')}"
+    if status == "capped":
+        return f"{text} -> capped"
+    return f"{text} -> {status}"
 
 
 def stage_lines(explanation: dict) -> tuple[str, ...]:
-    return tuple(f"stage {change.get('from') or '(none)'} -> {change.get('to')} at "
-                 f"{change.get('at')}" for change in explanation.get("stages", ()))
+    return tuple(f"{change.get('source')} stage {change.get('from') or '(none)'} -> "
+                 f"{change.get('to')} at {change.get('at')} when {change.get('condition')}"
+                 for change in explanation.get("stages", ()))
 
 
 def action_lines(result: dict) -> tuple[str, ...]:
@@ -282,8 +283,10 @@ def action_lines(result: dict) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- running
 
 
-def run_test(test: ast.Test, engine, explain: bool = True) -> TestOutcome:
-    """Run one test block with `engine` (a `runtime.Engine` of the compiled model)."""
+def run_test(test: ast.Test, engine, explain: bool = True,
+             grade_scores: dict | None = None) -> TestOutcome:
+    """Run one test block with `engine` (a `runtime.Engine` of the compiled model).
+    `grade_scores` maps each grade to its score, to show the awards behind a grade."""
     started = time.perf_counter()
     file, line = _position(test)
     try:
@@ -294,7 +297,7 @@ def run_test(test: ast.Test, engine, explain: bool = True) -> TestOutcome:
     result = _result_for(engine, scenario)
     results = [check_expect(e, result) for e in scenario.expects]
     if explain and not all(r.passed for r in results):
-        explanation = explanation_json(engine, scenario)
+        explanation = {**explanation_json(engine, scenario), "grade_scores": grade_scores or {}}
         results = [check_expect(e, result, explanation) for e in scenario.expects]
     return TestOutcome(file, line, test.name, tuple(results),
                        seconds=time.perf_counter() - started)
@@ -319,13 +322,7 @@ def _result_for(engine, scenario: Scenario) -> dict:
 def explanation_json(engine, scenario: Scenario) -> dict:
     explanation = engine.explain(TEST_CONTACT, list(scenario.events), _contacts(scenario),
                                  as_of=scenario.as_of)
-    data = explanation.to_json() if hasattr(explanation, "to_json") else dict(explanation)
-    return normalise_explanation(data)
-
-
-def normalise_explanation(data: dict) -> dict:
-    """The explanation's JSON, kept as is (hook for format differences between versions)."""
-    return data
+    return explanation.to_json() if hasattr(explanation, "to_json") else dict(explanation)
 
 
 def collect_files(paths) -> list[Path]:
@@ -356,17 +353,14 @@ def run_files(paths, explain: bool = True) -> TestRun:
             outcomes.append(TestOutcome(str(path), 0, "(compile)", errors=errors))
             continue
         engine = Engine(compiled.table)
+        grades = {s.name: s.score for s in compiled.model.statements if isinstance(s, ast.Grade)}
         for test in tests_of(compiled.model):
             key = (_position(test), test.name)
             if key not in seen:
                 seen.add(key)
-                outcomes.append(run_test(test, engine, explain))
+                outcomes.append(run_test(test, engine, explain, grades))
     return TestRun(tuple(outcomes))
 
 
 def tests_of(model: ast.Model) -> list[ast.Test]:
     return [s for s in model.statements if isinstance(s, ast.Test)]
-
-
-def format_moment(micros: int) -> str:
-    return format_time(micros)

@@ -148,15 +148,27 @@ def test_unscored_and_missing_stage():
 
 def test_failure_lists_the_awards_of_the_explanation():
     explanation = {"awards": [
-        {"score": "engagement", "points": 15, "contribution": 15, "event": "visit pricing",
-         "at": "2026-03-02T00:00:00Z", "rule": "r1", "source": "m.score:3"},
-        {"score": "fit", "points": 20, "contribution": 20, "rule": "r9", "source": "m.score:9"},
-    ]}
-    result = testing.check_expect(ast.ExpectScore("engagement", "=", 99, span=span(5)), RESULT,
-                                  explanation)
-    assert len(result.because) == 1
-    assert result.because[0].startswith("+15 engagement from visit pricing at 2026-03-02")
-    assert "m.score:3" in result.because[0]
+        {"score": "engagement", "points": 15, "contribution": 12, "kind": "event",
+         "event": {"event": "visit", "target": "pricing", "at": "2026-03-02T00:00:00Z"},
+         "status": "counted", "rule": "r1", "source": "m.score:3"},
+        {"score": "engagement", "points": -5, "kind": "absence", "absence_of": "email_open",
+         "after": {"event": "email_sent", "target": "n1", "at": "2026-03-01T00:00:00Z"},
+         "status": "reset", "reset_at": "2026-03-03T00:00:00Z", "rule": "r2",
+         "source": "m.score:4"},
+        {"score": "fit", "points": 20, "contribution": 20, "kind": "event", "rule": "r9",
+         "event": {"event": "visit"}, "status": "counted", "source": "m.score:9"},
+    ], "profile": [{"score": "fit", "points": 20, "rule": "r7", "source": "m.score:7",
+                    "condition": 'title = "CEO"'}]}
+    score = testing.check_expect(ast.ExpectScore("engagement", "=", 99, span=span(5)), RESULT,
+                                 explanation)
+    assert score.because == (
+        "m.score:3 [r1] visit pricing at 2026-03-02T00:00:00Z: +15 engagement -> contributes 12",
+        "m.score:4 [r2] no email_open after email_sent n1 at 2026-03-01T00:00:00Z: -5 engagement"
+        " -> discarded by reset at 2026-03-03T00:00:00Z")
+    grade = testing.check_expect(ast.ExpectLabel("tier", "B", span=span(6)), RESULT,
+                                 {**explanation, "grade_scores": {"tier": "fit"}})
+    assert grade.because == ("m.score:9 [r9] visit: +20 fit -> contributes 20",
+                             'm.score:7 [r7] profile if title = "CEO": +20 fit')
 
 
 # --------------------------------------------------------------------------- reports
