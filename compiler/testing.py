@@ -255,8 +255,8 @@ def _award_text(award: dict) -> str:
                                          after.get("at")) if x)
     else:
         event = award.get("event") or {}
-        what = " ".join(str(x) for x in (event.get("event"), event.get("target"), "at",
-                                         event.get("at")) if x)
+        what = " ".join(str(x) for x in (event.get("event"), event.get("target")) if x)
+        what += f" at {event['at']}" if event.get("at") else ""
     text = f"{award.get('source')} [{award.get('rule')}] {what}: " \
            f"{_signed(award.get('points'))} {award.get('score')}"
     status = award.get("status")
