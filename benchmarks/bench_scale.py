@@ -107,7 +107,9 @@ def _compile(model: str) -> dict:
 
 
 def _results_by_contact(results: list[dict]) -> dict:
-    return {result["contact"]: result for result in results}
+    from runtime.io import result_json
+
+    return {result["contact"]: result_json(result) for result in results}
 
 
 def _flat_totals(results: list[dict]) -> dict:
@@ -183,23 +185,25 @@ def _loop(paths: dict):
 
 
 def _streaming(table: dict, paths: dict):
-    """The runtime fed one event at a time (`Engine.process`), then results as of the end."""
+    """The runtime fed one event at a time (`Engine.process`, processing order), then
+    `advance(T)` and every contact's state."""
     from compiler import readers
     from runtime import Engine
     from runtime.events import Event
+    from runtime.io import result_json
 
     started = time.perf_counter()
     profiles = readers.read_contacts(paths["contacts"])[0]
-    engine = Engine(table)
-    stream = engine.stream(profiles) if hasattr(engine, "stream") else engine
-    last = None
-    for item in readers.read_events(paths["events"]):
-        if isinstance(item, Event):
-            stream.process(item)
-            last = item.at if last is None else max(last, item.at)
-    results = stream.results(as_of=last) if hasattr(stream, "results") else stream.advance(last)
+    events = [item for item in readers.read_events(paths["events"]) if isinstance(item, Event)]
+    events.sort(key=lambda event: (event.at, event.seq))
+    engine = Engine(table, profiles)
+    for event in events:
+        engine.process(event)
+    engine.advance(max(event.at for event in events))
+    contacts = sorted({event.contact for event in events} | set(profiles))
+    output = {contact: result_json(engine.state(contact)) for contact in contacts}
     seconds = time.perf_counter() - started
-    return seconds, _results_by_contact(results), ""
+    return seconds, output, ""
 
 
 def _duckdb_query(name: str, table: dict, paths: dict):
@@ -215,13 +219,29 @@ def _duckdb_query(name: str, table: dict, paths: dict):
         output = peers.duckdb_hand(connection)
     else:
         from compiler.engines import duckdb as engine
+        from compiler.sql import generate
 
-        loaded_at = engine.load(connection, table, paths["parquet"], paths["contacts"])
+        _load_generated_inputs(connection, paths)
         loaded = time.perf_counter() - started
         started = time.perf_counter()
-        output = _results_by_contact(engine.query(connection, table, loaded_at))
+        rows = connection.execute(generate(table, "duckdb", "events", "contacts")).fetchall()
+        output = _results_by_contact([engine._result(table, row) for row in rows])
     seconds = time.perf_counter() - started
     return seconds, output, f"load {loaded:.1f} s not counted"
+
+
+def _load_generated_inputs(connection, paths: dict) -> None:
+    """The tables the generated query reads (compiler/engines/duckdb.py): events with `at` in
+    microseconds and the file's row number as `seq`; contacts with their profile as JSON."""
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(
+        "CREATE TABLE events AS SELECT contact, event, target, epoch_us(\"at\") AS \"at\", id, "
+        "props, file_row_number AS seq FROM read_parquet(?, file_row_number = true)",
+        [paths["parquet"]])
+    connection.execute(
+        "CREATE TABLE contacts AS SELECT json_extract_string(json, '$.contact') AS contact, "
+        "CAST(json AS VARCHAR) AS profile FROM read_json_objects(?, format = 'newline_delimited')",
+        [paths["contacts"]])
 
 
 # --- parent side: subprocesses, memory, checks, tables ----------------------------------------
