@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 from runtime.events import Event, Reject
 
 from .. import readers
-from ..sql import generate
+from ..sql import check, generate
 
 EVENT_COLUMNS = ("contact", "event", "target", "at", "id", "props", "seq")
 
@@ -27,6 +27,14 @@ EVENT_COLUMNS = ("contact", "event", "target", "at", "id", "props", "seq")
 def run(table: dict, events: str, contacts: str | None, as_of: int | None,
         on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None
         ) -> list[dict]:
+    refused = check(table, "duckdb")
+    if refused:
+        from dsl import render
+
+        from . import EngineError
+
+        raise EngineError("the duckdb engine refuses this model:\n" +
+                          render.render_text(refused).rstrip("\n"))
     profiles = readers.read_contacts(contacts)[0] if contacts else {}
     items = readers.read_events(events, progress=progress)
     return run_events(table, _accepted(items, on_reject), profiles, as_of)
@@ -72,7 +80,7 @@ def _events_arrow(events: Iterable[Event]):
         at.append(e.at)
         ids.append(e.id)
         props.append(dumps(e.props, ensure_ascii=False) if e.props else None)
-        seq.append(e.seq if e.seq else index)
+        seq.append(index)  # input order (the readers yield events in input order)
     types = {"at": pa.int64(), "seq": pa.int64()}
     return pa.table({name: pa.array(values, type=types.get(name, pa.string()))
                      for name, values in columns.items()})
