@@ -211,7 +211,7 @@ def _judge(expect, result: dict, explanation: dict):
             expected = f"{'no ' if negated else ''}{kind} {arg}"
             actual = ", ".join(f"{kind} {a.get('arg')} at {a.get('at')}" for a in fired) \
                 or f"no {kind} fired"
-            return expected, actual, hit != negated, action_lines(result)
+            return expected, actual, hit != negated, action_lines(result, explanation)
     raise TypeError(f"not an expect: {expect!r}")
 
 
@@ -275,7 +275,12 @@ def stage_lines(explanation: dict) -> tuple[str, ...]:
                  for change in explanation.get("stages", ()))
 
 
-def action_lines(result: dict) -> tuple[str, ...]:
+def action_lines(result: dict, explanation: dict | None = None) -> tuple[str, ...]:
+    """Every action fired; with the explanation, the trigger that fired it and why."""
+    detailed = (explanation or {}).get("actions")
+    if detailed:
+        return tuple(f"{a.get('source')} {a.get('action')} {a.get('arg')} at {a.get('at')} "
+                     f"when {a.get('condition')}" for a in detailed)
     return tuple(f"{a.get('action')} {a.get('arg')} at {a.get('at')}"
                  for a in result.get("actions", ()))
 

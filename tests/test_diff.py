@@ -22,9 +22,12 @@ PAIRS = sorted({p.name.split(".")[0] for p in GOLDEN.glob("*.old.score")})
 HAS_PARSER = importlib.util.find_spec("dsl.parser") is not None
 needs_parser = pytest.mark.skipif(not HAS_PARSER,
                                   reason="the parser (dsl/parser.py) has not landed yet")
+HAS_RUNTIME = importlib.util.find_spec("compiler.lower") is not None \
+    and importlib.util.find_spec("runtime.engine") is not None
+needs_runtime = pytest.mark.skipif(
+    not HAS_RUNTIME, reason="needs compiler.lower and runtime.Engine (other engineers' modules)")
 needs_engine = pytest.mark.skipif(
-    not HAS_PARSER or importlib.util.find_spec("compiler.lower") is None
-    or not hasattr(__import__("runtime"), "Engine"),
+    not HAS_PARSER or not HAS_RUNTIME,
     reason="needs the parser, compiler.lower and runtime.Engine (other engineers' modules)")
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 FAST = settings(max_examples=60, deadline=None,
@@ -311,14 +314,14 @@ def test_compare_results_counts_movements_by_hand():
 # --------------------------------------------------------------------------- impact vs engine
 
 
-@needs_engine
+@needs_runtime
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_impact_matches_running_both_models(data):
     import model_strategies
     from compiler.impact import impact
     from compiler.lower import lower
-    from runtime import Engine
+    from runtime.engine import Engine
 
     old, events, contacts, as_of = data.draw(model_strategies.scenarios())
     new = data.draw(model_strategies.models())
