@@ -161,6 +161,7 @@ def impact_view(impact) -> dict:
     return {
         "contacts": impact.contacts,
         "changed": len(impact.changed),
+        "changed_noun": "contact changes" if len(impact.changed) == 1 else "contacts change",
         "movements": [str(m) for m in impact.movements],
         "movers": [{"contact": m.contact, "score": m.score, "before": _value(m.before),
                     "after": _value(m.after), "delta": f"{m.delta:+d}",
