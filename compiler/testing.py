@@ -188,9 +188,12 @@ def check_expect(expect, result: dict, explanation: dict | None = None) -> Expec
 def _judge(expect, result: dict, explanation: dict):
     match expect:
         case ast.ExpectScore(score=name, op=op, value=value):
-            actual = result.get("scores", {}).get(name)
+            scores = result.get("scores", {})
+            actual = scores.get(name)
             passed = actual is not None and _OPS[op](actual, value)
-            return (f"{name} {op} {fmt.number(value)}", _score_text(name, actual), passed,
+            actual_text = _score_text(name, actual) if name in scores else \
+                f"no score named {name} (scores: {', '.join(scores) or 'none'})"
+            return (f"{name} {op} {fmt.number(value)}", actual_text, passed,
                     award_lines(explanation, name))
         case ast.ExpectLabel(name=name, label=label, negated=negated):
             actual = result.get("stage") if name == "stage" else result.get("grades", {}).get(name)

@@ -119,6 +119,12 @@ def test_score_comparisons(op, value, passed):
     assert result.at == "m.score:9:5"
 
 
+def test_unknown_score_says_so():
+    result = testing.check_expect(ast.ExpectScore("intent", "=", 0, span=span(3)), RESULT)
+    assert not result.passed
+    assert result.actual == "no score named intent (scores: engagement, fit)"
+
+
 def test_score_of_unscored_contact_never_satisfies_a_comparison():
     result = testing.check_expect(ast.ExpectScore("engagement", "!=", 3, span=span(3)), UNSCORED)
     assert not result.passed and result.actual == "engagement = null (unscored)"
