@@ -116,7 +116,11 @@ def read_journeys(directory: str | Path) -> tuple[list[Journey], list[str]]:
     messages: list[str] = []
     for label in LABELS:
         for path in sorted((Path(directory) / label).glob("*.jsonl")):
-            journey, rejects = read_journey(path, label)
+            try:
+                journey, rejects = read_journey(path, label)
+            except OSError as exc:
+                messages.append(f"{path}: cannot be read: {exc.strerror or exc}")
+                continue
             journeys.append(journey)
             messages.extend(f"{path}:{r.line}: {r.reason}" for r in rejects)
     return journeys, messages

@@ -54,7 +54,11 @@ def command(ctx, sides, events, contacts, as_of, fmt, out, git_driver):
     except (gitrev.RevisionError, ReaderError, InputError) as exc:
         click.echo(f"score diff: error: {exc}", err=True)
         sys.exit(2)
-    _write(_report(result, fmt), out)
+    try:
+        _write(_report(result, fmt), out)
+    except OSError as exc:
+        click.echo(f"score diff: error: {out}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
     sys.exit(1 if result.has_errors else 0)
 
 

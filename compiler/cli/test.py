@@ -24,9 +24,13 @@ def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | 
     exits 1 when a test fails."""
     run = testing.run_files(paths or (".",))
     click.echo(render("test", views.test_view(run)), nl=False)
-    if junit_file:
-        Path(junit_file).write_text(junit.junit_xml(run), encoding="utf-8")
     failed = not run.ok
+    if junit_file:
+        try:
+            Path(junit_file).write_text(junit.junit_xml(run), encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"score test: error: {junit_file}: {exc.strerror or exc}", err=True)
+            failed = True
     if journeys_dir:
         for model in testing.collect_files(paths or (".",)):
             report, errors = journeys.evaluate_path(str(model), journeys_dir)
