@@ -14,7 +14,7 @@ from typing import IO, Callable, Iterator
 
 from dsl import render
 from dsl.diagnostics import did_you_mean, has_errors
-from runtime import Engine
+from runtime import Engine, TableError, load_table
 from runtime import io as rio
 from runtime.events import Event, Reject
 
@@ -53,15 +53,10 @@ def load_model(path: str, *, color: bool = False) -> LoadedModel:
 
 def _load_table(path: str) -> LoadedModel:
     try:
-        with open(path, encoding="utf-8") as handle:
-            table = json.load(handle)
-    except OSError as exc:
-        return LoadedModel(None, f"{path}: cannot read: {exc.strerror or exc}\n")
-    except ValueError as exc:
-        return LoadedModel(None, f"{path}: not a rule table (invalid JSON: {exc})\n")
-    if not isinstance(table, dict) or "format" not in table:
-        return LoadedModel(None, f"{path}: not a rule table (no `format` key); "
-                                 f"compile one with `score compile MODEL -o TABLE.json`\n")
+        table = load_table(path)
+    except TableError as exc:
+        return LoadedModel(None, f"{path}: not a usable rule table: {exc}; compile one with "
+                                 f"`score compile MODEL -o TABLE.json`\n")
     return _named(table)
 
 
