@@ -74,7 +74,7 @@ def _table_cell(row: dict, section: str, key: str) -> str:
 def write_rejects(rejects: Iterable[tuple[str, Reject]], stream: IO[str]) -> None:
     """Rejects for the `--rejects` file: one JSON object per line (file, line, reason, raw)."""
     for file, reject in rejects:
-        stream.write(json.dumps(rio.reject_json(reject, file), ensure_ascii=False) + "\n")
+        stream.write(rio.json_line(rio.reject_json(reject, file)))
 
 
 def reject_line(file: str, reject: Reject) -> str:
@@ -82,6 +82,7 @@ def reject_line(file: str, reject: Reject) -> str:
 
 
 def write_json(value, stream: IO[str]) -> None:
+    """Indented JSON (explanations)."""
     stream.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 

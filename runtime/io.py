@@ -37,6 +37,9 @@ _MAX_SECONDS = 253402300799
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+\Z")
 _CSV_PROP_PREFIX = "props."
+# RFC 4180 line ends: the csv module quotes a cell holding any character of the line end, so
+# with "\r\n" a cell with a lone "\r" or "\n" is quoted too and reads back unchanged.
+_CSV_LINE_END = "\r\n"
 
 Progress = Callable[[int], None]  # called with the number of bytes read so far
 
@@ -333,8 +336,8 @@ def _csv_rows(stream: IO[bytes], progress: Progress | None):
 def csv_raw(cells: list[str]) -> str:
     """A CSV row's cells joined back into one CSV line (the `raw` of its reject)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
-    return out.getvalue()
+    csv.writer(out, lineterminator=_CSV_LINE_END).writerow(cells)
+    return out.getvalue()[:-len(_CSV_LINE_END)]
 
 
 def event_record_from_csv(row: dict[str, str]) -> dict:
@@ -483,9 +486,22 @@ def _action_json(action: Mapping) -> dict:
     return {"at": at, "action": action["action"], "arg": action["arg"]}
 
 
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_line(value) -> str:
+    """One JSON Lines line: UTF-8 text as is, except the characters some readers take for a
+    line break (U+0085, U+2028, U+2029), which are escaped (they only occur inside strings)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if any(char in text for char in _LINE_BREAKS):
+        for char, escaped in _LINE_BREAKS.items():
+            text = text.replace(char, escaped)
+    return text + "\n"
+
+
 def write_results_jsonl(results: Iterable[Mapping], stream: IO[str]) -> None:
     for result in results:
-        stream.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+        stream.write(json_line(result_json(result)))
 
 
 def result_columns(results: list[Mapping], score_names: Iterable[str] = (),
@@ -519,7 +535,7 @@ def write_results_csv(results: Iterable[Mapping], stream: IO[str], *,
     JSON text of the section-7 list."""
     rows = [result_json(result) for result in results]
     columns = result_columns(rows, score_names, grade_names)
-    writer = csv.writer(stream, lineterminator="\n")
+    writer = csv.writer(stream, lineterminator=_CSV_LINE_END)
     writer.writerow([header for header, _, _ in columns])
     for row in rows:
         writer.writerow([_csv_cell(row, section, key) for _, section, key in columns])
@@ -545,7 +561,7 @@ def reject_json(reject: Reject, file: str | None = None) -> dict:
 
 def write_rejects_jsonl(rejects: Iterable[Reject], stream: IO[str], file: str | None = None) -> None:
     for reject in rejects:
-        stream.write(json.dumps(reject_json(reject, file), ensure_ascii=False) + "\n")
+        stream.write(json_line(reject_json(reject, file)))
 
 
 def format_reject(reject: Reject, file: str) -> str:

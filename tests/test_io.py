@@ -362,3 +362,43 @@ def test_runtime_io_imports_only_the_standard_library_and_runtime():
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             modules.add(node.module.split(".")[0])
     assert modules <= set(sys.stdlib_module_names) | {"__future__"}, modules
+
+
+# --- writers: round trips ---------------------------------------------------------------------
+
+_names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8)
+_results = st.lists(st.fixed_dictionaries({
+    "contact": _names,
+    "scores": st.fixed_dictionaries({"engagement": st.none() | st.integers(),
+                                     "fit": st.none() | st.integers()}),
+    "grades": st.dictionaries(st.sampled_from(["tier", "band"]), _names, max_size=2),
+    "stage": st.none() | _names,
+    "actions": st.lists(st.fixed_dictionaries({
+        "at": st.integers(0, 4_000_000_000 * 1_000_000),
+        "action": st.sampled_from(["notify", "tag", "reset"]), "arg": _names}), max_size=3),
+}), max_size=5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_results)
+def test_jsonl_and_csv_writers_carry_the_same_results(results):
+    jsonl_out, csv_out = io.StringIO(), io.StringIO()
+    rio.write_results_jsonl(results, jsonl_out)
+    rio.write_results_csv(results, csv_out, grade_names=["tier", "band"])
+    from_jsonl = [json.loads(line) for line in jsonl_out.getvalue().splitlines()]
+    import csv
+
+    from_csv = list(csv.DictReader(io.StringIO(csv_out.getvalue(), newline="")))
+    assert len(from_jsonl) == len(from_csv) == len(results)
+    for result, line, row in zip(results, from_jsonl, from_csv):
+        assert list(line) == ["contact", "scores", "grades", "stage", "actions"]
+        assert line["contact"] == row["contact"] == result["contact"]
+        for name, value in result["scores"].items():
+            assert line["scores"][name] == value
+            assert row[name] == ("" if value is None else str(value))
+        for name in ("tier", "band"):
+            assert row[name] == result["grades"].get(name, "")
+        assert row["stage"] == (result["stage"] or "")
+        assert json.loads(row["actions"]) == line["actions"]
+        assert [a["at"] for a in line["actions"]] == [
+            rio.format_time(a["at"]) for a in result["actions"]]
