@@ -35,6 +35,7 @@ class LoadedModel:
     text: str = ""  # what to print when the table is None (rendered diagnostics)
     score_names: tuple[str, ...] = ()
     grade_names: tuple[str, ...] = ()
+    warnings: str = ""  # rendered warnings of a model that compiled
 
 
 def load_model(path: str, *, color: bool = False) -> LoadedModel:
@@ -46,9 +47,12 @@ def load_model(path: str, *, color: bool = False) -> LoadedModel:
     result = compile_model(path)
     if result.table is None or has_errors(result.diagnostics):
         errors = [d for d in result.diagnostics if d.is_error] or list(result.diagnostics)
-        text = render.render_text(errors, getattr(result, "sources", None), color=color)
+        text = render.render_text(errors, result.sources, color=color)
         return LoadedModel(None, text)
-    return _named(result.table)
+    loaded = _named(result.table)
+    if result.diagnostics:
+        loaded.warnings = render.render_text(result.diagnostics, result.sources, color=color)
+    return loaded
 
 
 def _load_table(path: str) -> LoadedModel:
@@ -282,6 +286,7 @@ def compile_to_file(model_path: str, out: str | None, stdout: IO[str], stderr: I
     if model.table is None:
         stderr.write(model.text)
         return EXIT_FAILED
+    stderr.write(model.warnings)
     try:
         with _open_for_writing(out, default=stdout) as stream:
             json.dump(model.table, stream, indent=2, ensure_ascii=False)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shlex
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +33,8 @@ def engine_skip_reason(name: str) -> str | None:
         return f"the {name} engine needs `{missing}` (the `{extra}` extra is not installed)"
     if importlib.util.find_spec(f"compiler.engines.{engines.ENGINES[name][0]}") is None:
         return f"compiler/engines/{name}.py is not written yet"
+    if name == "spark" and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "Spark needs a Java runtime (java on PATH or JAVA_HOME)"
     return None
 
 
