@@ -23,6 +23,7 @@ class Dialect:
     like_escape = "!"  # the LIKE escape character (a dialect without ESCAPE uses `\`)
     like_has_escape_clause = True
     bigint = "BIGINT"
+    union_distinct = "UNION"
 
     # -- literals ----------------------------------------------------------------------------
     def string(self, value: str) -> str:
@@ -78,7 +79,8 @@ class Dialect:
         """A JSON object text holding only the pairs whose value is not NULL."""
         raise NotImplementedError
 
-    def json_array_agg(self, fields: list[tuple[str, str]], order_by: str, where: str) -> str:
+    def json_array_agg(self, fields: list[tuple[str, str]], order_by: list[str],
+                       where: str) -> str:
         """An aggregate: the JSON array of objects built from `fields`, rows ordered by
         `order_by`, only the rows satisfying `where` ('[]' when none)."""
         raise NotImplementedError
@@ -136,7 +138,7 @@ class DuckDB(Dialect):
 
     def json_array_agg(self, fields, order_by, where):
         obj = ", ".join(f"{self.string(k)}, {v}" for k, v in fields)
-        return (f"CAST(COALESCE(to_json(list(json_object({obj}) ORDER BY {order_by}) "
+        return (f"CAST(COALESCE(to_json(list(json_object({obj}) ORDER BY {', '.join(order_by)}) "
                 f"FILTER (WHERE {where})), '[]') AS VARCHAR)")
 
 
@@ -179,7 +181,7 @@ class Postgres(Dialect):
 
     def json_array_agg(self, fields, order_by, where):
         obj = ", ".join(f"{self.string(k)}, {v}" for k, v in fields)
-        return (f"CAST(COALESCE(json_agg(json_build_object({obj}) ORDER BY {order_by}) "
+        return (f"CAST(COALESCE(json_agg(json_build_object({obj}) ORDER BY {', '.join(order_by)}) "
                 f"FILTER (WHERE {where}), '[]') AS TEXT)")
 
 
@@ -232,10 +234,10 @@ class Spark(Dialect):
         return f"to_json(map_filter(map({args}), (k, v) -> v IS NOT NULL))"
 
     def json_array_agg(self, fields, order_by, where):
-        obj = ", ".join(f"{v} AS {quote_identifier_for(self, k)}" for k, v in fields)
+        obj = ", ".join(f"{self.string(k)}, {v}" for k, v in fields)
+        keys = ", ".join(f"'k{n}', {expr}" for n, expr in enumerate(order_by))
         return (f"to_json(transform(array_sort(collect_list(CASE WHEN {where} THEN "
-                f"struct({order_by.replace(', ', ', ')} , struct({obj}) AS o) END)), "
-                f"x -> x.o))")
+                f"named_struct({keys}, 'o', named_struct({obj})) END)), x -> x.o))")
 
 
 class Snowflake(Dialect):
@@ -281,7 +283,7 @@ class Snowflake(Dialect):
     def json_array_agg(self, fields, order_by, where):
         obj = ", ".join(f"{self.string(k)}, {v}" for k, v in fields)
         return (f"TO_JSON(ARRAY_AGG(CASE WHEN {where} THEN OBJECT_CONSTRUCT({obj}) END) "
-                f"WITHIN GROUP (ORDER BY {order_by}))")
+                f"WITHIN GROUP (ORDER BY {', '.join(order_by)}))")
 
 
 class BigQuery(Dialect):
@@ -295,6 +297,7 @@ class BigQuery(Dialect):
     like_has_escape_clause = False
     like_escape = "\\"
     bigint = "INT64"
+    union_distinct = "UNION DISTINCT"
 
     def like(self, expr, pattern):
         return f"{expr} LIKE {self.string(pattern)}"
@@ -340,8 +343,8 @@ class BigQuery(Dialect):
 
     def json_array_agg(self, fields, order_by, where):
         obj = ", ".join(f"{v} AS {quote_identifier_for(self, k)}" for k, v in fields)
-        return (f"TO_JSON_STRING(ARRAY(SELECT AS STRUCT * FROM UNNEST(ARRAY_AGG(IF({where}, "
-                f"STRUCT({obj}), NULL) IGNORE NULLS ORDER BY {order_by}))))")
+        return (f"TO_JSON_STRING(ARRAY_AGG(IF({where}, STRUCT({obj}), NULL) IGNORE NULLS "
+                f"ORDER BY {', '.join(order_by)}))")
 
 
 def quote_identifier_for(dialect: Dialect, name: str) -> str:

@@ -151,7 +151,8 @@ class QueryBuilder:
             columns.append(f"{' + '.join(terms) if terms else self.lit(0)} AS prof_{i}")
         contacts = (f"(SELECT x.{q('contact')} AS contact, x.{q('profile')} AS profile "
                     f"FROM {self.contacts_table} AS x)")
-        keys = f"(SELECT contact FROM raw UNION SELECT contact FROM {contacts} AS y)"
+        keys = (f"(SELECT contact FROM raw {self.d.union_distinct} SELECT contact FROM {contacts}"
+                " AS y)")
         self.add("ppl", select(columns, f"{keys} AS k\nLEFT JOIN {contacts} AS c "
                                f"ON c.contact = k.contact"))
 
@@ -492,7 +493,7 @@ class QueryBuilder:
             return
         self.add("acts", union_all(parts))
         fields = [("at", self.d.format_utc("ts")), ("action", "action"), ("arg", "arg")]
-        self.add("actagg", select(["contact", self.d.json_array_agg(fields, "pn, ti, ai", "TRUE")
+        self.add("actagg", select(["contact", self.d.json_array_agg(fields, ["pn", "ti", "ai"], "TRUE")
                                    + " AS actions"], "acts", group_by=["contact"]))
 
     # ------------------------------------------------------------------ result
