@@ -347,7 +347,7 @@ class Engine:
             return  # the same state as at the last point gives the same outcome
         live = self.live(state, at)
         env = (None, state.profile, live)
-        self._advance_stage(state, env, live, at, tracer)
+        moved = self._advance_stage(state, env, live, at, tracer)
         resets = self._fire(state, env, at, tracer, out)
         for score in resets:
             state.sums[score] = 0
@@ -355,7 +355,8 @@ class Engine:
                 state.awards[score] = []
             if tracer is not None:
                 tracer.reset(score, at)
-        state.dirty = bool(resets)
+        # Stage conditions may read `stage`: after a move the next point can move again.
+        state.dirty = bool(resets) or moved
 
     def live(self, state: _Contact, at: int | None) -> dict:
         """Scores, grades and the stage by name, as conditions see them."""
@@ -368,7 +369,7 @@ class Engine:
         live[STAGE] = table.stages[state.stage][0] if state.stage >= 0 else None
         return live
 
-    def _advance_stage(self, state: _Contact, env, live: dict, at: int, tracer) -> None:
+    def _advance_stage(self, state: _Contact, env, live: dict, at: int, tracer) -> bool:
         stages = self.table.stages
         for j in range(len(stages) - 1, state.stage, -1):
             if stages[j][1](env):
@@ -376,7 +377,8 @@ class Engine:
                     tracer.stage(state.stage, j, at, live)
                 state.stage = j
                 live[STAGE] = stages[j][0]
-                return
+                return True
+        return False
 
     def _fire(self, state: _Contact, env, at: int, tracer, out) -> list[int]:
         resets = []
