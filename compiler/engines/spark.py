@@ -9,10 +9,12 @@ Plan of a run (every step is a Spark job; nothing but results and rejects reache
    `mapPartitions`: a line becomes an accepted event or a `Reject(line, reason, raw)`.
 3. The rejects are collected (they are few) and reported in line order; the default as-of time
    is the latest accepted event time over the whole input (LANGUAGE.md 9.10).
-4. Events and profiles are unioned into one frame and `groupBy(contact).applyInPandas` runs
-   `runtime.Engine` on each contact's events, in input order, as of that same time. Contacts are
-   independent in the language, so per-contact runs equal one run over everything, for every
-   construct (caps, absence, decay, stages, triggers, `reset`).
+4. Events and profiles are unioned, hashed by contact into partitions, and `runtime.Engine`
+   runs once per partition over its contacts' events (input order), as of that same time.
+   Contacts are independent in the language, so per-partition runs equal one run over
+   everything, for every construct (caps, absence, decay, stages, triggers, `reset`). The
+   alternative `grouping="pandas"` is `groupBy(contact).applyInPandas`, one runtime call per
+   contact: the same results, but Spark's per-group cost (~10 ms on a laptop) dominates.
 
 Executors import only `runtime` (standard library), this module and `compiler.readers`, plus
 the pandas/pyarrow that `applyInPandas` needs; the driver also needs lark to compile a model. See
@@ -257,16 +259,19 @@ def _reject_row(reject: Reject) -> tuple:
             reject.raw)
 
 
-def _read(spark, path: str, rows_of) -> "object":
-    """A DataFrame of `_ROW_SCHEMA` rows from an events or contacts path."""
+def _read(spark, path: str, rows_of):
+    """An RDD of `_ROW_SCHEMA` tuples from an events or contacts path."""
     files = input_files(spark, path)
     fmt = rio.file_format(files[0])
     header = _csv_header(spark, files) if fmt == "csv" else None
     numbered = _parquet_rows(spark, files) if fmt == "parquet" else _numbered_lines(spark, files)
-    return spark.createDataFrame(numbered.mapPartitions(rows_of(fmt, header)), _ROW_SCHEMA)
+    return numbered.mapPartitions(rows_of(fmt, header))
 
 
 # --- scoring ---------------------------------------------------------------------------------
+
+GROUPINGS = ("partitions", "pandas")
+
 
 @functools.lru_cache(maxsize=4)
 def _engine(table_json: str):
@@ -275,7 +280,34 @@ def _engine(table_json: str):
     return Engine(json.loads(table_json))
 
 
-def _score_groups(table_json: str, as_of: int | None):
+def _event_of(row) -> Event:
+    """An accepted-event row back to the `Event` the Python reader made (`seq` = line)."""
+    _, contact, line, at, event, target, event_id, data, _, _ = row
+    return Event(contact, event, int(at), _text(target), _text(event_id),
+                 json.loads(data) if _text(data) else {}, int(line), int(line))
+
+
+def _score_partition(table_json: str, as_of: int | None):
+    """mapPartitions over (contact, row) pairs hashed by contact: every contact's rows are in
+    one partition, so one `Engine.run` over the partition scores its contacts completely."""
+
+    def score(items):
+        events: list[Event] = []
+        profiles: dict[str, tuple[int, dict]] = {}
+        for contact, row in items:
+            if row[0] == _KIND_PROFILE:
+                if contact not in profiles or profiles[contact][0] < row[2]:
+                    profiles[contact] = (row[2], json.loads(row[7]))  # the last line wins
+            else:
+                events.append(_event_of(row))
+        known = {contact: profile for contact, (_, profile) in profiles.items()}
+        for result in _engine(table_json).run(events, known, as_of=as_of):
+            yield result["contact"], json.dumps(rio.result_json(result), ensure_ascii=False)
+
+    return score
+
+
+def _score_group(table_json: str, as_of: int | None):
     """The function given to applyInPandas: one contact's rows -> its one result row."""
 
     def score(frame):
@@ -284,13 +316,11 @@ def _score_groups(table_json: str, as_of: int | None):
         contact = frame["contact"].iloc[0]
         profile: dict = {}
         events: list[Event] = []
-        for row in frame.sort_values("line").itertuples(index=False):
-            if row.kind == _KIND_PROFILE:
-                profile = json.loads(row.data)  # sorted by line: the last one wins
+        for row in frame.sort_values("line").itertuples(index=False, name=None):
+            if row[0] == _KIND_PROFILE:
+                profile = json.loads(row[7])  # sorted by line: the last one wins
             else:
-                events.append(Event(contact, row.event, int(row.at), _text(row.target),
-                                    _text(row.id), json.loads(row.data) if _text(row.data) else {},
-                                    int(row.line), int(row.line)))
+                events.append(_event_of(row))
         results = _engine(table_json).run(events, {contact: profile}, as_of=as_of)
         lines = [json.dumps(rio.result_json(result), ensure_ascii=False) for result in results]
         return pd.DataFrame({"contact": [contact] * len(lines), "result": lines})
@@ -302,57 +332,83 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def results_frame(table: dict, events: str, contacts: str | None, as_of: int | None,
-                  on_reject: Callable[[Reject], None], spark=None):
-    """The DataFrame (contact, result JSON text) of a run; rejects go to `on_reject`."""
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
+def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
+           on_reject: Callable[[Reject], None], *, spark=None, grouping: str = "partitions"):
+    """An RDD of (contact, section-7 result as JSON text); rejects go to `on_reject` first.
 
+    `grouping="partitions"` (default) hashes rows by contact and runs the runtime once per
+    partition; `grouping="pandas"` is `groupBy(contact).applyInPandas`, one call per contact
+    (Spark's per-group overhead makes it several times slower; see docs/spark.md)."""
+    from pyspark import StorageLevel
+
+    if grouping not in GROUPINGS:
+        raise ValueError(f"unknown grouping `{grouping}` (choose from {', '.join(GROUPINGS)})")
     spark = spark or session()
     rows = _read(spark, events, _event_rows).persist(StorageLevel.MEMORY_AND_DISK)
-    for reject in rows.where(F.col("kind") == _KIND_REJECT).orderBy("line").collect():
-        on_reject(Reject(reject["line"], reject["reason"], reject["raw"]))
-    accepted = rows.where(F.col("kind") == _KIND_EVENT)
-    if as_of is None:
-        as_of = accepted.agg(F.max("at")).first()[0]
-    if contacts:
-        accepted = accepted.unionByName(_read(spark, contacts, _profile_rows))
-    table_json = json.dumps(table, sort_keys=True)
-    return accepted.groupBy("contact").applyInPandas(_score_groups(table_json, as_of),
-                                                     _RESULT_SCHEMA), rows
+    try:
+        found = rows.filter(lambda row: row[0] == _KIND_REJECT).map(
+            lambda row: (row[2], row[8], row[9])).collect()
+        for line, reason, raw in sorted(found):
+            on_reject(Reject(line, reason, raw))
+        accepted = rows.filter(lambda row: row[0] == _KIND_EVENT)
+        if as_of is None:
+            times = accepted.map(lambda row: row[3])
+            as_of = times.max() if not times.isEmpty() else None
+        if contacts:
+            accepted = accepted.union(_read(spark, contacts, _profile_rows))
+        table_json = json.dumps(table, sort_keys=True)
+        if grouping == "pandas":
+            frame = spark.createDataFrame(accepted, _ROW_SCHEMA)
+            result = frame.groupBy("contact").applyInPandas(
+                _score_group(table_json, as_of), _RESULT_SCHEMA).rdd.map(tuple)
+        else:
+            partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
+            result = accepted.map(lambda row: (row[1], row)).partitionBy(partitions).mapPartitions(
+                _score_partition(table_json, as_of), preservesPartitioning=True)
+        return result.persist(StorageLevel.MEMORY_AND_DISK), rows
+    except BaseException:
+        rows.unpersist()
+        raise
 
 
 def run(table: dict, events: str, contacts: str | None, as_of: int | None,
-        on_reject: Callable[[Reject], None], *, spark=None) -> list[dict]:
+        on_reject: Callable[[Reject], None], *, spark=None, grouping: str = "partitions"
+        ) -> list[dict]:
     """Score on Spark; the section-7 results sorted by contact, identical to the Python engine."""
-    frame, cached = results_frame(table, events, contacts, as_of, on_reject, spark)
+    result, rows = scored(table, events, contacts, as_of, on_reject, spark=spark,
+                          grouping=grouping)
     try:
-        collected = frame.collect()
+        collected = result.collect()
     finally:
-        cached.unpersist()
-    return [json.loads(row["result"]) for row in sorted(collected, key=lambda row: row["contact"])]
+        result.unpersist()
+        rows.unpersist()
+    return [json.loads(text) for _, text in sorted(collected)]
 
 
 def write(table: dict, events: str, contacts: str | None, as_of: int | None, out: str, *,
-          fmt: str = "parquet", rejects: str | None = None, spark=None) -> int:
+          fmt: str = "parquet", rejects: str | None = None, spark=None,
+          grouping: str = "partitions") -> int:
     """Score on Spark and write the results to the directory `out` (Parquet or JSON Lines part
     files, sorted by contact across the parts); rejects, when `rejects` is given, go there as
     JSON Lines. Returns the number of rejected lines."""
     from pyspark.sql import functions as F
 
+    if fmt not in ("parquet", "jsonl"):
+        raise ValueError(f"unknown output format `{fmt}` (parquet or jsonl)")
+    spark = spark or session()
     found: list[Reject] = []
-    frame, cached = results_frame(table, events, contacts, as_of, found.append, spark)
+    result, rows = scored(table, events, contacts, as_of, found.append, spark=spark,
+                          grouping=grouping)
     try:
-        ordered = frame.orderBy("contact")
+        ordered = spark.createDataFrame(result, _RESULT_SCHEMA).orderBy("contact")
         if fmt == "jsonl":
             ordered.select("result").write.mode("overwrite").text(out)
-        elif fmt == "parquet":
+        else:
             parsed = F.from_json("result", _PARQUET_RESULT_SCHEMA)
             ordered.select(parsed.alias("r")).select("r.*").write.mode("overwrite").parquet(out)
-        else:
-            raise ValueError(f"unknown output format `{fmt}` (parquet or jsonl)")
     finally:
-        cached.unpersist()
+        result.unpersist()
+        rows.unpersist()
     if rejects is not None:
         with open(rejects, "w", encoding="utf-8") as stream:
             rio.write_rejects_jsonl(found, stream, file=events)
@@ -389,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rejects", help="local file for rejected lines (JSON Lines)")
     parser.add_argument("--master", help=f"Spark master (default {DEFAULT_MASTER}, or the "
                                          "one spark-submit was given)")
+    parser.add_argument("--grouping", choices=GROUPINGS, default="partitions",
+                        help="one runtime call per hash partition (default) or per contact "
+                             "(groupBy(contact).applyInPandas)")
     parser.add_argument("--ship-package", action="store_true",
                         help="zip `runtime` and `compiler` and add them to the executors' path")
     args = parser.parse_args(argv)
@@ -399,15 +458,16 @@ def main(argv: list[str] | None = None) -> int:
         ship_package(spark)
     if args.out:
         count = write(table, args.events, args.contacts, as_of, args.out, fmt=args.format,
-                      rejects=args.rejects, spark=spark)
+                      rejects=args.rejects, spark=spark, grouping=args.grouping)
         print(f"{args.out}: written; {count} rejected lines", file=sys.stderr)
         return 0
 
     def report(reject: Reject) -> None:
         print(rio.format_reject(reject, args.events), file=sys.stderr)
 
-    rio.write_results_jsonl(run(table, args.events, args.contacts, as_of, report, spark=spark),
-                            sys.stdout)
+    results = run(table, args.events, args.contacts, as_of, report, spark=spark,
+                  grouping=args.grouping)
+    rio.write_results_jsonl(results, sys.stdout)
     return 0
 
 
