@@ -115,6 +115,7 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
     """`score run`: results to `--out` or stdout, rejects to stderr and `--rejects`."""
     try:
         _check_inputs(options.events, options.contacts)
+        _check_writable(options.out, options.rejects)
         engine_name = engines.choose(options.engine, options.events, options.auto_threshold)
         engines.get(engine_name)
     except (UsageError, engines.EngineError) as exc:
@@ -211,24 +212,33 @@ def _check_inputs(events: str, contacts: str | None) -> None:
                 raise UsageError(f"{path}: is a directory, not a file")
 
 
-class _open_for_writing:
-    """`with` a file opened for writing, the default stream when no path, or None."""
+def _check_writable(*paths: str | None) -> None:
+    """Fail before scoring, not after, when an output file cannot be created."""
+    for path in paths:
+        if path is None or path == rio.STDIN:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise UsageError(f"{path}: is a directory, not a file")
+        if not os.path.isdir(folder):
+            raise UsageError(f"{path}: cannot write: folder {folder} does not exist")
+        if not os.access(folder, os.W_OK) or (os.path.exists(path)
+                                               and not os.access(path, os.W_OK)):
+            raise UsageError(f"{path}: cannot write: permission denied")
 
-    def __init__(self, path: str | None, default: IO[str] | None = None) -> None:
-        self.path, self.default, self.handle = path, default, None
 
-    def __enter__(self) -> IO[str] | None:
-        if self.path is None or self.path == rio.STDIN:
-            return self.default
-        try:
-            self.handle = open(self.path, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise UsageError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
-        return self.handle
-
-    def __exit__(self, *exc_info) -> None:
-        if self.handle is not None:
-            self.handle.close()
+@contextlib.contextmanager
+def _open_for_writing(path: str | None, default: IO[str] | None = None) -> Iterator[IO[str] | None]:
+    """A file opened for writing, or `default` when there is no path (or `-`)."""
+    if path is None or path == rio.STDIN:
+        yield default
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    with handle:
+        yield handle
 
 
 def explain_contact(model_path: str, contact: str, events: str, stdout: IO[str],

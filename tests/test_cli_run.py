@@ -308,3 +308,12 @@ def test_contacts_from_standard_input(workdir):
     assert result.exit_code == 0, result.stderr
     assert rows(result.stdout)["a"]["scores"]["score"] == 21
     assert "<stdin>:2: missing required key `contact`" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--out", "--rejects"])
+def test_an_unwritable_output_is_refused_before_scoring(workdir, option):
+    write_events(event("a"))
+    result = invoke("run", "model.score", "--events", "events.jsonl", option, "no/such/dir.jsonl")
+    assert result.exit_code == 2
+    assert "no/such/dir.jsonl: cannot write" in result.stderr
+    assert result.stdout == ""
