@@ -30,7 +30,12 @@ from ._options import AS_OF, terminal
               help="With --engine auto: events files larger than this use duckdb.")
 def command(model, events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
             auto_threshold):
-    """Score the events in FILE with MODEL (a .score file or a compiled .json table)."""
+    """Score the --events file with MODEL (a .score file or a compiled .json table).
+
+    Results go to stdout (or --out), rejected lines to stderr as FILE:LINE: REASON.
+    Exit 0 when the input was scored, 1 when MODEL has errors or rejects exceed
+    --max-rejects, 2 when an option or file cannot be used. See docs/running.md.
+    """
     options = scoring.RunOptions(events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
                                  auto_threshold, color=terminal(sys.stdout))
     sys.exit(scoring.run_model(model, options, sys.stdout, sys.stderr))
