@@ -59,12 +59,20 @@ def dataset(folder: str, events: int, contacts: int, seed: int) -> dict:
     return paths
 
 
+def _duckdb_connection():
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 def to_parquet(jsonl: str, parquet: str) -> None:
     """The same events, in the same order, as Parquet: `at` a UTC timestamp (ISO text or epoch
     seconds in the JSON), `props` JSON text."""
     import duckdb
 
-    connection = duckdb.connect()
+    connection = _duckdb_connection()
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(f"""
         COPY (SELECT contact, event, target,
@@ -121,8 +129,8 @@ def child(args) -> dict:
     """Run one measurement; returns seconds, events and the output for the checks."""
     import peers
 
-    table = _compile(args.model)
     paths = json.loads(args.paths)
+    table = None if args.child in ("python-loop", "duckdb-hand") else _compile(args.model)
     sys.path.insert(0, HERE)
     note = ""
     name = args.child
@@ -210,7 +218,7 @@ def _duckdb_query(name: str, table: dict, paths: dict):
     import duckdb
     import peers
 
-    connection = duckdb.connect()
+    connection = _duckdb_connection()
     started = time.perf_counter()
     if name == "duckdb-hand":
         peers.duckdb_load(connection, paths["parquet"], paths["contacts"])

@@ -243,8 +243,8 @@ def _decode_csv(header: list[str], line: int, text: str):
         cells = next(csv.reader([text]), [])
     except csv.Error as exc:
         return rio.RecordError(f"unreadable CSV: {exc}"), ""
-    if not any(cell.strip() for cell in cells):
-        return _SKIP, text
+    if not any(cell.strip() for cell in cells) or [cell.strip() for cell in cells] == header:
+        return _SKIP, text  # a blank row, or the header of a later file of a directory
     raw = rio.csv_raw(cells)
     if len(cells) != len(header):
         return rio.RecordError(f"expected {len(header)} cells, found {len(cells)}"), raw
