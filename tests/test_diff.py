@@ -251,9 +251,13 @@ def test_golden_reports(pair, fmt, suffix, update_goldens, monkeypatch):
 @needs_parser
 def test_reformatted_pair_is_no_change(monkeypatch):
     monkeypatch.chdir(GOLDEN)
-    result = _cli("--format", "json", "reformatted.old.score", "reformatted.new.score")
+    result = _cli("--format", "json", "--exit-code", "reformatted.old.score",
+                  "reformatted.new.score")
+    assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [f["status"] for f in data["files"]] == ["unchanged"]
+    changed = _cli("--exit-code", "rules.old.score", "rules.new.score")
+    assert changed.exit_code == 1
 
 
 @needs_parser

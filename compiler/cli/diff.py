@@ -34,11 +34,13 @@ class _DiffCommand(click.Command):
 @click.option("--as-of", type=AS_OF, metavar="TIME", help="Score as of this time.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", "-o", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when the models differ (like `git diff --exit-code`).")
 @click.option("--git-driver", is_flag=True,
               help="Act as git's external diff driver (PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE "
                    "NEW-HEX NEW-MODE); see docs/ci.md.")
 @click.pass_context
-def command(ctx, sides, events, contacts, as_of, fmt, out, git_driver):
+def command(ctx, sides, events, contacts, as_of, fmt, out, exit_code, git_driver):
     """Compare two versions of a model by meaning.
 
     OLD and NEW are files, folders or git revisions; with OLD alone, a revision is compared
@@ -59,7 +61,7 @@ def command(ctx, sides, events, contacts, as_of, fmt, out, git_driver):
     except OSError as exc:
         click.echo(f"score diff: error: {out}: {exc.strerror or exc}", err=True)
         sys.exit(2)
-    sys.exit(1 if result.has_errors else 0)
+    sys.exit(1 if result.has_errors or (exit_code and result.changed) else 0)
 
 
 def _report(result, fmt: str) -> str:
