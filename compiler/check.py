@@ -25,6 +25,8 @@ REPORTED_CODES = (
 )
 ORDERING = ("<", "<=", ">", ">=")
 _VALUE_TYPES = {ast.Number: "number", ast.Text: "text", ast.Bool: "bool"}
+_KIND_PHRASES = {"number": "a number", "text": "text", "bool": "true/false",
+                 "bare word": "a bare word"}
 
 
 def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = None,
@@ -231,6 +233,8 @@ class _Checker:
                 self.label_comparison(node, ref, kind, op, values, negated)
             case "property":
                 self.property_comparison(node, ref, op, values, scope.event)
+            case "lifecycle attribute":
+                self.lifecycle_attribute(node, ref, op, values)
             case _:
                 self.attribute_comparison(node, ref, op, values)
 
@@ -255,13 +259,8 @@ class _Checker:
             return "property"
         if declared:
             return declared
-        close = did_you_mean(name, list(self.symbols.scores) + list(self.symbols.grades))
-        if close:
-            self.found.append(warning(
-                "W110", f"`{name}` is not a score or grade, so it is read as a profile "
-                "attribute", span, hint=close))
         self.attribute_uses.setdefault(name, span)
-        return "attribute"
+        return "lifecycle attribute"
 
     def score_comparison(self, node, ref, op, values, negated) -> None:
         info = self.symbols.scores[ref.name]
@@ -301,7 +300,7 @@ class _Checker:
         for value in values:
             if not isinstance(value, (ast.Label, ast.Text)):
                 self.found.append(error(
-                    "E201", f"{what} is a label, not a {_VALUE_TYPES[type(value)]}",
+                    "E201", f"{what} is a label, not {_KIND_PHRASES[_VALUE_TYPES[type(value)]]}",
                     value.span or node.span,
                     hint=f"compare it with one of its labels: {_names(labels)}"))
                 continue
@@ -328,6 +327,17 @@ class _Checker:
             return
         self.value_types(node, ref, op, values, declared_type, f"property `{ref.name}`")
 
+    def lifecycle_attribute(self, node, ref, op, values) -> None:
+        # Compared with bare labels, a misspelled grade is already an error (E103).
+        if not any(isinstance(value, ast.Label) for value in values):
+            names = list(self.symbols.scores) + list(self.symbols.grades)
+            close = did_you_mean(ref.name, names)
+            if close:
+                self.found.append(warning(
+                    "W110", f"`{ref.name}` is not a score or grade, so it is read as a profile "
+                    "attribute", ref.span, hint=close))
+        self.attribute_comparison(node, ref, op, values)
+
     def attribute_comparison(self, node, ref, op, values) -> None:
         self.value_types(node, ref, op, values, None, f"attribute `{ref.name}`")
 
@@ -335,7 +345,9 @@ class _Checker:
         """Bare words, ordering on text, and values of the wrong catalog type."""
         for value in values:
             if isinstance(value, ast.Label):
-                self.found.append(self._bare_word(ref, value))
+                # A grade or the stage read as an attribute already has its warning (W109).
+                if self.symbols.kind_of(ref.name) not in ("grade", "stage") or ref.contact:
+                    self.found.append(self._bare_word(ref, value))
                 return
         if op in ORDERING and isinstance(values[0], (ast.Text, ast.Bool)):
             self.found.append(error(
@@ -346,15 +358,17 @@ class _Checker:
             return
         if op in ORDERING and declared_type != "number":
             self.found.append(error(
-                "E201", f"{what} is {declared_type}: `{op}` on it is always false", node.span,
+                "E201", f"{what} is {_KIND_PHRASES[declared_type]}: `{op}` on it is always false",
+                node.span,
                 hint="ordering comparisons work on numbers only; use `=` or `in`"))
             return
         for value in values:
             actual = _VALUE_TYPES[type(value)]
             if actual != declared_type:
-                message = (f"{what} is a {declared_type}, not a yes/no value" if op == "truth"
-                           else f"{what} is a {declared_type}, so comparing it with a {actual} "
-                           "never holds")
+                declared_phrase = _KIND_PHRASES[declared_type]
+                message = (f"{what} is {declared_phrase}, not a yes/no value" if op == "truth"
+                           else f"{what} is {declared_phrase}, so comparing it with "
+                           f"{_KIND_PHRASES[actual]} never holds")
                 self.found.append(error("E201", message, value.span or node.span,
                                         hint=_type_hint(declared_type)))
                 return
@@ -415,7 +429,8 @@ class _Checker:
             actual = _VALUE_TYPES.get(type(assignment.value), "bare word")
             if actual != declared:
                 self.found.append(error(
-                    "E201", f"property `{assignment.name}` is a {declared}, not a {actual}",
+                    "E201", f"property `{assignment.name}` is {_KIND_PHRASES[declared]}, not "
+                    f"{_KIND_PHRASES[actual]}",
                     assignment.value.span or assignment.span, hint=_type_hint(declared)))
 
     def expect_label(self, step: ast.ExpectLabel) -> None:
@@ -466,7 +481,7 @@ def _unreachable_band(label: str, grade: ast.Grade, always: ast.Band,
     return warning(
         "W105", f"band `{label}` of grade `{grade.name}` can never be reached", span,
         hint=f"`{always.label} >= {always.threshold:g}` already holds for every value of "
-             f"`{grade.score}`; lower that threshold or remove this band")
+             f"`{grade.score}`; raise that threshold or remove this band")
 
 
 def _not_here(ref: ast.Ref, declared: str, reading: str, why: str) -> Diagnostic:
@@ -618,7 +633,7 @@ def _overlap(statement, other, locate: Locator) -> Diagnostic | None:
         return warning(
             "W103", f"this rule ({statement.points:+d}) contradicts another rule "
             f"({other.points:+d}) for exactly the same events", span,
-            hint="both apply, so their points add up; keep the one you mean",
+            hint="both apply and cancel each other out; keep the one you mean",
             notes=(note,))
     if _limit_key(statement) == _limit_key(other):
         return warning(
@@ -646,9 +661,11 @@ def check_usage(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Dia
                 awarded.add(score or symbols.default_score)
                 used.update((event, missing))
     found = []
+    # A rule naming an unknown score (E102) was surely meant for a declared one.
+    misspelled = bool(awarded - set(symbols.scores))
     for name, info in symbols.scores.items():
         declaration = info.declaration
-        if declaration is None or name in awarded or not _own(declaration, model):
+        if declaration is None or name in awarded or misspelled or not _own(declaration, model):
             continue
         found.append(warning(
             "W107", f"no rule awards points to score `{name}`",

@@ -133,8 +133,8 @@ def _missing(written: str, path: str, span: Span | None) -> Diagnostic:
         else []
     hint = did_you_mean(os.path.basename(path), candidates) or \
         "include paths are relative to the file that includes them"
-    return error("E109", f"included file \"{written}\" not found (looked for {path})", span,
-                 hint=hint)
+    looked = "" if os.path.normpath(written) == path else f" (looked for {path})"
+    return error("E109", f"included file \"{written}\" not found{looked}", span, hint=hint)
 
 
 def _unreadable(name: str, exc: OSError, span: Span | None) -> Diagnostic:

@@ -167,7 +167,7 @@ def test_sample_data_warnings(folder):
     assert result.exit_code == 0
     diagnostics = json.loads(result.output)["diagnostics"]
     assert [(d["code"], d["hint"]) for d in diagnostics] == [
-        ("W106", "did you mean `title`?"), ("W106", "conditions on it will always be false")]
+        ("W106", "did you mean `title`?"), ("W106", "did you mean `seconds`?")]
     assert run("--strict", "--contacts", "contacts.jsonl", name).exit_code == 1
 
 

@@ -40,8 +40,9 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool, contacts: str | None
                          sample_events=sample_events)
     if color is None:
         color = fmt == "text" and _terminal(click.get_text_stream("stdout"))
+    # click.echo would strip the colours it does not expect on a pipe: pass the choice on.
     click.echo(render(report.diagnostics, report.sources, fmt, color=color,
-                      files_checked=len(report.files)), nl=False)
+                      files_checked=len(report.files)), nl=False, color=color)
     severities = {d.severity for d in report.diagnostics}
     if Severity.ERROR in severities or (strict and Severity.WARNING in severities):
         sys.exit(1)
