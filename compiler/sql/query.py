@@ -289,13 +289,18 @@ class QueryBuilder:
     def _rules_of(self, name: str) -> list[int]:
         return [i for i, r in enumerate(self.rules) if r["score"] == name]
 
-    def _contribution(self, index: int, alias: str, age: str, mult: str) -> str:
-        """SQL of score `index`'s contribution from point row `alias` at age `age`."""
+    def _contribution(self, index: int, alias: str, age: str, mult: str,
+                      initial: bool = False) -> str:
+        """SQL of score `index`'s contribution from point row `alias` at age `age`
+        (`initial`: at age 0, where every award is worth its points)."""
         name = self.scores[index]
         info = self.score_info[name]
         rules = self._rules_of(name)
         if not rules:
             return self.lit(0)
+        if initial:
+            return "(" + " + ".join(f"{alias}.c_{i} * {self.lit(self.rules[i]['points'])}"
+                                    for i in rules) + ")"
         if info.get("decay"):
             terms = [f"{alias}.c_{i} * " +
                      self.d.int_div(f"{self.lit(self.rules[i]['points'])} * COALESCE({mult}.m, 0)",
@@ -365,7 +370,8 @@ class QueryBuilder:
         return f"CASE {bands} ELSE {otherwise} END"
 
     def _lifecycle(self) -> None:
-        self._running_sums()
+        self._changes()
+        self._running_sums("run", cut=False)
         if self.reset_trigger is None:
             self._pass("", cut=False)
         else:
@@ -373,66 +379,94 @@ class QueryBuilder:
             index = self.table_triggers().index(self.reset_trigger)
             self.add("cut", select(["contact", "MIN(pn) AS f"], "p1_fire",
                                    [f"fire_{index}"], group_by=["contact"]))
-            columns = ["r.contact AS contact", "r.f AS f", "x.ts AS fts"]
-            columns += [f"x.run_{i} AS frun_{i}" for i in self._running_scores()]
-            self.add("cutrun", select(columns, "cut AS r\nJOIN run AS x ON x.contact = r.contact"
-                                      " AND x.pn = r.f"))
             self.add("fin", select(self.final_columns, self.final_source, group_by=["p.contact"]))
+            self._running_sums("run2", cut=True)
             self._pass("", cut=True)
         self._actions()
 
-    def _running_scores(self) -> list[int]:
-        """Lifecycle scores computed with prefix sums (no decay)."""
-        return [i for i in self.lifecycle_scores()
-                if not (self.score_info[self.scores[i]].get("decay") and
-                        self._rules_of(self.scores[i]))]
+    # Per-point score values without per-pair joins: an award's contribution is a step
+    # function of its age (decay steps, expiry), so each award also emits one *change row*
+    # per step that has happened by T (`steps_I` lists the ages and, per rule, the change of
+    # `trunc(points * M_k / 10^9)`, computed exactly in Python). A running sum over awards
+    # and change rows in evaluation order is then the score at every point; change rows of
+    # a time come before the points of that time (age >= step counts).
+    def _steps(self, i: int) -> list[tuple[int, list[int]]]:
+        info = self.score_info[self.scores[i]]
+        decay, expire = info.get("decay"), info.get("expire")
+        ages: set[int] = set()
+        if decay:
+            every = int(decay["every"])
+            ages.update(j * every for j in range(1, len(decay["multipliers"]) + 1))
+        if expire is not None:
+            ages = {a for a in ages if a < int(expire)} | {int(expire)}
+        rules = self._rules_of(self.scores[i])
+        rows, before = [], 0
+        for age in sorted(ages):
+            deltas = [_worth(info, self.rules[r]["points"], age) -
+                      _worth(info, self.rules[r]["points"], before) for r in rules]
+            before = age
+            if any(deltas):
+                rows.append((age, deltas))
+        return rows
 
-    def _running_sums(self) -> None:
-        """Per point and score: `run` = sum of the awards up to the point, `old` = sum of
-        the awards at least `expire` old (RANGE frame over the award times)."""
-        columns = ["p.*"]
-        for i in self._running_scores():
-            delta = self._contribution(i, "p", "0", "")
-            columns.append(f"SUM({delta}) OVER (PARTITION BY p.contact ORDER BY p.pn "
-                           f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run_{i}")
-            expire = self.score_info[self.scores[i]].get("expire")
-            if expire is not None:
-                columns.append(f"COALESCE(SUM({delta}) OVER (PARTITION BY p.contact ORDER BY "
-                               f"p.ts RANGE BETWEEN UNBOUNDED PRECEDING AND {int(expire)} "
-                               f"PRECEDING), 0) AS old_{i}")
-        self.add("run", select(columns, "pts AS p"))
+    def _stepped_scores(self) -> list[int]:
+        return [i for i in self.lifecycle_scores() if self._rules_of(self.scores[i]) and
+                (self.score_info[self.scores[i]].get("decay") or
+                 self.score_info[self.scores[i]].get("expire") is not None)]
+
+    def _changes(self) -> None:
+        scores = self.lifecycle_scores()
+        parts = []
+        for i in self._stepped_scores():
+            steps = self._steps(i)
+            if not steps:
+                continue
+            rules = self._rules_of(self.scores[i])
+            self.add(f"steps_{i}", self.d.values_table(
+                [(age, *deltas) for age, deltas in steps], ("age", *[f"d_{r}" for r in rules])))
+            delta = " + ".join(f"a.c_{r} * s.d_{r}" for r in rules)
+            columns = ["a.contact AS contact", f"a.ts + s.age AS ts", "-1 AS kind", "0 AS seq",
+                       "CAST(NULL AS " + self.d.bigint + ") AS pn", "a.pn AS apn"]
+            columns += [f"{delta} AS d_{k}" if k == i else f"0 AS d_{k}" for k in scores]
+            awarded = " OR ".join(f"a.c_{r} <> 0" for r in rules)
+            parts.append(select(columns, f"pts AS a\nCROSS JOIN tnow\nJOIN steps_{i} AS s "
+                                         f"ON a.ts + s.age <= tnow.as_of", [f"({awarded})"]))
+        columns = ["contact", "ts", "kind", "seq", "pn", "pn AS apn"]
+        columns += [f"{self._contribution(k, 'pts', '0', '', initial=True)} AS d_{k}"
+                    for k in scores]
+        self.add("flow", union_all([select(columns, "pts")] + parts))
+
+    def _running_sums(self, name: str, cut: bool) -> None:
+        """Per point and lifecycle score: `run_I` = the sum of award values and change rows
+        up to the point; with a reset point `f`, `pre_I` = the same over the awards up to
+        `f` only (what the reset discarded, as it would stand now)."""
+        window = ("OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq ROWS BETWEEN "
+                  "UNBOUNDED PRECEDING AND CURRENT ROW)")
+        columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.pn AS pn"]
+        source = "flow AS x"
+        if cut:
+            columns.append("r.f AS f")
+            source += "\nLEFT JOIN cut AS r ON r.contact = x.contact"
+        for i in self.lifecycle_scores():
+            columns.append(f"SUM(x.d_{i}) {window} AS run_{i}")
+            if cut and self.scores[i] in self.reset_scores:
+                columns.append(f"SUM(CASE WHEN x.apn <= r.f THEN x.d_{i} ELSE 0 END) {window}"
+                               f" AS pre_{i}")
+        self.add(name, select(["*"], f"({select(columns, source)}) AS w", ["w.pn IS NOT NULL"]))
 
     def _value(self, i: int, cut: bool) -> str:
         """The unclamped sum of score `i`'s awards that count at point `p`."""
-        name = self.scores[i]
-        expire = self.score_info[name].get("expire")
-        old = f"p.old_{i}" if expire is not None else "0"
-        if not (cut and name in self.reset_scores):
-            return f"(p.run_{i} - {old})"
-        # after the reset point F, the awards up to F are gone; with expiry the longer of
-        # the two discarded prefixes (up to F, or older than `expire`) is subtracted
-        after = "k.f IS NOT NULL AND p.pn > k.f"
-        if expire is not None:
-            after += f" AND k.fts > p.ts - {self.lit(expire)}"
-        return f"(p.run_{i} - CASE WHEN {after} THEN k.frun_{i} ELSE {old} END)"
+        if cut and self.scores[i] in self.reset_scores:
+            return f"(p.run_{i} - CASE WHEN p.pn > p.f THEN p.pre_{i} ELSE 0 END)"
+        return f"p.run_{i}"
 
     def _pass(self, prefix: str, cut: bool) -> None:
         scores = self.lifecycle_scores()
-        running = self._running_scores()
         columns = ["p.contact AS contact", "p.pn AS pn", "p.ts AS ts", "p.kind AS kind",
                    "pp.profile AS profile"]
-        source = "run AS p\nJOIN ppl AS pp ON pp.contact = p.contact"
-        if cut:
-            source += "\nLEFT JOIN cutrun AS k ON k.contact = p.contact"
+        source = f"{'run2' if cut else 'run'} AS p\nJOIN ppl AS pp ON pp.contact = p.contact"
         for i in scores:
-            if i in running:
-                raw = self._value(i, cut)
-            else:
-                resets = cut and self.scores[i] in self.reset_scores
-                self._decay_values(prefix, i, resets)
-                source += (f"\nLEFT JOIN {prefix}dv_{i} AS dv{i} ON dv{i}.contact = p.contact "
-                           f"AND dv{i}.pn = p.pn")
-                raw = f"COALESCE(dv{i}.v, 0)"
+            raw = self._value(i, cut)
             columns.append(f"{self._clamp(i, f'{raw} + pp.prof_{i}')} AS s_{i}")
         self.add(f"{prefix}val", select(columns, source, ["pp.scored"]))
 
@@ -467,19 +501,6 @@ class QueryBuilder:
                           f", 0)")
                 columns.append(f"(k_{n} AND {before} = 0) AS fire_{n}")
         self.add(f"{prefix}fire", select(columns, f"{prefix}trg"))
-
-    def _decay_values(self, prefix: str, i: int, resets: bool) -> None:
-        age = "(p.ts - a.ts)"
-        contribution = self._contribution(i, "a", age, "mm")
-        where = []
-        source = ("pts AS p\nJOIN pts AS a ON a.contact = p.contact AND a.pn <= p.pn"
-                  + self._mult_join(i, "mm", age))
-        if resets:
-            source += "\nLEFT JOIN cut AS r ON r.contact = p.contact"
-            where.append("(r.f IS NULL OR p.pn <= r.f OR a.pn > r.f)")
-        self.add(f"{prefix}dv_{i}", select(["p.contact AS contact", "p.pn AS pn",
-                                            f"SUM({contribution}) AS v"], source, where,
-                                           group_by=["p.contact", "p.pn"]))
 
     def _actions(self) -> None:
         parts = []
@@ -526,6 +547,23 @@ class QueryBuilder:
         self.query.final = select([
             "contact", f"{self.d.json_object(scores)} AS scores", f"{grades_sql} AS grades",
             f"{stage} AS stage", f"{actions} AS actions"], "res", order_by=["contact"])
+
+
+def _trunc_div(numerator: int, denominator: int) -> int:
+    quotient = abs(numerator) // denominator
+    return quotient if numerator >= 0 else -quotient
+
+
+def _worth(info: dict, points: int, age: int) -> int:
+    """What an award of `points` contributes at `age` (rule-table.md, "Scores")."""
+    expire, decay = info.get("expire"), info.get("decay")
+    if expire is not None and age >= int(expire):
+        return 0
+    if not decay:
+        return points
+    k = age // int(decay["every"])
+    multipliers = decay["multipliers"]
+    return _trunc_div(points * int(multipliers[k]), 10 ** 9) if k < len(multipliers) else 0
 
 
 def _number_sql(value) -> str:
