@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import Iterable, Mapping
 
 from .conditions import STAGE
+from .decay import add_award, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
 from .events import Event, format_time
 from .table import CompiledTable
@@ -36,7 +37,7 @@ class _Contact:
         self.scored = True
         self.base: list[int] = []  # profile awards per score
         self.sums: list[int] = []  # event and absence awards of untimed scores
-        self.awards: list = []  # per score: None (untimed) or a flat list t0, p0, t1, p1, ...
+        self.awards: list = []  # per score: None (untimed) or timed awards (runtime.decay)
         self.caps: dict | None = None  # rule index -> count, or [period key, count]
         self.pending: list = []  # (due, a_at, a_order, rule index, target), sorted
         self.stage = -1
@@ -152,7 +153,8 @@ class Engine:
         state = _Contact(contact_id, profile or {})
         table = self.table
         state.sums = [0] * len(table.score_names)
-        state.awards = [[] if i in table.timed else None for i in range(len(table.score_names))]
+        state.awards = [new_awards() if i in table.timed else None
+                        for i in range(len(table.score_names))]
         self._apply_profile(state, state.profile)
         return state
 
@@ -247,8 +249,7 @@ class Engine:
         if awards is None:
             state.sums[score] += points
         else:
-            awards.append(at)
-            awards.append(points)
+            add_award(awards, at, points, self.table.decays[score], self.table.expires[score])
         state.dirty = True
 
     # ------------------------------------------------------------------ absences
@@ -301,8 +302,8 @@ class Engine:
         found = []
         for i, base in enumerate(state.base):
             awards = state.awards[i]
-            raw = base + (state.sums[i] if awards is None
-                          else self._timed_sum(awards, i, at if at is not None else 0))
+            raw = base + (state.sums[i] if awards is None else awards_total(
+                awards, at if at is not None else 0, table.decays[i], table.expires[i]))
             low, high = table.lows[i], table.highs[i]
             if low is not None and raw < low:
                 raw = low
@@ -311,38 +312,14 @@ class Engine:
             found.append(raw)
         return found
 
-    def _timed_sum(self, awards: list, score: int, at: int) -> int:
-        decay = self.table.decays[score]
-        expire = self.table.expires[score]
-        total = 0
-        spent = 0
-        for j in range(0, len(awards), 2):
-            age = at - awards[j]
-            if expire is not None and age >= expire:
-                spent += 1
-                continue
-            if decay is None:
-                total += awards[j + 1]
-            elif decay.is_spent(age):
-                spent += 1
-            else:
-                total += decay.contribution(awards[j + 1], age)
-        if spent and spent * 4 >= len(awards):
-            # Points only move forward, so a spent award stays spent: drop them in bulk.
-            kept = []
-            for j in range(0, len(awards), 2):
-                if not _spent(decay, expire, at - awards[j]):
-                    kept += (awards[j], awards[j + 1])
-            awards[:] = kept
-        return total
-
     def _point(self, state: _Contact, at: int, tracer, out) -> None:
         state.point = at
         table = self.table
         if not table.lifecycle and tracer is None:
             state.dirty = False
             return  # nothing observable happens at a point without grades, stages, triggers
-        timed = any(state.awards[i] for i in table.timed)
+        # a timed score changes only when an award reaches its next decay step or expires
+        timed = any(at >= state.awards[i][1] for i in table.timed)
         if not (state.dirty or timed or tracer is not None):
             return  # the same state as at the last point gives the same outcome
         live = self.live(state, at)
@@ -352,7 +329,7 @@ class Engine:
         for score in resets:
             state.sums[score] = 0
             if state.awards[score] is not None:
-                state.awards[score] = []
+                state.awards[score] = new_awards()
             if tracer is not None:
                 tracer.reset(score, at)
         # Stage conditions may read `stage`: after a move the next point can move again.
@@ -437,12 +414,6 @@ def _answers(rule, a_target, b_target) -> bool:
     if rule.answered_by is None:
         return a_target == b_target
     return rule.answered_by(b_target)
-
-
-def _spent(decay, expire, age: int) -> bool:
-    if expire is not None and age >= expire:
-        return True
-    return decay is not None and decay.is_spent(age)
 
 
 def _grade(value: int, bands: tuple, otherwise):
