@@ -5,7 +5,7 @@ Stages, in order, each a function of the previous stage's output:
 | stage | function | must run after |
 |---|---|---|
 | load  | `loader.load` / `loader.load_source`: read, parse, splice includes | — |
-| check | `check.check_model`: names, types, lints | load, with no syntax error and no missing include |
+| check | `check.check_model`: names, types, lints | load, without syntax error or E109 |
 | lower | `_table`: the rule table | check, with no error |
 
 Checking a model that did not parse cleanly would report the fallout of the syntax error

@@ -12,7 +12,8 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from compiler.check import REPORTED_CODES, band_reach, check_model
+from compiler.check import REPORTED_CODES, check_model
+from compiler.lints import band_reach
 from compiler.loader import load, read_sample_contacts, read_sample_events
 from compiler.pipeline import compile
 from compiler.resolve import ScoreInfo, resolve
