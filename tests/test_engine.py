@@ -13,6 +13,7 @@ from compiler.lower import lower
 from dsl import ast as A
 from dsl.source import Span
 from runtime import Engine, Event, LateEventError, SnapshotError, TableError, parse_time
+from runtime.decay import Decay, add_award, awards_total, keep_fraction, multiplier, new_awards
 
 DAY = 86_400_000_000
 HOUR = 3_600_000_000
@@ -123,17 +124,17 @@ def test_a_where_that_fails_does_not_use_up_a_cap():
     assert score_of(run(statements, events)["a"]) == 10
 
 
-@pytest.mark.parametrize("zone, per, expected", [
-    ("UTC", "month", 2),  # Feb 28 23:30 UTC and Mar 1 00:30 UTC: two months
-    ("America/New_York", "month", 1),  # both still in February in New York
-    ("Asia/Kolkata", "day", 2),  # 05:00 and 04:59 local: Mar 1, then Mar 1... see below
+@pytest.mark.parametrize("zone, per, times, expected", [
+    # 23:30 UTC on Feb 28 and 00:30 UTC on Mar 1: two months in UTC ...
+    ("UTC", "month", ["2026-02-28T23:30:00Z", "2026-03-01T00:30:00Z"], 2),
+    # ... one in New York (both still February there)
+    ("America/New_York", "month", ["2026-02-28T23:30:00Z", "2026-03-01T00:30:00Z"], 1),
+    # UTC+5:30: 18:29 UTC is 23:59 on Mar 1, 18:31 UTC is 00:01 on Mar 2
+    ("Asia/Kolkata", "day", ["2026-03-01T18:29:00Z", "2026-03-01T18:31:00Z"], 2),
+    ("UTC", "day", ["2026-03-01T18:29:00Z", "2026-03-01T18:31:00Z"], 1),
 ])
-def test_per_period_caps_use_the_model_time_zone(zone, per, expected):
+def test_per_period_caps_use_the_model_time_zone(zone, per, times, expected):
     statements = [A.TimezoneDecl(zone), rule("open", 1, limit=A.Limit(1, per))]
-    if zone == "Asia/Kolkata":  # UTC+5:30: 18:29 UTC is Mar 1 23:59, 18:31 UTC is Mar 2 00:01
-        times = ["2026-03-01T18:29:00Z", "2026-03-01T18:31:00Z"]
-    else:
-        times = ["2026-02-28T23:30:00Z", "2026-03-01T00:30:00Z"]
     events = [ev("a", "open", when) for when in times]
     assert score_of(run(statements, events)["a"]) == expected
 
@@ -257,6 +258,32 @@ def test_duplicates_first_in_processing_order_wins_and_count_for_default_as_of()
     # the tag fires at the event point of the counted visit, not at the (later) as-of point
     assert results["m"]["actions"] == [{"at": "2026-03-01T00:00:00Z", "action": "tag",
                                         "arg": "t"}]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(-50, 50)), max_size=12),
+       st.lists(st.integers(0, 40), min_size=1, max_size=6),
+       st.sampled_from([(10, 7), (50, 3), (100, 5), ("2.5", 1)]),
+       st.one_of(st.none(), st.integers(1, 30)))
+def test_cached_timed_totals_equal_a_direct_sum(awards, probes, decay_spec, expire):
+    """The cached total (runtime.decay) equals summing every award's exact contribution."""
+    percent, every = decay_spec
+    decay = Decay(keep_fraction(percent), every)
+    state = new_awards()
+    steps = sorted([(t, 0, p) for t, p in awards] + [(t, 1, None) for t in probes])
+    given_so_far = []
+    for t, kind, points in steps:  # awards and probes in time order, as points come
+        if kind == 0:
+            add_award(state, t, points, decay, expire)
+            given_so_far.append((t, points))
+            continue
+        direct = 0
+        for start, p in given_so_far:
+            age = t - start
+            if expire is None or age < expire:
+                product = p * multiplier(keep_fraction(percent), age // every)
+                direct += product // 10 ** 9 if product >= 0 else -(-product // 10 ** 9)
+        assert awards_total(state, t, decay, expire) == direct
 
 
 # --------------------------------------------------------------------------- lifecycle
