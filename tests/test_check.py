@@ -11,6 +11,7 @@ import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler.check import REPORTED_CODES, check_model
 from compiler.lints import band_reach
@@ -578,3 +579,40 @@ def test_unreadable_main_file(tmp_path):
     result = load(tmp_path / "nope.score", parse=_mini_parse)
     assert result.model is None
     assert [d.code for d in result.diagnostics] == ["E007"]
+
+
+# --------------------------------------------------------------------------- from source text
+
+# Codes whose message names, in its first backquotes, exactly the word the span underlines.
+_NAMING_CODES = ("E101", "E102", "E103", "E105", "E108")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models(max_statements=6))
+def test_diagnostics_underline_the_word_they_name(model):
+    pytest.importorskip("dsl.parser", reason="the parser (dsl/parser.py) has not landed yet")
+    from compiler.pipeline import compile_text
+    from dsl.formatter import format_model
+
+    text = format_model(model)
+    result = compile_text(text, "m.score")
+    lines = text.splitlines()
+    for diagnostic in result.diagnostics:
+        span = diagnostic.span
+        assert span is not None and 1 <= span.line <= len(lines) and span.column >= 1
+        if diagnostic.code in _NAMING_CODES:
+            named = re.search(r"`([^`]+)`", diagnostic.message).group(1)
+            assert lines[span.line - 1][span.column - 1:span.end_column - 1] == named
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("score visit+-=<>()\",:#0123456789ab \n.%")),
+               max_size=80))
+def test_junk_text_gives_diagnostics_not_exceptions(text):
+    pytest.importorskip("dsl.parser", reason="the parser (dsl/parser.py) has not landed yet")
+    from compiler.pipeline import compile_text
+
+    result = compile_text(text, "junk.score")
+    assert result.diagnostics == sorted(result.diagnostics, key=lambda d: d.sort_key())
+    assert all(d.code in CODES for d in result.diagnostics)
+    assert (result.model is None) <= any(d.is_error for d in result.diagnostics)
