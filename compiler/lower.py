@@ -96,7 +96,8 @@ def _scores(decls: list[ast.ScoreDecl], statements) -> list[dict]:
         scores.append({
             "name": name, "low": low, "high": high,
             "decay": None if decay is None else {"percent": _percent(decay.percent),
-                                                 "every": _micros(decay.every)},
+                                                 "every": _micros(decay.every),
+                                                 "at": _at(decay)},
             "expire": None if expire is None else _micros(expire.after),
         })
     return scores

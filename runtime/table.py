@@ -129,7 +129,10 @@ class CompiledTable:
         table = load_table(table)
         self.raw = table
         self.sha256 = table["source"].get("sha256")
-        self.calendar = Calendar(table["timezone"])
+        try:
+            self.calendar = Calendar(table["timezone"])
+        except (ValueError, LookupError, OSError):  # zoneinfo's errors for unknown zones
+            raise TableError(f"unknown time zone {table['timezone']!r}") from None
         self._compile_scores(table["scores"])
         require = table["require"]
         self.require = None if require is None or require is True \
@@ -161,10 +164,14 @@ class CompiledTable:
             if decay is None:
                 self.decays.append(None)
                 continue
+            if type(decay.get("every")) is not int or decay["every"] <= 0:
+                raise TableError(f"decay of {score['name']}: `every` must be a positive "
+                                 "number of microseconds", decay.get("at"))
             keep = keep_fraction(decay["percent"])
             if list(decay.get("keep", (keep.numerator, keep.denominator))) != \
                     [keep.numerator, keep.denominator]:
-                raise TableError(f"decay of {score['name']}: `keep` disagrees with `percent`")
+                raise TableError(f"decay of {score['name']}: `keep` disagrees with `percent`",
+                                 decay.get("at"))
             self.decays.append(Decay(keep, decay["every"], decay.get("multipliers")))
         self.expires = [score.get("expire") for score in scores]
         # Scores whose value depends on the time of evaluation keep their awards.

@@ -489,3 +489,13 @@ def test_a_stage_condition_on_stage_can_move_again_at_the_next_point():
     statements = [A.Stage("MQL", cmp("score", "=", 0)),
                   A.Stage("SQL", A.Compare(A.Ref("stage"), "is", A.Label("MQL")))]
     assert run(statements, [ev("a", "ping", "2026-03-01")])["a"]["stage"] == "SQL"
+
+
+def test_table_errors_cite_the_source_line():
+    decay = A.Decay("score", 10, A.Duration(30, "day"), span=Span("m.score", 4, 1, 4, 30))
+    broken = table(decay, rule("visit", 1))
+    broken["scores"][0]["decay"]["every"] = 0
+    with pytest.raises(TableError, match=r"^m\.score:4: decay of score"):
+        Engine(broken)
+    with pytest.raises(TableError, match="unknown time zone"):
+        Engine({**table(rule("visit", 1)), "timezone": "Mars/Olympus"})
