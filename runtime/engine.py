@@ -127,7 +127,11 @@ class Engine:
         return out
 
     def state(self, contact_id: str) -> dict:
-        return self._result(contact_id, self._state_of(contact_id))
+        """The contact's result as of its last evaluation point (asking registers nothing)."""
+        state = self._states.get(contact_id)
+        if state is None:
+            state = self._new_contact(contact_id, self._profiles.get(contact_id))
+        return self._result(contact_id, state)
 
     def snapshot(self) -> dict:
         from .snapshot import dump
