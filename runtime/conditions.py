@@ -199,36 +199,38 @@ def references(form) -> list[tuple]:
     return found
 
 
-def render(form) -> str:
-    """A compact condition back in (approximately) the language's words, for explanations."""
-    if form is True or form is False:
-        return "true" if form else "false"
-    head = form[0]
-    if head in ("and", "or"):
-        return f" {head} ".join(_wrap(part) for part in form[1:])
-    if head == "not":
-        inner = form[1]
-        if isinstance(inner, list) and inner[0] == "=":
-            return f"{_name(inner[1])} != {_literal(inner[2])}"
-        if isinstance(inner, list) and inner[0] == "in":
-            return f"{_name(inner[1])} not in ({', '.join(map(_literal, inner[2]))})"
-        return f"not {_wrap(inner)}"
-    if head == "in":
-        return f"{_name(form[1])} in ({', '.join(map(_literal, form[2]))})"
-    if head == "glob":
-        return f"{_name(form[1])} = {_literal(form[2])}"
-    return f"{_name(form[1])} {head} {_literal(form[2])}"
+def render(form, in_where: bool = False) -> str:
+    """A compact condition back in (approximately) the language's words, for explanations.
+    Profile attributes take `contact.` only inside `where` (LANGUAGE.md 9.6)."""
+    def name(ref) -> str:
+        if ref[0] == "stage":
+            return "stage"
+        return f"contact.{ref[1]}" if ref[0] == "contact" and in_where else ref[1]
 
+    def text(node) -> str:
+        if node is True or node is False:
+            return "true" if node else "false"
+        head = node[0]
+        if head in ("and", "or"):
+            return f" {head} ".join(wrap(part) for part in node[1:])
+        if head == "not":
+            inner = node[1]
+            if isinstance(inner, list) and inner[0] in ("=", "glob"):
+                return f"{name(inner[1])} != {_literal(inner[2])}"
+            if isinstance(inner, list) and inner[0] == "in":
+                return f"{name(inner[1])} not in ({', '.join(map(_literal, inner[2]))})"
+            return f"not {wrap(inner)}"
+        if head == "in":
+            return f"{name(node[1])} in ({', '.join(map(_literal, node[2]))})"
+        if head == "glob":
+            return f"{name(node[1])} = {_literal(node[2])}"
+        return f"{name(node[1])} {head} {_literal(node[2])}"
 
-def _wrap(form) -> str:
-    text = render(form)
-    return f"({text})" if isinstance(form, list) and form[0] in ("and", "or") else text
+    def wrap(node) -> str:
+        inner = text(node)
+        return f"({inner})" if isinstance(node, list) and node[0] in ("and", "or") else inner
 
-
-def _name(ref) -> str:
-    if ref[0] == "stage":
-        return "stage"
-    return f"contact.{ref[1]}" if ref[0] == "contact" else ref[1]
+    return text(form)
 
 
 def _literal(value) -> str:

@@ -499,3 +499,30 @@ def test_table_errors_cite_the_source_line():
         Engine(broken)
     with pytest.raises(TableError, match="unknown time zone"):
         Engine({**table(rule("visit", 1)), "timezone": "Mars/Olympus"})
+
+
+def test_advance_fires_absence_triggers_and_set_profile_applies_from_then_on():
+    statements = [absence(), A.ProfileRule(cmp("vip", "=", True), 100),
+                  trigger(cmp("score", "<", 0), ("tag", "cold"))]
+    engine = Engine(table(*statements))
+    engine.process(ev("a", "sent", "2026-03-01T10:00:00Z", "c1"))
+    assert engine.advance(at("2026-03-02T09:00:00Z")) == []
+    assert engine.advance(at("2026-03-02T12:00:00Z")) == [
+        {"contact": "a", "at": "2026-03-02T10:00:00Z", "action": "tag", "arg": "cold"}]
+    engine.set_profile("a", {"vip": True})
+    engine.advance(at("2026-03-03"))
+    assert engine.state("a")["scores"] == {"score": 95}
+    assert engine.state("nobody")["scores"] == {"score": 0}
+
+
+def test_explain_shows_an_absence_award_and_an_unscored_contact():
+    events = [ev("a", "sent", "2026-03-01T10:00:00Z", "c1")]
+    data = Engine(table(absence())).explain("a", events, as_of=at("2026-03-03")).to_json()
+    award = data["awards"][0]
+    assert award["kind"] == "absence" and award["absence_of"] == "open"
+    assert award["after"] == {"event": "sent", "target": "c1", "at": "2026-03-01T10:00:00Z"}
+    assert award["at"] == "2026-03-02T10:00:00Z" and award["contribution"] == -5
+    gated = Engine(table(A.Require(A.Truth(A.Ref("consent"))), rule("visit", 1)))
+    explanation = gated.explain("b", [ev("b", "visit", "2026-03-01")], {"b": {}})
+    assert explanation.to_json()["unscored"] is True
+    assert "does not satisfy `require consent = true`" in explanation.to_text()
