@@ -207,25 +207,17 @@ def _iso(micros: int) -> str:
     return format_time(micros)[:-1] + f".{micros % 1_000_000:06d}Z"
 
 
-def _scenarios():
-    pytest.importorskip("dsl.parser", reason="dsl.parser has not landed yet")
-    import model_strategies
-
-    return model_strategies.scenarios(max_events=12)
-
-
 def test_spark_equals_python_on_generated_scenarios(spark, tmp_path_factory):
-    pytest.importorskip("dsl.parser", reason="dsl.parser has not landed yet")
-    from dsl.formatter import format_model
+    import model_strategies
+    from compiler.lower import lower
 
     @settings(max_examples=6, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(_scenarios())
+    @given(model_strategies.scenarios(max_events=12))
     def check(scenario):
         model, events, profiles, as_of = scenario
+        table = lower(model, "differential")
         folder = tmp_path_factory.mktemp("scenario")
-        (folder / "model.score").write_text(format_model(model), encoding="utf-8")
-        table = _table(folder / "model.score")
         events_path = _write_jsonl(folder / "events.jsonl", [_event_json(e) for e in events])
         contacts_path = _write_jsonl(folder / "contacts.jsonl",
                                      [{"contact": c, **p} for c, p in profiles.items()])
