@@ -400,3 +400,11 @@ def conditions_of(statement: Statement) -> tuple[Condition, ...]:
         case EventRule(where=where) if where is not None:
             return (where,)
     return ()
+
+
+# Reserved everywhere (LANGUAGE.md section 1). `score`, `stage` and `contact` are keywords only
+# where a declaration or the `contact.` prefix stands, so they are not listed here.
+KEYWORDS = frozenset("""
+after and any at by decay each else event every expect expire false grade if in include is most
+no not notify now once or per require reset tag target test time timezone true unscored when where
+with within without""".split())
