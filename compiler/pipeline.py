@@ -53,7 +53,8 @@ def compile(path_or_source: str | os.PathLike | SourceFile, *,
     diagnostics = list(loaded.diagnostics)
     model = loaded.model
     if model is not None and not _has_syntax_errors(loaded):
-        diagnostics += check_model(model, sample_contacts, sample_events, loaded.sources)
+        checked = check_model(model, sample_contacts, sample_events, loaded.sources)
+        diagnostics += _not_reported(checked, loaded.diagnostics)
     diagnostics = sort_diagnostics(dict.fromkeys(diagnostics))
     return CompileResult(_table(model, diagnostics, loaded.sources), diagnostics, model,
                          loaded.sources)
@@ -61,6 +62,15 @@ def compile(path_or_source: str | os.PathLike | SourceFile, *,
 
 def compile_text(text: str, name: str = "<string>", **options) -> CompileResult:
     return compile(SourceFile.from_text(text, name), **options)
+
+
+def _not_reported(checked: list[Diagnostic], parsed: list[Diagnostic]) -> list[Diagnostic]:
+    """The checker's diagnostics minus those the parser already gave on the same line (it
+    checks some values, such as `at most 0`, as it reads them; the checker checks them too
+    for models built without the parser)."""
+    seen = {(d.code, d.span.file, d.span.line) for d in parsed if d.span is not None}
+    return [d for d in checked
+            if d.span is None or (d.code, d.span.file, d.span.line) not in seen]
 
 
 def _has_syntax_errors(loaded: LoadResult) -> bool:
