@@ -109,9 +109,7 @@ class QueryBuilder:
         self._asof()
         self._people()
         self._events()
-        self._caps()
-        absence = self._absences()
-        self._points(absence)
+        self._awards()
         self._multipliers()
         self._final_scores()
         if self.lifecycle:
@@ -168,7 +166,7 @@ class QueryBuilder:
         return "COALESCE(" + " OR ".join(tests) + ", FALSE)"
 
     def _match(self, rule: dict) -> str:
-        scope = self._scope(json_columns={"event": "u.props", "contact": "c.profile"})
+        scope = self._scope(json_columns={"event": "u.props", "contact": "u.profile"})
         parts = [f"u.event = {self.d.string(rule['event'])}", self._targets(rule["targets"])]
         if rule.get("where") is not None:
             parts.append(condition_sql(rule["where"], scope))
@@ -187,130 +185,102 @@ class QueryBuilder:
                    for r in self.rules)
 
     def _events(self) -> None:
-        columns = ["u.contact AS contact", "u.ts AS ts", "u.seq AS seq", "u.target AS target"]
-        for i, rule in enumerate(self.rules):
-            if rule["kind"] == "event":
-                columns.append(f"{self._match(rule)} AS m_{i}")
-            else:
-                columns.append(f"{self._match(rule)} AS a_{i}")
-                columns.append(f"{self._answer(rule)} AS b_{i}")
+        """The events that exist: not a duplicate id, not after T."""
+        columns = ["u.contact AS contact", "u.event AS event", "u.target AS target",
+                   "u.ts AS ts", "u.seq AS seq", "u.props AS props"]
         dup = ("CASE WHEN id IS NULL THEN 1 ELSE ROW_NUMBER() OVER "
                "(PARTITION BY contact, id ORDER BY ts, seq) END AS dup")
         source = f"(SELECT raw.*, {dup} FROM raw) AS u\nCROSS JOIN tnow"
         if self._uses_contact_in_where():
+            columns.append("c.profile AS profile")
             source += "\nLEFT JOIN ppl AS c ON c.contact = u.contact"
         self.add("ev", select(columns, source, ["u.dup = 1", "u.ts <= tnow.as_of"]))
 
     def _period(self, micros: str, per: str) -> str:
         return self.d.period(micros, self.t["timezone"], per)
 
-    def _caps(self) -> None:
-        columns = ["contact", "ts", "seq"]
-        for i, rule in enumerate(self.rules):
-            if rule["kind"] != "event":
-                continue
-            limit = rule.get("limit")
-            if limit is None:
-                columns.append(f"CASE WHEN m_{i} THEN 1 ELSE 0 END AS c_{i}")
-                continue
-            partition = f"contact, m_{i}"
-            if limit.get("per"):
-                partition += ", " + self._period("ts", limit["per"])
-            rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY ts, seq)"
-            columns.append(f"CASE WHEN m_{i} AND {rank} <= {int(limit['count'])} "
-                           f"THEN 1 ELSE 0 END AS c_{i}")
-        self.add("cap", select(columns, "ev"))
+    def _award_columns(self, index: int, ts: str, kind: int, seq: str, counted: str) -> list[str]:
+        rule = self.rules[index]
+        return ["contact", f"{ts} AS ts", f"{kind} AS kind", f"{seq} AS seq",
+                f"{index} AS rule", f"{self.scores.index(rule['score'])} AS si",
+                f"{self.lit(rule['points'])} AS p", f"{counted} AS c"]
 
-    def _absences(self) -> list[int]:
-        done = []
+    def _awards(self) -> None:
+        """`aw`: one row per award (contact, ts, kind, seq = its evaluation point; rule, si =
+        the score's index, p = points, c = 1, or 0 when a cap withholds it)."""
+        parts = []
         for i, rule in enumerate(self.rules):
-            if rule["kind"] != "absence":
-                continue
-            within = int(rule["within"])
-            partition = "contact, target" if rule["missing_targets"].get("same") else "contact"
-            answers = (f"COUNT(CASE WHEN b_{i} THEN 1 END) OVER (PARTITION BY {partition} "
-                       f"ORDER BY ts RANGE BETWEEN CURRENT ROW AND {within} FOLLOWING)"
-                       f" - CASE WHEN b_{i} THEN 1 ELSE 0 END")
-            inner = select(["contact", "ts", "seq", f"a_{i} AS a", f"{answers} AS answers"],
-                           "ev", [f"(a_{i} OR b_{i})"])
-            due = f"x.ts + {self.lit(within)}"
-            columns = ["x.contact AS contact", f"{due} AS due", "x.ts AS a_ts",
-                       "x.seq AS a_seq"]
-            body = select(columns, f"({inner}) AS x\nCROSS JOIN tnow",
-                          ["x.a", "x.answers = 0", f"{due} <= tnow.as_of"])
-            limit = rule.get("limit")
-            if limit is None:
-                body = select(["contact", "due", "1 AS c"], f"({body}) AS y")
+            if rule["kind"] == "event":
+                parts.append(self._event_awards(i, rule))
             else:
-                # a capped absence award awards nothing, but its due time is still an
-                # evaluation point (as a capped event is)
-                partition = "contact"
-                if limit.get("per"):
-                    partition += ", " + self._period("due", limit["per"])
-                rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY a_ts, a_seq)"
-                body = select(["contact", "due", f"CASE WHEN {rank} <= {int(limit['count'])} "
-                               "THEN 1 ELSE 0 END AS c"], f"({body}) AS y")
-            self.add(f"abs_{i}", body)
-            done.append(i)
-        return done
+                parts.append(self._absence_awards(i, rule))
+        if not parts:
+            parts = [select(["contact", "ts", "0 AS kind", "seq", "0 AS rule", "0 AS si",
+                             f"{self.lit(0)} AS p", "0 AS c"], "ev", ["FALSE"])]
+        self.add("aw", union_all(parts))
 
-    def _points(self, absence: list[int]) -> None:
-        counts = [i for i, _ in enumerate(self.rules)]
-        parts = [select(["contact", "ts", f"{KINDS['event']} AS kind", "seq"] +
-                        [f"c_{i}" if self.rules[i]["kind"] == "event" else f"0 AS c_{i}"
-                         for i in counts], "cap")]
-        if absence:
-            groups = [select(["contact", "due AS ts"] +
-                             [f"c AS c_{i}" if i == j else f"0 AS c_{i}" for i in counts],
-                             f"abs_{j}")
-                      for j in absence]
-            parts.append(select(["contact", "ts", f"{KINDS['absence']} AS kind", "0 AS seq"] +
-                                [f"SUM(c_{i}) AS c_{i}" for i in counts],
-                                f"({union_all(groups)}) AS g", group_by=["contact", "ts"]))
-        if self.lifecycle:
-            parts.append(select(["p.contact AS contact", "tnow.as_of AS ts",
-                                 f"{KINDS['as_of']} AS kind", "0 AS seq"] +
-                                [f"0 AS c_{i}" for i in counts],
-                                "ppl AS p\nCROSS JOIN tnow", ["p.scored"]))
-        body = union_all(parts)
-        if self.lifecycle:
-            body = select(["a.*", "ROW_NUMBER() OVER (PARTITION BY contact ORDER BY ts, kind, seq)"
-                           " AS pn"], f"({body}) AS a")
-        self.add("pts", body)
+    def _event_awards(self, i: int, rule: dict) -> str:
+        limit = rule.get("limit")
+        source = "ev AS u"
+        if limit is None:
+            return select(self._award_columns(i, "ts", 0, "seq", "1"), source, [self._match(rule)])
+        partition = "contact"
+        if limit.get("per"):
+            partition += ", " + self._period("ts", limit["per"])
+        rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY ts, seq)"
+        counted = f"CASE WHEN {rank} <= {int(limit['count'])} THEN 1 ELSE 0 END"
+        return select(self._award_columns(i, "ts", 0, "seq", counted), source, [self._match(rule)])
+
+    def _absence_awards(self, i: int, rule: dict) -> str:
+        """A events with no answering B in [t, t + within] (an event never answers itself),
+        due at t + within <= T. A capped award awards nothing, but its due time is still an
+        evaluation point (as a capped event is)."""
+        within = int(rule["within"])
+        partition = "contact, target" if rule["missing_targets"].get("same") else "contact"
+        answers = (f"COUNT(CASE WHEN b THEN 1 END) OVER (PARTITION BY {partition} "
+                   f"ORDER BY ts RANGE BETWEEN CURRENT ROW AND {within} FOLLOWING)"
+                   f" - CASE WHEN b THEN 1 ELSE 0 END")
+        flags = select(["contact", "target", "ts", "seq", f"{self._match(rule)} AS a",
+                        f"{self._answer(rule)} AS b"], "ev AS u",
+                       [f"({self._match(rule)} OR {self._answer(rule)})"])
+        inner = select(["contact", "ts", "seq", "a", f"{answers} AS answers"], f"({flags}) AS f")
+        due = f"x.ts + {self.lit(within)}"
+        open_ = select(["x.contact AS contact", f"{due} AS due", "x.ts AS a_ts",
+                        "x.seq AS a_seq"], f"({inner}) AS x\nCROSS JOIN tnow",
+                       ["x.a", "x.answers = 0", f"{due} <= tnow.as_of"])
+        limit = rule.get("limit")
+        counted = "1"
+        if limit is not None:
+            partition = "contact"
+            if limit.get("per"):
+                partition += ", " + self._period("due", limit["per"])
+            rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY a_ts, a_seq)"
+            counted = f"CASE WHEN {rank} <= {int(limit['count'])} THEN 1 ELSE 0 END"
+        return select(self._award_columns(i, "due", 1, "0", counted), f"({open_}) AS y")
 
     # ------------------------------------------------------------------ contributions
     def _multipliers(self) -> None:
         for i, name in enumerate(self.scores):
             decay = self.score_info[name].get("decay")
-            if decay:
+            if decay and self._rules_of(name):
                 rows = [(k, int(m)) for k, m in enumerate(decay["multipliers"])]
                 self.add(f"mult_{i}", self.d.values_table(rows, ("k", "m")))
 
     def _rules_of(self, name: str) -> list[int]:
         return [i for i, r in enumerate(self.rules) if r["score"] == name]
 
-    def _contribution(self, index: int, alias: str, age: str, mult: str,
-                      initial: bool = False) -> str:
-        """SQL of score `index`'s contribution from point row `alias` at age `age`
-        (`initial`: at age 0, where every award is worth its points)."""
-        name = self.scores[index]
-        info = self.score_info[name]
-        rules = self._rules_of(name)
-        if not rules:
-            return self.lit(0)
-        if initial:
-            return "(" + " + ".join(f"{alias}.c_{i} * {self.lit(self.rules[i]['points'])}"
-                                    for i in rules) + ")"
+    def _contribution(self, index: int, alias: str, age: str, mult: str) -> str:
+        """SQL of award row `alias`'s contribution to score `index` at age `age` (0 when the
+        award is of another score)."""
+        info = self.score_info[self.scores[index]]
         if info.get("decay"):
-            terms = [f"{alias}.c_{i} * " +
-                     self.d.int_div(f"{self.lit(self.rules[i]['points'])} * COALESCE({mult}.m, 0)",
-                                    self.lit(10 ** 9)) for i in rules]
+            value = f"{alias}.c * " + self.d.int_div(f"{alias}.p * COALESCE({mult}.m, 0)",
+                                                     self.lit(10 ** 9))
         else:
-            terms = [f"{alias}.c_{i} * {self.lit(self.rules[i]['points'])}" for i in rules]
-        total = " + ".join(terms)
+            value = f"{alias}.c * {alias}.p"
         if info.get("expire") is not None:
-            total = f"CASE WHEN {age} >= {self.lit(info['expire'])} THEN 0 ELSE {total} END"
-        return f"({total})"
+            value = f"CASE WHEN {age} >= {self.lit(info['expire'])} THEN 0 ELSE {value} END"
+        return f"CASE WHEN {alias}.si = {index} THEN {value} ELSE 0 END"
 
     def _mult_join(self, index: int, alias: str, age: str) -> str:
         decay = self.score_info[self.scores[index]]["decay"]
@@ -325,24 +295,37 @@ class QueryBuilder:
             expr = f"LEAST({expr}, {self.lit(info['high'])})"
         return expr
 
+    @staticmethod
+    def _after_key(ts: str, kind: str, seq: str, r: str) -> str:
+        """The evaluation point (ts, kind, seq) comes after cut `r`'s."""
+        return (f"({ts} > {r}.f_ts OR ({ts} = {r}.f_ts AND ({kind} > {r}.f_kind OR "
+                f"({kind} = {r}.f_kind AND {seq} > {r}.f_seq))))")
+
+    def _after(self, a: str, r: str) -> str:
+        return self._after_key(f"{a}.ts", f"{a}.kind", f"{a}.seq", r)
+
     def _final_scores(self) -> None:
-        age = "(tnow.as_of - p.ts)"
-        columns = ["p.contact AS contact"]
-        source = "pts AS p\nCROSS JOIN tnow"
+        age = "(tnow.as_of - a.ts)"
+        columns = ["a.contact AS contact"]
+        source = "aw AS a\nCROSS JOIN tnow"
         if self.reset_scores:
-            source += "\nLEFT JOIN cut AS r ON r.contact = p.contact"
+            source += "\nLEFT JOIN cut AS r ON r.contact = a.contact"
         for i, name in enumerate(self.scores):
             mult = f"m{i}"
             if self.score_info[name].get("decay") and self._rules_of(name):
                 source += self._mult_join(i, mult, age)
-            contribution = self._contribution(i, "p", age, mult)
+            if not self._rules_of(name):
+                columns.append(f"{self.lit(0)} AS v_{i}")
+                continue
+            contribution = self._contribution(i, "a", age, mult)
             if name in self.reset_scores:
-                contribution = f"CASE WHEN p.pn > COALESCE(r.f, 0) THEN {contribution} ELSE 0 END"
+                contribution = (f"CASE WHEN r.f_ts IS NULL OR {self._after('a', 'r')} "
+                                f"THEN {contribution} ELSE 0 END")
             columns.append(f"SUM({contribution}) AS v_{i}")
         self.final_source = source
         self.final_columns = columns  # emitted after `cut` exists (see _lifecycle)
         if not self.reset_scores:
-            self.add("fin", select(columns, source, group_by=["p.contact"]))
+            self.add("fin", select(columns, source, group_by=["a.contact"]))
 
     # ------------------------------------------------------------------ lifecycle
     def lifecycle_scores(self) -> list[int]:
@@ -370,27 +353,29 @@ class QueryBuilder:
         return f"CASE {bands} ELSE {otherwise} END"
 
     def _lifecycle(self) -> None:
-        self._changes()
+        self._flow()
         self._running_sums("run", cut=False)
         if self.reset_trigger is None:
             self._pass("", cut=False)
         else:
             self._pass("p1_", cut=False)
             index = self.table_triggers().index(self.reset_trigger)
-            self.add("cut", select(["contact", "MIN(pn) AS f"], "p1_fire",
-                                   [f"fire_{index}"], group_by=["contact"]))
-            self.add("fin", select(self.final_columns, self.final_source, group_by=["p.contact"]))
+            first = select(["contact", "ts", "kind", "seq", "pn", "ROW_NUMBER() OVER (PARTITION "
+                            "BY contact ORDER BY pn) AS r"], "p1_fire", [f"fire_{index}"])
+            self.add("cut", select(["contact", "ts AS f_ts", "kind AS f_kind", "seq AS f_seq",
+                                    "pn AS f_pn"], f"({first}) AS z", ["r = 1"]))
+            self.add("fin", select(self.final_columns, self.final_source, group_by=["a.contact"]))
             self._running_sums("run2", cut=True)
             self._pass("", cut=True)
         self._actions()
 
-    # Per-point score values without per-pair joins: an award's contribution is a step
-    # function of its age (decay steps, expiry), so each award also emits one *change row*
-    # per step that has happened by T (`steps_I` lists the ages and, per rule, the change of
-    # `trunc(points * M_k / 10^9)`, computed exactly in Python). A running sum over awards
-    # and change rows in evaluation order is then the score at every point; change rows of
-    # a time come before the points of that time (age >= step counts).
-    def _steps(self, i: int) -> list[tuple[int, list[int]]]:
+    # Per-point score values without pair joins: an award's worth is a step function of its
+    # age (decay steps, expiry), so each award also emits one *change row* per step reached
+    # by T (`steps_I` lists, per rule, the ages and the change of `trunc(points * M_k /
+    # 10^9)`, computed exactly in Python). A running sum over awards and change rows in
+    # evaluation order is then the score at every point; the change rows of a time come
+    # before the points of that time (age >= step counts), an award before its own point.
+    def _steps(self, i: int) -> list[tuple[int, int, int]]:
         info = self.score_info[self.scores[i]]
         decay, expire = info.get("decay"), info.get("expire")
         ages: set[int] = set()
@@ -399,71 +384,83 @@ class QueryBuilder:
             ages.update(j * every for j in range(1, len(decay["multipliers"]) + 1))
         if expire is not None:
             ages = {a for a in ages if a < int(expire)} | {int(expire)}
-        rules = self._rules_of(self.scores[i])
-        rows, before = [], 0
-        for age in sorted(ages):
-            deltas = [_worth(info, self.rules[r]["points"], age) -
-                      _worth(info, self.rules[r]["points"], before) for r in rules]
-            before = age
-            if any(deltas):
-                rows.append((age, deltas))
+        rows = []
+        for r in self._rules_of(self.scores[i]):
+            points, before = self.rules[r]["points"], 0
+            for age in sorted(ages):
+                delta = _worth(info, points, age) - _worth(info, points, before)
+                before = age
+                if delta:
+                    rows.append((r, age, delta))
         return rows
 
-    def _stepped_scores(self) -> list[int]:
-        return [i for i in self.lifecycle_scores() if self._rules_of(self.scores[i]) and
-                (self.score_info[self.scores[i]].get("decay") or
-                 self.score_info[self.scores[i]].get("expire") is not None)]
-
-    def _changes(self) -> None:
+    def _flow(self) -> None:
+        """`pts`: the evaluation points; `flow`: points, awards and change rows."""
+        points = [select(["contact", "ts", "0 AS kind", "seq"], "ev")]
+        if any(r["kind"] == "absence" for r in self.rules):
+            points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
+                                 ["kind = 1"]))
+        points.append(select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind",
+                              "0 AS seq"], "ppl AS p\nCROSS JOIN tnow", ["p.scored"]))
+        self.add("pts", union_all(points))
         scores = self.lifecycle_scores()
-        parts = []
-        for i in self._stepped_scores():
+        key = ["contact", "ts", "kind", "seq"]
+        parts = [select(key + ["1 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
+                        [f"{self.lit(0)} AS d_{i}" for i in scores], "pts")]
+        if scores:
+            wanted = ", ".join(str(i) for i in scores)
+            parts.append(select(key + ["0 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
+                                [f"CASE WHEN si = {i} THEN c * p ELSE 0 END AS d_{i}"
+                                 for i in scores], "aw", [f"si IN ({wanted})", "c <> 0"]))
+        for i in scores:
+            info = self.score_info[self.scores[i]]
+            if not (info.get("decay") or info.get("expire") is not None):
+                continue
             steps = self._steps(i)
             if not steps:
                 continue
-            rules = self._rules_of(self.scores[i])
-            self.add(f"steps_{i}", self.d.values_table(
-                [(age, *deltas) for age, deltas in steps], ("age", *[f"d_{r}" for r in rules])))
-            delta = " + ".join(f"a.c_{r} * s.d_{r}" for r in rules)
-            columns = ["a.contact AS contact", f"a.ts + s.age AS ts", "-1 AS kind", "0 AS seq",
-                       "CAST(NULL AS " + self.d.bigint + ") AS pn", "a.pn AS apn"]
-            columns += [f"{delta} AS d_{k}" if k == i else f"0 AS d_{k}" for k in scores]
-            awarded = " OR ".join(f"a.c_{r} <> 0" for r in rules)
-            parts.append(select(columns, f"pts AS a\nCROSS JOIN tnow\nJOIN steps_{i} AS s "
-                                         f"ON a.ts + s.age <= tnow.as_of", [f"({awarded})"]))
-        columns = ["contact", "ts", "kind", "seq", "pn", "pn AS apn"]
-        columns += [f"{self._contribution(k, 'pts', '0', '', initial=True)} AS d_{k}"
-                    for k in scores]
-        self.add("flow", union_all([select(columns, "pts")] + parts))
+            self.add(f"steps_{i}", self.d.values_table(steps, ("rule", "age", "d")))
+            parts.append(select(
+                ["a.contact AS contact", "a.ts + s.age AS ts", "-1 AS kind", "0 AS seq",
+                 "0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
+                [f"a.c * s.d AS d_{k}" if k == i else f"{self.lit(0)} AS d_{k}" for k in scores],
+                f"aw AS a\nCROSS JOIN tnow\nJOIN steps_{i} AS s ON s.rule = a.rule "
+                f"AND a.ts + s.age <= tnow.as_of", [f"a.si = {i}", "a.c <> 0"]))
+        self.add("flow", union_all(parts))
 
     def _running_sums(self, name: str, cut: bool) -> None:
-        """Per point and lifecycle score: `run_I` = the sum of award values and change rows
-        up to the point; with a reset point `f`, `pre_I` = the same over the awards up to
-        `f` only (what the reset discarded, as it would stand now)."""
-        window = ("OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq ROWS BETWEEN "
-                  "UNBOUNDED PRECEDING AND CURRENT ROW)")
-        columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.pn AS pn"]
+        """Per point and lifecycle score: `run_I` = the sum of awards and change rows up to
+        the point; with a reset point (`cut`), `pre_I` = the same over the awards up to the
+        reset only (what the reset discarded, as it would stand now)."""
+        window = ("OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq, x.isp ROWS "
+                  "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)")
+        columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.seq AS seq",
+                   "x.isp AS isp"]
         source = "flow AS x"
         if cut:
-            columns.append("r.f AS f")
+            columns.append("r.f_pn AS f_pn")
             source += "\nLEFT JOIN cut AS r ON r.contact = x.contact"
+            before = (f"r.f_ts IS NOT NULL AND NOT "
+                      f"{self._after_key('x.ats', 'x.akind', 'x.aseq', 'r')}")
         for i in self.lifecycle_scores():
             columns.append(f"SUM(x.d_{i}) {window} AS run_{i}")
             if cut and self.scores[i] in self.reset_scores:
-                columns.append(f"SUM(CASE WHEN x.apn <= r.f THEN x.d_{i} ELSE 0 END) {window}"
+                columns.append(f"SUM(CASE WHEN {before} THEN x.d_{i} ELSE 0 END) {window}"
                                f" AS pre_{i}")
-        self.add(name, select(["*"], f"({select(columns, source)}) AS w", ["w.pn IS NOT NULL"]))
+        pn = "ROW_NUMBER() OVER (PARTITION BY w.contact ORDER BY w.ts, w.kind, w.seq) AS pn"
+        self.add(name, select(["w.*", pn], f"({select(columns, source)}) AS w", ["w.isp = 1"]))
 
     def _value(self, i: int, cut: bool) -> str:
         """The unclamped sum of score `i`'s awards that count at point `p`."""
         if cut and self.scores[i] in self.reset_scores:
-            return f"(p.run_{i} - CASE WHEN p.pn > p.f THEN p.pre_{i} ELSE 0 END)"
+            return (f"(p.run_{i} - CASE WHEN p.f_pn IS NOT NULL AND p.pn > p.f_pn "
+                    f"THEN p.pre_{i} ELSE 0 END)")
         return f"p.run_{i}"
 
     def _pass(self, prefix: str, cut: bool) -> None:
         scores = self.lifecycle_scores()
         columns = ["p.contact AS contact", "p.pn AS pn", "p.ts AS ts", "p.kind AS kind",
-                   "pp.profile AS profile"]
+                   "p.seq AS seq", "pp.profile AS profile"]
         source = f"{'run2' if cut else 'run'} AS p\nJOIN ppl AS pp ON pp.contact = p.contact"
         for i in scores:
             raw = self._value(i, cut)
@@ -490,7 +487,7 @@ class QueryBuilder:
         columns = ["s.*"] + [f"{condition_sql(t['condition'], scope)} AS k_{n}"
                              for n, t in enumerate(self.t["triggers"])]
         self.add(f"{prefix}trg", select(columns, f"{prefix}stg AS s"))
-        columns = ["contact", "pn", "ts", "kind", "stage"]
+        columns = ["contact", "pn", "ts", "kind", "seq", "stage"]
         for n, trigger in enumerate(self.t["triggers"]):
             if trigger.get("each_time"):
                 before = f"COALESCE(LAG(k_{n}) OVER (PARTITION BY contact ORDER BY pn), FALSE)"
