@@ -309,7 +309,7 @@ class _Checker:
                 continue
             label = value.value if isinstance(value, ast.Text) else value.name
             if label not in labels:
-                hint = did_you_mean(label, labels) or f"its labels are {_names(labels)}"
+                hint = did_you_mean(label, labels) or _labels_hint(labels)
                 self.found.append(error("E104", f"{what} has no label `{label}`",
                                         value.span or node.span, hint=hint))
             elif label not in possible and not negated and op in ("=", "is", "in"):
@@ -453,7 +453,7 @@ class _Checker:
         if step.label not in labels:
             self.found.append(error(
                 "E104", f"{what} has no label `{step.label}`", label_span_,
-                hint=did_you_mean(step.label, labels) or f"its labels are {_names(labels)}"))
+                hint=did_you_mean(step.label, labels) or _labels_hint(labels)))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -493,6 +493,11 @@ def _not_here(ref: ast.Ref, declared: str, reading: str, why: str) -> Diagnostic
         "W109", f"`{ref.name}` here is {reading}, not {what}", ref.span,
         hint=f"{why}; to act on {what}, use a `stage` or a `when` trigger",
     )
+
+
+def _labels_hint(labels) -> str:
+    # Only the stage can have no labels at all: a grade has at least one band.
+    return f"its labels are {_names(labels)}" if labels else "no stage is declared"
 
 
 def _type_hint(declared: str) -> str:

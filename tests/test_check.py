@@ -133,7 +133,7 @@ def test_expect_unknown_grade_and_label():
     assert [(d.code, d.hint) for d in found] == [
         ("E103", "did you mean `tier`?"),
         ("E104", "its labels are `A`, `B`, `C`"),
-        ("E104", "its labels are none"),
+        ("E104", "no stage is declared"),
     ]
 
 
