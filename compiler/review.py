@@ -178,8 +178,8 @@ def review_texts(old_text: str, new_text: str, name: str) -> Review:
     after = parse_text(new_text, f"b/{name}")
     diagnostics = [d for d in list(before.diagnostics) + list(after.diagnostics) if d.is_error]
     if has_errors(diagnostics) or before.model is None or after.model is None:
-        return Review("a", "b", [FileReview(name, "error",
+        return Review(f"a/{name}", f"b/{name}", [FileReview(name, "error",
                                             errors=[format_diagnostic(d) for d in diagnostics])])
     diff = diff_models(before.model, after.model, f"a/{name}", f"b/{name}")
     status = "unchanged" if diff.empty else "changed"
-    return Review("a", "b", [FileReview(name, status, diff)])
+    return Review(f"a/{name}", f"b/{name}", [FileReview(name, status, diff)])
