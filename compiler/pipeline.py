@@ -145,7 +145,22 @@ def check_paths(paths: Iterable[str], *, sample_contacts=None, sample_events=Non
         diagnostics += result.diagnostics
         sources.update(result.sources)
     checked = sorted(set(files) | set(sources))
-    return CheckReport(sort_diagnostics(dict.fromkeys(diagnostics)), sources, checked)
+    return CheckReport(sort_diagnostics(_one_per_cycle(dict.fromkeys(diagnostics))), sources,
+                       checked)
+
+
+def _one_per_cycle(diagnostics) -> list[Diagnostic]:
+    """Each file of an include cycle, checked on its own, finds the same cycle from another
+    starting point; its notes (one per link) tell that it is the same cycle."""
+    kept, cycles = [], set()
+    for diagnostic in diagnostics:
+        if diagnostic.code == "E110":
+            links = frozenset(diagnostic.notes)
+            if links in cycles:
+                continue
+            cycles.add(links)
+        kept.append(diagnostic)
+    return kept
 
 
 def _same_file(a: str, b: str) -> bool:
