@@ -257,7 +257,8 @@ def band_text(histogram_: Histogram, value) -> str:
     width = first.high - first.low
     index = bin_index(value, first.low, width, len(histogram_.bins))
     band = histogram_.bins[index]
-    return f"{band.low}-{band.high}"
+    closing = "]" if index == len(histogram_.bins) - 1 else ")"
+    return f"[{band.low}, {band.high}{closing}"
 
 
 def _contact_change(contact: str, before: dict, after: dict, histograms: dict) -> ContactChange:

@@ -185,11 +185,15 @@ def _stage_move(before, after) -> str:
 
 def _histogram_view(histogram, svg: dict) -> dict:
     peak = max([max(b.before, b.after) for b in histogram.bins] + [1])
-    rows = [{"band": f"{b.low}-{b.high}", "before": b.before, "after": b.after,
+    last = len(histogram.bins) - 1
+    rows = [{"band": f"[{b.low}, {b.high}{']' if i == last else ')'}", "before": b.before,
+             "after": b.after,
              "bar_before": "#" * round(BAR * b.before / peak),
              "bar_after": "#" * round(BAR * b.after / peak),
-             "delta": f"{b.after - b.before:+d}"} for b in histogram.bins]
-    return {"score": histogram.score, "rows": rows,
+             "delta": f"{b.after - b.before:+d}"} for i, b in enumerate(histogram.bins)]
+    changed = any(b.before != b.after for b in histogram.bins) \
+        or histogram.unscored_before != histogram.unscored_after
+    return {"score": histogram.score, "rows": rows, "changed": changed,
             "mean_before": decimal(histogram.mean_before),
             "mean_after": decimal(histogram.mean_after),
             "unscored_before": histogram.unscored_before,
