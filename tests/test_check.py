@@ -616,3 +616,38 @@ def test_junk_text_gives_diagnostics_not_exceptions(text):
     assert result.diagnostics == sorted(result.diagnostics, key=lambda d: d.sort_key())
     assert all(d.code in CODES for d in result.diagnostics)
     assert (result.model is None) <= any(d.is_error for d in result.diagnostics)
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+@pytest.fixture
+def real_parser():
+    pytest.importorskip("dsl.parser", reason="the parser (dsl/parser.py) has not landed yet")
+
+
+def test_compile_text_returns_model_and_sources(real_parser):
+    from compiler.pipeline import compile_text
+
+    result = compile_text("score e 0..100\nvisit pricing +5 e\n", "m.score")
+    assert result.ok and result.diagnostics == []
+    assert [type(s).__name__ for s in result.model.statements] == ["ScoreDecl", "EventRule"]
+    assert list(result.sources) == ["m.score"]
+
+
+def test_syntax_error_stops_before_the_checks(real_parser):
+    from compiler.pipeline import compile_text
+
+    # Line 2 alone would be an unknown score; with a syntax error only the syntax is reported.
+    result = compile_text("score e 0..100 extra words ((\nvisit pricing +5 f\n", "m.score")
+    assert result.diagnostics and all(d.code.startswith("E0") for d in result.diagnostics)
+    assert not result.ok and result.table is None
+
+
+def test_errors_of_every_file_are_collected_sorted(real_parser, tmp_path):
+    (tmp_path / "shared.score").write_text("score fit\ngrade tier by fitt: A >= 1\n")
+    (tmp_path / "main.score").write_text('include "shared.score"\nvisit x +1 fitt\n')
+    result = compile(tmp_path / "main.score")
+    assert [(pathlib.Path(d.span.file).name, d.span.line, d.code) for d in result.diagnostics] \
+        == [("main.score", 2, "E102"), ("shared.score", 2, "E102")]
+    assert set(result.sources) == {str(tmp_path / "main.score"), str(tmp_path / "shared.score")}
