@@ -4,8 +4,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import pathlib
+import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
@@ -376,6 +378,20 @@ def test_impact_in_cli_report(tmp_path, monkeypatch):
     assert {"count": 1, "text": "reach SQL"} in impact["movements"]
     assert {"count": 1, "text": "get notify sales"} in impact["movements"]
     assert impact["contacts"] == 2 and impact["changed"] == 1
+    html = _cli("--events", "events.jsonl", "--contacts", "contacts.jsonl", "--format", "html",
+                "old.score", "new.score").output
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    assert len(svgs) == len(impact["histograms"]) == 2
+    for svg, histogram in zip(svgs, impact["histograms"]):
+        root = ET.fromstring(svg)  # well-formed XML, drawable without any script
+        bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect")
+                if r.get("class") in ("before", "after") and r.find(
+                    "{http://www.w3.org/2000/svg}title") is not None]
+        assert len(bars) == 2 * len(histogram["bins"])
+        tallest = max(bars, key=lambda r: float(r.get("height")))
+        peak = max(max(b["before"], b["after"]) for b in histogram["bins"])
+        assert tallest.find("{http://www.w3.org/2000/svg}title").text.endswith(
+            (f": {peak} before", f": {peak} after"))
 
 
 # --------------------------------------------------------------------------- git revisions
