@@ -8,6 +8,7 @@ in stages and triggers a name is a score, a grade, `stage` or else a profile att
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -216,6 +217,8 @@ class _Checker:
                 case ast.Not(operand=operand):
                     stack.append((operand, not negated))
                 case ast.And(operands=operands) | ast.Or(operands=operands):
+                    if isinstance(node, ast.And) and scope.kind == "lifecycle" and not negated:
+                        self.conjunction(node)
                     stack.extend((operand, negated) for operand in reversed(operands))
                 case ast.Compare(ref=ref, op=op, value=value):
                     self.comparison(node, ref, op, (value,), scope, negated)
@@ -225,6 +228,27 @@ class _Checker:
                     self.comparison(node, ref, "truth", (ast.Bool(True),), scope, negated)
                 case ast.Const():
                     pass
+
+    def conjunction(self, node: ast.And) -> None:
+        """W104 for `engagement >= 50 and engagement < 40`: comparisons that each can hold,
+        but not together. Only direct comparisons of a score with a number are combined."""
+        bounds: dict[str, tuple[float, float]] = {}
+        for operand in node.operands:
+            match operand:
+                case ast.Compare(ref=ast.Ref(name=name, contact=False), op=op,
+                                 value=ast.Number(value=number)) \
+                        if self.symbols.kind_of(name) == "score":
+                    info = self.symbols.scores[name]
+                    low, high = bounds.get(name, (_or_inf(info.low, -1), _or_inf(info.high, 1)))
+                    low, high = _narrow(low, high, op, number)
+                    if low > high:
+                        if _can_hold(op, number, info):  # else its own W104 says it all
+                            self.found.append(warning(
+                                "W104", f"these conditions on `{name}` can never hold "
+                                "together", node.span,
+                                hint=f"no value of `{name}` satisfies all of them"))
+                        return
+                    bounds[name] = (low, high)
 
     def comparison(self, node, ref: ast.Ref, op: str, values: tuple, scope: _Scope,
                    negated: bool) -> None:
@@ -493,6 +517,27 @@ def _not_here(ref: ast.Ref, declared: str, reading: str, why: str) -> Diagnostic
         "W109", f"`{ref.name}` here is {reading}, not {what}", ref.span,
         hint=f"{why}; to act on {what}, use a `stage` or a `when` trigger",
     )
+
+
+def _or_inf(bound: int | None, sign: int) -> float:
+    return float(bound) if bound is not None else sign * float("inf")
+
+
+def _narrow(low: float, high: float, op: str, number: int | float) -> tuple[float, float]:
+    """The integer interval [low, high] intersected with `value op number`."""
+    floor, ceil = math.floor(number), math.ceil(number)
+    match op:
+        case "=" | "is":
+            return (max(low, number), min(high, number)) if number == floor else (1.0, 0.0)
+        case ">":
+            return max(low, floor + 1), high
+        case ">=":
+            return max(low, ceil), high
+        case "<":
+            return low, min(high, ceil - 1)
+        case "<=":
+            return low, min(high, floor)
+    return low, high  # `!=` removes a single value: too little to matter here
 
 
 def _labels_hint(labels) -> str:

@@ -651,3 +651,26 @@ def test_errors_of_every_file_are_collected_sorted(real_parser, tmp_path):
     assert [(pathlib.Path(d.span.file).name, d.span.line, d.code) for d in result.diagnostics] \
         == [("main.score", 2, "E102"), ("shared.score", 2, "E102")]
     assert set(result.sources) == {str(tmp_path / "main.score"), str(tmp_path / "shared.score")}
+
+
+@pytest.mark.parametrize("operands, holds", [
+    (((">=", 50), ("<", 40)), False),
+    (((">", 10), ("<", 11)), False),
+    ((("=", 5), ("=", 6)), False),
+    (((">", 10), ("<=", 11)), True),
+    (((">=", 50), ("<=", 50)), True),
+    (((">=", 50), ("<", 40.5), (">=", 0)), False),
+], ids=["apart", "no-integer-between", "two-values", "one-integer", "touching", "three"])
+def test_comparisons_that_cannot_hold_together(operands, holds):
+    conditions = tuple(Compare(Ref("engagement"), op, Number(n)) for op, n in operands)
+    found = check(ENGAGEMENT, rule(), Stage("x", ast.And(conditions)))
+    assert [d.message for d in found] == (
+        [] if holds else ["these conditions on `engagement` can never hold together"])
+
+
+def test_conjunction_under_not_or_with_other_names_is_not_reported():
+    apart = (Compare(Ref("engagement"), ">=", Number(50)),
+             Compare(Ref("engagement"), "<", Number(40)))
+    assert codes(ENGAGEMENT, rule(), Stage("x", Not(ast.And(apart)))) == []
+    assert codes(ENGAGEMENT, rule(), Stage("x", ast.And((apart[0], Compare(
+        Ref("other"), "<", Number(40)))))) == []
