@@ -8,6 +8,7 @@ in stages and triggers a name is a score, a grade, `stage` or else a profile att
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -358,7 +359,7 @@ class _Checker:
         # Compared with bare labels, a misspelled grade is already an error (E103).
         if not any(isinstance(value, ast.Label) for value in values):
             names = list(self.symbols.scores) + list(self.symbols.grades)
-            close = did_you_mean(ref.name, names)
+            close = _very_close(ref.name, names)
             if close:
                 self.found.append(warning(
                     "W110", f"`{ref.name}` is not a score or grade, so it is read as a profile "
@@ -404,7 +405,7 @@ class _Checker:
         # Only grade and stage labels may be written bare; a bare word on anything else is
         # either a misspelled grade on the left or text that lost its quotes.
         names = list(self.symbols.grades) + [STAGE_REF]
-        close = did_you_mean(ref.name, names)
+        close = _very_close(ref.name, names)
         if close and not ref.contact:
             return error("E103", f"unknown grade `{ref.name}`", ref.span, hint=close)
         return error("E104", f"`{value.name}` is not a grade or stage label", value.span,
@@ -517,6 +518,14 @@ def _not_here(ref: ast.Ref, declared: str, reading: str, why: str) -> Diagnostic
         "W109", f"`{ref.name}` here is {reading}, not {what}", ref.span,
         hint=f"{why}; to act on {what}, use a `stage` or a `when` trigger",
     )
+
+
+def _very_close(name: str, candidates) -> str | None:
+    """A "did you mean" hint only for near-certain typos (`engagment`, `teir`): used where
+    the name is legal as written (an attribute), so that `title` next to a grade `tier`
+    is left alone."""
+    match = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.75)
+    return f"did you mean `{match[0]}`?" if match else None
 
 
 def _or_inf(bound: int | None, sign: int) -> float:

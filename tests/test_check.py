@@ -674,3 +674,11 @@ def test_conjunction_under_not_or_with_other_names_is_not_reported():
     assert codes(ENGAGEMENT, rule(), Stage("x", Not(ast.And(apart)))) == []
     assert codes(ENGAGEMENT, rule(), Stage("x", ast.And((apart[0], Compare(
         Ref("other"), "<", Number(40)))))) == []
+
+
+def test_attribute_that_merely_resembles_a_grade_is_left_alone():
+    # `title` and `tier` share letters, but `title` is a perfectly good attribute.
+    assert codes(FIT, rule(score="fit"), TIER,
+                 Trigger(Compare(Ref("title"), "=", Text("CEO")), (Action("tag", "x"),))) == []
+    assert codes(FIT, rule(score="fit"), TIER, ProfileRule(
+        Compare(Ref("title"), "=", Label("CEO")), 5)) == ["E104"]
