@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dsl import ast
 from dsl.diagnostics import Diagnostic, warning
 
-from .resolve import Locator, ScoreInfo, Symbols
+from .resolve import RESERVED, Locator, ScoreInfo, Symbols
 
 
 # --------------------------------------------------------------------------- grade bands
@@ -131,14 +131,15 @@ def check_usage(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Dia
     misspelled = bool(awarded - set(symbols.scores))
     for name, info in symbols.scores.items():
         declaration = info.declaration
-        if declaration is None or name in awarded or misspelled or not _own(declaration, model):
+        if declaration is None or name in awarded or misspelled or name in RESERVED \
+                or not _own(declaration, model):
             continue
         found.append(warning(
             "W107", f"no rule awards points to score `{name}`",
             locate.word(declaration.span, name, start=len("score")),
             hint=f"add a rule such as `visit pricing +10 {name}`, or remove the score"))
     for name, declaration in symbols.events.items():
-        if name in used or not _own(declaration, model):
+        if name in used or name in RESERVED or not _own(declaration, model):
             continue
         found.append(warning(
             "W108", f"event `{name}` is declared but no rule uses it",

@@ -290,7 +290,7 @@ def _check_properties(event: ast.EventDecl, locate: Locator) -> list[Diagnostic]
     seen: dict[str, Span | None] = {}
     for prop in event.properties:
         span = locate.word(prop.span, prop.name)
-        found.extend(reserved_word(prop.name, "attribute", span)
+        found.extend(reserved_word(prop.name, "property", span)
                      if prop.name in RESERVED else [])
         if prop.name in seen:
             found.append(error(
