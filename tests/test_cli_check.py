@@ -176,3 +176,10 @@ def test_unreadable_sample_data_exits_2(folder):
     result = run("--contacts", "nope.jsonl", write(folder, "m.score", GOOD))
     assert result.exit_code == 2
     assert "nope.jsonl" in result.output
+
+
+def test_empty_folder_says_so(folder):
+    result = run()
+    assert result.exit_code == 0
+    assert result.stdout == "no problems found in 0 files\n"
+    assert result.stderr == "note: no `.score` files found in .\n"

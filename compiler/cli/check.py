@@ -38,6 +38,8 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool, contacts: str | None
         sys.exit(2)
     report = check_paths(paths or (".",), sample_contacts=sample_contacts,
                          sample_events=sample_events)
+    if not report.files:
+        click.echo(f"note: no `.score` files found in {', '.join(paths or ('.',))}", err=True)
     if color is None:
         color = fmt == "text" and _terminal(click.get_text_stream("stdout"))
     # click.echo would strip the colours it does not expect on a pipe: pass the choice on.
