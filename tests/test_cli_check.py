@@ -99,7 +99,7 @@ def test_syntax_error_reported_without_traceback(folder):
 def test_json_format(folder):
     result = run("--format", "json", write(folder, "typo.score", TYPO))
     assert result.exit_code == 1
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert document["version"] == 1
     assert document["summary"] == {"errors": 1, "warnings": 0}
     [diagnostic] = document["diagnostics"]
@@ -120,7 +120,7 @@ def test_sarif_format_validates(folder):
     write(folder, "warn.score", WARN)
     result = run("--format", "sarif", ".")
     assert result.exit_code == 1
-    log = json.loads(result.output)
+    log = json.loads(result.stdout)
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.validators.validator_for(schema)
     validator(schema, format_checker=validator.FORMAT_CHECKER).validate(log)
@@ -143,7 +143,7 @@ def test_included_file_is_checked_through_its_includer(folder):
     write(folder, "model.score", 'include "shared/catalog.score"\n'
                                  'visit pricing where seconds = "long" +15\nclick +1\n')
     result = run("--format", "json", ".")
-    codes = [(d["code"], d["file"]) for d in json.loads(result.output)["diagnostics"]]
+    codes = [(d["code"], d["file"]) for d in json.loads(result.stdout)["diagnostics"]]
     assert codes == [("E201", "model.score")]
 
 
@@ -152,7 +152,7 @@ def test_include_errors(folder):
     write(folder, "b.score", 'include "a.score"\n')
     write(folder, "c.score", 'include "missing.score"\nvisit x +1\n')
     result = run("--format", "json", ".")
-    found = [(d["code"], d["file"]) for d in json.loads(result.output)["diagnostics"]]
+    found = [(d["code"], d["file"]) for d in json.loads(result.stdout)["diagnostics"]]
     assert ("E109", "c.score") in found
     # a.score and b.score each find the cycle; it is reported once.
     assert [code for code, _ in found].count("E110") == 1
@@ -166,7 +166,7 @@ def test_sample_data_warnings(folder):
     result = run("--format", "json", "--contacts", "contacts.jsonl", "--events", "events.jsonl",
                  name)
     assert result.exit_code == 0
-    diagnostics = json.loads(result.output)["diagnostics"]
+    diagnostics = json.loads(result.stdout)["diagnostics"]
     assert [(d["code"], d["hint"]) for d in diagnostics] == [
         ("W106", "did you mean `title`?"), ("W106", "did you mean `seconds`?")]
     assert run("--strict", "--contacts", "contacts.jsonl", name).exit_code == 1
