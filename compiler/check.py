@@ -45,7 +45,7 @@ def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = No
     checker = _Checker(symbols, locate, found)
     for statement in model.statements:
         checker.statement(statement)
-    found.extend(check_overlaps(model.statements, symbols, locate))
+    found.extend(check_overlaps(model.statements, symbols))
     found.extend(check_usage(model, symbols, locate))
     if sample_contacts is not None:
         found.extend(_check_attribute_samples(checker.attribute_uses, sample_contacts))

@@ -49,7 +49,7 @@ def band_reach(grade: ast.Grade, info: ScoreInfo | None) -> BandReach:
 # --------------------------------------------------------------------------- rules
 
 
-def check_overlaps(statements, symbols: Symbols, locate: Locator) -> list[Diagnostic]:
+def check_overlaps(statements, symbols: Symbols) -> list[Diagnostic]:
     """W102 for a rule that repeats an earlier one, W103 for one that takes back its points."""
     found = []
     earlier: dict[tuple, list[ast.Statement]] = {}
@@ -58,7 +58,7 @@ def check_overlaps(statements, symbols: Symbols, locate: Locator) -> list[Diagno
         if key is None:
             continue
         for other in earlier.get(key, ()):
-            diagnostic = _overlap(statement, other, locate)
+            diagnostic = _overlap(statement, other)
             if diagnostic is not None:
                 found.append(diagnostic)
                 break
@@ -92,7 +92,7 @@ def _limit_key(statement) -> tuple | None:
     return None if limit is None else (limit.count, limit.per)
 
 
-def _overlap(statement, other, locate: Locator) -> Diagnostic | None:
+def _overlap(statement, other) -> Diagnostic | None:
     span = statement.span
     note = f"the other rule is at {other.span}" if other.span else "the other rule is earlier"
     if (statement.points > 0) != (other.points > 0) and statement.points and other.points:
