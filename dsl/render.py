@@ -8,6 +8,7 @@ file that is missing from `sources` is rendered without its line, never with an 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from pathlib import PurePath
 from urllib.parse import quote
@@ -95,12 +96,18 @@ def _quote(span: Span, line_text: str, gutter: str, paint: _Paint, colour: str) 
     start = min(max(span.column - 1, 0), len(line_text))
     # A span running onto later lines is underlined to the end of its first line.
     end = span.end_column - 1 if span.end_line == span.line else len(line_text)
-    width = max(1, min(end, len(line_text)) - start)
+    underlined = line_text[start:max(end, start)]
+    width = max(1, sum(_cells(c) for c in underlined))
     # Keep tabs in the padding so the carets stay under the word whatever the tab width.
-    padding = "".join(c if c == "\t" else " " for c in line_text[:start])
+    padding = "".join(c if c == "\t" else " " * _cells(c) for c in line_text[:start])
     number = paint(f"  {span.line} |", _BLUE)
     bar = paint(f"{gutter}|", _BLUE)
     return [f"{number} {line_text}", f"{bar} {padding}{paint('^' * width, colour)}"]
+
+
+def _cells(char: str) -> int:
+    """Terminal columns a character takes: CJK ideographs and the like take two."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def summary(diagnostics, files_checked: int | None = None) -> str:

@@ -161,3 +161,11 @@ def test_sarif_uri_is_percent_encoded():
 def test_unknown_format_is_a_programming_error():
     with pytest.raises(ValueError):
         render([], fmt="xml")
+
+
+def test_wide_characters_take_two_columns():
+    source = SourceFile.from_text("訪問 価格 +5 得点\n", "jp.score")
+    rendered = format_diagnostic(error("E102", "unknown score `得点`",
+                                       Span("jp.score", 1, 10, 1, 12)), source)
+    # Four ideographs, two spaces and `+5 ` before the word: 8 + 2 + 3 cells.
+    assert rendered.splitlines()[2] == "    | " + " " * 13 + "^^^^"
