@@ -213,11 +213,20 @@ def sarif_log(diagnostics) -> dict:
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": TOOL_NAME, "rules": rules}},
+            "tool": {"driver": {"name": TOOL_NAME, "version": _version(), "rules": rules}},
             "columnKind": "unicodeCodePoints",
             "results": [_sarif_result(d, rule_index[d.code]) for d in diagnostics],
         }],
     }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(TOOL_NAME)
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0"
 
 
 def _rule_name(code: str) -> str:
