@@ -342,13 +342,13 @@ def test_impact_matches_running_both_models(data):
                     and before.get(c, {}).get("stage") != stage)
         found = [m.count for m in result.movements if m.text == f"reach {stage}"]
         assert found == ([reach] if reach else [])
-    for hist in result.histograms:
-        values = [r["scores"].get(hist.score) for r in after.values()]
-        assert sum(b.after for b in hist.bins) == sum(1 for v in values if v is not None)
         leave = sum(1 for c in before if before[c]["stage"] == stage
                     and after.get(c, {}).get("stage") != stage)
         found = [m.count for m in result.movements if m.text == f"leave {stage}"]
         assert found == ([-leave] if leave else [])
+    for hist in result.histograms:
+        values = [r["scores"].get(hist.score) for r in after.values()]
+        assert sum(b.after for b in hist.bins) == sum(1 for v in values if v is not None)
 
     def actions(r):
         return sorted((a["action"], a["arg"]) for a in r["actions"])
