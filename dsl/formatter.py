@@ -20,6 +20,7 @@ from .diagnostics import Diagnostic, error, has_errors
 from .source import Comment, SourceFile
 
 INDENT = "    "
+ALIGN_LIMIT = 40  # display columns; see _align_points
 
 # LANGUAGE.md section 1. `score`, `stage` and `contact` are only keywords where a declaration
 # or the `contact.` prefix stands; free text that spells them is quoted anyway because quoting
@@ -466,7 +467,9 @@ def display_width(text: str) -> int:
 
 def _align_points(lines: list[_Line]) -> None:
     """In a block of consecutive rule lines, points start in one column and whatever follows
-    the points (score, limit) in another, so that the block reads as a table."""
+    the points (score, limit) in another, so that the block reads as a table. A rule whose
+    head is wider than ALIGN_LIMIT keeps single spaces: one long absence rule or `where`
+    would otherwise push every other line of its block far to the right."""
     block: list[_Line] = []
     for line in lines + [_Line(0, "")]:
         if line.rule is not None and block and not line.blank_before:
@@ -477,11 +480,15 @@ def _align_points(lines: list[_Line]) -> None:
 
 
 def _align_block(block: list[_Line]) -> None:
-    if not block:
-        return
-    head_width = max(display_width(line.rule[0]) for line in block)
-    points_width = max(len(line.rule[1].split(" ", 1)[0]) for line in block)
+    aligned = [line for line in block if display_width(line.rule[0]) <= ALIGN_LIMIT]
     for line in block:
+        if line not in aligned:
+            line.code = " ".join(line.rule)
+    if not aligned:
+        return
+    head_width = max(display_width(line.rule[0]) for line in aligned)
+    points_width = max(len(line.rule[1].split(" ", 1)[0]) for line in aligned)
+    for line in aligned:
         head, tail = line.rule
         points_text, _, rest = tail.partition(" ")
         code = head + " " * (head_width - display_width(head) + 1) + points_text

@@ -179,7 +179,8 @@ statements = st.one_of(
     absence_rules,
     profile_rules,
     st.builds(ast.Decay, score_refs,
-              st.one_of(st.integers(1, 100), st.integers(1, 9999).map(lambda n: n / 100)),
+              # strictly between 0% and 100%, as the parser requires
+              st.one_of(st.integers(1, 99), st.integers(1, 9999).map(lambda n: n / 100)),
               durations),
     st.builds(ast.Expire, score_refs, durations),
     grades,
