@@ -331,6 +331,7 @@ class _Line:
     source_line: int | None = None  # where the line's first element starts in the source
     last_line: int | None = None  # where its last element ends
     rule: tuple[str, str] | None = None
+    opens_block: bool = False  # a test header: no blank line may follow it
 
 
 @dataclass(slots=True)
@@ -408,6 +409,7 @@ def _layout(statements, comments: tuple[Comment, ...]) -> list[_Line]:
             lines[start].blank_before = True
         after_test = isinstance(statement, ast.Test)
         if after_test:
+            lines[-1].opens_block = True
             _emit_test_body(lines, index, statement, placed)
     start = len(lines)
     for comment in placed.file_end:
@@ -441,11 +443,13 @@ def _emit_comment(lines, comment: Comment, indent: int) -> None:
 
 
 def _mark_blank_lines(lines: list[_Line]) -> None:
-    """A blank line stays where the source had one or more between two elements."""
+    """A blank line stays where the source had one or more between two elements, except
+    right after a test's header."""
     previous = None
     for line in lines:
-        if previous is not None and line.source_line is not None and previous.last_line \
-                is not None and line.source_line > previous.last_line + 1:
+        if previous is not None and not previous.opens_block \
+                and line.source_line is not None and previous.last_line is not None \
+                and line.source_line > previous.last_line + 1:
             line.blank_before = True
         previous = line
     if lines:

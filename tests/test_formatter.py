@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 from compiler.cli import main
-from dsl import ast
+from dsl import ast, formatter
 from dsl.diagnostics import has_errors
 from dsl.formatter import format_model, format_source, is_plain_name, quote
 from dsl.parser import parse, parse_text
@@ -168,6 +168,14 @@ def test_points_align_within_a_block_only():
                     "email_open  +1  once\n")
 
 
+def test_a_long_rule_head_does_not_push_its_block():
+    text = fmt("visit home +5\nemail_sent without email_open within 24 hours -5\n"
+               "register webinar +25 fit\n")
+    assert text == ("visit home       +5\n"
+                    "email_sent without email_open within 24 hours -5\n"
+                    "register webinar +25 fit\n")
+
+
 def test_a_statement_ends_a_rule_block():
     text = fmt("visit home +5\nscore fit\nvisit pricing_page +15\n")
     assert text == "visit home +5\nscore fit\nvisit pricing_page +15\n"
@@ -186,6 +194,12 @@ def test_durations_and_limits_are_spelled_out():
 def test_blank_line_around_tests():
     text = fmt('score s\ntest "t":\n    expect unscored\nvisit a +1\n')
     assert text == 'score s\n\ntest "t":\n    expect unscored\n\nvisit a +1\n'
+
+
+def test_test_blocks_are_reindented_without_blank_line_after_header():
+    source = 'test "t":\r\n\r\n\tat 2026-01-01 visit a ; expect a = 1 # x\r\n\r\n\t# end'
+    assert fmt(source) == 'test "t":\n    at 2026-01-01 visit a\n    expect a = 1  # x\n\n' \
+                          "    # end\n"
 
 
 def test_comment_after_joined_statements_stays_on_the_last():
@@ -208,6 +222,19 @@ def test_syntax_error_gives_diagnostics_and_no_text():
     assert result.text is None
     assert has_errors(result.diagnostics)
     assert result.diagnostics[0].span.line == 2
+
+
+def test_safety_net_refuses_output_that_changes_the_model(monkeypatch):
+    monkeypatch.setattr(formatter, "format_model", lambda model, comments=(): "visit x +1\n")
+    result = format_source(SourceFile.from_text("visit pricing +15\n", "m.score"))
+    assert result.text is None
+    assert [d.code for d in result.diagnostics] == ["E090"]
+
+
+def test_safety_net_refuses_output_that_loses_a_comment(monkeypatch):
+    monkeypatch.setattr(formatter, "format_model", lambda model, comments=(): "visit a +1\n")
+    result = format_source(SourceFile.from_text("visit a +1  # keep me\n", "m.score"))
+    assert result.text is None and result.diagnostics[0].code == "E090"
 
 
 # --------------------------------------------------------------------------- CLI
