@@ -157,7 +157,7 @@ def _repo_sides(old_rev: str | None, new_rev: str | None, selection: list[str],
     sides = []
     for rev in (old_rev, new_rev):
         sides.append(_revision_side(rev, repo, prefixes) if rev else
-                     _worktree_side(repo, prefixes))
+                     _worktree_side(repo, prefixes, cwd))
     return sides[0], sides[1]
 
 
@@ -180,14 +180,15 @@ def _revision_side(rev: str, repo: Path, prefixes: list[str]) -> Side:
     return Side(rev, root, files, prefix=f"{rev}:", temporary=True)
 
 
-def _worktree_side(repo: Path, prefixes: list[str]) -> Side:
+def _worktree_side(repo: Path, prefixes: list[str], cwd: Path) -> Side:
+    """Working-tree files, opened by their path from `cwd` so diagnostics cite it."""
     files: dict[str, Path] = {}
     for prefix in prefixes:
         start = repo / prefix if prefix else repo
         found = [start] if start.is_file() else sorted(start.rglob(f"*{SUFFIX}"))
         for path in found:
             if path.is_file() and ".git" not in path.relative_to(repo).parts:
-                files[path.relative_to(repo).as_posix()] = path
+                files[path.relative_to(repo).as_posix()] = Path(os.path.relpath(path, cwd))
     return Side("working tree", repo, dict(sorted(files.items())))
 
 

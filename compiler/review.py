@@ -97,6 +97,8 @@ def review_sides(old: gitrev.Side, new: gitrev.Side, data: "ImpactData | None" =
 def _review_file(name, old_path, new_path, old_side, new_side, data) -> FileReview:
     before, after = compile_file(old_path, old_side), compile_file(new_path, new_side)
     if before.errors or after.errors:
+        if _same_bytes(old_path, new_path):  # broken before the change: not this change's doing
+            return FileReview(name, "unchanged")
         return FileReview(name, "error", errors=before.errors + after.errors)
     diff = diff_models(before.model, after.model, f"{old_side.prefix}{name}",
                        f"{new_side.prefix}{name}",
@@ -109,6 +111,10 @@ def _review_file(name, old_path, new_path, old_side, new_side, data) -> FileRevi
         review.impact = impact(before.table, after.table, data.events, data.contacts, data.as_of,
                                score_bounds(after.model))
     return review
+
+
+def _same_bytes(old: Path | None, new: Path | None) -> bool:
+    return old is not None and new is not None and old.read_bytes() == new.read_bytes()
 
 
 def _locator(old_side: gitrev.Side, new_side: gitrev.Side, old_model: ast.Model):
