@@ -498,3 +498,19 @@ def test_git_diff_uses_the_driver(repo):
     git(repo, "config", "diff.score.command", f"{score} diff --git-driver")
     done = subprocess.run(["git", "diff"], cwd=repo, capture_output=True, text=True, check=True)
     assert "visit pricing" in done.stdout and "points: +20 -> +25" in done.stdout
+
+
+@needs_git
+@needs_parser
+def test_files_broken_before_the_change_are_not_its_errors(repo):
+    (repo / "broken.score").write_text("visit pricing +15 engagment\n")
+    git(repo, "add", "broken.score")
+    git(repo, "commit", "-q", "-m", "broken")
+    result = _cli("--format", "json", "HEAD", "--", "broken.score")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["files"][0]["status"] == "unchanged"
+    (repo / "broken.score").write_text("visit pricing +20 engagment\n")
+    result = _cli("HEAD", "--", "broken.score")
+    assert result.exit_code == 1
+    assert "broken.score:1:19: error[E102]" in result.output
+    assert "HEAD:broken.score:1:19: error[E102]" in result.output
