@@ -168,9 +168,15 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
             for reject in contact_rejects:
                 report(reject)
         with output.progress_bar(options.events, stderr) as progress:
-            return engines.run(engine_name, table, options.events, contacts, options.as_of,
+            # Engines get absolute paths: a JVM (Spark) does not follow Python's working folder.
+            return engines.run(engine_name, table, _absolute(options.events),
+                               _absolute(contacts), options.as_of,
                                log.reporter(rio.display_name(options.events)),
                                progress=progress)
+
+
+def _absolute(path: str | None) -> str | None:
+    return path if path is None or path == rio.STDIN else os.path.abspath(path)
 
 
 @contextlib.contextmanager
