@@ -12,8 +12,9 @@ profile is empty. A line that is neither is a reject, reported as `FILE:LINE: RE
 journey is scored without it.
 
 Each journey is scored as of its latest event. Per score, the value compared is the *peak*:
-the highest value the score showed as of any of the journey's event times (a score that is
-reset at hand-over would otherwise look worse for the deals that reached it).
+the highest value the score showed as of any of the journey's event times, or at a stage
+change or a trigger (as the condition saw it, before that point's resets) — a score that is
+reset at hand-over would otherwise look worst for exactly the deals that reached it.
 
 The report gives:
 - per stage: how many won and lost journeys reached it, with precision (won among those
@@ -164,12 +165,21 @@ def score_journey(engine, journey: Journey) -> Outcome:
     times = sorted({e.at for e in events})
     final = _result(engine.run(events, contacts, as_of=times[-1] if times else None), journey.id)
     peaks: dict = dict(final.get("scores", {}))
-    for moment in times[:-1]:
-        scores = _result(engine.run(events, contacts, as_of=moment), journey.id).get("scores", {})
+    seen = [_result(engine.run(events, contacts, as_of=t), journey.id).get("scores", {})
+            for t in times[:-1]]
+    seen += _values_before_resets(engine, journey, contacts, times[-1] if times else None)
+    for scores in seen:
         for name, value in scores.items():
-            if value is not None and (peaks.get(name) is None or value > peaks[name]):
+            if name in peaks and isinstance(value, int) and not isinstance(value, bool) \
+                    and (peaks[name] is None or value > peaks[name]):
                 peaks[name] = value
     return Outcome(journey, final.get("stage"), dict(final.get("grades", {})), peaks)
+
+
+def _values_before_resets(engine, journey: Journey, contacts: dict, as_of) -> list[dict]:
+    """The scores as each stage change and trigger saw them: before that point's resets."""
+    data = engine.explain(journey.id, list(journey.events), contacts, as_of=as_of).to_json()
+    return [item.get("values") or {} for item in data.get("stages", []) + data.get("actions", [])]
 
 
 def _result(results, contact: str) -> dict:

@@ -124,6 +124,11 @@ def test_b2b_example_journeys_separate_won_from_lost():
     engagement = next(r for r in report.scores if r.score == "engagement")
     assert engagement.auc > 0.9
     data = journeys.report_json(report)
+    # each won deal crossed SQL (engagement >= 80) and was reset to 0 at once: the peak is
+    # the value the stage condition saw, before the reset
+    assert all(j["peaks"]["engagement"] >= 80 for j in data["journeys"]
+               if j["journey"].startswith("won/"))
+    assert all(j["stage"] == "SQL" for j in data["journeys"] if j["journey"].startswith("won/"))
     no_consent = next(j for j in data["journeys"] if j["journey"] == "lost/no-consent-cto")
     assert no_consent["peaks"] == {"engagement": None, "fit": None}
 
