@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler.cli import main
 from dsl import ast, formatter
@@ -101,6 +102,31 @@ def test_formatted_output_with_comments_is_stable(model, test):
         if number % 3 == 0:
             commented.append(f"# own {number}")
     assert_formats_faithfully("\n".join(commented) + "\n")
+
+
+_EDITS = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
+    (" ", "\t", "\n", "\n\n", ";", "; ", " # c", "\n# d\n", "\n    # e\n", "#", None))),
+    max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models(max_statements=6), _EDITS)
+def test_edited_programs_format_or_fail_cleanly(model, edits):
+    """Stray spaces, line breaks, `;`, comments and deletions: the result is a syntax error
+    or a stable formatting, never an exception or the E090 safety net."""
+    text = format_model(model)
+    for position, edit in edits:
+        position %= len(text) + 1
+        if edit is None:
+            text = text[:position] + text[position + 1:]
+        else:
+            text = text[:position] + edit + text[position:]
+    result = format_source(SourceFile.from_text(text))
+    assert "E090" not in [d.code for d in result.diagnostics]
+    if result.text is not None:
+        assert model_of(result.text) == model_of(text)
+        assert fmt(result.text) == result.text
+        assert comment_texts(result.text) == comment_texts(text)
 
 
 def _language_programs() -> list[str]:
