@@ -105,19 +105,21 @@ class Impact:
 
 
 def impact(old_table: dict, new_table: dict, events: list[Event], contacts: dict[str, dict],
-           as_of: int | None = None, bounds: dict | None = None) -> Impact:
+           as_of: int | None = None, bounds: dict | None = None,
+           stages: tuple[str, ...] = ()) -> Impact:
     """Run both tables with the Python engine and compare the results contact by contact.
 
-    `bounds` maps a score to its declared (low, high) range, used for the histogram bins."""
+    `bounds` maps a score to its declared (low, high) range, used for the histogram bins;
+    `stages` lists stage names in lifecycle order (movements follow it)."""
     from runtime import Engine
 
     before = {r["contact"]: r for r in Engine(old_table).run(list(events), contacts, as_of=as_of)}
     after = {r["contact"]: r for r in Engine(new_table).run(list(events), contacts, as_of=as_of)}
-    return compare_results(before, after, as_of, bounds or {})
+    return compare_results(before, after, as_of, bounds or {}, stages)
 
 
 def compare_results(before: dict[str, dict], after: dict[str, dict], as_of: int | None = None,
-                    bounds: dict | None = None) -> Impact:
+                    bounds: dict | None = None, stages: tuple[str, ...] = ()) -> Impact:
     ids = sorted(set(before) | set(after))
     empty = {"scores": {}, "grades": {}, "stage": None, "actions": []}
     pairs = [(c, before.get(c, empty), after.get(c, empty)) for c in ids]
@@ -126,7 +128,8 @@ def compare_results(before: dict[str, dict], after: dict[str, dict], as_of: int 
     edges = {h.score: h for h in histograms}
     changed = tuple(change for change in (_contact_change(c, b, a, edges) for c, b, a in pairs)
                     if change.what)
-    return Impact(len(ids), as_of, changed, movements(pairs), top_movers(pairs), histograms)
+    return Impact(len(ids), as_of, changed, movements(pairs, stages), top_movers(pairs),
+                  histograms)
 
 
 def score_names(before: dict, after: dict) -> list[str]:
@@ -141,9 +144,11 @@ def _actions(result: dict) -> Counter:
     return Counter((a.get("action"), a.get("arg")) for a in result.get("actions", ()))
 
 
-def movements(pairs) -> tuple[Movement, ...]:
+def movements(pairs, order: tuple[str, ...] = ()) -> tuple[Movement, ...]:
+    """Stages in lifecycle `order` (others after, by name), then grades, actions, unscored."""
     found: list[Movement] = []
     stages = _labels(pairs, lambda r: [r.get("stage")] if r.get("stage") else [])
+    stages.sort(key=lambda s: (order.index(s) if s in order else len(order), s))
     for stage in stages:
         found += _movement(pairs, lambda r, s=stage: r.get("stage") == s,
                            f"reach {stage}", f"leave {stage}")

@@ -109,7 +109,7 @@ def _review_file(name, old_path, new_path, old_side, new_side, data) -> FileRevi
     if data is not None and before.table is not None and after.table is not None \
             and status == "changed":
         review.impact = impact(before.table, after.table, data.events, data.contacts, data.as_of,
-                               score_bounds(after.model))
+                               score_bounds(after.model), stage_order(before.model, after.model))
     return review
 
 
@@ -133,6 +133,11 @@ def _locator(old_side: gitrev.Side, new_side: gitrev.Side, old_model: ast.Model)
 def score_bounds(model: ast.Model) -> dict:
     return {s.name: (s.low, s.high) for s in model.statements
             if isinstance(s, ast.ScoreDecl) and s.has_range}
+
+
+def stage_order(old: ast.Model, new: ast.Model) -> tuple[str, ...]:
+    names = [s.name for model in (new, old) for s in model.statements if isinstance(s, ast.Stage)]
+    return tuple(dict.fromkeys(names))
 
 
 @dataclass

@@ -305,9 +305,9 @@ def test_compare_results_counts_movements_by_hand():
               "c": result(None, 10, "C"), "d": result("SQL", 90, "A", [("notify", "sales")])}
     after = {"a": result("SQL", 85, "B", [("notify", "sales")]), "b": result("MQL", 60, "A"),
              "c": result(None, None), "d": result("SQL", 90, "A", [("notify", "sales")])}
-    impact = compare_results(before, after, bounds={"e": (0, 100)})
+    impact = compare_results(before, after, bounds={"e": (0, 100)}, stages=("SQL", "MQL"))
     assert [str(m) for m in impact.movements] == [
-        "-1 leave MQL", "+1 reach SQL", "-1 leave tier C", "+1 get notify sales",
+        "+1 reach SQL", "-1 leave MQL", "-1 leave tier C", "+1 get notify sales",
         "+1 become unscored"]
     assert sorted(c.contact for c in impact.changed) == ["a", "c"]
     assert [(m.contact, m.before, m.after) for m in impact.movers] == [("a", 55, 85),
