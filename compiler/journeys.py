@@ -309,6 +309,11 @@ def evaluate_path(path: str, directory) -> tuple[JourneyReport | None, list[str]
     return evaluate(path, compiled.model, compiled.table, directory)
 
 
+def evaluate_paths(models, directory) -> list[tuple[JourneyReport | None, list[str]]]:
+    """`evaluate_path` for each model file, in order."""
+    return [evaluate_path(str(model), directory) for model in models]
+
+
 def report_json(report: JourneyReport) -> dict:
     return {
         "model": report.model, "won": report.won, "lost": report.lost,

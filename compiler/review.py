@@ -194,3 +194,22 @@ def review_texts(old_text: str, new_text: str, name: str) -> Review:
     diff = diff_models(before.model, after.model, f"a/{name}", f"b/{name}")
     status = "unchanged" if diff.empty else "changed"
     return Review(f"a/{name}", f"b/{name}", [FileReview(name, status, diff)])
+
+
+DRIVER_ARGS = 7  # PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE
+
+
+def review_driver(args) -> Review:
+    """git's external diff driver: `args` as git passes them (see docs/ci.md)."""
+    if len(args) != DRIVER_ARGS:
+        raise ValueError(f"expected {DRIVER_ARGS} arguments from git, got {len(args)}")
+    name, old_file, new_file = args[0], args[1], args[4]
+    return review_texts(_read_or_empty(old_file), _read_or_empty(new_file), name)
+
+
+def _read_or_empty(path: str) -> str:
+    """A blob git handed over; `/dev/null` (an added or deleted file) is an empty model."""
+    file = Path(path)
+    if path == "/dev/null" or not file.is_file():
+        return ""
+    return file.read_text(encoding="utf-8", errors="replace")

@@ -78,20 +78,10 @@ def _write(text: str, out: str | None) -> None:
 
 
 def _driver(args: tuple[str, ...]) -> int:
-    """git calls: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE."""
-    if len(args) != 7:
-        click.echo(f"score diff --git-driver: expected 7 arguments from git, got {len(args)}",
-                   err=True)
+    try:
+        result = review.review_driver(args)
+    except ValueError as exc:
+        click.echo(f"score diff --git-driver: {exc}", err=True)
         return 2
-    name, old_file, new_file = args[0], args[1], args[4]
-    old_text = _read_or_empty(old_file)
-    new_text = _read_or_empty(new_file)
-    result = review.review_texts(old_text, new_text, name)
     click.echo(render("diff", views.diff_view(result), "text"), nl=False)
     return 0
-
-
-def _read_or_empty(path: str) -> str:
-    if path == "/dev/null" or not Path(path).is_file():
-        return ""
-    return Path(path).read_text(encoding="utf-8", errors="replace")

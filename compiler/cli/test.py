@@ -32,8 +32,8 @@ def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | 
             click.echo(f"score test: error: {junit_file}: {exc.strerror or exc}", err=True)
             failed = True
     if journeys_dir:
-        for model in testing.collect_files(paths or (".",)):
-            report, errors = journeys.evaluate_path(str(model), journeys_dir)
+        models = testing.collect_files(paths or (".",))
+        for report, errors in journeys.evaluate_paths(models, journeys_dir):
             for message in errors:
                 click.echo(message, err=True)
             failed = failed or report is None
