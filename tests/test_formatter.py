@@ -346,3 +346,26 @@ def test_cli_missing_path_is_a_usage_error(tmp_path):
     result = run(str(tmp_path / "nope.score"))
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_cli_writes_through_symlinks(tmp_path):
+    target, link = tmp_path / "real.score", tmp_path / "link.score"
+    target.write_text(UGLY)
+    link.symlink_to(target)
+    assert run(str(link)).exit_code == 0
+    assert link.is_symlink() and target.read_text() == PRETTY
+
+
+def test_cli_write_failure_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    from compiler.cli import fmt as fmt_command
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(fmt_command, "_write", refuse)
+    path = tmp_path / "m.score"
+    path.write_text(UGLY)
+    result = run(str(path))
+    assert result.exit_code == 1
+    assert f"cannot write {path}: Permission denied" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)

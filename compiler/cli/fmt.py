@@ -69,7 +69,12 @@ def _format_one(path: str, check: bool, show_diff: bool, outcome: _Outcome) -> N
     elif path == STDIN:
         click.echo(result.text, nl=False)
     else:
-        _write(Path(path), result.text)
+        try:
+            _write(Path(path).resolve(), result.text)  # through a symlink, not over it
+        except OSError as exc:
+            click.echo(f"error: cannot write {path}: {exc.strerror}", err=True)
+            outcome.failed += 1
+            return
         click.echo(f"reformatted {path}", err=True)
 
 
