@@ -514,3 +514,20 @@ def test_files_broken_before_the_change_are_not_its_errors(repo):
     assert result.exit_code == 1
     assert "broken.score:1:19: error[E102]" in result.output
     assert "HEAD:broken.score:1:19: error[E102]" in result.output
+
+
+@needs_parser
+def test_git_driver_arguments(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "new.score").write_text("visit pricing +15\n", encoding="utf-8")
+    added = _cli("--git-driver", "m.score", "/dev/null", "0" * 40, ".", "new.score", "1" * 40,
+                 "100644")
+    assert added.exit_code == 0, added.output
+    assert "+ visit pricing +15  (b/m.score:1)" in added.output
+    wrong = _cli("--git-driver", "m.score", "/dev/null")
+    assert wrong.exit_code == 2 and "expected 7 arguments from git, got 2" in wrong.output
+    (tmp_path / "bad.score").write_text("visit pricing +\n", encoding="utf-8")
+    broken = _cli("--git-driver", "m.score", "new.score", "1" * 40, "100644", "bad.score",
+                  "2" * 40, "100644")
+    assert broken.exit_code == 0  # git must carry on; the diagnostics are in the output
+    assert "b/m.score:1:" in broken.output and "error[" in broken.output
