@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from . import ast
 from .diagnostics import Diagnostic, error, has_errors
+from .parser import parse
 from .source import Comment, SourceFile
 
 INDENT = "    "
@@ -46,8 +47,6 @@ class FormatResult:
 
 def format_source(source: SourceFile) -> FormatResult:
     """Parse, format, and prove that the output means the same model as the input."""
-    from .parser import parse  # the parser imports lark; keep `format_model` free of it
-
     parsed = parse(source)
     diagnostics = tuple(parsed.diagnostics)
     if parsed.model is None or has_errors(diagnostics):
@@ -69,12 +68,11 @@ def format_model(model: ast.Model, comments=()) -> str:
 
 
 def _verify(model: ast.Model, source: SourceFile, text: str) -> Diagnostic | None:
-    from .parser import parse
-
-    again = parse(SourceFile.from_text(text, source.name))
+    """E090 unless `text` parses to `model` and keeps every comment, in order."""
+    output = SourceFile.from_text(text, source.name)
+    again = parse(output)
     if again.model == model and not has_errors(again.diagnostics):
-        kept = {c.text for c in SourceFile.from_text(text).comments()}
-        if all(c.text in kept for c in source.comments()):
+        if [c.text for c in output.comments()] == [c.text for c in source.comments()]:
             return None
     span = model.span or source.span(1, 1)
     return error("E090", "the formatter would change the meaning of this file; "
