@@ -23,14 +23,10 @@ from .source import Comment, SourceFile
 INDENT = "    "
 ALIGN_LIMIT = 40  # display columns; see _align_points
 
-# LANGUAGE.md section 1. `score`, `stage` and `contact` are only keywords where a declaration
-# or the `contact.` prefix stands; free text that spells them is quoted anyway because quoting
-# never changes the meaning of a target or an action argument.
-KEYWORDS = frozenset("""
-    after and any at by decay each else event every expect expire false grade if in include is
-    most no not notify now once or per require reset tag target test time timezone true
-    unscored when where with within without
-""".split())
+# `score`, `stage` and `contact` are only keywords where a declaration or the `contact.`
+# prefix stands; free text that spells them is quoted anyway, because quoting never changes
+# the meaning of a target or an action argument.
+KEYWORDS = ast.KEYWORDS
 SOFT_KEYWORDS = frozenset(("score", "stage", "contact"))
 
 _NAME = re.compile(r"[^\W\d]\w*")
