@@ -10,6 +10,7 @@ two alignment passes (points of rule blocks, trailing comments) see the final co
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -342,53 +343,57 @@ def _line_of(node) -> int | None:
     return span.line if span is not None else None
 
 
+class _Places:
+    """Where each element of the model starts, indexed so that placing a comment costs a
+    dictionary look-up or a binary search, not a scan of the model."""
+
+    def __init__(self, statements) -> None:
+        self.statements = statements
+        self.starts = sorted((_line_of(s), i) for i, s in enumerate(statements)
+                             if _line_of(s) is not None)
+        self.lines = [line for line, _ in self.starts]
+        self.last_on: dict[int, tuple] = {}  # with `a; b  # c`, the comment follows `b`
+        for line, index in self.starts:
+            self.last_on[line] = ("stmt", index)
+            statement = statements[index]
+            if isinstance(statement, ast.Test):
+                for j, step in enumerate(statement.steps):
+                    if _line_of(step) is not None:
+                        self.last_on[_line_of(step)] = ("step", index, j)
+
+    def own_line(self, comment: Comment) -> tuple[str, tuple | int | None]:
+        """Before the next element; inside a test block when the comment sits in one."""
+        before = bisect.bisect_left(self.lines, comment.line)
+        after = bisect.bisect_right(self.lines, comment.line)
+        if before > 0 and isinstance(self.statements[self.starts[before - 1][1]], ast.Test):
+            index = self.starts[before - 1][1]
+            for j, step in enumerate(self.statements[index].steps):
+                line = _line_of(step)
+                if line is not None and line > comment.line:
+                    return "before", ("step", index, j)
+            # After the last step: an indented comment still belongs to the block.
+            if comment.column > 1:
+                return "test_end", index
+        if after < len(self.starts):
+            return "before", ("stmt", self.starts[after][1])
+        return "file_end", None
+
+
 def _place_comments(statements, comments: tuple[Comment, ...]) -> _Comments:
     """Attach each comment to an element. Keys are ("stmt", i) and ("step", i, j)."""
     placed = _Comments()
-    starts = [(_line_of(s), i) for i, s in enumerate(statements) if _line_of(s) is not None]
+    places = _Places(statements)
     for comment in sorted(comments, key=lambda c: (c.line, c.column)):
-        key = None if comment.own_line else _trailing_key(statements, starts, comment.line)
+        key = None if comment.own_line else places.last_on.get(comment.line)
         if key is not None:
             placed.trailing.setdefault(key, []).append(comment)
             continue
-        where, key = _own_line_key(statements, starts, comment)
+        where, key = places.own_line(comment)
         if where == "file_end":
             placed.file_end.append(comment)
         else:
             getattr(placed, where).setdefault(key, []).append(comment)
     return placed
-
-
-def _trailing_key(statements, starts, line: int):
-    """The last element starting on `line`: with `a; b  # c`, the comment follows `b`."""
-    found = None
-    for start, index in starts:
-        if start == line:
-            found = ("stmt", index)
-        statement = statements[index]
-        if isinstance(statement, ast.Test) and start <= line:
-            for j, step in enumerate(statement.steps):
-                if _line_of(step) == line:
-                    found = ("step", index, j)
-    return found
-
-
-def _own_line_key(statements, starts, comment: Comment):
-    """Before the next element; inside a test block when the comment sits in one."""
-    previous = [index for start, index in starts if start < comment.line]
-    following = [index for start, index in starts if start > comment.line]
-    if previous and isinstance(statements[previous[-1]], ast.Test):
-        index = previous[-1]
-        for j, step in enumerate(statements[index].steps):
-            line = _line_of(step)
-            if line is not None and line > comment.line:
-                return "before", ("step", index, j)
-        # After the last step: an indented comment still belongs to the block.
-        if comment.column > 1:
-            return "test_end", index
-    if following:
-        return "before", ("stmt", following[0])
-    return "file_end", None
 
 
 def _layout(statements, comments: tuple[Comment, ...]) -> list[_Line]:
@@ -455,6 +460,8 @@ def _mark_blank_lines(lines: list[_Line]) -> None:
 
 def display_width(text: str) -> int:
     """Columns a terminal gives `text`: wide CJK characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
     width = 0
     for char in text:
         if unicodedata.combining(char):
@@ -478,9 +485,11 @@ def _align_points(lines: list[_Line]) -> None:
 
 
 def _align_block(block: list[_Line]) -> None:
-    aligned = [line for line in block if display_width(line.rule[0]) <= ALIGN_LIMIT]
+    aligned = []
     for line in block:
-        if line not in aligned:
+        if display_width(line.rule[0]) <= ALIGN_LIMIT:
+            aligned.append(line)
+        else:
             line.code = " ".join(line.rule)
     if not aligned:
         return
