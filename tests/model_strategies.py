@@ -11,12 +11,17 @@ Entry points: `models()` (dsl.ast.Model), `scenarios()` (model, events, contacts
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hypothesis import strategies as st
 
 from dsl import ast
 from runtime.events import Event, parse_time
 
 EVENT_TYPES = ("visit", "email_sent", "email_open", "download", "unsubscribe")
+# Streams favour a few types, so that the same rule matches often (caps bind).
+STREAM_TYPES = ("visit", "visit", "email_sent", "email_open", "email_open", "download",
+                "unsubscribe")
 TARGETS = ("pricing", "home", "blog/a", "blog/bb", "c1", "c2")
 TARGET_ITEMS = ("pricing", "home", "c1", "c2", "blog/*", "blog/?", "*")
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
@@ -30,6 +35,9 @@ EVENT_IDS = ("e1", "e2", "e3")
 START = parse_time("2026-03-01T00:00:00Z")
 HOUR = 3600 * 1_000_000
 SPAN_HOURS = 96  # event streams cover four days: day/week/month boundaries and decay steps
+# Stage conditions that read `stage` (see
+# tests/test_engine_issues.py::test_stage_chain_moves_again_at_the_as_of_point).
+STAGE_CHAINS = True
 
 points = st.integers(min_value=-30, max_value=30).filter(bool)
 small_durations = st.one_of(
@@ -40,9 +48,11 @@ small_durations = st.one_of(
 )
 limits = st.one_of(
     st.none(),
-    st.builds(ast.Limit, st.integers(1, 3), st.one_of(st.none(), st.sampled_from(ast.PERIODS))),
+    st.builds(ast.Limit, st.integers(1, 2), st.one_of(st.none(), st.sampled_from(ast.PERIODS))),
+    st.builds(ast.Limit, st.just(1), st.sampled_from(ast.PERIODS)),
 )
 targets = st.one_of(
+    st.just(ast.Targets()),
     st.just(ast.Targets()),
     st.just(ast.Targets(any=True)),
     st.lists(st.sampled_from(TARGET_ITEMS), min_size=1, max_size=3, unique=True)
@@ -94,6 +104,7 @@ TITLES = ("CEO", "CTO", "VP*", "Dev", "V?")
 PLANS = ("pro", "free", "ent*")
 
 
+@lru_cache(maxsize=None)
 def profile_conditions():
     """`if` / `require`: profile attributes only."""
     return _combine(st.one_of(
@@ -105,6 +116,7 @@ def profile_conditions():
     ))
 
 
+@lru_cache(maxsize=None)
 def where_conditions():
     """`where`: event properties, and the profile through `contact.`."""
     return _combine(st.one_of(
@@ -118,6 +130,11 @@ def where_conditions():
 
 def state_conditions(scores, grades, stages):
     """Stages and triggers: scores, grades, `stage`, profile attributes."""
+    return _state_conditions(tuple(scores), tuple(grades), tuple(stages))
+
+
+@lru_cache(maxsize=None)  # building strategies is costly: one per combination of names
+def _state_conditions(scores, grades, stages):
     atoms = [_number_compare(name, low=-40, high=80) for name in scores]
     for grade in grades:
         labels = [band.label for band in grade.bands] + \
@@ -152,7 +169,8 @@ def score_decls(draw, bounded: bool = True):
     return declared
 
 
-def _score_of(scores):
+@lru_cache(maxsize=None)
+def _score_of(scores: tuple):
     """Which score a rule awards: None (the default) or a declared name."""
     return st.one_of(st.none(), st.sampled_from(scores)) if scores else st.none()
 
@@ -160,11 +178,11 @@ def _score_of(scores):
 @st.composite
 def event_rules(draw, scores, capped: bool = True):
     return ast.EventRule(
-        event=draw(st.sampled_from(EVENT_TYPES)),
+        event=draw(st.sampled_from(STREAM_TYPES)),
         targets=draw(targets),
-        where=draw(st.one_of(st.none(), where_conditions())),
+        where=draw(st.one_of(st.none(), st.none(), where_conditions())),
         points=draw(points),
-        score=draw(_score_of(scores)),
+        score=draw(_score_of(tuple(scores))),
         limit=draw(limits) if capped else None,
     )
 
@@ -178,14 +196,14 @@ def absence_rules(draw, scores, capped: bool = True):
         missing_targets=draw(targets),
         within=draw(small_durations),
         points=draw(points),
-        score=draw(_score_of(scores)),
+        score=draw(_score_of(tuple(scores))),
         limit=draw(limits) if capped else None,
     )
 
 
 @st.composite
 def profile_rules(draw, scores):
-    return ast.ProfileRule(draw(profile_conditions()), draw(points), draw(_score_of(scores)))
+    return ast.ProfileRule(draw(profile_conditions()), draw(points), draw(_score_of(tuple(scores))))
 
 
 @st.composite
@@ -216,8 +234,9 @@ def triggers(draw, score_names, grade_list, stage_names, resets: bool = True):
 
 @st.composite
 def models(draw, *, bounds=True, caps=True, decay=True, expire=True, stages=True, resets=True,
-           absence=True):
-    """A semantically valid model; the keywords turn features off."""
+           absence=True, stage_chains=STAGE_CHAINS):
+    """A semantically valid model; the keywords turn features off. `stage_chains`: stage
+    conditions may read `stage` itself (`stage SQL when stage is MQL`)."""
     declared = draw(score_decls(bounded=bounds))
     score_names = [d.name for d in declared] or ["score"]
     rule_scores = [d.name for d in declared]
@@ -232,7 +251,7 @@ def models(draw, *, bounds=True, caps=True, decay=True, expire=True, stages=True
     statements += draw(st.lists(profile_rules(rule_scores), max_size=2))
     for name in score_names:
         if decay and draw(st.integers(0, 2)) == 0:
-            percent = draw(st.sampled_from((10, 50, 100, 2.5, 33)))
+            percent = draw(st.sampled_from((10, 50, 99, 2.5, 33)))
             statements.append(ast.Decay(name, percent, draw(small_durations)))
         if expire and draw(st.integers(0, 3)) == 0:
             statements.append(ast.Expire(name, draw(small_durations)))
@@ -242,8 +261,9 @@ def models(draw, *, bounds=True, caps=True, decay=True, expire=True, stages=True
     if stages:
         stage_names = list(STAGE_NAMES[:draw(st.integers(0, 3))])
         for name in stage_names:
+            readable = stage_names if stage_chains else []
             statements.append(ast.Stage(name, draw(state_conditions(score_names, grade_list,
-                                                                    stage_names))))
+                                                                    readable))))
     statements += draw(st.lists(triggers(score_names, grade_list, stage_names, resets),
                                 max_size=3))
     return ast.Model(tuple(statements))
@@ -274,20 +294,33 @@ def _some_of(values):
     return st.fixed_dictionaries({}, optional=values)
 
 
+_PROPS = _some_of(_PROP_VALUES)
+_PROFILES = _some_of(_ATTRIBUTE_VALUES)
+_HALF_HOURS = st.integers(0, SPAN_HOURS * 2)
+_STREAM_TYPES = st.sampled_from(STREAM_TYPES)
+_TARGETS = st.one_of(st.none(), st.sampled_from(TARGETS))
+_IDS = st.one_of(st.none(), st.none(), st.sampled_from(EVENT_IDS))
+
+
+@lru_cache(maxsize=None)
+def _contact_ids(ids: tuple):
+    return st.sampled_from(ids[:1] + ids)  # the first contact gets more events
+
+
 @st.composite
-def events(draw, max_size: int = 14, contacts=CONTACT_IDS):
+def events(draw, max_size: int = 16, contacts=CONTACT_IDS):
     """Events over four days on a half-hour grid, so that times repeat; duplicate ids."""
     made = []
     size = draw(st.integers(0, max_size))
+    who = _contact_ids(tuple(contacts))
     for seq in range(size):
-        at = START + draw(st.integers(0, SPAN_HOURS * 2)) * HOUR // 2
         made.append(Event(
-            contact=draw(st.sampled_from(contacts)),
-            event=draw(st.sampled_from(EVENT_TYPES)),
-            at=at,
-            target=draw(st.one_of(st.none(), st.sampled_from(TARGETS))),
-            id=draw(st.one_of(st.none(), st.none(), st.sampled_from(EVENT_IDS))),
-            props=draw(_some_of(_PROP_VALUES)),
+            contact=draw(who),
+            event=draw(_STREAM_TYPES),
+            at=START + draw(_HALF_HOURS) * HOUR // 2,
+            target=draw(_TARGETS),
+            id=draw(_IDS),
+            props=draw(_PROPS),
             line=seq + 1,
             seq=seq,
         ))
@@ -298,7 +331,7 @@ def events(draw, max_size: int = 14, contacts=CONTACT_IDS):
 def contacts(draw, ids=CONTACT_IDS):
     """Profiles as `{id: attributes}` for some of the contacts (others have none)."""
     chosen = draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids)))
-    return {contact: draw(_some_of(_ATTRIBUTE_VALUES)) for contact in sorted(chosen)}
+    return {contact: draw(_PROFILES) for contact in sorted(chosen)}
 
 
 as_of_times = st.one_of(
@@ -308,7 +341,7 @@ as_of_times = st.one_of(
 
 
 @st.composite
-def scenarios(draw, model_strategy=None, max_events: int = 14):
+def scenarios(draw, model_strategy=None, max_events: int = 16):
     """(model, events, contacts, as_of): as_of None means the latest event time."""
     model = draw(model_strategy if model_strategy is not None else models())
     stream = draw(events(max_events))
