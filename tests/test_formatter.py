@@ -17,7 +17,7 @@ from compiler.cli import main
 from dsl import ast, formatter
 from dsl.diagnostics import has_errors
 from dsl.formatter import format_model, format_source, is_plain_name, quote
-from dsl.parser import parse, parse_text
+from dsl.parser import parse_text
 from dsl.source import SourceFile
 
 from strategies import conditions, models, tests_blocks
