@@ -323,8 +323,7 @@ class _Line:
     code: str  # "" for a line holding only a comment
     comment: str | None = None
     blank_before: bool = False
-    source_line: int | None = None  # where the line's first element starts in the source
-    last_line: int | None = None  # where its last element ends
+    source_line: int | None = None  # where the line's element stands in the source
     rule: tuple[str, str] | None = None
     opens_block: bool = False  # a test header: no blank line may follow it
 
@@ -432,13 +431,11 @@ def _emit(lines, key, code, indent, placed, node) -> None:
     line = _line_of(node)
     trailing = [c.text for c in placed.trailing.get(key, ())]
     rule = rule_parts(node) if indent == 0 else None
-    lines.append(_Line(indent, code, " ".join(trailing) or None, source_line=line,
-                       last_line=line, rule=rule))
+    lines.append(_Line(indent, code, " ".join(trailing) or None, source_line=line, rule=rule))
 
 
 def _emit_comment(lines, comment: Comment, indent: int) -> None:
-    lines.append(_Line(indent, "", comment.text, source_line=comment.line,
-                       last_line=comment.line))
+    lines.append(_Line(indent, "", comment.text, source_line=comment.line))
 
 
 def _mark_blank_lines(lines: list[_Line]) -> None:
@@ -447,8 +444,8 @@ def _mark_blank_lines(lines: list[_Line]) -> None:
     previous = None
     for line in lines:
         if previous is not None and not previous.opens_block \
-                and line.source_line is not None and previous.last_line is not None \
-                and line.source_line > previous.last_line + 1:
+                and line.source_line is not None and previous.source_line is not None \
+                and line.source_line > previous.source_line + 1:
             line.blank_before = True
         previous = line
     if lines:
