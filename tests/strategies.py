@@ -5,14 +5,15 @@ soft keywords `score`, `stage`, `contact` appear only where the language lets th
 (a score reference, a condition's name). Meaning (unknown scores, type mismatches) is not
 checked here; the compiler's tests can filter with `compiler.check` if they need sound models.
 
-Entry points: `models()`, `statements()`, `conditions(in_where=False)`, `tests_blocks()`.
+Entry points: `models()`, `programs()` (their text), `statements`, `conditions(in_where=False)`,
+`tests_blocks`.
 """
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
 from dsl import ast
-from dsl.formatter import KEYWORDS, SOFT_KEYWORDS
+from dsl.formatter import KEYWORDS, SOFT_KEYWORDS, format_model
 
 # A few letters outside ASCII so that Unicode names (`besuch`, `größe`, `名前`) are exercised.
 _FIRST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_äöüßéçñøÆπλ名前"
@@ -193,3 +194,8 @@ statements = st.one_of(
 def models(max_statements: int = 8):
     return st.lists(statements, min_size=1, max_size=max_statements).map(
         lambda items: ast.Model(tuple(items)))
+
+
+def programs(max_statements: int = 8):
+    """Valid `.score` text: a generated model in the canonical layout."""
+    return models(max_statements).map(format_model)
