@@ -401,7 +401,8 @@ class QueryBuilder:
             points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
                                  ["kind = 1"]))
         points.append(select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind",
-                              "0 AS seq"], "ppl AS p\nCROSS JOIN tnow", ["p.scored"]))
+                              "0 AS seq"], "ppl AS p\nCROSS JOIN tnow",
+                             ["p.scored", "tnow.as_of IS NOT NULL"]))
         self.add("pts", union_all(points))
         scores = self.lifecycle_scores()
         key = ["contact", "ts", "kind", "seq"]
@@ -476,10 +477,14 @@ class QueryBuilder:
         columns = ["v.*"] + [self._grade_sql(g, "s_%d" % self.scores.index(g["score"]))
                              + f" AS g_{j}" for j, g in grades]
         self.add(f"{prefix}gr", select(columns, f"{prefix}val AS v"))
-        holds = " ".join(f"WHEN {condition_sql(s['condition'], scope)} THEN {n + 1}"
-                         for n, s in reversed(list(enumerate(self.t["stages"]))))
-        holds = f"CASE {holds} ELSE 0 END" if holds else "0"
-        self.add(f"{prefix}lab", select(["g.*", f"{holds} AS h"], f"{prefix}gr AS g"))
+        if self.stage_reads_stage:
+            self._stage_rounds(prefix, scope)
+            self.add(f"{prefix}lab", select(["g.*", "COALESCE(t.h, 0) AS h"],
+                                            f"{prefix}gr AS g\nLEFT JOIN {prefix}trans AS t "
+                                            "ON t.contact = g.contact AND t.pn = g.pn"))
+        else:
+            self.add(f"{prefix}lab", select(["g.*", f"{self._holds(scope)} AS h"],
+                                            f"{prefix}gr AS g"))
         self.add(f"{prefix}stg", select(["l.*", "MAX(l.h) OVER (PARTITION BY l.contact ORDER BY "
                                          "l.pn ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
                                          " AS stage"], f"{prefix}lab AS l"))
@@ -498,6 +503,46 @@ class QueryBuilder:
                           f", 0)")
                 columns.append(f"(k_{n} AND {before} = 0) AS fire_{n}")
         self.add(f"{prefix}fire", select(columns, f"{prefix}trg"))
+
+    def _holds(self, scope: Scope) -> str:
+        """The index (1-based) of the last declared stage whose condition holds, else 0."""
+        holds = " ".join(f"WHEN {condition_sql(s['condition'], scope)} THEN {n + 1}"
+                         for n, s in reversed(list(enumerate(self.t["stages"]))))
+        return f"CASE {holds} ELSE 0 END" if holds else "0"
+
+    @property
+    def stage_reads_stage(self) -> bool:
+        return any(ref[0] == "stage" for s in self.t["stages"]
+                   for ref in references(s["condition"]))
+
+    def _stage_rounds(self, prefix: str, scope: Scope) -> None:
+        """Stage conditions that read `stage` see the stage before this point's move, so the
+        stage is a state machine. It only moves forward, so it moves at most once per
+        declared stage: round K finds each contact's K-th move (the first later point where
+        the conditions, read with the current stage, pick a later stage). `trans` lists the
+        moves (contact, pn, new stage index)."""
+        scope = Scope(scope.dialect, scope.json_columns, scope.score, scope.grade, "s.stg",
+                      scope.stages)
+        holds = self._holds(scope)
+        self.add(f"{prefix}st_0", select(["contact", "0 AS stg", "0 AS at_pn"], "ppl",
+                                         ["scored"]))
+        moves = []
+        for k in range(1, len(self.t["stages"]) + 1):
+            ranked = select(["g.contact AS contact", "g.pn AS pn", f"{holds} AS h",
+                             "ROW_NUMBER() OVER (PARTITION BY g.contact ORDER BY g.pn) AS r"],
+                            f"{prefix}gr AS g\nJOIN {prefix}st_{k - 1} AS s "
+                            "ON s.contact = g.contact",
+                            ["g.pn > s.at_pn", f"{holds} > s.stg"])
+            self.add(f"{prefix}mv_{k}", select(["contact", "pn", "h"], f"({ranked}) AS z",
+                                               ["r = 1"]))
+            moves.append(select(["contact", "pn", "h"], f"{prefix}mv_{k}"))
+            if k < len(self.t["stages"]):
+                self.add(f"{prefix}st_{k}", select(
+                    ["s.contact AS contact", "COALESCE(m.h, s.stg) AS stg",
+                     "COALESCE(m.pn, s.at_pn) AS at_pn"],
+                    f"{prefix}st_{k - 1} AS s\nLEFT JOIN {prefix}mv_{k} AS m "
+                    "ON m.contact = s.contact"))
+        self.add(f"{prefix}trans", union_all(moves))
 
     def _actions(self) -> None:
         parts = []

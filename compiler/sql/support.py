@@ -11,7 +11,7 @@ with an E3xx diagnostic that names the construct and the engines that do support
 | stages and triggers (`once`, `each time`) | yes | yes | yes | yes | yes |
 | `reset` in exactly one trigger, which fires `once` | yes | yes | yes | yes | yes |
 | `reset` in an `each time` trigger or in several triggers | no | no | no | no | no |
-| a stage condition that reads `stage` | no | no | no | no | no |
+| a stage condition that reads `stage` (the stage before the move) | yes | yes | yes | yes | yes |
 | text containing NUL | yes | yes | no | yes | yes |
 
 (`yes` for dialects other than duckdb means "generated"; only duckdb is executed by the
@@ -22,7 +22,6 @@ from __future__ import annotations
 from dsl.diagnostics import Diagnostic, error
 from dsl.source import Span
 
-from .conditions import references
 from .dialects import Dialect
 
 ELSEWHERE = "run it with `score run --engine python` (or `--engine spark`)"
@@ -61,9 +60,4 @@ def unsupported(table: dict, dialect: Dialect) -> list[Diagnostic]:
                 "E301", f"`reset` in more than one trigger is not supported by {engine} "
                 f"(only one `once` trigger may reset; the first is at {once[0].get('at')})",
                 span_of(trigger.get("at")), hint=ELSEWHERE))
-    for stage in table["stages"]:
-        if any(ref[0] == "stage" for ref in references(stage["condition"])):
-            out.append(error(
-                "E301", f"a stage condition that reads `stage` is not supported by {engine} "
-                f"(stage `{stage['name']}`)", span_of(stage.get("at")), hint=ELSEWHERE))
     return out
