@@ -410,9 +410,11 @@ def _compare(kind: _Kind, old, new, contexts, where) -> Change | None:
         fields.extend(_band_changes(old, new))
     if not fields:
         return None
-    return Change(kind.section, kind.name, "changed", kind.subject(old, contexts[0]),
-                  fmt.statement_text(old), fmt.statement_text(new), where(old), where(new),
-                  tuple(fields))
+    # the same meaning may be spelled two ways: the subject takes the smaller, so that the
+    # diff reversed is the reverse diff
+    subject = min(kind.subject(old, contexts[0]), kind.subject(new, contexts[1]))
+    return Change(kind.section, kind.name, "changed", subject, fmt.statement_text(old),
+                  fmt.statement_text(new), where(old), where(new), tuple(fields))
 
 
 def _band_changes(old: ast.Grade, new: ast.Grade) -> list[FieldChange]:
@@ -451,15 +453,19 @@ def _order_changes(types, section: str, kind: str, old: ast.Model, new: ast.Mode
     after = _dedupe([k for k in after if k in common])
     if before == after:
         return
-    names = {k: _order_label(k, s, contexts) for model in (old, new)
-             for s in model.statements if isinstance(s, types)
-             for k in [kind_of(s).key(s, contexts[0 if model is old else 1])]}
+    names: dict = {}
+    for side, model in enumerate((old, new)):
+        for statement in model.statements:
+            if isinstance(statement, types):
+                key = kind_of(statement).key(statement, contexts[side])
+                label = _order_label(statement)
+                names[key] = min(names.get(key, label), label)
     yield Change(section, f"{kind} order", "changed", f"{kind} order",
                  fields=(FieldChange("order", ", ".join(names[k] for k in before),
                                      ", ".join(names[k] for k in after)),))
 
 
-def _order_label(key, statement, contexts) -> str:
+def _order_label(statement) -> str:
     if isinstance(statement, ast.Stage):
         return statement.name
     return fmt.condition(statement.condition)

@@ -64,6 +64,20 @@ def test_diff_reversed_is_the_diff_the_other_way(a, b):
     assert diff_models(a, b).reversed() == diff_models(b, a)
 
 
+def test_reversal_with_two_spellings_of_one_meaning():
+    a = ast.Compare(ast.Ref("stage"), "is", ast.Label("SQL"))
+    b = ast.Compare(ast.Ref("stage"), "=", ast.Label("SQL"))
+    old = model(ast.Stage("MQL", ast.Const(True)), ast.Stage("SQL", ast.Const(False)),
+                ast.Trigger(a, (ast.Action("notify", "sales"),)),
+                ast.Trigger(ast.Const(False), (ast.Action("tag", "x"),)))
+    new = model(ast.Stage("MQL", ast.Const(True)), ast.Stage("SQL", ast.Const(False)),
+                ast.Trigger(ast.Const(False), (ast.Action("tag", "x"),)),
+                ast.Trigger(b, (ast.Action("notify", "marketing"),)))
+    forward = diff_models(old, new)
+    assert forward.reversed() == diff_models(new, old)
+    assert [c.subject for c in forward.changes] == ["trigger order", "when stage = SQL"]
+
+
 @needs_parser
 @FAST
 @given(strategies.models())
