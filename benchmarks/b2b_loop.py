@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from fractions import Fraction
+from heapq import heappop, heappush
 from zoneinfo import ZoneInfo
 
 MICROS = 1_000_000
@@ -20,7 +21,6 @@ DAY = 86400 * MICROS
 STEP = 30 * DAY  # decay engagement 10% every 30 days
 WITHIN = 24 * 3600 * MICROS  # email_sent without email_open within 24 hours
 SCALE = 10 ** 9
-NEVER = float("inf")
 _BERLIN = ZoneInfo("Europe/Berlin")
 _HOUR = 3600 * MICROS
 
@@ -71,16 +71,16 @@ def _contribution(points: int, k: int) -> int:
 
 
 class _Lead:
-    """One contact's engagement awards since the last reset, with their decayed sum cached
-    until the next 30-day step of any award."""
-    __slots__ = ("awards", "total", "next_step", "stage", "sql_fired", "d_fired", "actions",
+    """One contact's engagement awards since the last reset. The decayed sum is kept up to
+    date: a heap holds each award's next 30-day step, and only awards that cross a step are
+    recomputed (O(log n) per step instead of re-summing every award)."""
+    __slots__ = ("steps", "total", "stage", "sql_fired", "d_fired", "actions",
                  "good_tier", "tier_d", "home_days", "blog", "form", "open_days", "pending",
                  "last_open")
 
     def __init__(self, tier: str):
-        self.awards: list = []
+        self.steps: list = []  # heap of [next step time, award time, points, k]
         self.total = 0
-        self.next_step = NEVER
         self.stage = 0  # 0 none, 1 MQL, 2 SQL
         self.sql_fired = False
         self.d_fired = False
@@ -95,21 +95,18 @@ class _Lead:
         self.last_open: dict = {}
 
     def award(self, at: int, points: int) -> None:
-        self.awards.append((at, points))
+        heappush(self.steps, (at + STEP, at, points, 0))
         self.total += points
-        if at + STEP < self.next_step:
-            self.next_step = at + STEP
 
     def engagement(self, now: int) -> int:
-        if now >= self.next_step:
-            total, next_step = 0, NEVER
-            for at, points in self.awards:
-                k = (now - at) // STEP
-                total += _contribution(points, k)
-                step = at + (k + 1) * STEP
-                if step < next_step:
-                    next_step = step
-            self.total, self.next_step = total, next_step
+        steps = self.steps
+        while steps and steps[0][0] <= now:
+            _, at, points, k = heappop(steps)
+            new_k = (now - at) // STEP
+            new = _contribution(points, new_k)
+            self.total += new - _contribution(points, k)
+            if new:
+                heappush(steps, (at + (new_k + 1) * STEP, at, points, new_k))
         total = self.total
         return 0 if total < 0 else 100 if total > 100 else total
 
@@ -131,9 +128,8 @@ class _Lead:
             self.d_fired = True
             self.actions.append((now, "tag", "not-a-fit"))
         if reset:
-            self.awards = []
+            self.steps = []
             self.total = 0
-            self.next_step = NEVER
 
     def flush(self, until: int, inclusive: bool) -> None:
         """Absence points due before `until` (or at it, when inclusive)."""
