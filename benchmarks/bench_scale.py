@@ -125,6 +125,33 @@ def _flat_totals(results: list[dict]) -> dict:
             for result in results}
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system, reaped children included) of `pid` and its descendants."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            with open(f"/proc/{member}/stat", "rb") as stream:
+                fields = stream.read().rsplit(b")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class _Clock:
+    """Wall time and CPU time of this process tree (the JVM and Spark's workers included)
+    between its creation and `stop()`; CPU time is what other load on the machine spares."""
+
+    cpu = 0.0
+
+    def __init__(self):
+        self.started, self.cpu_started = time.perf_counter(), _tree_cpu(os.getpid())
+
+    def stop(self) -> float:
+        _Clock.cpu = _tree_cpu(os.getpid()) - self.cpu_started
+        return time.perf_counter() - self.started
+
+
 def child(args) -> dict:
     """Run one measurement; returns seconds, events and the output for the checks."""
     import peers
@@ -148,10 +175,10 @@ def child(args) -> dict:
             started = time.perf_counter()
             spark.session("local[2]")
             note = f"session start {time.perf_counter() - started:.0f} s not counted"
-        started = time.perf_counter()
+        started = _Clock()
         results = engines.run(engine, table, paths["events"], paths["contacts"], None,
                               rejects.append)
-        seconds = time.perf_counter() - started
+        seconds = started.stop()
         output = _flat_totals(results) if name == "runtime-flat" else _results_by_contact(results)
         note = note or f"{len(rejects)} rejects"
     elif name == "runtime-streaming":
@@ -164,10 +191,10 @@ def child(args) -> dict:
         peer = {"zen-engine": peers.zen, "rule-engine": peers.rule_engine_peer,
                 "business-rules": peers.business_rules_peer,
                 "durable-rules": peers.durable_peer}[name]
-        started = time.perf_counter()
+        started = _Clock()
         output = peer(table, peers.accepted_events(paths["events"]))
-        seconds = time.perf_counter() - started
-    return {"seconds": seconds, "output": output, "note": note}
+        seconds = started.stop()
+    return {"seconds": seconds, "cpu": _Clock.cpu, "output": output, "note": note}
 
 
 def _loop(paths: dict):
@@ -176,12 +203,12 @@ def _loop(paths: dict):
     from compiler import readers
     from runtime.events import Event
 
-    started = time.perf_counter()
+    started = _Clock()
     profiles = readers.read_contacts(paths["contacts"])[0]
     events = [item for item in readers.read_events(paths["events"]) if isinstance(item, Event)]
     events.sort(key=lambda event: (event.at, event.seq))
     summary = b2b_loop.summary_of_loop(b2b_loop.score_b2b(events, profiles))
-    seconds = time.perf_counter() - started
+    seconds = started.stop()
     output = {}
     for contact, engagement, fit, tier, stage, actions in summary:
         scored = engagement is not None
@@ -200,7 +227,7 @@ def _streaming(table: dict, paths: dict):
     from runtime.events import Event
     from runtime.io import result_json
 
-    started = time.perf_counter()
+    started = _Clock()
     profiles = readers.read_contacts(paths["contacts"])[0]
     events = [item for item in readers.read_events(paths["events"]) if isinstance(item, Event)]
     events.sort(key=lambda event: (event.at, event.seq))
@@ -210,7 +237,7 @@ def _streaming(table: dict, paths: dict):
     engine.advance(max(event.at for event in events))
     contacts = sorted({event.contact for event in events} | set(profiles))
     output = {contact: result_json(engine.state(contact)) for contact in contacts}
-    seconds = time.perf_counter() - started
+    seconds = started.stop()
     return seconds, output, ""
 
 
@@ -223,7 +250,7 @@ def _duckdb_query(name: str, table: dict, paths: dict):
     if name == "duckdb-hand":
         peers.duckdb_load(connection, paths["parquet"], paths["contacts"])
         loaded = time.perf_counter() - started
-        started = time.perf_counter()
+        started = _Clock()
         output = peers.duckdb_hand(connection)
     else:
         from compiler.engines import duckdb as engine
@@ -231,10 +258,10 @@ def _duckdb_query(name: str, table: dict, paths: dict):
 
         _load_generated_inputs(connection, paths)
         loaded = time.perf_counter() - started
-        started = time.perf_counter()
+        started = _Clock()
         rows = connection.execute(generate(table, "duckdb", "events", "contacts")).fetchall()
         output = _results_by_contact([engine._result(table, row) for row in rows])
-    seconds = time.perf_counter() - started
+    seconds = started.stop()
     return seconds, output, f"load {loaded:.1f} s not counted"
 
 
@@ -254,8 +281,8 @@ def _load_generated_inputs(connection, paths: dict) -> None:
 
 # --- parent side: subprocesses, memory, checks, tables ----------------------------------------
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants (from /proc)."""
+def _tree(pid: int) -> set[int]:
+    """`pid` and all its descendants (from /proc)."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -272,8 +299,13 @@ def _tree_rss(pid: int) -> int:
             if parent == current and child_pid not in tree:
                 tree.add(child_pid)
                 frontier.append(child_pid)
+    return tree
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of `pid` and all its descendants."""
     total = 0
-    for member in tree:
+    for member in _tree(pid):
         try:
             with open(f"/proc/{member}/statm") as stream:
                 total += int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -359,32 +391,42 @@ def machine() -> str:
 def _row(name: str, result: dict, events: int, verdict: str) -> str:
     peak = f"{result['peak_rss'] / 2**20:,.0f}"
     if "error" in result:
-        return f"| {name} | {MEASURES[name][0]} | failed: {result['error'][:80]} | | {peak} | |"
+        return f"| {name} | {MEASURES[name][0]} | failed: {result['error'][:80]} | | | | {peak} | |"
     rate = events / result["seconds"] if result["seconds"] else float("inf")
+    cpu_rate = events / result["cpu"] if result["cpu"] else float("inf")
     note = f" ({result['note']})" if result.get("note") else ""
     return (f"| {name} | {MEASURES[name][0]}{note} | {result['seconds']:,.1f} | {rate:,.0f} | "
-            f"{peak} | {verdict} |")
+            f"{result['cpu']:,.1f} | {cpu_rate:,.0f} | {peak} | {verdict} |")
+
+
+def load_average() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def scaling(model: str, args, sizes: list[int]) -> list[str]:
-    lines = ["| events | generated query (s) | hand-written query (s) | generated / hand | "
-             "generated s per M events |", "|---:|---:|---:|---:|---:|"]
+    lines = ["| events | generated query wall s (CPU s) | hand-written wall s (CPU s) | "
+             "generated / hand (CPU) | generated CPU s per M events |",
+             "|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
     for size in sizes:
         contacts = max(size // 20, 1)
         paths = dataset(args.data, size, contacts, args.seed)
         generated = measure("duckdb-generated-query", model, paths, args.timeout)
         hand = measure("duckdb-hand", model, paths, args.timeout)
-        g, h = generated.get("seconds"), hand.get("seconds")
+        g, h = generated.get("cpu"), hand.get("cpu")
         ratio = f"{g / h:.2f}" if g and h else "-"
-        per_m = f"{g / size * 1e6:.2f}" if g else generated.get("error", "-")[:60]
-        lines.append(f"| {size:,} | {_secs(generated)} | {_secs(hand)} | {ratio} | {per_m} |")
+        per_m = f"{g / paths['lines'] * 1e6:.2f}" if g else generated.get("error", "-")[:60]
+        lines.append(f"| {paths['lines']:,} | {_secs(generated)} | {_secs(hand)} | {ratio} | "
+                     f"{per_m} |")
         print(lines[-1], flush=True)
+    print(f"\nload average at the end {load_average()}")
     return lines
 
 
 def _secs(result: dict) -> str:
-    return f"{result['seconds']:.2f}" if "seconds" in result else "failed"
+    if "seconds" not in result:
+        return f"failed: {result.get('error', '')[:60]}"
+    return f"{result['seconds']:.2f} ({result['cpu']:.2f})"
 
 
 def _model(path: str | None) -> str:
@@ -432,9 +474,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown measurement {unknown[0]} (choose from {', '.join(MEASURES)})")
     paths = dataset(args.data, args.events, args.contacts, args.seed)
     print(f"# Scale and peers: {paths['lines']:,} event lines, {args.contacts:,} contacts, "
-          f"model {os.path.relpath(model, ROOT)}\n\nMachine: {machine()}\n")
-    header = ["| measurement | what | seconds | events/s | peak RSS (MiB) | agrees with the runtime |",
-              "|---|---|---:|---:|---:|---|"]
+          f"model {os.path.relpath(model, ROOT)}\n\nMachine: {machine()}; load average at "
+          f"start {load_average()}\n")
+    header = ["| measurement | what | wall s | events/s | CPU s | events/CPU s | peak RSS (MiB) "
+              "| agrees with the runtime |", "|---|---|---:|---:|---:|---:|---:|---|"]
     print("\n".join(header), flush=True)
     results, reference, flat = {}, None, None
     ordered = sorted(names, key=lambda n: MEASURES[n][1] not in ("reference", "flat-reference"))
