@@ -145,3 +145,21 @@ def test_score_test_with_journeys(monkeypatch):
     assert result.exit_code == 0, result.output
     assert "3 passed, 0 failed" in result.output
     assert "journeys for examples/journeys/b2b.score: 5 won, 6 lost" in result.output
+
+
+GOLDEN = ROOT / "tests" / "golden" / "test_runner" / "b2b_journeys.expected.txt"
+
+
+@needs_engine
+def test_journeys_report_golden(update_goldens, monkeypatch):
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["test", "examples/journeys/b2b.score", "--journeys",
+                                       "examples/journeys/b2b"])
+    text = f"exit {result.exit_code}\n{result.output}"
+    if update_goldens:
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
