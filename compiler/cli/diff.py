@@ -44,7 +44,8 @@ def command(ctx, sides, events, contacts, as_of, fmt, out, exit_code, git_driver
     """Compare two versions of a model by meaning.
 
     OLD and NEW are files, folders or git revisions; with OLD alone, a revision is compared
-    with the working tree (`score diff main`, `score diff v1 v2 -- models/`)."""
+    with the working tree (`score diff main`, `score diff v1 v2 -- models/`). Options go
+    before `--`: what follows it are paths."""
     paths = ctx.meta.get("score_diff_paths", ())
     if git_driver:
         sys.exit(_driver(sides + paths))
