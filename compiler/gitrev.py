@@ -158,6 +158,11 @@ def _repo_sides(old_rev: str | None, new_rev: str | None, selection: list[str],
     for rev in (old_rev, new_rev):
         sides.append(_revision_side(rev, repo, prefixes) if rev else
                      _worktree_side(repo, prefixes, cwd))
+    for path, prefix in zip(selection, prefixes):
+        if not any(_selected(name, [prefix]) for side in sides for name in side.files):
+            for side in sides:
+                side.cleanup()
+            raise RevisionError(f"{path}: no .score file there on either side")
     return sides[0], sides[1]
 
 

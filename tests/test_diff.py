@@ -495,6 +495,13 @@ def test_hostile_revision_names_are_not_options_or_shell(repo):
 
 
 @needs_git
+def test_paths_that_match_nothing_are_an_error(repo):
+    result = _cli("main", "--", "models/", "--format", "json")
+    assert result.exit_code == 2
+    assert "--format: no .score file there on either side" in result.output
+
+
+@needs_git
 @needs_parser
 def test_options_before_double_dash_and_relative_revisions(repo):
     result = _cli("--format=json", "main~1", "--", "models/")
