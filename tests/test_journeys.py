@@ -6,6 +6,8 @@ import json
 import pathlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler import journeys
 from compiler.reports import render, views
@@ -163,3 +165,26 @@ def test_journeys_report_golden(update_goldens, monkeypatch):
     if update_goldens:
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+values = st.lists(st.one_of(st.none(), st.integers(-20, 120)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, values)
+def test_best_threshold_has_the_highest_j_of_every_cut(won, lost):
+    threshold, split = journeys.best_threshold(won, lost)
+    cuts = sorted({v for v in won + lost if v is not None})
+    if not cuts:
+        assert threshold is None
+        return
+
+    def youden(t):
+        passes = lambda vs: sum(1 for v in vs if v is not None and v >= t)  # noqa: E731
+        recall = passes(won) / len(won) if won else 0.0
+        fpr = passes(lost) / len(lost) if lost else 0.0
+        return recall - fpr
+
+    assert threshold in cuts
+    assert youden(threshold) == max(youden(t) for t in cuts)
+    assert split.won == sum(1 for v in won if v is not None and v >= threshold)
