@@ -75,13 +75,16 @@ def session(master: str | None = None, app_name: str = "scorelang", conf: dict |
 
 
 def _submitted() -> bool:
-    """True under spark-submit, which sets the master itself."""
-    return "SPARK_SUBMIT_OPTS" in os.environ or os.environ.get("SPARK_ENV_LOADED") == "1"
+    """True under spark-submit (it starts the JVM first and hands Python its gateway), which
+    sets the master itself."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def _local_cores(master: str) -> int:
     inside = master[master.find("[") + 1:master.find("]")] if "[" in master else "1"
-    return os.cpu_count() or 2 if inside == "*" else max(int(inside.split(",")[0]), 1)
+    if inside == "*":
+        return os.cpu_count() or 2
+    return max(int(inside.split(",")[0]), 1)
 
 
 def ship_package(spark) -> str:
