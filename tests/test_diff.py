@@ -552,3 +552,16 @@ def test_git_driver_arguments(tmp_path, monkeypatch):
                   "2" * 40, "100644")
     assert broken.exit_code == 0  # git must carry on; the diagnostics are in the output
     assert "b/m.score:1:" in broken.output and "error[" in broken.output
+
+
+def test_markdown_is_capped_for_pull_request_comments():
+    from compiler.reports import diff_report
+    from compiler.reports.views import MARKDOWN_CHANGES
+    from compiler.review import FileReview, Review
+
+    new = model(*(rule("visit", f"page-{n:04d}", n + 1) for n in range(MARKDOWN_CHANGES + 7)))
+    review = Review("old", "new", [FileReview("m.score", "added", diff_models(model(), new))])
+    markdown = diff_report(review, "markdown")
+    assert markdown.count("`visit \"page-") == MARKDOWN_CHANGES
+    assert "… and 7 more changes" in markdown
+    assert diff_report(review, "text").count("+ visit \"page-") == MARKDOWN_CHANGES + 7

@@ -8,7 +8,7 @@ import click
 
 from compiler import gitrev, review
 from compiler.readers import ReaderError
-from compiler.reports import dump_json, render, views
+from compiler.reports import diff_report, render, views
 from runtime.io import InputError
 
 from ._options import AS_OF
@@ -58,17 +58,11 @@ def command(ctx, sides, events, contacts, as_of, fmt, out, exit_code, git_driver
         click.echo(f"score diff: error: {exc}", err=True)
         sys.exit(2)
     try:
-        _write(_report(result, fmt), out)
+        _write(diff_report(result, fmt), out)
     except OSError as exc:
         click.echo(f"score diff: error: {out}: {exc.strerror or exc}", err=True)
         sys.exit(2)
     sys.exit(1 if result.has_errors or (exit_code and result.changed) else 0)
-
-
-def _report(result, fmt: str) -> str:
-    if fmt == "json":
-        return dump_json(result.to_json())
-    return render("diff", views.diff_view(result), fmt)
 
 
 def _write(text: str, out: str | None) -> None:

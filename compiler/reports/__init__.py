@@ -41,3 +41,13 @@ def render(report: str, view: dict, fmt: str = "text") -> str:
 def dump_json(data) -> str:
     """A JSON report: stable key order, UTF-8 kept, newline at the end."""
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def diff_report(review, fmt: str) -> str:
+    """The `score diff` report in `fmt`; Markdown is capped to fit a pull-request comment."""
+    from .views import MARKDOWN_CHANGES, diff_view
+
+    if fmt == "json":
+        return dump_json(review.to_json())
+    limit = MARKDOWN_CHANGES if fmt == "markdown" else None
+    return render("diff", diff_view(review, limit), fmt)

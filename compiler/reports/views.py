@@ -83,9 +83,13 @@ SIGNS = {"added": "+", "removed": "-", "changed": "~"}
 BAR = 30  # characters of the widest text histogram bar
 
 
-def diff_view(review) -> dict:
-    """`review` is a `compiler.review.Review`."""
-    files = [_file_view(f) for f in review.files]
+MARKDOWN_CHANGES = 150  # per file: a PR comment holds at most 65,536 characters
+
+
+def diff_view(review, max_changes: int | None = None) -> dict:
+    """`review` is a `compiler.review.Review`; `max_changes` caps the changes shown per file
+    (the rest are counted as omitted)."""
+    files = [_file_view(f, max_changes) for f in review.files]
     shown = [f for f in files if f["status"] != "unchanged"]
     return {
         "old": review.old_label,
@@ -112,14 +116,16 @@ def _diff_summary(review) -> str:
            f"{counts['changed']} changed"
 
 
-def _file_view(file) -> dict:
+def _file_view(file, max_changes: int | None = None) -> dict:
     view = {"name": file.name, "status": file.status, "errors": list(file.errors),
-            "headline": file.status, "sections": [], "impact": None}
+            "headline": file.status, "sections": [], "impact": None, "omitted": 0}
     if file.diff is not None:
         counts = file.diff.counts()
         view["headline"] = f"{file.status}: {counts['added']} added, " \
                            f"{counts['removed']} removed, {counts['changed']} changed"
-        view["sections"] = _sections(file.diff.changes)
+        shown = file.diff.changes if max_changes is None else file.diff.changes[:max_changes]
+        view["sections"] = _sections(shown)
+        view["omitted"] = len(file.diff.changes) - len(shown)
     if file.impact is not None:
         view["impact"] = impact_view(file.impact)
     return view
