@@ -317,3 +317,18 @@ def test_an_unwritable_output_is_refused_before_scoring(workdir, option):
     assert result.exit_code == 2
     assert "no/such/dir.jsonl: cannot write" in result.stderr
     assert result.stdout == ""
+
+
+def test_parquet_events_through_the_cli(workdir):
+    pa = pytest.importorskip("pyarrow", reason="Parquet needs the sql or spark extra")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"contact": ["a", "a", None, "b"], "event": ["visit"] * 4,
+                             "target": ["pricing"] * 4,
+                             "at": ["2026-03-01T10:00:00Z", "2026-03-02T10:00:00Z",
+                                    "2026-03-02T10:00:00Z", "2026-03-01T10:00:00Z"]}),
+                   "events.parquet")
+    result = invoke("run", "model.score", "--events", "events.parquet")
+    assert result.exit_code == 0, result.stderr
+    assert {c: r["scores"]["score"] for c, r in rows(result.stdout).items()} == {"a": 2, "b": 1}
+    assert result.stderr.startswith("events.parquet:3: `contact` must be text, found null")
