@@ -71,4 +71,5 @@ def generate(table: dict, dialect: str | Dialect = "duckdb", events_table: str =
 def _build(table, d, events_table, contacts_table, as_of, seq_column) -> str:
     query = QueryBuilder(table, d, events_table, contacts_table, as_of, seq_column).build()
     return _ENV.get_template("query.sql.j2").render(header=query.header, ctes=query.ctes,
-                                                    final=query.final)
+                                                    final=query.final,
+                                                    materialized=d.materialized_keyword or "")

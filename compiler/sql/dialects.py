@@ -24,6 +24,7 @@ class Dialect:
     like_has_escape_clause = True
     bigint = "BIGINT"
     union_distinct = "UNION"
+    materialized_keyword: str | None = None  # `name AS MATERIALIZED (...)`
 
     # -- literals ----------------------------------------------------------------------------
     def string(self, value: str) -> str:
@@ -89,6 +90,7 @@ class Dialect:
 class DuckDB(Dialect):
     name = "duckdb"
     sqlglot = "duckdb"
+    materialized_keyword = "MATERIALIZED"
 
     def int_div(self, left: str, right: str) -> str:
         return f"(({left}) // ({right}))"  # DuckDB `//` truncates toward zero
@@ -146,6 +148,7 @@ class Postgres(Dialect):
     """PostgreSQL 12+: `props` and `profile` are `jsonb`."""
     name = "postgres"
     sqlglot = "postgres"
+    materialized_keyword = "MATERIALIZED"
     nul_char = None  # text cannot hold NUL
 
     def json_number(self, column, key):

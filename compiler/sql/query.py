@@ -22,6 +22,7 @@ decayed contribution is `count * trunc(points * M_k / 10^9)` for every rule.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .conditions import Scope, condition_sql, references
@@ -36,6 +37,7 @@ KINDS = {"event": 0, "absence": 1, "as_of": 2}
 class Cte:
     name: str
     body: str  # one SELECT (or a UNION ALL of SELECTs), laid out by the template
+    materialized: bool = False  # read more than once: computed once (where the dialect can)
 
 
 @dataclass
@@ -45,11 +47,12 @@ class Query:
     final: str = ""
 
 
-def select(columns: list[str], source: str, where: list[str] | None = None,
+def select(columns: list[str], source: str | None, where: list[str] | None = None,
            group_by: list[str] | None = None, order_by: list[str] | None = None) -> str:
     """A SELECT statement's text, one column per line."""
     lines = ["SELECT " + (",\n       ".join(columns) if columns else "1")]
-    lines.append("FROM " + source)
+    if source is not None:
+        lines.append("FROM " + source)
     if where:
         lines.append("WHERE " + "\n  AND ".join(where))
     if group_by:
@@ -115,7 +118,18 @@ class QueryBuilder:
         if self.lifecycle:
             self._lifecycle()
         self._result()
+        self._materialize()
         return self.query
+
+    def _materialize(self) -> None:
+        """Mark the CTEs read by two or more later parts of the query."""
+        if not self.d.materialized_keyword:
+            return
+        texts = [c.body for c in self.query.ctes] + [self.query.final]
+        for index, cte in enumerate(self.query.ctes):
+            word = re.compile(rf"\b{re.escape(cte.name)}\b")
+            readers = sum(len(word.findall(text)) for text in texts[index + 1:])
+            cte.materialized = readers > 1
 
     def _raw(self) -> None:
         q = self.q
@@ -365,8 +379,12 @@ class QueryBuilder:
             self.add("cut", select(["contact", "ts AS f_ts", "kind AS f_kind", "seq AS f_seq",
                                     "pn AS f_pn"], f"({first}) AS z", ["r = 1"]))
             self.add("fin", select(self.final_columns, self.final_source, group_by=["a.contact"]))
+            # only the contacts that were reset need the second pass
             self._running_sums("run2", cut=True)
-            self._pass("", cut=True)
+            self._pass("p2_", cut=True)
+            kept = select(["p.*"], "p1_fire AS p\nLEFT JOIN cut AS r ON r.contact = p.contact",
+                          ["r.contact IS NULL"])
+            self.add("fire", union_all([kept, select(["*"], "p2_fire")]))
         self._actions()
 
     # Per-point score values without pair joins: an award's worth is a step function of its
@@ -432,15 +450,20 @@ class QueryBuilder:
     def _running_sums(self, name: str, cut: bool) -> None:
         """Per point and lifecycle score: `run_I` = the sum of awards and change rows up to
         the point; with a reset point (`cut`), `pre_I` = the same over the awards up to the
-        reset only (what the reset discarded, as it would stand now)."""
+        reset only (what the reset discarded, as it would stand now).
+
+        A point with no award or change row since the previous point has the same state as
+        that point, so it can neither move the stage nor make a trigger rise: it is dropped
+        (kept: a contact's first point, T, and the point after a reset). Not when a stage
+        condition reads `stage`: a stage may then move again with the same scores."""
         window = ("OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq, x.isp ROWS "
                   "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)")
         columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.seq AS seq",
-                   "x.isp AS isp"]
+                   "x.isp AS isp", f"SUM(1 - x.isp) {window} AS n"]
         source = "flow AS x"
         if cut:
-            columns.append("r.f_pn AS f_pn")
-            source += "\nLEFT JOIN cut AS r ON r.contact = x.contact"
+            columns += ["r.f_ts AS f_ts", "r.f_kind AS f_kind", "r.f_seq AS f_seq"]
+            source += "\nJOIN cut AS r ON r.contact = x.contact"
             before = (f"r.f_ts IS NOT NULL AND NOT "
                       f"{self._after_key('x.ats', 'x.akind', 'x.aseq', 'r')}")
         for i in self.lifecycle_scores():
@@ -449,12 +472,26 @@ class QueryBuilder:
                 columns.append(f"SUM(CASE WHEN {before} THEN x.d_{i} ELSE 0 END) {window}"
                                f" AS pre_{i}")
         pn = "ROW_NUMBER() OVER (PARTITION BY w.contact ORDER BY w.ts, w.kind, w.seq) AS pn"
-        self.add(name, select(["w.*", pn], f"({select(columns, source)}) AS w", ["w.isp = 1"]))
+        points = select(["w.*"], f"({select(columns, source)}) AS w", ["w.isp = 1"])
+        if self.stage_reads_stage:
+            self.add(name, select(["w.*", pn], f"({points}) AS w"))
+            return
+        order = "OVER (PARTITION BY v.contact ORDER BY v.ts, v.kind, v.seq)"
+        lags = [f"LAG(v.n) {order} AS prev_n"]
+        keep = ["w.prev_n IS NULL", "w.n > w.prev_n", "w.kind = 2"]
+        if cut:
+            lags += [f"LAG(v.ts) {order} AS prev_ts", f"LAG(v.kind) {order} AS prev_kind",
+                     f"LAG(v.seq) {order} AS prev_seq"]
+            keep.append("(w.prev_ts = w.f_ts AND w.prev_kind = w.f_kind AND "
+                        "w.prev_seq = w.f_seq)")
+        lagged = select(["v.*"] + lags, f"({points}) AS v")
+        self.add(name, select(["w.*", pn], f"({lagged}) AS w", ["(" + " OR ".join(keep) + ")"]))
 
     def _value(self, i: int, cut: bool) -> str:
         """The unclamped sum of score `i`'s awards that count at point `p`."""
         if cut and self.scores[i] in self.reset_scores:
-            return (f"(p.run_{i} - CASE WHEN p.f_pn IS NOT NULL AND p.pn > p.f_pn "
+            after = self._after_key("p.ts", "p.kind", "p.seq", "p")
+            return (f"(p.run_{i} - CASE WHEN p.f_ts IS NOT NULL AND {after} "
                     f"THEN p.pre_{i} ELSE 0 END)")
         return f"p.run_{i}"
 
@@ -545,16 +582,25 @@ class QueryBuilder:
         self.add(f"{prefix}trans", union_all(moves))
 
     def _actions(self) -> None:
-        parts = []
+        """`acts`: one row per action fired, from one scan of the firing points joined with
+        the (small) table of the triggers' actions."""
+        rows, fired = [], []
         for n, trigger in enumerate(self.t["triggers"]):
+            fired.append(f"WHEN {n} THEN f.fire_{n}")
             for a, action in enumerate(trigger["actions"]):
-                parts.append(select(["contact", "pn", f"{n} AS ti", f"{a} AS ai", "ts",
-                                     f"{self.d.string(action['action'])} AS action",
-                                     f"{self.d.string(action['arg'])} AS arg"], "fire",
-                                    [f"fire_{n}"]))
-        if not parts:
+                rows.append(select([f"{n} AS ti", f"{a} AS ai",
+                                    f"{self.d.string(action['action'])} AS action",
+                                    f"{self.d.string(action['arg'])} AS arg"], None))
+        if not rows:
             return
-        self.add("acts", union_all(parts))
+        self.add("actdef", union_all(rows))
+        any_fired = " OR ".join(f"fire_{n}" for n in range(len(self.t["triggers"])))
+        firing = select(["*"], "fire", [f"({any_fired})"])
+        self.add("acts", select(["f.contact AS contact", "f.pn AS pn", "a.ti AS ti",
+                                 "a.ai AS ai", "f.ts AS ts", "a.action AS action",
+                                 "a.arg AS arg"],
+                                f"({firing}) AS f\nCROSS JOIN actdef AS a",
+                                [f"CASE a.ti {' '.join(fired)} END"]))
         fields = [("at", self.d.format_utc("ts")), ("action", "action"), ("arg", "arg")]
         self.add("actagg", select(["contact", self.d.json_array_agg(fields, ["pn", "ti", "ai"], "TRUE")
                                    + " AS actions"], "acts", group_by=["contact"]))
