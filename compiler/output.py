@@ -23,7 +23,7 @@ PROGRESS_MIN_BYTES = 32 * 1024 * 1024  # smaller inputs are scored before a bar 
 
 
 def format_for(out: str | None, fmt: str | None) -> str:
-    """The output format: the one asked for, else `csv` for an `--out` ending in .csv, else jsonl."""
+    """The format asked for, else `csv` for an `--out` ending in .csv, else jsonl."""
     if fmt:
         return fmt
     if out and out.lower().endswith(".csv"):

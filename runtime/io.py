@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import re
 import sys
@@ -79,7 +78,7 @@ def epoch_seconds_to_micros(seconds: int) -> int:
 
 
 def parse_as_of(text: str) -> int:
-    """`--as-of`: ISO-8601 with `Z` or an offset, a date (midnight UTC), or integer epoch seconds."""
+    """`--as-of`: ISO-8601 with `Z` or an offset, a date (midnight UTC), or epoch seconds."""
     value = text.strip()
     if _INTEGER.match(value):
         return epoch_seconds_to_micros(int(value))
@@ -88,7 +87,8 @@ def parse_as_of(text: str) -> int:
 
 def _event_time(value) -> int:
     if isinstance(value, bool):
-        raise TimeFormatError("`at` must be ISO-8601 text or integer epoch seconds, found true/false")
+        raise TimeFormatError("`at` must be ISO-8601 text or integer epoch seconds, "
+                              "found true/false")
     if isinstance(value, int):
         return epoch_seconds_to_micros(value)
     if isinstance(value, float):
@@ -132,8 +132,6 @@ def type_name(value) -> str:
 class RecordError(ValueError):
     """Why one decoded record is not an event or a contact (the reason of its `Reject`)."""
 
-
-_RecordError = RecordError  # the name compiler/engines/spark.py was written against
 
 
 def event_from_record(record, line: int, seq: int) -> Event:
@@ -449,7 +447,8 @@ def _typed_row(row: dict[str, str]) -> dict:
     return {column: value for column, value in typed.items() if value is not None}
 
 
-def collect_contacts(rows: Iterable[tuple[int, object, str]]) -> tuple[dict[str, dict], list[Reject]]:
+def collect_contacts(rows: Iterable[tuple[int, object, str]]
+                     ) -> tuple[dict[str, dict], list[Reject]]:
     """(line, record or error, raw) rows into profiles and rejects (shared with Parquet)."""
     profiles: dict[str, dict] = {}
     rejects: list[Reject] = []
@@ -559,7 +558,8 @@ def reject_json(reject: Reject, file: str | None = None) -> dict:
     return record
 
 
-def write_rejects_jsonl(rejects: Iterable[Reject], stream: IO[str], file: str | None = None) -> None:
+def write_rejects_jsonl(rejects: Iterable[Reject], stream: IO[str],
+                        file: str | None = None) -> None:
     for reject in rejects:
         stream.write(json_line(reject_json(reject, file)))
 
@@ -567,6 +567,3 @@ def write_rejects_jsonl(rejects: Iterable[Reject], stream: IO[str], file: str | 
 def format_reject(reject: Reject, file: str) -> str:
     """`events.jsonl:3: invalid time: ...` as written to stderr."""
     return f"{file}:{reject.line}: {reject.reason}"
-
-
-_csv_raw = csv_raw  # the name compiler/engines/spark.py was written against

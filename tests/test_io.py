@@ -283,7 +283,8 @@ def test_results_csv_has_a_column_per_score_and_grade():
 
 
 def test_results_csv_prefixes_names_that_clash_with_fixed_columns():
-    columns = rio.result_columns([{"contact": "x", "scores": {"stage": 1}, "grades": {"stage": "A"}}])
+    columns = rio.result_columns([{"contact": "x", "scores": {"stage": 1},
+                                   "grades": {"stage": "A"}}])
     assert [header for header, _, _ in columns] == [
         "contact", "score:stage", "grade:stage", "stage", "actions"]
 

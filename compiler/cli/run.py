@@ -13,7 +13,8 @@ from ._options import AS_OF, terminal
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--events", "-e", required=True, metavar="FILE",
               help="Events: .jsonl, .csv or .parquet; `-` reads JSON Lines from stdin.")
-@click.option("--contacts", "-c", metavar="FILE", help="Contact profiles: .jsonl, .csv or .parquet.")
+@click.option("--contacts", "-c", metavar="FILE",
+              help="Contact profiles: .jsonl, .csv or .parquet.")
 @click.option("--as-of", type=AS_OF, metavar="TIME",
               help="Score as of this time (ISO-8601 with Z or offset, a date, or epoch "
                    "seconds); default: the latest event time.")
