@@ -42,6 +42,7 @@ _SKIP = ("blank",)  # _decode's record for a blank line: no JSON value equals a 
 _ROW_SCHEMA = ("kind int, contact string, line long, at long, event string, target string, "
                "id string, data string, reason string, raw string")
 _RESULT_SCHEMA = "contact string, result string"
+_ISO_MICROS = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"  # Spark's pattern for a UTC time as text
 _PARQUET_RESULT_SCHEMA = ("contact string, scores map<string, bigint>, grades map<string, string>,"
                           " stage string, actions array<struct<at: string, action: string, "
                           "arg: string>>")
@@ -142,7 +143,7 @@ def _parquet_rows(spark, files: list[str]):
     columns = [name for name in frame.columns]
     for name, kind in frame.dtypes:
         if kind.startswith("timestamp"):  # as text, so executors' local zones play no part
-            frame = frame.withColumn(name, F.date_format(F.col(name), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"))
+            frame = frame.withColumn(name, F.date_format(F.col(name), _ISO_MICROS))
     frame = frame.select(*columns, F.col("_metadata.file_path").alias("__file"),
                          F.col("_metadata.row_index").alias("__row"))
     counts = dict(frame.groupBy("__file").count().collect())
