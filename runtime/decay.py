@@ -7,6 +7,7 @@ young, and a small P would otherwise mean tens of thousands of big-integer power
 from __future__ import annotations
 
 from fractions import Fraction
+from heapq import heappop, heappush
 
 SCALE = 10 ** 9
 # The table lists at most this many multipliers; consumers compute later ones from `keep`.
@@ -81,70 +82,62 @@ class Decay:
 
 # --------------------------------------------------------------------------- timed awards
 #
-# The awards of a score that decays or expires, as one flat list:
-#     [total, valid_until, t0, p0, t1, p1, ...]
-# `total` is the sum of the contributions, valid for evaluation times before `valid_until`
-# (the first time at which some award moves to its next decay step or expires). Points only
-# move forward, so most evaluations read `total` and only a step boundary costs a pass over
-# the awards; that pass also drops awards that can never contribute again.
+# The awards of a score that decays or expires: `[total, heap]`. `total` is the sum of every
+# award's current contribution; the heap holds one `(next change, start, points, current)`
+# per award still contributing, keyed by the time its contribution next changes (its next
+# decay step or its expiry). Evaluation times only move forward, so an evaluation pops just
+# the awards whose contribution changed since: O(log n) per step instead of a pass over all
+# awards. |p * M_k| never grows with k, so an award whose contribution reaches 0 stays at 0
+# and leaves the heap: memory holds only awards that still count.
 
 NEVER = 1 << 62  # later than any time in microseconds; an int keeps snapshots JSON-safe
 
 
 def new_awards() -> list:
-    return [0, NEVER]
+    return [0, []]
 
 
 def add_award(awards: list, at: int, points: int, decay: Decay | None,
               expire: int | None) -> None:
     """An award at `at`, the time of the current evaluation point (age 0: M_0 = 10^9)."""
-    awards.append(at)
-    awards.append(points)
+    change = at + decay.every if decay is not None else NEVER
+    if expire is not None and at + expire < change:
+        change = at + expire
     awards[0] += points
-    until = awards[1]
-    if decay is not None and at + decay.every < until:
-        until = at + decay.every
-    if expire is not None and at + expire < until:
-        until = at + expire
-    awards[1] = until
+    # tuples of ints: the garbage collector stops tracking them, which matters when a
+    # streaming engine holds millions of awards
+    heappush(awards[1], (change, at, points, points))
+
+
+def awards_due(awards: list, at: int) -> bool:
+    """True when some award's contribution has changed by time `at`."""
+    heap = awards[1]
+    return bool(heap) and heap[0][0] <= at
 
 
 def awards_total(awards: list, at: int, decay: Decay | None, expire: int | None) -> int:
-    if at < awards[1]:
+    heap = awards[1]
+    if not heap or heap[0][0] > at:
         return awards[0]
-    total, until, spent = 0, NEVER, False
-    every = decay.every if decay is not None else 0
-    known = decay.known if decay is not None else ()
-    count = len(known)
-    for start, points in zip(awards[2::2], awards[3::2]):
+    total = awards[0]
+    while heap and heap[0][0] <= at:
+        entry = heappop(heap)
+        start, points = entry[1], entry[2]
         age = at - start
-        if expire is not None:
-            if age >= expire:
-                spent = True
-                continue
-            if start + expire < until:
-                until = start + expire
+        if expire is not None and age >= expire:
+            total -= entry[3]
+            continue
         if decay is None:
-            total += points
+            continue  # cannot happen: an expire-only award changes only when it expires
+        step = age // decay.every
+        scaled = points * decay.factor(step)
+        now = scaled // SCALE if scaled >= 0 else -((-scaled) // SCALE)
+        total += now - entry[3]
+        if now == 0:
             continue
-        step = age // every
-        factor = known[step] if step < count else decay.factor(step)
-        if factor == 0:
-            spent = True  # every later multiplier is 0 as well
-            continue
-        scaled = points * factor
-        total += scaled // SCALE if scaled >= 0 else -((-scaled) // SCALE)
-        if start + (step + 1) * every < until:
-            until = start + (step + 1) * every
-    if spent:  # drop what can never contribute again
-        awards[2:] = [x for start, points in zip(awards[2::2], awards[3::2])
-                      if not _spent(at - start, decay, expire) for x in (start, points)]
+        change = start + (step + 1) * decay.every
+        if expire is not None and start + expire < change:
+            change = start + expire
+        heappush(heap, (change, start, points, now))
     awards[0] = total
-    awards[1] = until
     return total
-
-
-def _spent(age: int, decay: Decay | None, expire: int | None) -> bool:
-    if expire is not None and age >= expire:
-        return True
-    return decay is not None and decay.factor(age // decay.every) == 0

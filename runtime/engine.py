@@ -13,17 +13,17 @@ and grades, stage (forward only), triggers in file order, then resets.
 from __future__ import annotations
 
 from bisect import insort
-from operator import itemgetter
+from operator import attrgetter
 from typing import Iterable, Mapping
 
 from .conditions import STAGE
-from .decay import add_award, awards_total, new_awards
+from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
 from .events import Event, format_time
 from .table import CompiledTable
 
 _EMPTY: dict = {}
-_ORDER = itemgetter(0, 1, 2)
+_ORDER = attrgetter("at", "seq")
 
 
 class _Contact:
@@ -39,14 +39,16 @@ class _Contact:
         self.sums: list[int] = []  # event and absence awards of untimed scores
         self.awards: list = []  # per score: None (untimed) or timed awards (runtime.decay)
         self.caps: dict | None = None  # rule index -> count, or [period key, count]
-        self.pending: list = []  # (due, a_at, a_order, rule index, target), sorted
+        # Containers start as the shared empty tuple and become lists on first use: a
+        # streaming engine holds millions of contacts, most never need them.
+        self.pending: list | tuple = ()  # (due, a_at, a_order, rule index, target), sorted
         self.stage = -1
         self.fired = 0  # bit j: once-trigger j has fired
         self.was_true = 0  # bit j: each-time trigger j held at the last point
-        self.actions: list[dict] = []
+        self.actions: list | tuple = ()
         self.clock: int | None = None  # time of the latest event or advance
         self.point: int | None = None  # time of the latest evaluation point
-        self.recent: list = []  # (event, target) already processed at time `clock`
+        self.recent: list | tuple = ()  # (event, target) already processed at `clock`
         self.seen: set | None = None  # event ids, for duplicates
         self.order = 0  # events processed: A's processing order for absences
         self.dirty = True  # something changed since the last evaluation point
@@ -90,10 +92,11 @@ class Engine:
         state = self._new_contact(contact_id, profile)
         if tracer is not None:
             tracer.start(state, self)
-        for item in sorted(items, key=_ORDER):
-            if until is not None and item[0] > until:
+        # a stable sort on (at, seq) keeps input order for ties; on sorted input it is linear
+        for event in sorted(items, key=_ORDER):
+            if until is not None and event.at > until:
                 break
-            self._on_event(state, item[3], tracer, None)
+            self._on_event(state, event, tracer, None)
         if until is not None:
             self._finish(state, until, tracer, None)
         return state
@@ -175,12 +178,15 @@ class Engine:
 
     def _on_event(self, state: _Contact, event: Event, tracer, out) -> None:
         at = event.at
-        if event.id is not None:
-            if state.seen is None:
-                state.seen = set()
-            elif event.id in state.seen:
+        ident = event.id
+        if ident is not None:
+            seen = state.seen
+            if seen is None:
+                state.seen = {ident}
+            elif ident in seen:
                 return  # a duplicate: the first in processing order counts
-            state.seen.add(event.id)
+            else:
+                seen.add(ident)
         if state.clock is not None and at < state.clock:
             raise LateEventError(f"event at {format_time(at)} for contact {event.contact!r} "
                                  f"arrives after {format_time(state.clock)}")
@@ -189,17 +195,21 @@ class Engine:
             return
         if state.pending:
             self._flush(state, at, False, tracer, out)
-        if at != state.clock:
-            state.recent.clear()
+        table = self.table
+        if table.has_absence:
+            if at != state.clock and state.recent:
+                state.recent = ()
+            self._answer(state, event)
         state.clock = at
         if tracer is not None:
             tracer.point(state, "event", at, event)
-        table = self.table
-        if table.has_absence:
-            self._answer(state, event)
         props = event.props if event.props is not None else _EMPTY
         env = (props, state.profile, None)
-        for rule in table.rules_for(event.event, event.target):
+        by_target = table.cache.get(event.event)
+        rules = by_target.get(event.target) if by_target is not None else None
+        if rules is None:
+            rules = table.rules_for(event.event, event.target)
+        for rule in rules:
             if rule.where is not None and not rule.where(env):
                 continue
             if rule.kind == "absence":
@@ -211,7 +221,10 @@ class Engine:
             elif tracer is not None:
                 tracer.award(rule, at, True)
         if table.has_absence:
-            state.recent.append((event.event, event.target))
+            if state.recent:
+                state.recent.append((event.event, event.target))
+            else:
+                state.recent = [(event.event, event.target)]
         state.order += 1
         self._point(state, at, tracer, out)
 
@@ -223,7 +236,7 @@ class Engine:
             self._flush(state, until, True, tracer, out)
         if state.clock is None or until > state.clock:
             state.clock = until
-            state.recent.clear()
+            state.recent = ()
         if tracer is not None:
             tracer.point(state, "as-of", until, None)
         self._point(state, until, tracer, out)
@@ -263,8 +276,11 @@ class Engine:
         for kind, target in state.recent:
             if kind == rule.missing and _answers(rule, event.target, target):
                 return
-        insort(state.pending, (event.at + rule.within, event.at, state.order, rule.index,
-                               event.target))
+        item = (event.at + rule.within, event.at, state.order, rule.index, event.target)
+        if state.pending:
+            insort(state.pending, item)
+        else:
+            state.pending = [item]
 
     def _answer(self, state: _Contact, event: Event) -> None:
         """Event B cancels the pending absences it answers (their due time is >= now)."""
@@ -295,26 +311,10 @@ class Engine:
                     tracer.absence(rule, item, not counted)
             if state.clock is None or due > state.clock:
                 state.clock = due
-                state.recent.clear()
+                state.recent = ()
             self._point(state, due, tracer, out)
 
     # ------------------------------------------------------------------ evaluation points
-
-    def values(self, state: _Contact, at: int | None) -> list[int]:
-        """Every score as of `at`, clamped."""
-        table = self.table
-        found = []
-        for i, base in enumerate(state.base):
-            awards = state.awards[i]
-            raw = base + (state.sums[i] if awards is None else awards_total(
-                awards, at if at is not None else 0, table.decays[i], table.expires[i]))
-            low, high = table.lows[i], table.highs[i]
-            if low is not None and raw < low:
-                raw = low
-            elif high is not None and raw > high:
-                raw = high
-            found.append(raw)
-        return found
 
     def _point(self, state: _Contact, at: int, tracer, out) -> None:
         state.point = at
@@ -322,10 +322,14 @@ class Engine:
         if not table.lifecycle and tracer is None:
             state.dirty = False
             return  # nothing observable happens at a point without grades, stages, triggers
-        # a timed score changes only when an award reaches its next decay step or expires
-        timed = any(at >= state.awards[i][1] for i in table.timed)
-        if not (state.dirty or timed or tracer is not None):
-            return  # the same state as at the last point gives the same outcome
+        if not state.dirty and tracer is None:
+            # A timed score changes only when an award reaches its next decay step or
+            # expires; otherwise the same state as at the last point gives the same outcome.
+            for i in table.timed:
+                if awards_due(state.awards[i], at):
+                    break
+            else:
+                return
         live = self.live(state, at)
         env = (None, state.profile, live)
         moved = self._advance_stage(state, env, live, at, tracer)
@@ -342,11 +346,25 @@ class Engine:
     def live(self, state: _Contact, at: int | None) -> dict:
         """Scores, grades and the stage by name, as conditions see them."""
         table = self.table
-        live = dict(zip(table.score_names, self.values(state, at)))
+        live = {}
+        sums, awards, lows, highs = state.sums, state.awards, table.lows, table.highs
+        for i, name in enumerate(table.score_names):
+            raw = state.base[i] + (sums[i] if awards[i] is None else awards_total(
+                awards[i], at if at is not None else 0, table.decays[i], table.expires[i]))
+            if lows[i] is not None and raw < lows[i]:
+                raw = lows[i]
+            elif highs[i] is not None and raw > highs[i]:
+                raw = highs[i]
+            live[name] = raw
         for name, score, bands, otherwise in table.grades:
-            label = _grade(live[table.score_names[score]], bands, otherwise)
-            if label is not None:
-                live[name] = label
+            value = live[table.score_names[score]]
+            for label, threshold in bands:
+                if value >= threshold:
+                    live[name] = label
+                    break
+            else:
+                if otherwise is not None:
+                    live[name] = otherwise
         live[STAGE] = table.stages[state.stage][0] if state.stage >= 0 else None
         return live
 
@@ -378,6 +396,8 @@ class Engine:
             stamp = format_time(at)
             for kind, arg, score in actions:
                 action = {"at": stamp, "action": kind, "arg": arg}
+                if not state.actions:
+                    state.actions = []
                 state.actions.append(action)
                 if out is not None:
                     out.append({"contact": state.key, **action})
@@ -401,14 +421,15 @@ class Engine:
 
 
 def _group(events: Iterable[Event]) -> tuple[dict, int | None]:
-    """Events by contact as sortable (at, seq, input position, event); the latest time."""
+    """Events by contact, in input order; the latest time."""
     grouped: dict[str, list] = {}
     latest = None
-    for position, event in enumerate(events):
+    for event in events:
         bucket = grouped.get(event.contact)
         if bucket is None:
-            bucket = grouped[event.contact] = []
-        bucket.append((event.at, event.seq, position, event))
+            grouped[event.contact] = [event]
+        else:
+            bucket.append(event)
         if latest is None or event.at > latest:
             latest = event.at
     return grouped, latest
@@ -418,10 +439,3 @@ def _answers(rule, a_target, b_target) -> bool:
     if rule.answered_by is None:
         return a_target == b_target
     return rule.answered_by(b_target)
-
-
-def _grade(value: int, bands: tuple, otherwise):
-    for label, threshold in bands:
-        if value >= threshold:
-            return label
-    return otherwise

@@ -12,14 +12,17 @@ _MICROS_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
 PERIODS = ("day", "week", "month")
+_QUARTER = 900_000_000
+_CACHE_LIMIT = 1 << 16
 
 
 class Calendar:
-    __slots__ = ("zone", "_utc")
+    __slots__ = ("zone", "_utc", "_days")
 
     def __init__(self, zone_name: str):
         self.zone = ZoneInfo(zone_name)
         self._utc = zone_name in ("UTC", "Etc/UTC")
+        self._days: dict[int, int] = {}
 
     def _local_date(self, micros: int):
         moment = _EPOCH + timedelta(microseconds=micros)
@@ -28,7 +31,19 @@ class Calendar:
     def day(self, micros: int) -> int:
         if self._utc:  # no zone lookup on the common path
             return _EPOCH_ORDINAL + micros // _MICROS_PER_DAY
-        return self._local_date(micros).toordinal()
+        # Zone offsets change at most once in a quarter hour: when both ends of a quarter
+        # hour fall on the same local day, every instant in it does, and the day is cached.
+        bucket = micros // _QUARTER
+        day = self._days.get(bucket)
+        if day is None:
+            first = self._local_date(bucket * _QUARTER).toordinal()
+            last = self._local_date((bucket + 1) * _QUARTER - 1).toordinal()
+            if first != last:
+                return self._local_date(micros).toordinal()
+            if len(self._days) >= _CACHE_LIMIT:
+                self._days.clear()
+            day = self._days[bucket] = first
+        return day
 
     def week(self, micros: int) -> int:
         ordinal = self.day(micros)

@@ -37,6 +37,9 @@ def load(engine, snapshot: dict) -> None:
         state = engine._new_contact(contact_id, _copy(entry["profile"]))
         for name in _FIELDS:
             setattr(state, name, _copy(entry[name]))
+        # heap entries of timed awards are tuples (JSON made them lists)
+        state.awards = [None if item is None else [item[0], [tuple(e) for e in item[1]]]
+                        for item in state.awards]
         state.caps = {index: value for index, value in _copy(entry["caps"])} or None
         state.pending = [tuple(item) for item in entry["pending"]]
         state.recent = [tuple(item) for item in entry["recent"]]

@@ -149,7 +149,9 @@ class CompiledTable:
         self.lifecycle = bool(self.grades or self.stages or self.triggers)
         self.has_absence = any(rule.kind == "absence" for rule in self.rules)
         self._dispatch = table["dispatch"]
-        self._cache: dict = {}
+        # event type -> target -> rules; read directly by the engine's hot path
+        self.cache: dict[str, dict] = {}
+        self._cached = 0
         self.answers = {event: tuple(self.rules[i] for i in indices)
                         for event, indices in table["answers"].items()}
 
@@ -187,13 +189,18 @@ class CompiledTable:
 
     def rules_for(self, event: str, target) -> tuple:
         """The rules an event of this type and target can match, in rule order."""
-        key = (event, target)
-        found = self._cache.get(key)
+        by_target = self.cache.get(event)
+        if by_target is None:
+            by_target = self.cache[event] = {}
+        found = by_target.get(target)
         if found is None:
             found = self._lookup(event, target)
-            if len(self._cache) >= _DISPATCH_CACHE_LIMIT:
-                self._cache.clear()  # bound memory under unbounded target vocabularies
-            self._cache[key] = found
+            if self._cached >= _DISPATCH_CACHE_LIMIT:
+                self.cache.clear()  # bound memory under unbounded target vocabularies
+                self._cached = 0
+                by_target = self.cache[event] = {}
+            by_target[target] = found
+            self._cached += 1
         return found
 
     def _lookup(self, event: str, target) -> tuple:

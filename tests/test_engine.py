@@ -526,3 +526,21 @@ def test_explain_shows_an_absence_award_and_an_unscored_contact():
     explanation = gated.explain("b", [ev("b", "visit", "2026-03-01")], {"b": {}})
     assert explanation.to_json()["unscored"] is True
     assert "does not satisfy `require consent = true`" in explanation.to_text()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                        "Asia/Kathmandu", "America/St_Johns"]),
+       st.integers(at("2025-01-01"), at("2027-12-31")),
+       st.sampled_from([0, 1, 3_600_000_000 - 1, 899_999_999]))
+def test_cached_local_days_equal_a_direct_conversion(zone, micros, nudge):
+    """Calendar.day caches per quarter hour; it must agree with zoneinfo at every instant,
+    around DST changes too (Lord Howe shifts by 30 minutes, Kathmandu is at +5:45)."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+    from runtime.periods import Calendar
+    calendar = Calendar(zone)
+    moment = micros + nudge
+    calendar.day(moment - 900_000_000)  # warm the cache with a neighbour first
+    local = (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=moment))
+    assert calendar.day(moment) == local.astimezone(ZoneInfo(zone)).date().toordinal()
