@@ -414,7 +414,9 @@ class QueryBuilder:
 
     def _flow(self) -> None:
         """`pts`: the evaluation points; `flow`: points, awards and change rows."""
-        points = [select(["contact", "ts", "0 AS kind", "seq"], "ev")]
+        # unscored contacts are not processed at all: their events are no points
+        points = [select(["e.contact AS contact", "e.ts AS ts", "0 AS kind", "e.seq AS seq"],
+                         "ev AS e\nJOIN ppl AS p ON p.contact = e.contact", ["p.scored"])]
         if any(r["kind"] == "absence" for r in self.rules):
             points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
                                  ["kind = 1"]))
@@ -422,15 +424,18 @@ class QueryBuilder:
                               "0 AS seq"], "ppl AS p\nCROSS JOIN tnow",
                              ["p.scored", "tnow.as_of IS NOT NULL"]))
         self.add("pts", union_all(points))
-        scores = self.lifecycle_scores()
+        scores = self._summed_scores()
         key = ["contact", "ts", "kind", "seq"]
         parts = [select(key + ["1 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
                         [f"{self.lit(0)} AS d_{i}" for i in scores], "pts")]
         if scores:
             wanted = ", ".join(str(i) for i in scores)
-            parts.append(select(key + ["0 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
-                                [f"CASE WHEN si = {i} THEN c * p ELSE 0 END AS d_{i}"
-                                 for i in scores], "aw", [f"si IN ({wanted})", "c <> 0"]))
+            parts.append(select([f"a.{k} AS {k}" for k in key] +
+                                ["0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
+                                [f"CASE WHEN a.si = {i} THEN a.c * a.p ELSE 0 END AS d_{i}"
+                                 for i in scores],
+                                "aw AS a\nJOIN ppl AS pp ON pp.contact = a.contact",
+                                [f"a.si IN ({wanted})", "a.c <> 0", "pp.scored"]))
         for i in scores:
             info = self.score_info[self.scores[i]]
             if not (info.get("decay") or info.get("expire") is not None):
@@ -456,39 +461,41 @@ class QueryBuilder:
         that point, so it can neither move the stage nor make a trigger rise: it is dropped
         (kept: a contact's first point, T, and the point after a reset). Not when a stage
         condition reads `stage`: a stage may then move again with the same scores."""
-        window = ("OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq, x.isp ROWS "
-                  "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)")
+        order = "OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq, x.isp"
+        window = f"{order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
         columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.seq AS seq",
-                   "x.isp AS isp", f"SUM(1 - x.isp) {window} AS n"]
+                   "x.isp AS isp", f"SUM(x.isp) {window} AS pn",
+                   f"LAG(x.isp) {order}) AS prev_isp"]
         source = "flow AS x"
         if cut:
             columns += ["r.f_ts AS f_ts", "r.f_kind AS f_kind", "r.f_seq AS f_seq"]
+            columns += [f"LAG(x.{k}) {order}) AS prev_{k}" for k in ("ts", "kind", "seq")]
             source += "\nJOIN cut AS r ON r.contact = x.contact"
             before = (f"r.f_ts IS NOT NULL AND NOT "
                       f"{self._after_key('x.ats', 'x.akind', 'x.aseq', 'r')}")
-        for i in self.lifecycle_scores():
+        for i in self._summed_scores():
             columns.append(f"SUM(x.d_{i}) {window} AS run_{i}")
             if cut and self.scores[i] in self.reset_scores:
                 columns.append(f"SUM(CASE WHEN {before} THEN x.d_{i} ELSE 0 END) {window}"
                                f" AS pre_{i}")
-        pn = "ROW_NUMBER() OVER (PARTITION BY w.contact ORDER BY w.ts, w.kind, w.seq) AS pn"
-        points = select(["w.*"], f"({select(columns, source)}) AS w", ["w.isp = 1"])
-        if self.stage_reads_stage:
-            self.add(name, select(["w.*", pn], f"({points}) AS w"))
-            return
-        order = "OVER (PARTITION BY v.contact ORDER BY v.ts, v.kind, v.seq)"
-        lags = [f"LAG(v.n) {order} AS prev_n"]
-        keep = ["w.prev_n IS NULL", "w.n > w.prev_n", "w.kind = 2"]
-        if cut:
-            lags += [f"LAG(v.ts) {order} AS prev_ts", f"LAG(v.kind) {order} AS prev_kind",
-                     f"LAG(v.seq) {order} AS prev_seq"]
-            keep.append("(w.prev_ts = w.f_ts AND w.prev_kind = w.f_kind AND "
-                        "w.prev_seq = w.f_seq)")
-        lagged = select(["v.*"] + lags, f"({points}) AS v")
-        self.add(name, select(["w.*", pn], f"({lagged}) AS w", ["(" + " OR ".join(keep) + ")"]))
+        keep = ["w.isp = 1"]
+        if not self.stage_reads_stage:
+            # the previous row in evaluation order is a point: nothing changed since
+            alive = ["w.prev_isp IS NULL", "w.prev_isp = 0", "w.kind = 2"]
+            if cut:
+                alive.append("(w.prev_ts = w.f_ts AND w.prev_kind = w.f_kind AND "
+                             "w.prev_seq = w.f_seq)")
+            keep.append("(" + " OR ".join(alive) + ")")
+        self.add(name, select(["w.*"], f"({select(columns, source)}) AS w", keep))
+
+    def _summed_scores(self) -> list[int]:
+        """Lifecycle scores that rules award (the others are their profile points)."""
+        return [i for i in self.lifecycle_scores() if self._rules_of(self.scores[i])]
 
     def _value(self, i: int, cut: bool) -> str:
         """The unclamped sum of score `i`'s awards that count at point `p`."""
+        if not self._rules_of(self.scores[i]):
+            return self.lit(0)
         if cut and self.scores[i] in self.reset_scores:
             after = self._after_key("p.ts", "p.kind", "p.seq", "p")
             return (f"(p.run_{i} - CASE WHEN p.f_ts IS NOT NULL AND {after} "
