@@ -1,7 +1,7 @@
 """The engine: events in, scores, grades, stages and actions out (LANGUAGE.md 5, 6, 9).
 
 One `_Contact` holds everything a contact needs between events: integer sums for scores that
-do not change with time, `[t, points]` pairs only for scores that decay or expire, cap
+do not change with time, a heap of decay steps only for scores that decay or expire, cap
 counters, pending absences, the stage and two bit masks for triggers. Batch `run` and the
 streaming API share the same per-contact steps, which is what makes "process every event,
 then advance(T)" equal to "run(as_of=T)".
