@@ -127,6 +127,12 @@ class Rule:
 class CompiledTable:
     def __init__(self, table: dict | str | PathLike):
         table = load_table(table)
+        try:
+            self._compile(table)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise TableError(f"malformed rule table: {type(exc).__name__} {exc}") from None
+
+    def _compile(self, table: dict) -> None:
         self.raw = table
         self.sha256 = table["source"].get("sha256")
         try:

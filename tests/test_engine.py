@@ -471,6 +471,10 @@ def test_tables_are_validated():
     with pytest.raises(TableError, match="unknown score"):
         Engine(broken)
     broken["rules"][0]["score"] = "score"
+    targets = broken["rules"][0].pop("targets")
+    with pytest.raises(TableError, match="malformed rule table: KeyError 'targets'"):
+        Engine(broken)
+    broken["rules"][0]["targets"] = targets
     broken["rules"][0]["where"] = ["~", ["event", "x"], 1]
     with pytest.raises(TableError, match=r"<string>:0|m\.score"):
         Engine(broken)
