@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from compiler.pipeline import compile as compile_model
 from runtime import Engine, Event, parse_time
-
-pytest.importorskip("dsl.parser", reason="the parser has not landed yet")
-from compiler.pipeline import compile as compile_model  # noqa: E402
 
 CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
 EVENT_KEYS = {"contact", "event", "target", "at", "id", "props"}
