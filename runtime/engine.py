@@ -35,8 +35,10 @@ class _Contact:
         self.key = key  # the contact id
         self.profile = profile
         self.scored = True
-        self.base: list[int] = []  # profile awards per score
-        self.sums: list[int] = []  # event and absence awards of untimed scores
+        self.base: tuple = ()  # profile awards per score
+        # per score: profile awards + event and absence awards (untimed scores) in one
+        # list, so that a point reads one list; timed scores add their decayed total
+        self.sums: list[int] = []
         self.awards: list = []  # per score: None (untimed) or timed awards (runtime.decay)
         self.caps: dict | None = None  # rule index -> count, or [period key, count]
         # Containers start as the shared empty tuple and become lists on first use: a
@@ -114,7 +116,9 @@ class Engine:
         """Feed one event; returns the actions it caused (each with its `contact`).
         Per contact, events must come in time order (LateEventError otherwise)."""
         out: list[dict] = []
-        self._on_event(self._state_of(event.contact), event, None, out)
+        state = self._states.get(event.contact)
+        self._on_event(state if state is not None else self._state_of(event.contact), event,
+                       None, out)
         return out
 
     def advance(self, now: int) -> list[dict]:
@@ -170,10 +174,15 @@ class Engine:
         state.profile = profile
         env = (None, profile, _EMPTY)
         state.scored = table.require is None or table.require(env)
-        state.base = [0] * len(table.score_names)
+        base = [0] * len(table.score_names)
         for test, points, score, _ in table.profile:
             if test(env):
-                state.base[score] += points
+                base[score] += points
+        for i, old in enumerate(state.base):
+            state.sums[i] -= old
+        for i, new in enumerate(base):
+            state.sums[i] += new
+        state.base = tuple(base)
         state.dirty = True
 
     def _on_event(self, state: _Contact, event: Event, tracer, out) -> None:
@@ -335,7 +344,7 @@ class Engine:
         moved = self._advance_stage(state, env, live, at, tracer)
         resets = self._fire(state, env, at, tracer, out)
         for score in resets:
-            state.sums[score] = 0
+            state.sums[score] = state.base[score]
             if state.awards[score] is not None:
                 state.awards[score] = new_awards()
             if tracer is not None:
@@ -349,8 +358,8 @@ class Engine:
         live = {}
         sums, awards, lows, highs = state.sums, state.awards, table.lows, table.highs
         for i, name in enumerate(table.score_names):
-            raw = state.base[i] + (sums[i] if awards[i] is None else awards_total(
-                awards[i], at if at is not None else 0, table.decays[i], table.expires[i]))
+            raw = sums[i] if awards[i] is None else sums[i] + awards_total(
+                awards[i], at if at is not None else 0, table.decays[i], table.expires[i])
             if lows[i] is not None and raw < lows[i]:
                 raw = lows[i]
             elif highs[i] is not None and raw > highs[i]:
