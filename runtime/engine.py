@@ -20,6 +20,8 @@ from .conditions import STAGE
 from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
 from .events import Event, format_time
+from .explain import Explanation, Tracer
+from .snapshot import dump, load
 from .table import CompiledTable
 
 _EMPTY: dict = {}
@@ -82,7 +84,6 @@ class Engine:
     def explain(self, contact_id: str, events: Iterable[Event],
                 contacts: Mapping[str, dict] | None = None, as_of: int | None = None):
         """Why one contact has its result: every award, stage change and action."""
-        from .explain import Explanation, Tracer
         grouped, latest = _group(events)
         until = as_of if as_of is not None else latest
         tracer = Tracer(self.table)
@@ -141,12 +142,10 @@ class Engine:
         return self._result(contact_id, state)
 
     def snapshot(self) -> dict:
-        from .snapshot import dump
         return dump(self)
 
     @classmethod
     def restore(cls, table, snapshot: dict) -> "Engine":
-        from .snapshot import load
         engine = cls(table)
         load(engine, snapshot)
         return engine
