@@ -153,7 +153,7 @@ def test_the_lowered_table_runs():
     assert engine.run([Event("a", "visit", 0, "pricing")], {})[0]["scores"] == {"score": 15}
 
 
-def test_lowering_is_deterministic_and_every_example_loads(tmp_path):
+def test_lowering_is_deterministic_and_every_example_loads():
     """Same model, same bytes (tables are diffed and hashed); every shipped model lowers to a
     table the runtime accepts."""
     from pathlib import Path
