@@ -25,6 +25,7 @@ from .snapshot import dump, load
 from .table import CompiledTable
 
 _EMPTY: dict = {}
+_NO_RESETS: list = []  # shared, never mutated: most points reset nothing
 _ORDER = attrgetter("at", "seq")
 
 
@@ -211,15 +212,18 @@ class Engine:
         state.clock = at
         if tracer is not None:
             tracer.point(state, "event", at, event)
-        props = event.props if event.props is not None else _EMPTY
-        env = (props, state.profile, None)
+        env = None
         by_target = table.cache.get(event.event)
         rules = by_target.get(event.target) if by_target is not None else None
         if rules is None:
             rules = table.rules_for(event.event, event.target)
         for rule in rules:
-            if rule.where is not None and not rule.where(env):
-                continue
+            if rule.where is not None:
+                if env is None:
+                    env = (event.props if event.props is not None else _EMPTY, state.profile,
+                           None)
+                if not rule.where(env):
+                    continue
             if rule.kind == "absence":
                 self._expect(state, rule, event)
             elif rule.cap is None or self._count(state, rule, at):
@@ -388,7 +392,7 @@ class Engine:
         return False
 
     def _fire(self, state: _Contact, env, at: int, tracer, out) -> list[int]:
-        resets = []
+        resets = _NO_RESETS
         for j, (test, actions, each_time, _) in enumerate(self.table.triggers):
             bit = 1 << j
             holds = test(env)
@@ -410,7 +414,7 @@ class Engine:
                 if out is not None:
                     out.append({"contact": state.key, **action})
                 if score is not None:
-                    resets.append(score)
+                    resets = resets + [score] if resets else [score]
             if tracer is not None:
                 tracer.fire(j, at, env[2])
         return resets
