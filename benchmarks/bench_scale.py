@@ -55,7 +55,8 @@ def dataset(folder: str, events: int, contacts: int, seed: int) -> dict:
     if not os.path.exists(paths["parquet"]):
         to_parquet(paths["events"], paths["parquet"])
     with open(paths["events"], "rb") as stream:
-        paths["lines"] = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 24), b""))
+        chunks = iter(lambda: stream.read(1 << 24), b"")
+        paths["lines"] = sum(chunk.count(b"\n") for chunk in chunks)
     return paths
 
 
@@ -76,7 +77,8 @@ def to_parquet(jsonl: str, parquet: str) -> None:
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(f"""
         COPY (SELECT contact, event, target,
-                     CASE WHEN json_type("at") = 'VARCHAR' THEN CAST(json_extract_string("at", '$') AS TIMESTAMPTZ)
+                     CASE WHEN json_type("at") = 'VARCHAR'
+                          THEN CAST(json_extract_string("at", '$') AS TIMESTAMPTZ)
                           ELSE to_timestamp(CAST("at" AS BIGINT)) END AS "at",
                      id, CAST(props AS VARCHAR) AS props
               FROM read_json(?, format = 'newline_delimited',
@@ -380,7 +382,8 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as stream:
-            cpu = next(line.split(":", 1)[1].strip() for line in stream if line.startswith("model name"))
+            cpu = next(line.split(":", 1)[1].strip() for line in stream
+                       if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

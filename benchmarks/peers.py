@@ -109,16 +109,19 @@ def zen_decision(rules: list[dict]):
     import zen
 
     def target_cell(targets: dict) -> str:
+        """A ZEN unary test on the target: a list of names, or an `or` of tests."""
         if targets["any"]:
             return ""
-        cells = [json.dumps(name) for name in targets["exact"]]
+        names = [json.dumps(name) for name in targets["exact"]]
+        if not targets["globs"]:
+            return ", ".join(names)
+        tests = [f"$ == {name}" for name in names]
         for pattern in targets["globs"]:
             if pattern.endswith("*") and not any(c in pattern[:-1] for c in "*?"):
-                cells.append(f"startsWith($, {json.dumps(pattern[:-1])})")
+                tests.append(f"startsWith($, {json.dumps(pattern[:-1])})")
             else:
-                cells.append(f"matches($, {json.dumps('^' + glob_regex(pattern) + '$')})")
-        return ", ".join(cells) if len(cells) == 1 or not targets["globs"] else \
-            " or ".join(c if c.startswith(("startsWith", "matches")) else f"$ == {c}" for c in cells)
+                tests.append(f"matches($, {json.dumps('^' + glob_regex(pattern) + '$')})")
+        return " or ".join(tests)
 
     rows = [{"_id": rule["id"], "event": json.dumps(rule["event"]),
              "target": target_cell(rule["targets"]), "points": str(rule["points"]),
@@ -346,11 +349,13 @@ def duckdb_load(connection, parquet_path: str, contacts_path: str) -> None:
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(
         "CREATE OR REPLACE TABLE events AS SELECT file_row_number AS seq, contact, event, "
-        "target, epoch_us(\"at\") AS ts_us, \"at\" AS ts, id FROM read_parquet(?, file_row_number = true)",
+        "target, epoch_us(\"at\") AS ts_us, \"at\" AS ts, id "
+        "FROM read_parquet(?, file_row_number = true)",
         [parquet_path])
     connection.execute(
-        "CREATE OR REPLACE TABLE contacts AS SELECT * FROM read_json(?, format = 'newline_delimited', "
-        "columns = {contact: 'VARCHAR', title: 'VARCHAR', employees: 'BIGINT', consent: 'BOOLEAN'})",
+        "CREATE OR REPLACE TABLE contacts AS SELECT * FROM read_json(?, "
+        "format = 'newline_delimited', columns = {contact: 'VARCHAR', title: 'VARCHAR', "
+        "employees: 'BIGINT', consent: 'BOOLEAN'})",
         [contacts_path])
     connection.execute("CREATE OR REPLACE TABLE multipliers (k BIGINT, mult BIGINT)")
     connection.executemany("INSERT INTO multipliers VALUES (?, ?)",
