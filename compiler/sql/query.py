@@ -370,7 +370,8 @@ class QueryBuilder:
         self._flow()
         self._running_sums("run", cut=False)
         if self.reset_trigger is None:
-            self._pass("", cut=False)
+            self._pass("p1_", cut=False)
+            self.add("fire", select(["*"], "p1_fire"))
         else:
             self._pass("p1_", cut=False)
             index = self.table_triggers().index(self.reset_trigger)
@@ -602,7 +603,8 @@ class QueryBuilder:
             return
         self.add("actdef", union_all(rows))
         any_fired = " OR ".join(f"fire_{n}" for n in range(len(self.t["triggers"])))
-        firing = select(["*"], "fire", [f"({any_fired})"])
+        # (Spark misreads `WHERE (column)` followed by `) AS alias`: no parentheses here)
+        firing = select(["*"], "fire", [any_fired])
         self.add("acts", select(["f.contact AS contact", "f.pn AS pn", "a.ti AS ti",
                                  "a.ai AS ai", "f.ts AS ts", "a.action AS action",
                                  "a.arg AS arg"],
