@@ -1,4 +1,4 @@
-"""Option types shared by `score run` and `score explain`."""
+"""Options shared by `score run` and `score explain`."""
 from __future__ import annotations
 
 import click
@@ -27,3 +27,12 @@ AS_OF = AsOfType()
 def terminal(stream) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def history_inputs(command):
+    """`--events` (required) and `--contacts`, as `score run` and `score explain` take them."""
+    command = click.option("--contacts", "-c", metavar="FILE",
+                           help="Contact profiles: .jsonl, .csv or .parquet.")(command)
+    return click.option("--events", "-e", required=True, metavar="FILE",
+                        help="Events: .jsonl, .csv or .parquet; `-` reads JSON Lines from "
+                             "stdin.")(command)

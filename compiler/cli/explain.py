@@ -6,15 +6,12 @@ import sys
 import click
 
 from .. import scoring
-from ._options import AS_OF, terminal
+from ._options import AS_OF, history_inputs, terminal
 
 
 @click.command("explain")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--events", "-e", required=True, metavar="FILE",
-              help="Events: .jsonl, .csv or .parquet; `-` reads JSON Lines from stdin.")
-@click.option("--contacts", "-c", metavar="FILE",
-              help="Contact profiles: .jsonl, .csv or .parquet.")
+@history_inputs
 @click.option("--as-of", type=AS_OF, metavar="TIME",
               help="Explain as of this time; default: the latest event time.")
 @click.option("--contact", "contact_id", required=True, metavar="ID",

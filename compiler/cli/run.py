@@ -6,15 +6,12 @@ import sys
 import click
 
 from .. import engines, output, scoring
-from ._options import AS_OF, terminal
+from ._options import AS_OF, history_inputs, terminal
 
 
 @click.command("run")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--events", "-e", required=True, metavar="FILE",
-              help="Events: .jsonl, .csv or .parquet; `-` reads JSON Lines from stdin.")
-@click.option("--contacts", "-c", metavar="FILE",
-              help="Contact profiles: .jsonl, .csv or .parquet.")
+@history_inputs
 @click.option("--as-of", type=AS_OF, metavar="TIME",
               help="Score as of this time (ISO-8601 with Z or offset, a date, or epoch "
                    "seconds); default: the latest event time.")
