@@ -7,9 +7,10 @@ text only a text, a boolean only a boolean; ordering comparisons hold only betwe
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable
+
+from runtime.conditions import compile_glob
 
 from .dialects import Dialect
 from .quoting import glob_to_like
@@ -61,12 +62,6 @@ def condition_sql(cond, scope: Scope) -> str:
     raise UnsupportedCondition(f"unknown condition form `{head}`")
 
 
-def _glob_matches(pattern: str, text: str) -> bool:
-    """`*` any run of characters, `?` one character, whole string, case-sensitive."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, text, flags=re.DOTALL) is not None
-
-
 def _kind(value) -> str:
     if isinstance(value, bool):
         return "bool"
@@ -90,8 +85,8 @@ def _leaf(scope: Scope, ref, op: str, values: list) -> str:
     if op == "glob" and ref[0] == "stage":
         if scope.stage is None:
             raise UnsupportedCondition("the stage is not available here")
-        matching = [str(n + 1) for n, label in enumerate(scope.stages)
-                    if _glob_matches(values[0], label)]
+        matches = compile_glob(values[0]).fullmatch
+        matching = [str(n + 1) for n, label in enumerate(scope.stages) if matches(label)]
         return f"COALESCE({scope.stage} IN ({', '.join(matching)}), FALSE)" if matching else FALSE
     if op == "glob":
         text = _typed(scope, ref, "text")
