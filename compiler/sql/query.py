@@ -375,18 +375,38 @@ class QueryBuilder:
         else:
             self._pass("p1_", cut=False)
             index = self.table_triggers().index(self.reset_trigger)
-            first = select(["contact", "ts", "kind", "seq", "pn", "ROW_NUMBER() OVER (PARTITION "
-                            "BY contact ORDER BY pn) AS r"], "p1_fire", [f"fire_{index}"])
+            first = select(["contact", "ts", "kind", "seq", "pn", "stage", "ROW_NUMBER() OVER "
+                            "(PARTITION BY contact ORDER BY pn) AS r"], "p1_fire", [f"fire_{index}"])
             self.add("cut", select(["contact", "ts AS f_ts", "kind AS f_kind", "seq AS f_seq",
-                                    "pn AS f_pn"], f"({first}) AS z", ["r = 1"]))
+                                    "pn AS f_pn", "stage AS f_stage"], f"({first}) AS z",
+                                   ["r = 1"]))
             self.add("fin", select(self.final_columns, self.final_source, group_by=["a.contact"]))
-            # only the contacts that were reset need the second pass
+            self._redo()
             self._running_sums("run2", cut=True)
             self._pass("p2_", cut=True)
-            kept = select(["p.*"], "p1_fire AS p\nLEFT JOIN cut AS r ON r.contact = p.contact",
+            kept = select(["p.*"], "p1_fire AS p\nLEFT JOIN redo AS r ON r.contact = p.contact",
                           ["r.contact IS NULL"])
             self.add("fire", union_all([kept, select(["*"], "p2_fire")]))
         self._actions()
+
+    def _redo(self) -> None:
+        """`redo`: the reset contacts that need the second pass. After the reset only the
+        reset scores differ from the first pass; the resetting trigger is `once`, so it cannot
+        fire again. When no other trigger reads a reset score (directly or through a grade),
+        a contact whose stage at the reset is already the last one (stages never move back)
+        has the same stage and firings in both passes: its first pass stands."""
+        grades = {g["name"]: g["score"] for g in self.t["grades"]}
+        reset = set(self.reset_scores)
+
+        def reads_reset(trigger: dict) -> bool:
+            return any((ref[0] == "score" and ref[1] in reset) or
+                       (ref[0] == "grade" and grades.get(ref[1]) in reset)
+                       for ref in references(trigger["condition"]))
+
+        others = [t for t in self.table_triggers() if t is not self.reset_trigger]
+        where = None if any(map(reads_reset, others)) else [
+            f"f_stage < {len(self.t['stages'])}"]
+        self.add("redo", select(["*"], "cut", where))
 
     # Per-point score values without pair joins: an award's worth is a step function of its
     # age (decay steps, expiry), so each award also emits one *change row* per step reached
@@ -471,7 +491,7 @@ class QueryBuilder:
         if cut:
             columns += ["r.f_ts AS f_ts", "r.f_kind AS f_kind", "r.f_seq AS f_seq"]
             columns += [f"LAG(x.{k}) {order}) AS prev_{k}" for k in ("ts", "kind", "seq")]
-            source += "\nJOIN cut AS r ON r.contact = x.contact"
+            source += "\nJOIN redo AS r ON r.contact = x.contact"
             before = (f"r.f_ts IS NOT NULL AND NOT "
                       f"{self._after_key('x.ats', 'x.akind', 'x.aseq', 'r')}")
         for i in self._summed_scores():
