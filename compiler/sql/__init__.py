@@ -65,7 +65,11 @@ def generate(table: dict, dialect: str | Dialect = "duckdb", events_table: str =
     diagnostics = check(table, d)
     if diagnostics:
         raise UnsupportedError(diagnostics)
-    return _build(table, d, events_table, contacts_table, as_of, seq_column)
+    try:
+        return _build(table, d, events_table, contacts_table, as_of, seq_column)
+    except QuotingError as exc:  # a table or column name the dialect cannot spell exactly
+        raise UnsupportedError([error("E302", f"{exc}; the {d.name} query cannot name it",
+                                      None, hint="choose another name")]) from None
 
 
 def _build(table, d, events_table, contacts_table, as_of, seq_column) -> str:

@@ -5,8 +5,9 @@ only says how to spell the few things SQL engines disagree on: string and identi
 quoting, JSON property access with type checks, epoch microseconds to local calendar
 periods, truncating integer division, and how the result's JSON columns are built.
 
-Only `duckdb` is executed in this repository's tests; the other dialects are checked by
-parsing the generated query with sqlglot (`tests/test_sql_generate.py`). See `docs/sql.md`.
+`duckdb`, `spark` and `postgres` are executed by this repository's tests (PostgreSQL on a
+throwaway server: `tests/test_sql_postgres.py`); the other dialects are checked by parsing
+the generated query with sqlglot (`tests/test_sql_generate.py`). See `docs/sql.md`.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class Dialect:
     sqlglot = None  # the sqlglot dialect name used to check the generated SQL
     identifier_quote = '"'
     identifier_backslash_escapes = False
+    identifier_max_bytes: int | None = None  # longer names are refused (never truncated)
     backslash_escapes = False  # does `\` escape inside '...'?
     nul_char: str | None = "CHR(0)"
     like_escape = "!"  # the LIKE escape character (a dialect without ESCAPE uses `\`)
@@ -25,6 +27,9 @@ class Dialect:
     bigint = "BIGINT"
     union_distinct = "UNION"
     materialized_keyword: str | None = None  # `name AS MATERIALIZED (...)`
+    # IANA zone names that the dialect reads as something else (a fixed-offset abbreviation):
+    # calendar caps in such a zone are refused (support.py)
+    zone_abbreviations: frozenset[str] = frozenset()
 
     # -- literals ----------------------------------------------------------------------------
     def string(self, value: str) -> str:
@@ -145,34 +150,52 @@ class DuckDB(Dialect):
 
 
 class Postgres(Dialect):
-    """PostgreSQL 12+: `props` and `profile` are `jsonb`."""
+    """PostgreSQL 12+: `props` and `profile` are `jsonb` (or `json`, or JSON text).
+    Executed by tests/test_sql_postgres.py on a live server."""
     name = "postgres"
     sqlglot = "postgres"
     materialized_keyword = "MATERIALIZED"
     nul_char = None  # text cannot hold NUL
+    identifier_max_bytes = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
+    # `AT TIME ZONE 'CET'` looks the name up in the abbreviations (timezone_abbreviations:
+    # Default, Australia) before the tz database: CET, EET, MET and WET then have no DST,
+    # EST (+10:00 in the Australia set), MST and HST no history
+    zone_abbreviations = frozenset({"CET", "EET", "MET", "WET", "EST", "MST", "HST"})
 
+    # `props`/`profile` may be `jsonb` (no-op cast), `json` or JSON `text`
     def json_number(self, column, key):
-        k = self.string(key)
-        return (f"CASE WHEN jsonb_typeof({column} -> {k}) = 'number' "
-                f"THEN CAST({column} ->> {k} AS DOUBLE PRECISION) END")
+        k, c = self.string(key), f"CAST({column} AS jsonb)"
+        return (f"CASE WHEN jsonb_typeof({c} -> {k}) = 'number' "
+                f"THEN CAST({c} ->> {k} AS DOUBLE PRECISION) END")
 
     def json_text(self, column, key):
-        k = self.string(key)
-        return f"CASE WHEN jsonb_typeof({column} -> {k}) = 'string' THEN {column} ->> {k} END"
+        k, c = self.string(key), f"CAST({column} AS jsonb)"
+        return f"CASE WHEN jsonb_typeof({c} -> {k}) = 'string' THEN {c} ->> {k} END"
 
     def json_bool(self, column, key):
-        k = self.string(key)
-        return (f"CASE WHEN jsonb_typeof({column} -> {k}) = 'boolean' "
-                f"THEN CAST({column} ->> {k} AS BOOLEAN) END")
+        k, c = self.string(key), f"CAST({column} AS jsonb)"
+        return (f"CASE WHEN jsonb_typeof({c} -> {k}) = 'boolean' "
+                f"THEN CAST({c} ->> {k} AS BOOLEAN) END")
+
+    @staticmethod
+    def _utc(micros):
+        """`micros` as a `timestamp` (without time zone) holding the UTC wall clock, exactly.
+        `bigint * interval` goes through DOUBLE PRECISION, exact only within 2^53 us of 1970
+        (the years 1685 to 2255): whole seconds and the remaining microseconds are added
+        apart, each exact. Adding a pure time interval to a `timestamp` does not depend on
+        the session's TimeZone."""
+        return (f"(TIMESTAMP '1970-01-01 00:00:00' + (({micros}) / 1000000) * INTERVAL '1 second'"
+                f" + (({micros}) % 1000000) * INTERVAL '1 microsecond')")
 
     def local_time(self, micros, zone):
-        return (f"((TIMESTAMPTZ '1970-01-01 00:00:00+00' + {micros} * INTERVAL '1 microsecond')"
-                f" AT TIME ZONE {self.string(zone)})")
+        return f"(({self._utc(micros)} AT TIME ZONE 'UTC') AT TIME ZONE {self.string(zone)})"
+
+    def period(self, micros, zone, per):
+        local = self._utc(micros) if zone == "UTC" else self.local_time(micros, zone)
+        return f"DATE_TRUNC({self.string(per)}, {local})"
 
     def format_utc(self, micros):
-        return (f"to_char((TIMESTAMPTZ '1970-01-01 00:00:00+00' + {micros} * "
-                f"INTERVAL '1 microsecond') AT TIME ZONE 'UTC', "
-                f"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+        return f"to_char({self._utc(micros)}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
     def json_object(self, pairs):
         args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)

@@ -53,6 +53,10 @@ def quote_identifier(name: str, dialect: "Dialect") -> str:
         raise QuotingError("an identifier must be non-empty text")
     if "\x00" in name:
         raise QuotingError("an identifier cannot contain a NUL character")
+    limit = dialect.identifier_max_bytes
+    if limit is not None and len(name.encode("utf-8")) > limit:
+        raise QuotingError(f"{dialect.name} cuts identifiers to {limit} bytes, so "
+                           f"`{name}` would name another table or column")
     quote = dialect.identifier_quote
     if dialect.identifier_backslash_escapes:
         name = name.replace("\\", "\\\\").replace(quote, "\\" + quote)

@@ -14,9 +14,10 @@ with an E3xx diagnostic that names the construct and the engines that do support
 | a stage condition that reads `stage` (the stage before the move) | yes | yes | yes | yes | yes |
 | text containing NUL | yes | yes | no | yes | yes |
 | decay/expiry of a score that stages or triggers read | yes | no | yes | yes | yes |
+| calendar caps in the zones CET, EET, MET, WET, EST, MST, HST | yes | yes | no | yes | yes |
 
-(`yes` for dialects other than duckdb means "generated"; only duckdb is executed by the
-tests of this repository, see docs/sql.md.)
+(`yes` for snowflake and bigquery means "generated"; duckdb, spark and postgres are executed
+by the tests of this repository, see docs/sql.md.)
 """
 from __future__ import annotations
 
@@ -64,7 +65,25 @@ def unsupported(table: dict, dialect: Dialect) -> list[Diagnostic]:
                 span_of(trigger.get("at")), hint=ELSEWHERE))
     if dialect.name == "spark":
         out += _spark_timed_lifecycle(table, engine)
+    out += _zone_abbreviation(table, dialect, engine)
     return out
+
+
+def _zone_abbreviation(table: dict, dialect: Dialect, engine: str) -> list[Diagnostic]:
+    """A calendar cap in a zone whose name the dialect reads as a fixed-offset abbreviation
+    (PostgreSQL: `CET` is always +01:00 there, the IANA zone `CET` has summer time)."""
+    zone = table.get("timezone") or "UTC"
+    if zone.upper() not in dialect.zone_abbreviations:
+        return []
+    capped = [r for r in table["rules"] if (r.get("limit") or {}).get("per")]
+    if not capped:
+        return []  # the zone is only used by calendar caps
+    return [error(
+        "E301", f"calendar caps (`per {capped[0]['limit']['per']}`) in time zone `{zone}` are "
+        f"not supported by {engine}: it reads `{zone}` as a fixed-offset time zone abbreviation, "
+        "not as the IANA zone", span_of(capped[0].get("at")),
+        hint=f"name the zone by a region and city (e.g. `Europe/Berlin`, not `CET`), or "
+        f"{ELSEWHERE}")]
 
 
 def _lifecycle_scores(table: dict) -> set[str]:
