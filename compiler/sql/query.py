@@ -526,7 +526,10 @@ class QueryBuilder:
     def _pass(self, prefix: str, cut: bool) -> None:
         scores = self.lifecycle_scores()
         columns = ["p.contact AS contact", "p.pn AS pn", "p.ts AS ts", "p.kind AS kind",
-                   "p.seq AS seq", "pp.profile AS profile"]
+                   "p.seq AS seq"]
+        if self._lifecycle_reads_profile():
+            # (only then: the profile text would otherwise ride through every later window)
+            columns.append("pp.profile AS profile")
         source = f"{'run2' if cut else 'run'} AS p\nJOIN ppl AS pp ON pp.contact = p.contact"
         for i in scores:
             raw = self._value(i, cut)
@@ -543,10 +546,7 @@ class QueryBuilder:
                              + f" AS g_{j}" for j, g in grades]
         self.add(f"{prefix}gr", select(columns, f"{prefix}val AS v"))
         if self.stage_reads_stage:
-            self._stage_rounds(prefix, scope)
-            self.add(f"{prefix}lab", select(["g.*", "COALESCE(t.h, 0) AS h"],
-                                            f"{prefix}gr AS g\nLEFT JOIN {prefix}trans AS t "
-                                            "ON t.contact = g.contact AND t.pn = g.pn"))
+            self.add(f"{prefix}lab", self._stage_rounds(prefix, scope))
         else:
             self.add(f"{prefix}lab", select(["g.*", f"{self._holds(scope)} AS h"],
                                             f"{prefix}gr AS g"))
@@ -569,6 +569,10 @@ class QueryBuilder:
                 columns.append(f"(k_{n} AND {before} = 0) AS fire_{n}")
         self.add(f"{prefix}fire", select(columns, f"{prefix}trg"))
 
+    def _lifecycle_reads_profile(self) -> bool:
+        return any(ref[0] == "contact" for item in [*self.t["stages"], *self.t["triggers"]]
+                   for ref in references(item["condition"]))
+
     def _holds(self, scope: Scope) -> str:
         """The index (1-based) of the last declared stage whose condition holds, else 0."""
         holds = " ".join(f"WHEN {condition_sql(s['condition'], scope)} THEN {n + 1}"
@@ -580,34 +584,49 @@ class QueryBuilder:
         return any(ref[0] == "stage" for s in self.t["stages"]
                    for ref in references(s["condition"]))
 
-    def _stage_rounds(self, prefix: str, scope: Scope) -> None:
+    def _stage_rounds(self, prefix: str, scope: Scope) -> str:
         """Stage conditions that read `stage` see the stage before this point's move, so the
         stage is a state machine. It only moves forward, so it moves at most once per
-        declared stage: round K finds each contact's K-th move (the first later point where
-        the conditions, read with the current stage, pick a later stage). `trans` lists the
-        moves (contact, pn, new stage index)."""
-        scope = Scope(scope.dialect, scope.json_columns, scope.score, scope.grade, "s.stg",
-                      scope.stages)
-        holds = self._holds(scope)
-        self.add(f"{prefix}st_0", select(["contact", "0 AS stg", "0 AS at_pn"], "ppl",
-                                         ["scored"]))
-        moves = []
-        for k in range(1, len(self.t["stages"]) + 1):
-            ranked = select(["g.contact AS contact", "g.pn AS pn", f"{holds} AS h",
-                             "ROW_NUMBER() OVER (PARTITION BY g.contact ORDER BY g.pn) AS r"],
-                            f"{prefix}gr AS g\nJOIN {prefix}st_{k - 1} AS s "
-                            "ON s.contact = g.contact",
-                            ["g.pn > s.at_pn", f"{holds} > s.stg"])
-            self.add(f"{prefix}mv_{k}", select(["contact", "pn", "h"], f"({ranked}) AS z",
-                                               ["r = 1"]))
-            moves.append(select(["contact", "pn", "h"], f"{prefix}mv_{k}"))
-            if k < len(self.t["stages"]):
-                self.add(f"{prefix}st_{k}", select(
-                    ["s.contact AS contact", "COALESCE(m.h, s.stg) AS stg",
-                     "COALESCE(m.pn, s.at_pn) AS at_pn"],
-                    f"{prefix}st_{k - 1} AS s\nLEFT JOIN {prefix}mv_{k} AS m "
-                    "ON m.contact = s.contact"))
-        self.add(f"{prefix}trans", union_all(moves))
+        declared stage. `hs`: per point, `h_S` = the stage the conditions pick when the
+        current stage is S. Round K (`mv_K`) finds each contact's K-th move, the first point
+        after the (K-1)-th move whose `h_` of the current stage is a later stage, with one
+        window over the contact's points: `m_K` = MIN(pn * B + new stage), B = stages + 1.
+        Returns the body of `lab`: `h` = the stage a point moves to, 0 when it does not move.
+
+        No joins, and each round reads the previous one once: a planner that inlines every
+        CTE reference (Spark) gets a plan linear in the number of stages (rounds that joined
+        the points with the previous round's state were exponential in it)."""
+        count = len(self.t["stages"])
+        base = self.lit(count + 1)
+        columns = ["g.*"]
+        for s in range(count):  # at the last stage no move is possible
+            at = Scope(scope.dialect, scope.json_columns, scope.score, scope.grade, str(s),
+                       scope.stages)
+            columns.append(f"{self._holds(at)} AS h_{s}")
+        self.add(f"{prefix}hs", select(columns, f"{prefix}gr AS g"))
+
+        def moved_at(alias: str, k: int) -> str:  # the point of move K (NULL: none)
+            return self.d.int_div(f"{alias}.m_{k}", base)
+
+        def moved_to(alias: str, k: int) -> str:  # the stage of move K (NULL: none)
+            return f"({alias}.m_{k} - {moved_at(alias, k)} * {base})"
+
+        source = f"{prefix}hs"
+        for k in range(1, count + 1):
+            if k == 1:
+                after, current, picked = "0", "0", "x.h_0"
+            else:
+                after, current = moved_at("x", k - 1), moved_to("x", k - 1)
+                picked = (f"CASE {current} "
+                          + " ".join(f"WHEN {s} THEN x.h_{s}" for s in range(count)) + " END")
+            move = (f"CASE WHEN x.pn > {after} AND {picked} > {current} "
+                    f"THEN x.pn * {base} + {picked} END")
+            self.add(f"{prefix}mv_{k}", select(
+                ["x.*", f"MIN({move}) OVER (PARTITION BY x.contact) AS m_{k}"], f"{source} AS x"))
+            source = f"{prefix}mv_{k}"
+        moves = " ".join(f"WHEN m.pn = {moved_at('m', k)} THEN {moved_to('m', k)}"
+                         for k in range(1, count + 1))
+        return select(["m.*", f"CASE {moves} ELSE 0 END AS h"], f"{source} AS m")
 
     def _actions(self) -> None:
         """`acts`: one row per action fired, from one scan of the firing points joined with
