@@ -1,17 +1,11 @@
 """What a team might write instead of scorelang, for `bench_scale.py` to measure (the plain
-hand-written Python loop is `b2b_loop.py`, shared with `bench_engine.py`).
+hand-written Python loop is `b2b_loop.py`, shared with `bench_engine.py`; the hand-written
+DuckDB queries are `duckdb_hand.py`).
 
-- `duckdb_hand`: a hand-written DuckDB query for the B2B model's scores (the batch limit of one
-  machine).
 - `zen`, `rule_engine_peer`, `business_rules_peer`, `durable_peer`: the per-event points
   decision (which rules an event matches, how many points to which score) in four rule
   engines, each used the idiomatic way, with the event rules taken from the compiled table.
 
-The hand-written query implements the event rules with their caps (`per day` in the model's
-zone), the absence rule, decay, the profile rules, `require consent` and the grade; like most
-hand-written SQL it leaves out the lifecycle (stages, triggers, `reset`: sequential state), so
-it agrees with the runtime on every contact where no `reset` fired, which `bench_scale.py`
-checks.
 The rule engines have no notion of time or state, so they compute the uncapped, undecayed
 sum of points per contact and score, which the runtime computes on the "flat" table
 (`flat_table`) for the check.
@@ -21,10 +15,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from fractions import Fraction
 
 MICROS = 1_000_000
-DAY = 86_400 * MICROS
 
 
 # --- shared: the input a peer sees ----------------------------------------------------------
@@ -272,97 +264,3 @@ def _durable_action(totals: dict, score: str, points: int):
         add(totals, c.m.contact, score, points)
 
     return award
-
-
-def multipliers(limit: int = 400) -> list[int]:
-    """M_k = floor(10^9 * 0.9^k) exactly, for `decay engagement 10% every 30 days`."""
-    keep = Fraction(9, 10)
-    return [int(10**9 * keep**k) for k in range(limit)]
-
-
-# --- a hand-written DuckDB query for the same scores ------------------------------------------
-
-HAND_SQL = """
-WITH horizon AS (SELECT max(ts_us) AS t FROM events),
-dedup AS (
-  SELECT * FROM events
-  QUALIFY id IS NULL OR row_number() OVER (PARTITION BY contact, id ORDER BY ts_us, seq) = 1
-),
-rules(rule, event, target, pattern, points, cap, per_day) AS (VALUES
-  (1, 'visit', 'home', NULL, 5, 1, true),
-  (2, 'visit', NULL, 'blog/%', 10, 5, false),
-  (3, 'visit', 'pricing', NULL, 15, NULL, false),
-  (4, 'download', 'ebook', NULL, 15, NULL, false),
-  (4, 'download', 'whitepaper', NULL, 15, NULL, false),
-  (5, 'register', 'webinar', NULL, 25, NULL, false),
-  (6, 'submit', 'contact_form', NULL, 30, 1, false),
-  (7, 'email_open', NULL, NULL, 1, 3, true),
-  (8, 'visit', 'careers', NULL, -10, NULL, false),
-  (9, 'unsubscribe', NULL, NULL, -20, NULL, false)
-),
-matched AS (
-  SELECT d.contact, d.ts_us, d.seq, r.rule, r.points, r.cap,
-         CASE WHEN r.per_day THEN CAST(timezone('Europe/Berlin', d.ts) AS DATE) END AS period
-  FROM dedup d JOIN rules r ON d.event = r.event
-   AND (r.target IS NULL AND r.pattern IS NULL OR d.target = r.target OR d.target LIKE r.pattern)
-),
-capped AS (
-  SELECT contact, ts_us, points FROM matched
-  QUALIFY cap IS NULL
-       OR row_number() OVER (PARTITION BY contact, rule, period ORDER BY ts_us, seq) <= cap
-),
-absent AS (
-  SELECT s.contact, s.ts_us + 86400000000 AS ts_us, -5 AS points
-  FROM dedup s, horizon
-  WHERE s.event = 'email_sent' AND s.ts_us + 86400000000 <= horizon.t
-    AND NOT EXISTS (SELECT 1 FROM dedup o WHERE o.contact = s.contact
-                    AND o.event = 'email_open' AND o.target IS NOT DISTINCT FROM s.target
-                    AND o.ts_us BETWEEN s.ts_us AND s.ts_us + 86400000000)
-),
-engagement AS (
-  SELECT a.contact,
-         sum(CASE WHEN m.mult IS NULL THEN 0 ELSE (a.points * m.mult) // 1000000000 END) AS total
-  FROM (SELECT * FROM capped UNION ALL SELECT * FROM absent) a CROSS JOIN horizon
-  LEFT JOIN multipliers m ON m.k = (horizon.t - a.ts_us) // 2592000000000
-  GROUP BY a.contact
-),
-everyone AS (SELECT contact FROM contacts UNION SELECT DISTINCT contact FROM events),
-scored AS (
-  SELECT e.contact, p.consent IS TRUE AS scored,
-         least(greatest(coalesce(g.total, 0), 0), 100) AS engagement,
-         CASE WHEN p.title IN ('CEO', 'CTO') OR p.title LIKE 'VP%' THEN 20 ELSE 0 END
-       + CASE WHEN p.employees >= 200 THEN 15 ELSE 0 END
-       + CASE WHEN p.employees < 10 THEN -10 ELSE 0 END AS fit
-  FROM everyone e LEFT JOIN contacts p USING (contact) LEFT JOIN engagement g USING (contact)
-)
-SELECT contact,
-       CASE WHEN scored THEN engagement END AS engagement,
-       CASE WHEN scored THEN fit END AS fit,
-       CASE WHEN NOT scored THEN NULL WHEN fit >= 30 THEN 'A' WHEN fit >= 15 THEN 'B'
-            WHEN fit >= 0 THEN 'C' ELSE 'D' END AS tier
-FROM scored ORDER BY contact
-"""
-
-
-def duckdb_load(connection, parquet_path: str, contacts_path: str) -> None:
-    """Events from Parquet (with their row number as input order) and contacts, in tables."""
-    connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(
-        "CREATE OR REPLACE TABLE events AS SELECT file_row_number AS seq, contact, event, "
-        "target, epoch_us(\"at\") AS ts_us, \"at\" AS ts, id "
-        "FROM read_parquet(?, file_row_number = true)",
-        [parquet_path])
-    connection.execute(
-        "CREATE OR REPLACE TABLE contacts AS SELECT * FROM read_json(?, "
-        "format = 'newline_delimited', columns = {contact: 'VARCHAR', title: 'VARCHAR', "
-        "employees: 'BIGINT', consent: 'BOOLEAN'})",
-        [contacts_path])
-    connection.execute("CREATE OR REPLACE TABLE multipliers (k BIGINT, mult BIGINT)")
-    connection.executemany("INSERT INTO multipliers VALUES (?, ?)",
-                           [(k, m) for k, m in enumerate(multipliers()) if m])
-
-
-def duckdb_hand(connection) -> dict:
-    rows = connection.execute(HAND_SQL).fetchall()
-    return {contact: {"engagement": engagement, "fit": fit, "tier": tier}
-            for contact, engagement, fit, tier in rows}
