@@ -64,6 +64,8 @@ def parse_time(value: str, *, date_only_is_utc_midnight: bool = True) -> int:
 
 
 def format_time(micros: int) -> str:
-    """Epoch microseconds to `2026-03-03T00:00:00Z` (UTC, truncated to the second)."""
-    seconds = micros // MICROS
-    return (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Epoch microseconds to `2026-03-03T00:00:00Z` (UTC, truncated to the second). The year
+    has four digits (`0001-01-01T00:00:00Z`), as parse_time reads it: strftime's `%Y` does not
+    pad years before 1000 on glibc."""
+    moment = _EPOCH + timedelta(seconds=micros // MICROS)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%SZ}"

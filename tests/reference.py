@@ -255,7 +255,9 @@ def duration_micros(duration: ast.Duration) -> int:
 
 
 def format_at(micros: int) -> str:
-    return (_EPOCH + timedelta(seconds=micros // MICROS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC to the second, a four-digit year (`0001-…`: glibc's `%Y` does not pad)."""
+    moment = _EPOCH + timedelta(seconds=micros // MICROS)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%SZ}"
 
 
 def _fraction(number) -> Fraction:

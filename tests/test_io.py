@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from compiler import readers
 from runtime import io as rio
-from runtime.events import Event, Reject, TimeFormatError, parse_time
+from runtime.events import Event, Reject, TimeFormatError, format_time, parse_time
 
 T0 = "2026-03-01T10:00:00Z"
 T0_MICROS = parse_time(T0)
@@ -246,6 +246,15 @@ def test_as_of_accepts_iso_dates_and_epoch_seconds(text, expected):
 def test_bad_as_of_is_a_time_format_error(text):
     with pytest.raises(TimeFormatError):
         rio.parse_as_of(text)
+
+
+@pytest.mark.parametrize("text", [
+    "0001-01-01T00:00:00Z", "0999-12-31T23:59:59Z", "0999-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+])
+def test_times_print_a_four_digit_year_that_reads_back(text):
+    """ISO 8601 and the SQL engines: `0001-…`, not glibc strftime's unpadded `1-…`."""
+    assert format_time(parse_time(text)) == text
+    assert format_time(parse_time(text) + 999_999) == text  # truncated to the second
 
 
 # --- writers ----------------------------------------------------------------------------------
