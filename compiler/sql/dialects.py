@@ -77,6 +77,14 @@ class Dialect:
         raise NotImplementedError
 
     # -- results -----------------------------------------------------------------------------
+    def sort_key(self, expr: str) -> str:
+        """`expr` as an ORDER BY key that sorts strings by code point, as Python's sorted()
+        does (for UTF-8, the same as byte order). DuckDB and Spark compare bytes unless told
+        otherwise; Snowflake (Unicode codes) and BigQuery (case-sensitive, `Z` before `a`)
+        compare binary by default too: only a column declared with a collation orders
+        otherwise there."""
+        return expr
+
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         """A JSON object text from (key, SQL expression) pairs; NULL values are kept."""
         raise NotImplementedError
@@ -196,6 +204,10 @@ class Postgres(Dialect):
 
     def format_utc(self, micros):
         return f"to_char({self._utc(micros)}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+    def sort_key(self, expr):
+        # text sorts by the database's locale (en_US: `a`, `B`, `é`, `Z`) unless told "C"
+        return f'{expr} COLLATE "C"'
 
     def json_object(self, pairs):
         args = ", ".join(f"{self.string(k)}, {v}" for k, v in pairs)

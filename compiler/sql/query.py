@@ -682,7 +682,8 @@ class QueryBuilder:
                       if grades else "'{}'")
         self.query.final = select([
             "contact", f"{self.d.json_object(scores)} AS scores", f"{grades_sql} AS grades",
-            f"{stage} AS stage", f"{actions} AS actions"], "res", order_by=["contact"])
+            f"{stage} AS stage", f"{actions} AS actions"], "res",
+            order_by=[self.d.sort_key("contact")])
 
 
 def _trunc_div(numerator: int, denominator: int) -> int:
