@@ -253,20 +253,24 @@ def _duckdb_query(name: str, table: dict, paths: dict):
     started = time.perf_counter()
     if name in ("duckdb-hand", "duckdb-hand-scores"):
         duckdb_hand.load(connection, paths["parquet"], paths["contacts"])
-        loaded = time.perf_counter() - started
-        started = _Clock()
-        output = (duckdb_hand.full if name == "duckdb-hand" else duckdb_hand.scores)(connection)
+        sql = duckdb_hand.FULL_SQL if name == "duckdb-hand" else duckdb_hand.SCORES_SQL
+        convert = duckdb_hand.full if name == "duckdb-hand" else duckdb_hand.scores
     else:
         from compiler.engines import duckdb as engine
         from compiler.sql import generate
 
         _load_generated_inputs(connection, paths)
-        loaded = time.perf_counter() - started
-        started = _Clock()
-        rows = connection.execute(generate(table, "duckdb", "events", "contacts")).fetchall()
-        output = _results_by_contact([engine._result(table, row) for row in rows])
+        sql = generate(table, "duckdb", "events", "contacts")
+
+        def convert(rows):
+            return _results_by_contact([engine._result(table, row) for row in rows])
+    loaded = time.perf_counter() - started
+    # timed: the query and fetching its rows; turning them into Python dicts for the check
+    # (parsing the JSON columns of 1M rows takes seconds) is not the query's cost
+    started = _Clock()
+    rows = connection.execute(sql).fetchall()
     seconds = started.stop()
-    return seconds, output, f"load {loaded:.1f} s not counted"
+    return seconds, convert(rows), f"load {loaded:.1f} s not counted"
 
 
 def _load_generated_inputs(connection, paths: dict) -> None:

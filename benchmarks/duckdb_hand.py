@@ -197,17 +197,16 @@ def _at(micros: int) -> str:
     return datetime.fromtimestamp(micros // 1_000_000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scores(connection) -> dict:
-    rows = connection.execute(SCORES_SQL).fetchall()
+def scores(rows: list[tuple]) -> dict:
+    """`SCORES_SQL`'s rows by contact."""
     return {contact: {"engagement": engagement, "fit": fit, "tier": tier}
             for contact, engagement, fit, tier in rows}
 
 
-def full(connection) -> dict:
-    """Section-7 results by contact, in the runtime's JSON shape."""
+def full(rows: list[tuple]) -> dict:
+    """`FULL_SQL`'s rows as section-7 results by contact, in the runtime's JSON shape."""
     out = {}
-    for contact, scored, engagement, fit, tier, stage, cut, tag in \
-            connection.execute(FULL_SQL).fetchall():
+    for contact, scored, engagement, fit, tier, stage, cut, tag in rows:
         if not scored:
             out[contact] = {"contact": contact, "scores": {"engagement": None, "fit": None},
                             "grades": {}, "stage": None, "actions": []}
