@@ -13,7 +13,6 @@ with an E3xx diagnostic that names the construct and the engines that do support
 | `reset` in an `each time` trigger or in several triggers | no | no | no | no | no |
 | a stage condition that reads `stage` (the stage before the move) | yes | yes | yes | yes | yes |
 | text containing NUL | yes | yes | no | yes | yes |
-| decay/expiry of a score that stages or triggers read | yes | no | yes | yes | yes |
 | calendar caps in the zones CET, EET, MET, WET, EST, MST, HST | yes | yes | no | yes | yes |
 
 (`yes` for snowflake and bigquery means "generated"; duckdb, spark and postgres are executed
@@ -24,7 +23,6 @@ from __future__ import annotations
 from dsl.diagnostics import Diagnostic, error
 from dsl.source import Span
 
-from .conditions import references
 from .dialects import Dialect
 
 ELSEWHERE = "run it with `score run --engine python` (or `--engine spark`)"
@@ -63,8 +61,6 @@ def unsupported(table: dict, dialect: Dialect) -> list[Diagnostic]:
                 "E301", f"`reset` in more than one trigger is not supported by {engine} "
                 f"(only one `once` trigger may reset; the first is at {once[0].get('at')})",
                 span_of(trigger.get("at")), hint=ELSEWHERE))
-    if dialect.name == "spark":
-        out += _spark_timed_lifecycle(table, engine)
     out += _zone_abbreviation(table, dialect, engine)
     return out
 
@@ -84,31 +80,3 @@ def _zone_abbreviation(table: dict, dialect: Dialect, engine: str) -> list[Diagn
         "not as the IANA zone", span_of(capped[0].get("at")),
         hint=f"name the zone by a region and city (e.g. `Europe/Berlin`, not `CET`), or "
         f"{ELSEWHERE}")]
-
-
-def _lifecycle_scores(table: dict) -> set[str]:
-    grades = {g["name"]: g["score"] for g in table["grades"]}
-    names: set[str] = set()
-    for item in [*table["stages"], *table["triggers"]]:
-        for ref in references(item["condition"]):
-            if ref[0] == "score":
-                names.add(ref[1])
-            elif ref[0] == "grade" and ref[1] in grades:
-                names.add(grades[ref[1]])
-    return names
-
-
-def _spark_timed_lifecycle(table: dict, engine: str) -> list[Diagnostic]:
-    """Spark 4's optimizer fails (internal error, an assertion) on the change rows that
-    give a decaying or expiring score at every evaluation point: refused, not approximated."""
-    out = []
-    awarded = {r["score"] for r in table["rules"]}
-    for score in table["scores"]:
-        timed = score.get("decay") or score.get("expire") is not None
-        if timed and score["name"] in awarded and score["name"] in _lifecycle_scores(table):
-            out.append(error(
-                "E301", f"`decay`/`expire` of score `{score['name']}`, which a stage or trigger "
-                f"reads, is not supported by {engine} (Spark's optimizer fails on the query)",
-                None, hint="run it with `score run --engine spark` (the Python runtime per "
-                "contact), `--engine python` or `--engine duckdb`"))
-    return out
