@@ -167,19 +167,10 @@ def test_spark_dialect_passes_every_conformance_case():
     """The generated Spark SQL, run in a local Spark session, on every shared case."""
     from pathlib import Path
 
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
-
     from compiler import readers
-    from compiler.engines.duckdb import _result
     from compiler.pipeline import compile as compile_model
     from runtime import io as rio
 
-    spark = _spark_session()
-    events_schema = StructType([StructField(n, t) for n, t in (
-        ("contact", StringType()), ("event", StringType()), ("target", StringType()),
-        ("at", LongType()), ("id", StringType()), ("props", StringType()), ("seq", LongType()))])
-    contacts_schema = StructType([StructField("contact", StringType()),
-                                  StructField("profile", StringType())])
     cases = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
     checked = 0
     for case in sorted(p for p in cases.glob("*") if (p / "model.score").exists()):
@@ -188,18 +179,11 @@ def test_spark_dialect_passes_every_conformance_case():
         as_of = rio.parse_as_of(words[words.index("--as-of") + 1]) if "--as-of" in words else None
         accepted = [e for e in readers.read_events(str(case / "events.jsonl"))
                     if not hasattr(e, "reason")]
-        rows = [(e.contact, e.event, e.target, e.at, e.id,
-                 json.dumps(e.props) if e.props else None, n) for n, e in enumerate(accepted)]
         contacts = case / "contacts.jsonl"
         profiles = readers.read_contacts(str(contacts))[0] if contacts.exists() else {}
-        spark.createDataFrame(rows, events_schema).createOrReplaceTempView("events")
-        spark.createDataFrame([(k, json.dumps(v)) for k, v in profiles.items()],
-                              contacts_schema).createOrReplaceTempView("contacts")
-        got = [_result(table, tuple(row)) for row in
-               spark.sql(generate(table, "spark", as_of=as_of)).collect()]
         expected = [json.loads(line) for line in
                     (case / "expected.jsonl").read_text().splitlines() if line]
-        assert got == expected, case.name
+        assert _spark_run(table, accepted, profiles, as_of) == expected, case.name
         checked += 1
     assert checked >= 10
 

@@ -590,7 +590,8 @@ class QueryBuilder:
         firsts = []
         for n, trigger in enumerate(self.t["triggers"]):
             if trigger.get("each_time"):
-                before = f"COALESCE(LAG(t.k_{n}) OVER (PARTITION BY t.contact ORDER BY t.pn), FALSE)"
+                before = (f"COALESCE(LAG(t.k_{n}) OVER (PARTITION BY t.contact ORDER BY t.pn), "
+                          "FALSE)")
                 columns.append(f"(t.k_{n} AND NOT {before}) AS fire_{n}")
             elif self.d.materialized_keyword:
                 firsts.append(f"MIN(CASE WHEN k_{n} THEN pn END) AS m_{n}")
