@@ -566,6 +566,9 @@ class QueryBuilder:
     def _stage(self, prefix: str) -> None:
         """`stg`: the stage at every point, the highest stage held at or before it."""
         count = len(self.t["stages"])
+        if not count:  # triggers without stages: nothing to aggregate or sort
+            self.add(f"{prefix}stg", select(["l.*", "0 AS stage"], f"{prefix}lab AS l"))
+            return
         if not self.d.materialized_keyword:
             self.add(f"{prefix}stg", select(
                 ["l.*", "MAX(l.h) OVER (PARTITION BY l.contact ORDER BY l.pn ROWS BETWEEN "
@@ -576,7 +579,7 @@ class QueryBuilder:
             ["contact"] + [f"MIN(CASE WHEN h >= {j} THEN pn END) AS f_{j}"
                            for j in range(1, count + 1)], f"{prefix}lab", group_by=["contact"]))
         reached = " + ".join(f"CASE WHEN l.pn >= f.f_{j} THEN 1 ELSE 0 END"
-                             for j in range(1, count + 1)) or "0"
+                             for j in range(1, count + 1))
         self.add(f"{prefix}stg", select(["l.*", f"{reached} AS stage"],
                                         f"{prefix}lab AS l\nJOIN {prefix}sf AS f "
                                         "ON f.contact = l.contact"))
