@@ -175,7 +175,7 @@ def child(args) -> dict:
         if name == "runtime-flat":
             table = peers.flat_table(table)
         if engine == "spark":
-            from compiler.engines import spark
+            from compiler.run.engines import spark
 
             started = time.perf_counter()
             spark.session("local[2]")
@@ -256,7 +256,7 @@ def _duckdb_query(name: str, table: dict, paths: dict):
         sql = duckdb_hand.FULL_SQL if name == "duckdb-hand" else duckdb_hand.SCORES_SQL
         convert = duckdb_hand.full if name == "duckdb-hand" else duckdb_hand.scores
     else:
-        from compiler.engines import duckdb as engine
+        from compiler.run.engines import duckdb as engine
         from compiler.sql import generate
 
         _load_generated_inputs(connection, paths)
@@ -274,7 +274,7 @@ def _duckdb_query(name: str, table: dict, paths: dict):
 
 
 def _load_generated_inputs(connection, paths: dict) -> None:
-    """The tables the generated query reads (compiler/engines/duckdb.py): events with `at` in
+    """The tables the generated query reads (compiler/run/engines/duckdb.py): events with `at` in
     microseconds and the file's row number as `seq`; contacts with their profile as JSON."""
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute(

@@ -5,7 +5,7 @@ Standard library only. Readers never raise for bad data: every line becomes eith
 lines scores the rest and reports the ten.
 
 Formats are chosen by the file's extension: `.csv` is CSV, anything else (`.jsonl`, `.ndjson`,
-`.json`, `-` for standard input) is JSON Lines. Parquet lives in `compiler.readers` because it
+`.json`, `-` for standard input) is JSON Lines. Parquet lives in `compiler.run.readers` because it
 needs pyarrow.
 
 CSV typing rule (CSV cells are text): an empty cell is a missing value; `true` / `false` (any
@@ -395,7 +395,7 @@ def read_events(source: str | os.PathLike | IO, *, progress: Progress | None = N
     numbers). Raises `InputError` only when the file cannot be opened."""
     fmt = fmt or file_format(source)
     if fmt == "parquet":
-        raise InputError(f"{display_name(source)}: Parquet is read by compiler.readers")
+        raise InputError(f"{display_name(source)}: Parquet is read by compiler.run.readers")
     stream, owned = _open_binary(source)
     try:
         yield from _events_from_stream(stream, fmt, progress)
@@ -428,7 +428,7 @@ def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None
     """Profiles by contact id (the last line wins for a contact listed twice) and rejects."""
     fmt = fmt or file_format(source)
     if fmt == "parquet":
-        raise InputError(f"{display_name(source)}: Parquet is read by compiler.readers")
+        raise InputError(f"{display_name(source)}: Parquet is read by compiler.run.readers")
     stream, owned = _open_binary(source)
     try:
         if fmt == "csv":

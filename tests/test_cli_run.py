@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler import engines
+from compiler.run import engines
 from compiler.cli import main
 
 MODEL = "visit pricing +1\nwhen score >= 3 notify sales\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler import engines
+from compiler.run import engines
 from compiler.cli import main
 
 CASES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
@@ -31,8 +31,8 @@ def engine_skip_reason(name: str) -> str | None:
     if missing is not None:
         extra = engines.ENGINES[name][1]
         return f"the {name} engine needs `{missing}` (the `{extra}` extra is not installed)"
-    if importlib.util.find_spec(f"compiler.engines.{engines.ENGINES[name][0]}") is None:
-        return f"compiler/engines/{name}.py is not written yet"
+    if importlib.util.find_spec(f"compiler.run.engines.{engines.ENGINES[name][0]}") is None:
+        return f"compiler/run/engines/{name}.py is not written yet"
     if name == "spark" and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         return "Spark needs a Java runtime (java on PATH or JAVA_HOME)"
     return None

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import strategies
-from compiler.diff import diff_models
-from compiler.impact import bin_edges, compare_results, nice_width
+from compiler.review.diff import diff_models
+from compiler.review.impact import bin_edges, compare_results, nice_width
 from dsl import ast
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "diff"
@@ -339,7 +339,7 @@ def test_compare_results_counts_movements_by_hand():
 @given(st.data())
 def test_impact_matches_running_both_models(data):
     import model_strategies
-    from compiler.impact import impact
+    from compiler.review.impact import impact
     from compiler.lower import lower
     from runtime.engine import Engine
 
@@ -555,9 +555,9 @@ def test_git_driver_arguments(tmp_path, monkeypatch):
 
 
 def test_markdown_is_capped_for_pull_request_comments():
-    from compiler.reports import diff_report
-    from compiler.reports.views import MARKDOWN_CHANGES
-    from compiler.review import FileReview, Review
+    from compiler.review.reports import diff_report
+    from compiler.review.reports.views import MARKDOWN_CHANGES
+    from compiler.review.compare import FileReview, Review
 
     new = model(*(rule("visit", f"page-{n:04d}", n + 1) for n in range(MARKDOWN_CHANGES + 7)))
     review = Review("old", "new", [FileReview("m.score", "added", diff_models(model(), new))])

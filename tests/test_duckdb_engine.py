@@ -1,4 +1,4 @@
-"""The DuckDB engine (`compiler.engines.duckdb`) against the shared conformance cases, the
+"""The DuckDB engine (`compiler.run.engines.duckdb`) against the shared conformance cases, the
 reference interpreter (hypothesis, generated models and event streams) and the Python
 runtime, plus hostile strings end to end."""
 from __future__ import annotations
@@ -16,8 +16,8 @@ pytest.importorskip("pyarrow", reason="the DuckDB engine needs the `sql` extra")
 
 import model_strategies as ms  # noqa: E402
 import reference  # noqa: E402
-from compiler.engines import EngineError  # noqa: E402
-from compiler.engines import duckdb as engine  # noqa: E402
+from compiler.run.engines import EngineError  # noqa: E402
+from compiler.run.engines import duckdb as engine  # noqa: E402
 from compiler.lower import lower  # noqa: E402
 from compiler.sql import check  # noqa: E402
 from dsl import ast  # noqa: E402

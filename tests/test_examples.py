@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler.engines import python as python_engine
+from compiler.run.engines import python as python_engine
 from compiler.pipeline import compile as compile_model
-from compiler.testing import run_files
+from compiler.review.testing import run_files
 from dsl.formatter import format_source
 from dsl.source import SourceFile
 

@@ -1,4 +1,4 @@
-"""Readers and writers of runtime.io and compiler.readers (LANGUAGE.md section 7, 9.10-9.11)."""
+"""Readers and writers of runtime.io and compiler.run.readers (LANGUAGE.md section 7, 9.10-9.11)."""
 from __future__ import annotations
 
 import ast
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import readers
+from compiler.run import readers
 from runtime import io as rio
 from runtime.events import Event, Reject, TimeFormatError, format_time, parse_time
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import journeys
-from compiler.reports import render, views
+from compiler.review import journeys
+from compiler.review.reports import render, views
 from dsl import ast
 from runtime.events import parse_time
 

@@ -23,8 +23,8 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from compiler.engines import python as python_engine  # noqa: E402
-from compiler.engines import spark as spark_engine  # noqa: E402
+from compiler.run.engines import python as python_engine  # noqa: E402
+from compiler.run.engines import spark as spark_engine  # noqa: E402
 from runtime.events import Event, parse_time  # noqa: E402
 
 CASES = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"

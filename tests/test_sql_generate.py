@@ -206,7 +206,7 @@ def _spark_run(table, events, contacts, as_of):
     """The generated Spark SQL of `table` over `events` and `contacts`, as result dicts."""
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    from compiler.engines.duckdb import _result
+    from compiler.run.engines.duckdb import _result
 
     spark = _spark_session()
     events_schema = StructType([StructField(n, t) for n, t in (

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from compiler import testing
-from compiler.reports import junit, render, views
+from compiler.review import testing
+from compiler.review.reports import junit, render, views
 from dsl import ast
 from dsl.source import Span
 from runtime.events import MICROS, parse_time

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from compiler import gitrev, review
-from compiler.readers import ReaderError
-from compiler.reports import diff_report, render, views
+from compiler.review import gitrev, compare as review
+from compiler.run.readers import ReaderError
+from compiler.review.reports import diff_report, render, views
 from runtime.io import InputError
 
 from ._options import AS_OF

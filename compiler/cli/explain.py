@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from .. import scoring
+from ..run import scoring
 from ._options import AS_OF, history_inputs, terminal
 
 

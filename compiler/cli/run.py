@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from .. import engines, output, scoring
+from ..run import engines, scoring
+from ..run import writers as output
 from ._options import AS_OF, history_inputs, terminal
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from compiler import journeys, testing
-from compiler.reports import junit, render, views
+from compiler.review import journeys, testing
+from compiler.review.reports import junit, render, views
 
 
 @click.command("test")

@@ -14,7 +14,7 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
         ) -> list[dict]:
     """Score the events file against the rule table; rejected lines go to `on_reject`.
 
-    Rejected contacts lines are skipped here: the caller reports them (see `compiler.scoring`).
+    Rejected contacts lines are skipped here: the caller reports them (see `compiler.run.scoring`).
     """
     profiles = readers.read_contacts(contacts)[0] if contacts else {}
     # A list, not a generator: the engine may walk the events more than once.

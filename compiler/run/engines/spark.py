@@ -16,7 +16,7 @@ Plan of a run (every step is a Spark job; nothing but results and rejects reache
    alternative `grouping="pandas"` is `groupBy(contact).applyInPandas`, one runtime call per
    contact: the same results, but Spark's per-group cost (~10 ms on a laptop) dominates.
 
-Executors import only `runtime` (standard library), this module and `compiler.readers`, plus
+Executors import only `runtime` (standard library), this module and `compiler.run.readers`, plus
 the pandas/pyarrow that `applyInPandas` needs; the driver also needs lark to compile a model. See
 docs/spark.md for spark-submit on a cluster.
 """
@@ -221,7 +221,7 @@ def _profile_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], It
 def _decode(fmt: str, header: list[str] | None, line: int, item):
     """(record | _RecordError | _SKIP, raw) for one line or row, as `runtime.io` reads it."""
     if fmt == "parquet":
-        from compiler.readers import _json_object, _plain  # noqa: PLC0415 (executor side)
+        from compiler.run.readers import _json_object, _plain  # noqa: PLC0415 (executor side)
 
         record = {key: _plain(value) for key, value in item.items()
                   if value is not None or key in rio.REQUIRED_KEYS}
@@ -436,7 +436,7 @@ def _table(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`spark-submit compiler/engines/spark.py --model M.score --events PATH --out DIR`."""
+    """`spark-submit compiler/run/engines/spark.py --model M.score --events PATH --out DIR`."""
     parser = argparse.ArgumentParser(prog="scorelang-spark", description=main.__doc__)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="the .score file (compiled on the driver)")

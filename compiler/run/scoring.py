@@ -18,7 +18,8 @@ from runtime import Engine, TableError, load_table
 from runtime import io as rio
 from runtime.events import Event, Reject
 
-from . import engines, output, readers
+from . import engines, readers
+from . import writers as output
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -42,7 +43,7 @@ def load_model(path: str, *, color: bool = False) -> LoadedModel:
     """Compile a `.score` model, or load a rule table already compiled (`.json`)."""
     if path.lower().endswith(".json"):
         return _load_table(path)
-    from .pipeline import compile as compile_model
+    from ..pipeline import compile as compile_model
 
     result = compile_model(path)
     if result.table is None or has_errors(result.diagnostics):

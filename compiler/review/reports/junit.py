@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 
 def junit_xml(run) -> str:
-    """`run` is a `compiler.testing.TestRun`; one <testsuite> per model file, in run order."""
+    """`run` is a `compiler.review.testing.TestRun`; one <testsuite> per model file, in run order."""
     root = ET.Element("testsuites", name="score test", tests=str(len(run.outcomes)),
                       failures=str(_count(run.outcomes, "failure")),
                       errors=str(_count(run.outcomes, "error")))

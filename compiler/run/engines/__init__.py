@@ -15,7 +15,7 @@ import inspect
 import os
 from types import ModuleType
 
-# name -> (module under compiler.engines, extra that provides its dependencies, those modules)
+# name -> (module under compiler.run.engines, extra that provides its dependencies, those modules)
 ENGINES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "python": ("python", None, ()),
     "duckdb": ("duckdb", "sql", ("duckdb",)),

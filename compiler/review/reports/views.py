@@ -16,7 +16,7 @@ def rule(title: str = "", char: str = "=") -> str:
 
 
 def test_view(run) -> dict:
-    """`run` is a `compiler.testing.TestRun`."""
+    """`run` is a `compiler.review.testing.TestRun`."""
     failures = [o for o in run.outcomes if not o.passed]
     return {
         "lines": [{"id": o.node_id, "status": "PASSED" if o.passed else "FAILED"}
@@ -49,7 +49,7 @@ def decimal(value: float | None, places: int = 1) -> str:
 
 
 def journeys_view(report) -> dict:
-    """`report` is a `compiler.journeys.JourneyReport`."""
+    """`report` is a `compiler.review.journeys.JourneyReport`."""
     return {
         "model": report.model,
         "won": report.won,
@@ -87,7 +87,7 @@ MARKDOWN_CHANGES = 150  # per file: a PR comment holds at most 65,536 characters
 
 
 def diff_view(review, max_changes: int | None = None) -> dict:
-    """`review` is a `compiler.review.Review`; `max_changes` caps the changes shown per file
+    """`review` is a `compiler.review.compare.Review`; `max_changes` caps the changes shown per file
     (the rest are counted as omitted)."""
     files = [_file_view(f, max_changes) for f in review.files]
     shown = [f for f in files if f["status"] != "unchanged"]

@@ -70,7 +70,7 @@ def compile_file(path: Path | None, side: gitrev.Side) -> _Compiled:
         return _EMPTY
     from dsl.render import format_diagnostic
 
-    from .pipeline import compile as compile_model
+    from ..pipeline import compile as compile_model
 
     result = compile_model(str(path))
     errors = [format_diagnostic(d, (result.sources or {}).get(d.span.file) if d.span else None)
@@ -153,7 +153,7 @@ def load_data(events_path: str, contacts_path: str | None, as_of: int | None) ->
     """Events and contacts for the impact; rejects are counted (the run never stops)."""
     from runtime.events import Event
 
-    from .readers import read_contacts, read_events
+    from ..run.readers import read_contacts, read_events
 
     events, rejects = [], 0
     for item in read_events(events_path):

@@ -1,7 +1,7 @@
 """What `score run`, `score explain` and `score compile` print: results as JSON Lines, CSV or a
 readable table, rejects as `file:LINE: REASON`, and a progress bar on a terminal.
 
-Decisions live in `compiler.scoring`; this module only lays values out.
+Decisions live in `compiler.run.scoring`; this module only lays values out.
 """
 from __future__ import annotations
 

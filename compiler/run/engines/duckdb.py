@@ -1,6 +1,6 @@
 """The DuckDB engine: the rule table as one SQL query (`compiler.sql`), run in DuckDB.
 
-Input is read and validated by the same readers as the Python engine (`compiler.readers`:
+Input is read and validated by the same readers as the Python engine (`compiler.run.readers`:
 JSON Lines, CSV, Parquet), so rejects, their line numbers and reasons, duplicates and the
 default as-of time are exactly those of `score run --engine python`; the accepted events and
 the profiles are then handed to DuckDB as Arrow tables:
@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 from runtime.events import Event, Reject
 
 from .. import readers
-from ..sql import check, generate
+from ...sql import check, generate
 
 EVENT_COLUMNS = ("contact", "event", "target", "at", "id", "props", "seq")
 
