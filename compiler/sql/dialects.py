@@ -11,17 +11,11 @@ the generated query with sqlglot (`tests/test_sql_generate.py`). See `docs/sql.m
 """
 from __future__ import annotations
 
-from .quoting import quote_string
+from .quoting import QuotingRules, quote_identifier, quote_string
 
 
-class Dialect:
-    name = "ansi"
+class Dialect(QuotingRules):
     sqlglot = None  # the sqlglot dialect name used to check the generated SQL
-    identifier_quote = '"'
-    identifier_backslash_escapes = False
-    identifier_max_bytes: int | None = None  # longer names are refused (never truncated)
-    backslash_escapes = False  # does `\` escape inside '...'?
-    nul_char: str | None = "CHR(0)"
     like_escape = "!"  # the LIKE escape character (a dialect without ESCAPE uses `\`)
     like_has_escape_clause = True
     bigint = "BIGINT"
@@ -380,15 +374,9 @@ class BigQuery(Dialect):
         return f"TO_JSON_STRING(JSON_STRIP_NULLS(JSON_OBJECT({args})))"
 
     def json_array_agg(self, fields, order_by, where):
-        obj = ", ".join(f"{v} AS {quote_identifier_for(self, k)}" for k, v in fields)
+        obj = ", ".join(f"{v} AS {quote_identifier(k, self)}" for k, v in fields)
         return (f"TO_JSON_STRING(ARRAY_AGG(IF({where}, STRUCT({obj}), NULL) IGNORE NULLS "
                 f"ORDER BY {', '.join(order_by)}))")
-
-
-def quote_identifier_for(dialect: Dialect, name: str) -> str:
-    from .quoting import quote_identifier
-
-    return quote_identifier(name, dialect)
 
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (DuckDB(), Spark(), Postgres(), Snowflake(),

@@ -11,17 +11,24 @@ character quotes identifiers.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .dialects import Dialect
+class QuotingRules:
+    """How one SQL dialect spells literals and identifiers; `dialects.Dialect` extends it, so
+    that this module needs nothing from the dialects."""
+
+    name = "ansi"
+    identifier_quote = '"'
+    identifier_backslash_escapes = False
+    identifier_max_bytes: int | None = None  # longer names are refused (never truncated)
+    backslash_escapes = False  # does `\\` escape inside '...'?
+    nul_char: str | None = "CHR(0)"
 
 
 class QuotingError(ValueError):
     """A string the dialect cannot represent (PostgreSQL text cannot hold NUL)."""
 
 
-def _plain_literal(text: str, dialect: "Dialect") -> str:
+def _plain_literal(text: str, dialect: QuotingRules) -> str:
     if dialect.backslash_escapes:
         text = text.replace("\\", "\\\\").replace("'", "\\'")
     else:
@@ -29,7 +36,7 @@ def _plain_literal(text: str, dialect: "Dialect") -> str:
     return f"'{text}'"
 
 
-def quote_string(value: str, dialect: "Dialect") -> str:
+def quote_string(value: str, dialect: QuotingRules) -> str:
     """A SQL string literal whose value is exactly `value`."""
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
@@ -47,7 +54,7 @@ def quote_string(value: str, dialect: "Dialect") -> str:
     return "(" + " || ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
-def quote_identifier(name: str, dialect: "Dialect") -> str:
+def quote_identifier(name: str, dialect: QuotingRules) -> str:
     """One identifier (a column or table name), quoted so that any text is only a name."""
     if not isinstance(name, str) or not name:
         raise QuotingError("an identifier must be non-empty text")
@@ -65,7 +72,7 @@ def quote_identifier(name: str, dialect: "Dialect") -> str:
     return f"{quote}{name}{quote}"
 
 
-def quote_table(name: str, dialect: "Dialect") -> str:
+def quote_table(name: str, dialect: QuotingRules) -> str:
     """A table name as given on the command line: `events` or `db.schema.events`; each
     dot-separated part is quoted on its own."""
     return ".".join(quote_identifier(part, dialect) for part in name.split("."))
