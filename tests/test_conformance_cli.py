@@ -1,4 +1,4 @@
-"""Every case of ../shared/conformance through `score run`, on every engine.
+"""Every case of tests/conformance through `score run`, on every engine.
 
 The scale engineers' engines run here too: an engine whose extra is not installed, or whose
 module is not built yet, is skipped with the reason.
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from compiler.run import engines
 from compiler.cli import main
 
-CASES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
+CASES_DIR = Path(__file__).resolve().parent / "conformance"
 CASES = sorted(p for p in CASES_DIR.iterdir() if (p / "expected.jsonl").exists()) \
     if CASES_DIR.is_dir() else []
 ENGINES = ["python", "duckdb", "spark"]
@@ -105,4 +105,4 @@ def test_conformance_case(case: Path, engine: str, monkeypatch, tmp_path):
 
 
 def test_there_are_conformance_cases():
-    assert len(CASES) >= 10, f"expected the shared cases in {CASES_DIR}"
+    assert len(CASES) >= 10, f"expected the conformance cases in {CASES_DIR}"

@@ -1,4 +1,4 @@
-"""Every case of the shared conformance suite through the library: `pipeline.compile` then
+"""Every case of the conformance suite through the library: `pipeline.compile` then
 `Engine.run` (the CLI has its own conformance test). Events are read by a tiny reader here,
 independent of `runtime.io`, so that a reader bug and an engine bug cannot hide each other."""
 import json
@@ -10,7 +10,7 @@ import pytest
 from compiler.pipeline import compile as compile_model
 from runtime import Engine, Event, parse_time
 
-CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
+CASES = Path(__file__).resolve().parent / "conformance"
 EVENT_KEYS = {"contact", "event", "target", "at", "id", "props"}
 
 

@@ -1,4 +1,4 @@
-"""The DuckDB engine (`compiler.run.engines.duckdb`) against the shared conformance cases, the
+"""The DuckDB engine (`compiler.run.engines.duckdb`) against the conformance cases, the
 reference interpreter (hypothesis, generated models and event streams) and the Python
 runtime, plus hostile strings end to end."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dsl import ast  # noqa: E402
 from runtime import io as rio  # noqa: E402
 from runtime.events import Event, parse_time  # noqa: E402
 
-CASES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
+CASES_DIR = Path(__file__).resolve().parent / "conformance"
 CASES = sorted(p for p in CASES_DIR.glob("*") if (p / "model.score").exists())
 CON = duckdb.connect()
 PARSER_MISSING = importlib.util.find_spec("dsl.parser") is None

@@ -27,7 +27,7 @@ SHARED = ROOT.parent / "shared"
 GOLDEN = ROOT / "tests" / "golden" / "format"
 INPUTS = sorted(p for p in GOLDEN.glob("*.score") if not p.name.endswith(".formatted.score"))
 LANGUAGE = SHARED / "LANGUAGE.md"
-CONFORMANCE = sorted((SHARED / "conformance").glob("*/model.score"))
+CONFORMANCE = sorted((ROOT / "tests" / "conformance").glob("*/model.score"))
 
 
 def fmt(text: str, name: str = "<string>") -> str:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 LANGUAGE = (SHARED / "LANGUAGE.md").read_text(encoding="utf-8")
-CONFORMANCE_MODELS = sorted((SHARED / "conformance").glob("*/model.score"))
+CONFORMANCE_MODELS = sorted((ROOT / "tests" / "conformance").glob("*/model.score"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.score"))
 
 

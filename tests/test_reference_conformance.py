@@ -1,4 +1,4 @@
-"""The reference interpreter reproduces every shared conformance case exactly.
+"""The reference interpreter reproduces every conformance case exactly.
 
 Each case's `model.score` is parsed with the project's parser; the events and contacts are read
 with the reference's own small reader (rejects and blank lines skipped), so that the expected
@@ -14,7 +14,7 @@ import pytest
 import reference
 from runtime.events import parse_time
 
-CASES = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
+CASES = pathlib.Path(__file__).resolve().parent / "conformance"
 CASE_DIRS = sorted(p for p in CASES.glob("*") if (p / "model.score").exists())
 
 
@@ -39,7 +39,7 @@ def _model(case: pathlib.Path):
 
 
 def test_cases_are_there():
-    assert len(CASE_DIRS) >= 10, f"expected the shared conformance cases in {CASES}"
+    assert len(CASE_DIRS) >= 10, f"expected the conformance cases in {CASES}"
 
 
 @pytest.mark.parametrize("case", CASE_DIRS, ids=[p.name for p in CASE_DIRS])

@@ -1,6 +1,6 @@
 """The Spark engine (local[2]) gives exactly what the Python runtime gives.
 
-- every shared conformance case, results and rejects;
+- every conformance case, results and rejects;
 - Parquet and CSV inputs, a directory of files, the `write` path;
 - a Hypothesis differential test: generated models and event streams, Spark == Python (few
   examples: each one is a Spark job).
@@ -27,7 +27,7 @@ from compiler.run.engines import python as python_engine  # noqa: E402
 from compiler.run.engines import spark as spark_engine  # noqa: E402
 from runtime.events import Event, parse_time  # noqa: E402
 
-CASES = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
+CASES = pathlib.Path(__file__).resolve().parent / "conformance"
 CASE_DIRS = sorted(p for p in CASES.glob("*") if (p / "model.score").exists())
 
 

@@ -42,7 +42,7 @@ from dsl import ast  # noqa: E402
 from runtime import io as rio  # noqa: E402
 from runtime.events import Event, parse_time  # noqa: E402
 
-CASES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance"
+CASES_DIR = Path(__file__).resolve().parent / "conformance"
 CASES = sorted(p for p in CASES_DIR.glob("*") if (p / "model.score").exists())
 PG = get_dialect("postgres")
 SCHEMA = f"scorelang_test_{os.getpid()}"
