@@ -167,7 +167,7 @@ def child(args) -> dict:
     note = ""
     name = args.child
     if name in ("runtime-batch", "runtime-flat", "duckdb-generated", "spark-local"):
-        from compiler import engines
+        from compiler.run import engines
 
         rejects: list = []
         engine = {"runtime-batch": "python", "runtime-flat": "python",
@@ -205,7 +205,7 @@ def child(args) -> dict:
 def _loop(paths: dict):
     """b2b_loop.py on the events as the Python reader validates them, in processing order."""
     import b2b_loop
-    from compiler import readers
+    from compiler.run import readers
     from runtime.events import Event
 
     started = _Clock()
@@ -227,7 +227,7 @@ def _loop(paths: dict):
 def _streaming(table: dict, paths: dict):
     """The runtime fed one event at a time (`Engine.process`, processing order), then
     `advance(T)` and every contact's state."""
-    from compiler import readers
+    from compiler.run import readers
     from runtime import Engine
     from runtime.events import Event
     from runtime.io import result_json

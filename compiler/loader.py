@@ -151,7 +151,7 @@ class SampleError(Exception):
 
 def read_sample_contacts(path: str) -> list[dict]:
     """Profiles from a contacts file (JSON lines, CSV or Parquet), for W106."""
-    from .readers import ReaderError, read_contacts
+    from .run.readers import ReaderError, read_contacts
 
     try:
         profiles, _rejects = read_contacts(path)
@@ -164,7 +164,7 @@ def read_sample_events(path: str) -> list[dict]:
     """Events as {"event", "props"} mappings, for W106; rejected lines are left out."""
     from runtime.events import Event
 
-    from .readers import ReaderError, read_events
+    from .run.readers import ReaderError, read_events
 
     try:
         return [{"event": item.event, "props": item.props} for item in read_events(path)

@@ -203,7 +203,7 @@ def test_compiled_table_scores_like_the_model(workdir):
     write_events(event("a"), event("a", 2), event("a", 3), event("b"))
     compiled = invoke("compile", "model.score", "-o", "table.json")
     assert compiled.exit_code == 0, compiled.stderr
-    assert json.loads(Path("table.json").read_text())["format"] == 1
+    assert json.loads(Path("table.json").read_text())["format"] == 2
     from_model = invoke("run", "model.score", "--events", "events.jsonl")
     from_table = invoke("run", "table.json", "--events", "events.jsonl")
     assert from_table.exit_code == 0
@@ -285,7 +285,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_only_on_a_terminal_for_large_inputs(workdir, monkeypatch):
-    from compiler import output
+    from compiler.run import writers as output
 
     write_events(*(event("a") for _ in range(100)))
     with output.progress_bar("events.jsonl", io.StringIO()) as progress:

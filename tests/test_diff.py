@@ -484,7 +484,7 @@ def test_revision_and_folder_from_a_subfolder(repo, monkeypatch):
 
 @needs_git
 def test_hostile_revision_names_are_not_options_or_shell(repo):
-    from compiler import gitrev
+    from compiler.review import gitrev
 
     assert gitrev.is_revision("main", repo)
     for name in ("--output=x", "-p", "main; touch pwned", "$(touch pwned)"):

@@ -44,7 +44,7 @@ def table():
 def test_output_is_deterministic_and_carries_the_source_hash(table):
     first = generate(table)
     assert first == generate(json.loads(json.dumps(table)))
-    assert first.startswith("-- scorelang rule table format 1, dialect duckdb\n")
+    assert first.startswith("-- scorelang rule table format 2, dialect duckdb\n")
     assert f"-- source sha256 {'ab' * 32}\n" in first
 
 
@@ -167,7 +167,7 @@ def test_spark_dialect_passes_every_conformance_case():
     """The generated Spark SQL, run in a local Spark session, on every shared case."""
     from pathlib import Path
 
-    from compiler import readers
+    from compiler.run import readers
     from compiler.pipeline import compile as compile_model
     from runtime import io as rio
 
@@ -293,7 +293,7 @@ def test_spark_dialect_decaying_score_read_by_stages_and_a_reset():
     from pathlib import Path
 
     import reference
-    from compiler import readers
+    from compiler.run import readers
     from compiler.pipeline import compile as compile_model
     from dsl.parser import parse_text
 

@@ -32,7 +32,7 @@ except ImportError:
 import model_strategies as ms  # noqa: E402
 import pg_server  # noqa: E402
 import reference  # noqa: E402
-from compiler import readers  # noqa: E402
+from compiler.run import readers  # noqa: E402
 from compiler.run.engines.duckdb import _result  # noqa: E402
 from compiler.lower import lower  # noqa: E402
 from compiler.sql import UnsupportedError, check, generate  # noqa: E402

@@ -14,7 +14,7 @@ def emit_sql(model_path: str, dialect: str, stdout: IO[str], stderr: IO[str], *,
              events_table: str = "events", contacts_table: str = "contacts",
              as_of: int | None = None, seq_column: str | None = "seq",
              color: bool = False) -> int:
-    from ..scoring import load_model
+    from ..run.scoring import load_model
 
     model = load_model(model_path, color=color)
     if model.table is None:
