@@ -12,6 +12,8 @@ import json
 
 from dsl import ast
 
+from runtime import FORMAT
+
 from .passes import optimize
 
 MICROS = 1_000_000
@@ -25,16 +27,19 @@ def lower(model: ast.Model, source_hash: str | None = None) -> dict:
     names = _Names(scores, [s for s in statements if isinstance(s, ast.Grade)])
     ids = _Ids()
     table = {
-        "format": 1,
+        "format": FORMAT,
         "source": {"sha256": source_hash, "file": model.file},
         "timezone": next((s.zone for s in statements if isinstance(s, ast.TimezoneDecl)),
                          DEFAULT_TIMEZONE),
         "scores": _scores(scores, statements),
+        "groups": [],
         "require": _require(statements, names),
         "rules": [_rule(s, names, ids) for s in statements
                   if isinstance(s, (ast.EventRule, ast.AbsenceRule))],
         "profile": [_profile(s, names, ids) for s in statements
                     if isinstance(s, ast.ProfileRule)],
+        "inactivity": [],
+        "activity": None,
         "grades": [_grade(s) for s in statements if isinstance(s, ast.Grade)],
         "stages": [{"name": s.name, "at": _at(s),
                     "condition": condition(s.condition, names, "lifecycle")}
@@ -118,7 +123,7 @@ def _require(statements, names: _Names):
 
 
 def _grade(grade: ast.Grade) -> dict:
-    return {"name": grade.name, "at": _at(grade), "score": grade.score,
+    return {"name": grade.name, "at": _at(grade), "score": grade.score, "group": None,
             "bands": [[band.label, band.threshold] for band in grade.bands],
             "else": grade.otherwise}
 
@@ -159,7 +164,7 @@ def _rule(rule, names: _Names, ids: _Ids) -> dict:
         lowered["within"] = _micros(rule.within)
         identity = ["absence", rule.event, lowered["targets"], rule.missing,
                     lowered["missing_targets"], lowered["within"], score]
-    lowered.update(points=rule.points, score=score, limit=_limit(rule.limit))
+    lowered.update(points=rule.points, by=None, score=score, group=None, limit=_limit(rule.limit))
     lowered["id"] = ids.make("e" if lowered["kind"] == "event" else "a", identity)
     return lowered
 
@@ -168,7 +173,7 @@ def _profile(rule: ast.ProfileRule, names: _Names, ids: _Ids) -> dict:
     score = names.score(rule.score)
     form = condition(rule.condition, names, "profile")
     return {"id": ids.make("p", ["profile", form, score]), "at": _at(rule),
-            "condition": form, "points": rule.points, "score": score}
+            "condition": form, "points": rule.points, "score": score, "group": None}
 
 
 def _trigger(trigger: ast.Trigger, names: _Names, ids: _Ids) -> dict:

@@ -16,9 +16,9 @@ from .decay import Decay, keep_fraction
 from .errors import TableError
 from .periods import PERIODS, Calendar
 
-FORMAT = 1
-_TOP_KEYS = ("format", "source", "timezone", "scores", "require", "rules", "profile", "grades",
-             "stages", "triggers", "dispatch", "answers")
+FORMAT = 2
+_TOP_KEYS = ("format", "source", "timezone", "scores", "groups", "require", "rules", "profile",
+             "inactivity", "activity", "grades", "stages", "triggers", "dispatch", "answers")
 _DISPATCH_CACHE_LIMIT = 65536
 
 

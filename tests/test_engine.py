@@ -465,7 +465,7 @@ def test_explain_of_decayed_and_expired_awards():
 def test_tables_are_validated():
     good = table(rule("visit", 1))
     with pytest.raises(TableError, match="format"):
-        Engine({**good, "format": 2})
+        Engine({**good, "format": 1})
     broken = json.loads(json.dumps(good))
     broken["rules"][0]["score"] = "nope"
     with pytest.raises(TableError, match="unknown score"):

@@ -27,7 +27,7 @@ def test_the_table_is_plain_json_and_valid():
     table = lowered(A.ScoreDecl("engagement", 0, 100, True), visit(limit=A.Limit(2, "day")))
     assert json.loads(json.dumps(table)) == table
     assert load_table(table) is table
-    assert table["format"] == 1 and table["source"] == {"sha256": "ab" * 32, "file": "m.score"}
+    assert table["format"] == 2 and table["source"] == {"sha256": "ab" * 32, "file": "m.score"}
     assert table["scores"][0]["low"] == 0 and table["scores"][0]["high"] == 100
     assert table["rules"][0]["limit"] == {"count": 2, "per": "day"}
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dsl.diagnostics import Diagnostic, error
 from dsl.source import Span
+from runtime import FORMAT
 
 from .dialects import Dialect
 
@@ -42,9 +43,9 @@ def unsupported(table: dict, dialect: Dialect) -> list[Diagnostic]:
     """Diagnostics (E301) for every construct of `table` that `dialect` cannot compute."""
     out: list[Diagnostic] = []
     engine = f"the {dialect.name} SQL engine"
-    if table.get("format") != 1:
+    if table.get("format") != FORMAT:
         out.append(error("E301", f"rule table format {table.get('format')!r} is not supported "
-                         f"by {engine} (it reads format 1)", None))
+                         f"by {engine} (it reads format {FORMAT})", None))
         return out
     resetting = [t for t in table["triggers"] if any(a["action"] == "reset"
                                                       for a in t["actions"])]
