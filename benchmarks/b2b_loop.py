@@ -4,7 +4,7 @@ This is the practical limit for pure Python on this model: no rule table, no dis
 conditions to interpret, every rule written out as an `if`. `bench_engine.py` times it next to
 the engine and asserts that both give the same scores, grades, stages and actions.
 
-It follows LANGUAGE.md exactly for this one model: evaluation points at every surviving event,
+It follows docs/language.md exactly for this one model: evaluation points at every surviving event,
 at each due time of an unanswered `email_sent`, and at the as-of time T; caps per Berlin
 calendar day; decay 10% every 30 days per award, truncated toward zero; clamp 0..100; stages
 forward only; the two once-only triggers; the reset discards the awards applied so far.

@@ -2,7 +2,7 @@
 
 `check_model` runs name resolution (`compiler.resolve`) and then these checks, collecting
 every diagnostic rather than stopping at the first, and returns them sorted by position.
-Conditions are read as LANGUAGE.md sections 4 and 9.6 say: in `if` and `require` names are
+Conditions are read as docs/language.md sections 4 and 9.6 say: in `if` and `require` names are
 profile attributes, in `where` bare names are event properties (`contact.X` for the profile),
 in stages and triggers a name is a score, a grade, `stage` or else a profile attribute.
 """

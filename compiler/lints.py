@@ -83,7 +83,7 @@ def _match_key(statement, symbols: Symbols) -> tuple | None:
 
 
 def _targets_key(targets: ast.Targets) -> tuple:
-    # Nothing written and `any` match the same events (LANGUAGE.md 9.7); order is irrelevant.
+    # Nothing written and `any` match the same events (docs/language.md 9.7); order is irrelevant.
     return () if targets.any else tuple(sorted(set(targets.items)))
 
 

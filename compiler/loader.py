@@ -1,6 +1,6 @@
 """Reading a model: its file, and every file it includes.
 
-`include "path.score"` is textual reuse of declarations (LANGUAGE.md section 2): the loader
+`include "path.score"` is textual reuse of declarations (docs/language.md section 2): the loader
 replaces each `include` statement by the statements of the included file, whose spans keep
 pointing at that file. Paths are relative to the including file (to the working directory
 for text that has no file). A file already included elsewhere in the model is not included

@@ -53,7 +53,7 @@ def lower(model: ast.Model, source_hash: str | None = None) -> dict:
 
 
 class _Names:
-    """What a bare name in a lifecycle condition stands for (LANGUAGE.md 4)."""
+    """What a bare name in a lifecycle condition stands for (docs/language.md 4)."""
 
     def __init__(self, scores: list[ast.ScoreDecl], grades: list[ast.Grade]):
         self.scores = [s.name for s in scores] or [DEFAULT_SCORE]

@@ -4,7 +4,7 @@ Each pass is a pure function `table -> table` (it copies what it changes).
 
 | pass | what it does | constraints |
 |---|---|---|
-| `fold_conditions` | constant folding: `and`/`or` with `true`/`false`, double `not`, flattening, an ordering comparison with a non-number (always false, LANGUAGE.md 9.6), `where true` -> `null`, `require true` -> `null` | first: the passes below read folded conditions |
+| `fold_conditions` | constant folding: `and`/`or` with `true`/`false`, double `not`, flattening, an ordering comparison with a non-number (always false, docs/language.md 9.6), `where true` -> `null`, `require true` -> `null` | first: the passes below read folded conditions |
 | `drop_inert_decay` | `decay S 0%` changes nothing: `decay` -> `null` | before `decay_multipliers` |
 | `decay_multipliers` | exact `M_k` listed in the table (`runtime.decay`) for engines that cannot do big-integer arithmetic (SQL) | after `drop_inert_decay` |
 | `dispatch_index` | `dispatch`: event type -> exact targets -> globs -> any; `answers`: event type -> absence rules it can answer | after `fold_conditions`: a rule whose `where` folded to `false` is left out of the index |

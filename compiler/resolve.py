@@ -21,7 +21,7 @@ from dsl import ast
 from dsl.diagnostics import Diagnostic, did_you_mean, error
 from dsl.source import SourceFile, Span
 
-# LANGUAGE.md section 1. `score`, `stage` and `contact` are keywords only in some places.
+# docs/language.md section 1. `score`, `stage` and `contact` are keywords only in some places.
 RESERVED = frozenset("""
     after and any at by decay each else event every expect expire false grade if in include is
     most no not notify now once or per require reset tag target test time timezone true
@@ -123,7 +123,7 @@ class Symbols:
         return tuple(dict.fromkeys(labels))
 
     def kind_of(self, name: str) -> str | None:
-        """What a bare name in a stage or trigger condition means (LANGUAGE.md section 4)."""
+        """What a bare name in a stage or trigger condition means (docs/language.md section 4)."""
         if name in self.scores:
             return "score"
         if name in self.grades:

@@ -402,7 +402,7 @@ def conditions_of(statement: Statement) -> tuple[Condition, ...]:
     return ()
 
 
-# Reserved everywhere (LANGUAGE.md section 1). `score`, `stage` and `contact` are keywords only
+# Reserved everywhere (docs/language.md section 1). `score`, `stage` and `contact` are keywords only
 # where a declaration or the `contact.` prefix stands, so they are not listed here.
 KEYWORDS = frozenset("""
 after and any at by decay each else event every expect expire false grade if in include is most

@@ -3,7 +3,7 @@
 A compiled condition is called as `test(env)` with `env = (event_props, profile, live)`:
 `live` maps score and grade names to their current values and `STAGE` to the stage label.
 Nothing is re-parsed per call; glob patterns become compiled regular expressions once.
-Truth rules (LANGUAGE.md 4, 9.5, 9.6): a missing value (absent or `None`) makes a leaf false;
+Truth rules (docs/language.md 4, 9.5, 9.6): a missing value (absent or `None`) makes a leaf false;
 no coercion (`True` is not `1`, `"250"` is not `250`); ordering holds only between numbers.
 """
 from __future__ import annotations
@@ -201,7 +201,7 @@ def references(form) -> list[tuple]:
 
 def render(form, in_where: bool = False) -> str:
     """A compact condition back in (approximately) the language's words, for explanations.
-    Profile attributes take `contact.` only inside `where` (LANGUAGE.md 9.6)."""
+    Profile attributes take `contact.` only inside `where` (docs/language.md 9.6)."""
     def name(ref) -> str:
         if ref[0] == "stage":
             return "stage"

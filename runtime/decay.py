@@ -1,4 +1,4 @@
-"""Exact decay multipliers (LANGUAGE.md 5).
+"""Exact decay multipliers (docs/language.md 5).
 
 `M_k = floor(10^9 * keep^k)` with `keep = (100 - P) / 100` as a fraction, so every engine
 agrees to the unit. Multipliers are computed lazily and cached per `keep`: most awards are

@@ -1,4 +1,4 @@
-"""The engine: events in, scores, grades, stages and actions out (LANGUAGE.md 5, 6, 9).
+"""The engine: events in, scores, grades, stages and actions out (docs/language.md 5, 6, 9).
 
 One `_Contact` holds everything a contact needs between events: integer sums for scores that
 do not change with time, a heap of decay steps only for scores that decay or expire, cap
@@ -71,7 +71,7 @@ class Engine:
 
     def run(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
             as_of: int | None = None) -> list[dict]:
-        """Results (LANGUAGE.md 7) for every contact in the events or the contacts, sorted."""
+        """Results (docs/language.md 7) for every contact in the events or the contacts, sorted."""
         contacts = contacts or {}
         grouped, latest = _group(events)
         until = as_of if as_of is not None else latest

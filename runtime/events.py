@@ -1,4 +1,4 @@
-"""Events, rejects and times as the engines see them (LANGUAGE.md section 7)."""
+"""Events, rejects and times as the engines see them (docs/language.md section 7)."""
 from __future__ import annotations
 
 import re

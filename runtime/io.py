@@ -1,4 +1,4 @@
-"""Reading events and contacts, writing results and rejects (LANGUAGE.md section 7, 9.10-9.11).
+"""Reading events and contacts, writing results and rejects (docs/language.md section 7, 9.10-9.11).
 
 Standard library only. Readers never raise for bad data: every line becomes either an `Event`
 (or a profile) or a `Reject(line, reason, raw)`, so a run over a million events with ten broken

@@ -1,4 +1,4 @@
-"""Calendar periods for `at most N per day|week|month` caps (LANGUAGE.md 3.1).
+"""Calendar periods for `at most N per day|week|month` caps (docs/language.md 3.1).
 
 A period is named by an integer key: the local date's ordinal for days, the ordinal of the
 week's Monday for weeks, `year * 12 + month - 1` for months, all in the model's IANA zone.

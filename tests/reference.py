@@ -1,7 +1,7 @@
 """A reference interpreter for `.score` models: plain, slow and obviously correct.
 
 It reads `dsl.ast.Model` directly (no rule table, no compiler) and follows
-/work/shared/LANGUAGE.md sections 3-7 and 9 line by line. At every evaluation point it
+docs/language.md sections 3-7 and 9 line by line. At every evaluation point it
 recomputes everything from scratch: the awards of all events so far (caps by re-counting the
 matching events), absence awards by scanning for answers, decay with `Fraction`, expiry,
 clamping, grades, the stage, the triggers and the resets. It shares no code with the runtime
@@ -15,7 +15,7 @@ Entry points:
 - `read_events(lines)` / `read_contacts(lines)`: a small independent reader for the
   conformance cases (rejects are skipped).
 
-Readings fixed here where LANGUAGE.md leaves room (kept in constants/comments):
+Readings fixed here where docs/language.md leaves room (kept in constants/comments):
 - a capped absence award still makes its due time an evaluation point, as a capped event does
   (`CAPPED_ABSENCE_IS_POINT`);
 - a trigger's "previous value" is its value at step 4 of the previous evaluation point;

@@ -1,6 +1,6 @@
 """Hypothesis strategies that build valid `.score` ASTs (spans left out: they do not compare).
 
-Valid means "parses back": names avoid the reserved words of LANGUAGE.md section 1, and the
+Valid means "parses back": names avoid the reserved words of docs/language.md section 1, and the
 soft keywords `score`, `stage`, `contact` appear only where the language lets them be names
 (a score reference, a condition's name). Meaning (unknown scores, type mismatches) is not
 checked here; the compiler's tests can filter with `compiler.check` if they need sound models.

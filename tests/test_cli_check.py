@@ -139,8 +139,8 @@ def test_colour_on_request_only(folder):
 
 def test_included_file_is_checked_through_its_includer(folder):
     # Alone, the catalog would warn that its events are unused; through the model it is fine.
-    write(folder, "shared/catalog.score", "event visit (seconds: number)\nevent click\n")
-    write(folder, "model.score", 'include "shared/catalog.score"\n'
+    write(folder, "common/catalog.score", "event visit (seconds: number)\nevent click\n")
+    write(folder, "model.score", 'include "common/catalog.score"\n'
                                  'visit pricing where seconds = "long" +15\nclick +1\n')
     result = run("--format", "json", ".")
     codes = [(d["code"], d["file"]) for d in json.loads(result.stdout)["diagnostics"]]

@@ -1,4 +1,4 @@
-"""The runtime engine against LANGUAGE.md 3-7 and 9, with models built as ASTs and lowered.
+"""The runtime engine against docs/language.md 3-7 and 9, with models built as ASTs and lowered.
 
 Each test states the rule it checks; expected values are derived by hand in the comments.
 """

@@ -1,7 +1,7 @@
 """Engine issues and corner cases, each a minimal model with a hand derivation.
 
 Every case runs the engine (batch, and streaming where time matters) and the reference
-interpreter against the value derived by hand from LANGUAGE.md. A disagreement found by the
+interpreter against the value derived by hand from docs/language.md. A disagreement found by the
 properties lands here as a minimal reproducer; while the engine is wrong it is a strict xfail
 that names the reading, so that the fix turns it into a failure to be removed; once fixed it
 stays as a regression test.

@@ -6,6 +6,7 @@ idempotent (OPA's `fmt` re-parses and formats its own output the same way).
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,9 @@ from dsl.source import SourceFile
 from strategies import conditions, models, tests_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 GOLDEN = ROOT / "tests" / "golden" / "format"
 INPUTS = sorted(p for p in GOLDEN.glob("*.score") if not p.name.endswith(".formatted.score"))
-LANGUAGE = SHARED / "LANGUAGE.md"
+LANGUAGE = ROOT / "docs" / "language.md"
 CONFORMANCE = sorted((ROOT / "tests" / "conformance").glob("*/model.score"))
 
 
@@ -130,11 +130,10 @@ def test_edited_programs_format_or_fail_cleanly(model, edits):
 
 
 def _language_programs() -> list[str]:
-    """The fenced blocks of LANGUAGE.md that are programs, not syntax templates or JSON."""
-    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", LANGUAGE.read_text(encoding="utf-8"),
+    """The `score` fenced blocks of the language reference (templates are `text`, data `json`)."""
+    blocks = re.findall(r"^( *)```score\n(.*?)^\1```", LANGUAGE.read_text(encoding="utf-8"),
                         re.S | re.M)
-    template = re.compile(r"\b(EVENT|TARGETS|CONDITION|POINTS|DURATION|NAME|ATTR|VALUE)\b")
-    return [b for b in blocks if not b.lstrip().startswith("{") and not template.search(b)]
+    return [textwrap.dedent(block) for _, block in blocks]
 
 
 def test_language_reference_has_programs():

@@ -1,4 +1,7 @@
-"""Readers and writers of runtime.io and compiler.run.readers (LANGUAGE.md section 7, 9.10-9.11)."""
+"""Readers and writers of runtime.io and compiler.run.readers.
+
+The formats are those of docs/language.md section 7 and readings 9.10-9.11.
+"""
 from __future__ import annotations
 
 import ast

@@ -1,6 +1,7 @@
 """The parser: every program of the spec parses; bad text only ever gives diagnostics."""
 import random
 import re
+import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,20 +13,18 @@ from dsl.parser import MAX_DEPTH, parse_text
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-
-LANGUAGE = (SHARED / "LANGUAGE.md").read_text(encoding="utf-8")
+LANGUAGE = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
 CONFORMANCE_MODELS = sorted((ROOT / "tests" / "conformance").glob("*/model.score"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.score"))
 
 
 def _spec_programs():
-    """Fenced blocks of LANGUAGE.md that are programs (not syntax templates or JSON)."""
-    blocks = re.findall(r"```\n(.*?)```", LANGUAGE, re.S)
-    return [b for b in blocks if not re.search(r"\[[A-Z]|^\{|NAME|CONDITION", b, re.M)]
+    """The `score` fenced blocks of the language reference (templates are `text`, data `json`)."""
+    blocks = re.findall(r"^( *)```score\n(.*?)^\1```", LANGUAGE, re.S | re.M)
+    return [textwrap.dedent(block) for _, block in blocks]
 
 
-# Statements quoted inline in LANGUAGE.md, each a complete program on its own.
+# Statements of the language reference, each a complete program on its own.
 SPEC_SNIPPETS = [
     "besuch preisseite +15",
     'visit "blog/*" +10 at most 5',
@@ -62,9 +61,17 @@ SPEC_SNIPPETS = [
 
 @pytest.mark.parametrize("index", range(len(_spec_programs())))
 def test_spec_programs_parse(index):
-    result = parse_text(_spec_programs()[index], "LANGUAGE.md")
+    result = parse_text(_spec_programs()[index], "language.md")
     assert result.diagnostics == ()
     assert result.model.statements
+
+
+def test_language_reference_fences_say_what_they_hold():
+    # an unlabelled block would be skipped silently by the program tests above
+    fences = re.findall(r"^ *```(.*)$", LANGUAGE, re.M)
+    openings = fences[0::2]
+    assert openings and set(openings) <= {"score", "text", "json"}, openings
+    assert not any(fences[1::2]), "a closing fence carries a label: a block is unbalanced"
 
 
 def test_spec_has_both_full_programs():

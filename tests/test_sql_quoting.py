@@ -104,7 +104,7 @@ def test_identifier_refuses_nul_and_empty():
 
 
 def _glob(pattern: str, text: str) -> bool:
-    """The language's glob (LANGUAGE.md 3.1): `*` any run, `?` one character, whole string."""
+    """The language's glob (docs/language.md 3.1): `*` any run, `?` one character, whole string."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.fullmatch(regex, text, flags=re.DOTALL) is not None
 

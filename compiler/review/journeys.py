@@ -5,7 +5,7 @@ Layout (documented in docs/ci.md):
     DIR/won/*.jsonl     one file per contact whose deal was won
     DIR/lost/*.jsonl    one file per contact whose deal was lost
 
-Each file is one contact's history in the events format of LANGUAGE.md section 7, except that
+Each file is one contact's history in the events format of docs/language.md section 7, except that
 `contact` may be left out (the contact is the file: `won/acme-cto`). The profile is a line
 `{"profile": {"title": "CTO", "employees": 250}}`, usually the first; with no such line the
 profile is empty. A line that is neither is a reject, reported as `FILE:LINE: REASON`, and the

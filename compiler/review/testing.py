@@ -1,4 +1,4 @@
-"""`score test`: run every `test` block of a model (LANGUAGE.md sections 8 and 9.9).
+"""`score test`: run every `test` block of a model (docs/language.md sections 8 and 9.9).
 
 A test block becomes one contact (`TEST_CONTACT`) with the block's profile and events:
 - the first event line defaults to 2026-01-01T00:00:00Z (`START`); a line without a time comes

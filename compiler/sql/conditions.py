@@ -1,7 +1,7 @@
 """Rule-table conditions (docs/rule-table.md, "Conditions") as SQL boolean expressions.
 
 Every expression built here is two-valued (never NULL): a leaf is `COALESCE(test, FALSE)`,
-so a missing value makes the leaf false and `NOT` of it true (LANGUAGE.md 9.5-9.6), exactly
+so a missing value makes the leaf false and `NOT` of it true (docs/language.md 9.5-9.6), exactly
 like the Python engine. Types are checked, never coerced: a number equals only a number, a
 text only a text, a boolean only a boolean; ordering comparisons hold only between numbers.
 """

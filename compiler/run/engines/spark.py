@@ -8,7 +8,7 @@ Plan of a run (every step is a Spark job; nothing but results and rejects reache
 2. *Validate* every line with `runtime.io`, exactly as the Python reader does, inside a
    `mapPartitions`: a line becomes an accepted event or a `Reject(line, reason, raw)`.
 3. The rejects are collected (they are few) and reported in line order; the default as-of time
-   is the latest accepted event time over the whole input (LANGUAGE.md 9.10).
+   is the latest accepted event time over the whole input (docs/language.md 9.10).
 4. Events and profiles are unioned, hashed by contact into partitions, and `runtime.Engine`
    runs once per partition over its contacts' events (input order), as of that same time.
    Contacts are independent in the language, so per-partition runs equal one run over
