@@ -45,9 +45,18 @@ def match_catalogue(exc: UnexpectedInput, parse) -> tuple[str, str] | None:
     for entry in _catalogue():
         for example in entry["examples"]:
             failure = _failure(parse, example)
-            if failure is not None and failure == (exc.state, exc.token.type):
+            if failure is not None and failure == _situation(exc):
                 return entry["message"], entry["hint"]
     return None
+
+
+def _situation(exc: UnexpectedToken):
+    # The LALR state on top of the stack says where in a statement the parser is; lark's
+    # ParserState equality also compares the stack's depth, which counts the statements and
+    # blocks before it, so an example (a first line) would only match on a file's first line.
+    state = exc.state
+    position = getattr(state, "position", state)
+    return position, exc.token.type
 
 
 @lru_cache(maxsize=None)
@@ -55,7 +64,7 @@ def _failure_cached(parse, example: str):
     try:
         parse(example)
     except UnexpectedToken as exc:
-        return exc.state, exc.token.type
+        return _situation(exc)
     except Exception:
         return None
     return None
