@@ -18,7 +18,7 @@ from lark.indenter import Indenter
 from . import ast
 from .diagnostics import Diagnostic, error, sort_diagnostics
 from .source import SourceFile, Span
-from .syntax_errors import describe_unexpected, match_catalogue
+from .syntax_errors import describe_lookalike, describe_unexpected, lookalike_in, match_catalogue
 
 MAX_ERRORS = 50
 MAX_DEPTH = 100  # nesting of conditions; deeper is surely a generated or broken file
@@ -68,6 +68,10 @@ class _ScoreIndenter(Indenter):
                                "indent every line of a test with spaces only (4 per level)")
         indent = indent_str.count(" ") + indent_str.count("\t") * self.tab_len
         if indent > self.indent_level[-1]:
+            if len(self.indent_level) > 1:  # blocks do not nest: only a test opens one
+                raise _IndentError(line, self.indent_level[-1] + 1, "this line is indented "
+                                   "further than the line above it in the test",
+                                   "indent every line of a test block alike")
             self.indent_level.append(indent)
             self._chars.append(indent_str[:1])
             yield self._at_line_start(self.INDENT_type, indent_str, line)
@@ -150,8 +154,16 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: SourceFile, text: str):
     line = line if isinstance(line, int) and line > 0 else 1
     column = column if isinstance(column, int) and column > 0 else 1
     if isinstance(exc, UnexpectedCharacters) and text[exc.pos_in_stream:].startswith('"'):
+        rest = text[exc.pos_in_stream + 1:].split("\n", 1)[0]
+        pasted = lookalike_in(rest)
+        hint = 'end the text on the same line with `"`'
+        if pasted is not None:
+            hint = f'the text ends with `{pasted[0]}`, not `"`: type `{pasted[1]}` instead'
         return line, error("E003", "this text has no closing quote", source.span(line, column),
-                           'end the text on the same line with `"`')
+                           hint)
+    if isinstance(exc, UnexpectedCharacters) and describe_lookalike(exc.char) is not None:
+        message, hint = describe_lookalike(exc.char)
+        return line, error("E002", message, source.span(line, column), hint)
     width = 1
     if isinstance(exc, UnexpectedToken) and exc.token.type not in ("_NEWLINE", "$END",
                                                                  "_INDENT", "_DEDENT"):

@@ -32,9 +32,37 @@ _MAX_ALTERNATIVES = 6
 
 
 @lru_cache(maxsize=1)
-def _catalogue() -> list[dict]:
+def _data() -> dict:
     path = Path(__file__).with_name("syntax_catalogue.json")
-    return json.loads(path.read_text(encoding="utf-8"))["entries"]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _catalogue() -> list[dict]:
+    return _data()["entries"]
+
+
+def describe_lookalike(char: str) -> tuple[str, str] | None:
+    """A character pasted from a document in place of an ASCII one: what it is, what to type."""
+    known = _data()["characters"].get(char)
+    if known is None:
+        return None
+    what = f"{known['name']} (U+{ord(char):04X})"
+    if known["type"] == "nothing":
+        return (f"{what} is hidden here", "delete it: it is invisible, so retype the word "
+                f"around it, e.g. `{known['example']}`")
+    if known["type"] == " ":
+        return (f"{what} is here, not a plain space",
+                f"type a plain space instead, e.g. `{known['example']}`")
+    return (f"`{char}` is {what}, not `{known['type']}`",
+            f"type `{known['type']}` instead, e.g. `{known['example']}`")
+
+
+def lookalike_in(text: str) -> tuple[str, str] | None:
+    """The first look-alike character of `text` (e.g. the rest of a line) and what to type."""
+    for char in text:
+        if char != "'" and char in _data()["characters"]:
+            return char, _data()["characters"][char]["type"]
+    return None
 
 
 def match_catalogue(exc: UnexpectedInput, parse) -> tuple[str, str] | None:

@@ -45,3 +45,50 @@ def test_every_mistake_of_a_file_gets_its_message():
     messages = [d.message for d in parse_text(text).diagnostics]
     assert messages == ["points need a sign", "a trigger needs an action after its condition",
                         "a stage needs `when` and a condition"]
+
+
+PASTED = [
+    ("visit pricing \u221230\n", 15, "\u2212", "-"),
+    ("when score \u2265 80 notify sales\n", 12, "\u2265", ">="),
+    ("if employees \u2264 10 -5\n", 14, "\u2264", "<="),
+    ("if title = \u201cCEO\u201d +5\n", 12, "\u201c", '"'),
+    ('test "t":\n    contact title = \u201cCEO\u201d\n    expect score = 0\n', 21, "\u201c", '"'),
+    ("visit pricing +15 at most 3 \u2013 per day\n", 29, "\u2013", "-"),
+    ("if country \u2260 \"DE\" +1\n", 12, "\u2260", "!="),
+]
+
+
+@pytest.mark.parametrize("text, column, char, ascii", PASTED, ids=[p[2] for p in PASTED])
+def test_pasted_characters_are_named_with_what_to_type(text, column, char, ascii):
+    before = "visit home +5\n"
+    first = parse_text(before + text + "visit x +1\n").diagnostics[0]
+    assert first.code == "E002"
+    assert first.span.column == column and first.span.line == 2 + text[:text.find(char)].count("\n")
+    assert f"`{char}`" in first.message and f"U+{ord(char):04X}" in first.message
+    assert f"type `{ascii}` instead" in first.hint
+
+
+def test_a_typographic_closing_quote_is_named_in_the_unterminated_text_hint():
+    first = parse_text('if title = "CEO\u201d +5\n').diagnostics[0]
+    assert first.code == "E003"
+    assert "\u201d" in first.hint and 'type `"`' in first.hint
+
+
+def test_invisible_characters_are_named():
+    nbsp = parse_text("visit\u00a0pricing +1\n").diagnostics[0]
+    assert "non-breaking space" in nbsp.message and "plain space" in nbsp.hint
+    zero_width = parse_text("visit pricing\u200b +1\n").diagnostics[0]
+    assert "zero-width space" in zero_width.message and "delete" in zero_width.hint
+
+
+def test_pasted_characters_inside_quotes_and_comments_are_text():
+    result = parse_text('if title = "VP \u2013 Sales \u2265 x" +5  # \u201cfit\u201d \u2212 10\n')
+    assert result.diagnostics == ()
+
+
+def test_a_test_line_indented_too_far_is_an_indentation_error():
+    text = 'test "t":\n    visit x\n        expect score = 0\n    expect score = 1\nvisit x +1\n'
+    result = parse_text(text)
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [("E004", 3, 5)]
+    assert "indented further" in result.diagnostics[0].message
+    assert len(result.model.statements) == 2  # the rest is still read
