@@ -17,6 +17,7 @@ from dsl import ast
 from dsl.diagnostics import Diagnostic, did_you_mean, error, sort_diagnostics, warning
 from dsl.source import SourceFile, Span
 
+from .event_names import check_event_samples, check_test_events
 from .lints import band_reach, check_overlaps, check_usage
 from .resolve import (STAGE_REF, Locator, ScoreInfo, Symbols, label_span, reserved_word,
                       resolve)
@@ -27,6 +28,7 @@ REPORTED_CODES = (
     "E101", "E102", "E103", "E104", "E105", "E107", "E108", "E109", "E110", "E111",
     "E201", "E202", "E203", "E204", "E205", "E206",
     "W101", "W102", "W103", "W104", "W105", "W106", "W107", "W108", "W109", "W110",
+    "W111", "W112",
 )
 ORDERING = ("<", "<=", ">", ">=")
 _VALUE_TYPES = {ast.Number: "number", ast.Text: "text", ast.Bool: "bool"}
@@ -47,10 +49,13 @@ def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = No
         checker.statement(statement)
     found.extend(check_overlaps(model.statements, symbols))
     found.extend(check_usage(model, symbols, locate))
+    found.extend(check_test_events(model, symbols, locate))
     if sample_contacts is not None:
         found.extend(_check_attribute_samples(checker.attribute_uses, sample_contacts))
     if sample_events is not None:
+        sample_events = list(sample_events)
         found.extend(_check_property_samples(checker.property_uses, sample_events))
+        found.extend(check_event_samples(model, locate, sample_events))
     return sort_diagnostics(_unique(found))
 
 
@@ -597,7 +602,7 @@ def _check_property_samples(uses: dict[tuple[str, str], Span | None],
     found = []
     for (kind, name), span in uses.items():
         seen = present.get(kind, set())
-        if name in seen:
+        if name in seen or not counts.get(kind):  # no such event at all: W112 says so
             continue
         found.append(warning(
             "W106", f"no `{kind}` event in the sample events has a property `{name}` "

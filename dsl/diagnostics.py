@@ -60,6 +60,8 @@ CODES: dict[str, str] = {
     "W108": "declared event never used",
     "W109": "score, grade or stage name read as an attribute or property",
     "W110": "name looks like a misspelled score or grade",
+    "W111": "test event that no rule names",
+    "W112": "rule event never present in sample data",
 }
 
 

@@ -1,0 +1,72 @@
+"""Event names that nothing answers: a test event no rule names (W111), and, given sample
+events, a rule's event that the data never carries (W112).
+
+Without an `event` catalog any name is legal, so `add_too_cart` in a test or `vist pricing` in
+a rule silently scores nothing; these warnings catch that typo the way the catalog's E101 would.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic, did_you_mean, warning
+from dsl.source import Span
+
+from .resolve import Locator, Symbols
+
+
+def rule_events(model: ast.Model, locate: Locator) -> list[tuple[str, Span | None]]:
+    """Every event type a rule reads, with where it is written: the event of an event or
+    absence rule, and the event whose absence an absence rule waits for."""
+    found = []
+    for statement in model.statements:
+        match statement:
+            case ast.EventRule(event=event, span=span):
+                found.append((event, locate.word(span, event)))
+            case ast.AbsenceRule(event=event, missing=missing, span=span):
+                found.append((event, locate.word(span, event)))
+                found.append((missing, locate.after(span, "without", missing)))
+    return found
+
+
+def check_test_events(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Diagnostic]:
+    """W111 for a test's event line whose event no rule names: it awards nothing, which is
+    almost always a misspelled event (`add_too_cart`). An event outside a catalog is E101's."""
+    named = {event for event, _ in rule_events(model, locate)}
+    found = []
+    for statement in model.statements:
+        if not isinstance(statement, ast.Test):
+            continue
+        for step in statement.steps:
+            if not isinstance(step, ast.TestEvent) or step.event in named:
+                continue
+            if symbols.has_catalog and step.event not in symbols.events:
+                continue
+            hint = did_you_mean(step.event, named) or (
+                "no rule reads this event, so this line only moves the test's clock; "
+                "check the name against the rules")
+            found.append(warning(
+                "W111", f"no rule names the event `{step.event}`: this test line scores nothing",
+                locate.word(step.span, step.event), hint=hint))
+    return found
+
+
+def check_event_samples(model: ast.Model, locate: Locator,
+                        events: Iterable[Mapping]) -> list[Diagnostic]:
+    """W112 for a rule's event that never occurs in the sample events."""
+    counts: dict[str, int] = {}
+    total = 0
+    for event in events:
+        total += 1
+        kind = event.get("event")
+        if isinstance(kind, str):
+            counts[kind] = counts.get(kind, 0) + 1
+    found = []
+    for name, span in dict.fromkeys(rule_events(model, locate)):
+        if name in counts:
+            continue
+        found.append(warning(
+            "W112", f"no `{name}` event in the sample events ({total} read)", span,
+            hint=did_you_mean(name, counts) or "the rule never matches on this data; check "
+            "the event name against the data"))
+    return found
