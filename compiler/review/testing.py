@@ -17,7 +17,7 @@ be read becomes a failed outcome with its diagnostics.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dsl import ast
@@ -307,8 +307,41 @@ def run_test(test: ast.Test, engine, explain: bool = True,
     if explain and not all(r.passed for r in results):
         explanation = {**explanation_json(engine, scenario), "grade_scores": grade_scores or {}}
         results = [check_expect(e, result, explanation) for e in scenario.expects]
+        if explanation.get("unscored"):
+            why = unscored_reason(explanation.get("require"), _require_names(engine),
+                                  scenario.profile)
+            results = [r if r.passed or isinstance(e, ast.ExpectUnscored) else
+                       replace(r, because=(why,) + r.because)
+                       for e, r in zip(scenario.expects, results)]
     return TestOutcome(file, line, test.name, tuple(results),
                        seconds=time.perf_counter() - started)
+
+
+def unscored_reason(require: str | None, names, profile: dict) -> str:
+    """Why the test's contact is unscored, with the profile values the `require` reads: a
+    failing expect of an unscored contact otherwise only says "no notify fired"."""
+    values = ", ".join(f"{name} = {_value_text(profile[name])}" if name in profile
+                       else f"no {name}" for name in names)
+    text = f"unscored: `require {require}` does not hold" if require else "unscored"
+    return f"{text}; the test's contact has {values}" if values else text
+
+
+def _value_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return fmt.quote(value)
+    return fmt.number(value) if isinstance(value, (int, float)) else repr(value)
+
+
+def _require_names(engine) -> list[str]:
+    from runtime.conditions import references
+
+    form = getattr(getattr(engine, "table", None), "raw", {}).get("require")
+    if not isinstance(form, list):
+        return []
+    names = [ref[1] for ref in references(form) if ref and ref[0] == "contact"]
+    return list(dict.fromkeys(reversed(names)))
 
 
 def _position(test: ast.Test) -> tuple[str, int]:
