@@ -127,6 +127,8 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         stderr.write(model.text)
         stderr.write(f"error: {model_path} has errors; nothing was scored\n")
         return EXIT_FAILED
+    if options.contacts is None:
+        _warn_without_profiles(model_path, model.table, stderr)
     try:
         with _open_for_writing(options.rejects) as rejects_file:
             log = RejectLog(stderr, rejects_file)
@@ -147,6 +149,19 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         _quiet_stdout()
         return EXIT_OK
     return _rejects_verdict(log, options.max_rejects, stderr)
+
+
+def _warn_without_profiles(model_path: str, table: dict, stderr: IO[str]) -> None:
+    """A `require` reads profiles: without --contacts every profile is empty, so every
+    contact would come out unscored with no other sign of why."""
+    require = table.get("require")
+    if require is None or require is True:
+        return
+    from runtime.conditions import render as render_condition
+
+    stderr.write(f"warning: {model_path} requires `{render_condition(require)}`, but no "
+                 "--contacts file was given: every contact is unscored; pass the profiles "
+                 "with --contacts FILE\n")
 
 
 def _quiet_stdout() -> None:
