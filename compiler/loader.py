@@ -31,7 +31,7 @@ def load(path: str | os.PathLike, *, parse=None) -> LoadResult:
     try:
         source = SourceFile.read(name)
     except OSError as exc:
-        return LoadResult(None, {}, [_unreadable(name, exc, Span(name, 1, 1, 1, 1))])
+        return LoadResult(None, {}, [_unreadable(name, exc, Span.whole_file(name))])
     return load_source(source, parse=parse)
 
 

@@ -112,9 +112,24 @@ def find_models(paths: Iterable[str]) -> tuple[list[str], list[Diagnostic]]:
         elif os.path.isfile(path):
             found.append(path)
         else:
-            problems.append(error("E007", f"cannot read {path}: no such file or folder",
-                                  Span(path, 1, 1, 1, 1)))
+            problems.append(error("E007", f"`{path}` does not exist", Span.whole_file(path),
+                                  hint=_missing_hint(path)))
     return list(dict.fromkeys(found)), problems
+
+
+def _missing_hint(path: str) -> str:
+    import difflib
+
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        return f"the folder `{folder}` does not exist either; paths are relative to " \
+               f"the current folder, {os.getcwd()}"
+    candidates = sorted(name for name in os.listdir(folder)
+                        if name.endswith(".score") or os.path.isdir(os.path.join(folder, name)))
+    close = difflib.get_close_matches(os.path.basename(path.rstrip("/")), candidates, n=1,
+                                      cutoff=0.75)
+    return f"did you mean `{os.path.join(os.path.dirname(path), close[0])}`?" if close else \
+        f"paths are relative to the current folder, {os.getcwd()}"
 
 
 def _rglob(folder: str):

@@ -8,9 +8,11 @@ file that is missing from `sources` is rendered without its line, never with an 
 from __future__ import annotations
 
 import json
+import os
+import re
 import unicodedata
 from collections import Counter
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from urllib.parse import quote
 
 from .diagnostics import CODES, Diagnostic, Severity
@@ -21,6 +23,7 @@ JSON_VERSION = 1
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
                 "sarif-schema-2.1.0.json")
 TOOL_NAME = "scorelang"
+SRCROOT = "SRCROOT"  # the SARIF base id of relative uris: the folder `score check` ran in
 
 # ANSI codes, used only when the caller asks for colour (the CLI asks on a terminal).
 _RESET = "\x1b[0m"
@@ -38,8 +41,9 @@ class _Paint:
 
 
 def render(diagnostics, sources=None, fmt: str = "text", *, color: bool = False,
-           files_checked: int | None = None) -> str:
-    """Render in one of `FORMATS`; the text format ends with a summary line."""
+           files_checked: int | None = None, docs_url: str | None = None) -> str:
+    """Render in one of `FORMATS`; the text format ends with a summary line. `docs_url` is
+    the address of docs/diagnostics.md that SARIF rules link to (`default_docs_url()`)."""
     diagnostics = list(diagnostics)
     sources = sources or {}
     match fmt:
@@ -50,7 +54,7 @@ def render(diagnostics, sources=None, fmt: str = "text", *, color: bool = False,
         case "github":
             return render_github(diagnostics)
         case "sarif":
-            return render_sarif(diagnostics)
+            return render_sarif(diagnostics, docs_url=docs_url)
     raise ValueError(f"unknown diagnostics format {fmt!r}; expected one of {FORMATS}")
 
 
@@ -77,6 +81,9 @@ def format_diagnostic(diagnostic: Diagnostic, source: SourceFile | None = None,
     span = diagnostic.span
     if span is None:
         lines = [head]
+        gutter = "   "
+    elif span.is_whole_file:
+        lines = [f"{span}: {head}"]
         gutter = "   "
     else:
         lines = [f"{span}: {head}"]
@@ -131,11 +138,13 @@ def _plural(count: int, word: str) -> str:
 
 def diagnostic_to_json(diagnostic: Diagnostic) -> dict:
     span = diagnostic.span
+    file = span.file if span else None
+    span = None if span is None or span.is_whole_file else span  # no line: `null` positions
     return {
         "code": diagnostic.code,
         "severity": diagnostic.severity.value,
         "message": diagnostic.message,
-        "file": span.file if span else None,
+        "file": file,
         "line": span.line if span else None,
         "column": span.column if span else None,
         "end_line": span.end_line if span else None,
@@ -170,7 +179,9 @@ def render_github(diagnostics) -> str:
 def github_annotation(diagnostic: Diagnostic) -> str:
     span = diagnostic.span
     properties = []
-    if span is not None:
+    if span is not None and span.is_whole_file:
+        properties.append(f"file={_github_property(span.file)}")
+    elif span is not None:
         properties += [f"file={_github_property(span.file)}", f"line={span.line}",
                        f"col={span.column}"]
         if span.end_line == span.line:
@@ -198,26 +209,71 @@ def _github_property(text: str) -> str:
 # --------------------------------------------------------------------------- SARIF
 
 
-def render_sarif(diagnostics) -> str:
-    return json.dumps(sarif_log(diagnostics), indent=2, ensure_ascii=False) + "\n"
+def render_sarif(diagnostics, *, docs_url: str | None = None, root: str | None = None) -> str:
+    return json.dumps(sarif_log(diagnostics, docs_url=docs_url, root=root), indent=2,
+                      ensure_ascii=False) + "\n"
 
 
-def sarif_log(diagnostics) -> dict:
-    """A SARIF 2.1.0 log with one run; columns are 1-based code points, as in our spans."""
+def sarif_log(diagnostics, *, docs_url: str | None = None, root: str | None = None) -> dict:
+    """A SARIF 2.1.0 log with one run; columns are 1-based code points, as in our spans.
+    Files under `root` (default: the working folder) get `uri`s relative to it, resolved by
+    the run's `SRCROOT` base (code scanning maps them to the repository's files); each rule
+    names its section of docs/diagnostics.md (`help`, and `helpUri` under `docs_url`)."""
     diagnostics = list(diagnostics)
+    root = os.path.abspath(root or os.getcwd())
     codes = sorted({d.code for d in diagnostics})
     rule_index = {code: index for index, code in enumerate(codes)}
-    rules = [{"id": code, "name": _rule_name(code),
-              "shortDescription": {"text": CODES[code]}} for code in codes]
+    rules = [_sarif_rule(code, docs_url) for code in codes]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": TOOL_NAME, "version": _version(), "rules": rules}},
+            "originalUriBaseIds": {SRCROOT: {"uri": PurePath(root).as_uri().rstrip("/") + "/"}},
             "columnKind": "unicodeCodePoints",
-            "results": [_sarif_result(d, rule_index[d.code]) for d in diagnostics],
+            "results": [_sarif_result(d, rule_index[d.code], root) for d in diagnostics],
         }],
     }
+
+
+def docs_anchor(code: str) -> str:
+    """The section of docs/diagnostics.md about `code`: its heading is `### CODE name`, and
+    the anchor is the heading as GitHub (and most Markdown renderers) make it."""
+    heading = f"{code} {CODES[code]}".lower()
+    return re.sub(r"[^\w\- ]", "", heading).replace(" ", "-")
+
+
+def default_docs_url() -> str | None:
+    """Where docs/diagnostics.md is: `SCORELANG_DOCS_URL`, else the installed package's
+    `Diagnostics` project URL, else the file in the checkout the package runs from."""
+    configured = os.environ.get("SCORELANG_DOCS_URL")
+    if configured:
+        return configured
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        for entry in metadata(TOOL_NAME).get_all("Project-URL") or ():
+            label, _, url = entry.partition(",")
+            if label.strip().lower() == "diagnostics" and url.strip():
+                return url.strip()
+    except PackageNotFoundError:
+        pass
+    checkout = Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md"
+    return checkout.as_uri() if checkout.is_file() else None
+
+
+def _sarif_rule(code: str, docs_url: str | None) -> dict:
+    anchor = docs_anchor(code)
+    where = f"docs/diagnostics.md#{anchor}"
+    rule = {"id": code, "name": _rule_name(code), "shortDescription": {"text": CODES[code]},
+            "help": {"text": f"{code} {CODES[code]}: what it means, an example and the fix "
+                             f"are in {where}",
+                     "markdown": f"**{code} {CODES[code]}**: what it means, an example and the "
+                                 f"fix are in [{where}]({docs_url or where}"
+                                 f"{'#' + anchor if docs_url else ''})"}}
+    if docs_url:
+        rule["helpUri"] = f"{docs_url}#{anchor}"
+    return rule
 
 
 def _version() -> str:
@@ -234,7 +290,7 @@ def _rule_name(code: str) -> str:
     return "".join(word.capitalize() for word in CODES[code].replace("-", " ").split())
 
 
-def _sarif_result(diagnostic: Diagnostic, index: int) -> dict:
+def _sarif_result(diagnostic: Diagnostic, index: int, root: str) -> dict:
     text = diagnostic.message
     if diagnostic.hint:
         text += f"\nhint: {diagnostic.hint}"
@@ -246,13 +302,19 @@ def _sarif_result(diagnostic: Diagnostic, index: int) -> dict:
     }
     span = diagnostic.span
     if span is not None:
-        result["locations"] = [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(span.file)},
-            "region": {"startLine": span.line, "startColumn": span.column,
-                       "endLine": span.end_line, "endColumn": span.end_column},
-        }}]
+        location = {"artifactLocation": _artifact(span.file, root)}
+        if not span.is_whole_file:
+            location["region"] = {"startLine": span.line, "startColumn": span.column,
+                                  "endLine": span.end_line, "endColumn": span.end_column}
+        result["locations"] = [{"physicalLocation": location}]
     return result
 
 
-def _uri(path: str) -> str:
-    return quote(PurePath(path).as_posix(), safe="/:")
+def _artifact(path: str, root: str) -> dict:
+    """A path under `root` as a relative `uri` on the `SRCROOT` base; any other as a file URI
+    (a relative reference that climbs out with `..` would point nowhere for code scanning)."""
+    absolute = os.path.normpath(os.path.join(root, path))
+    relative = os.path.relpath(absolute, root)
+    if relative == os.curdir or relative.split(os.sep)[0] == os.pardir:
+        return {"uri": PurePath(absolute).as_uri()}
+    return {"uri": quote(PurePath(relative).as_posix(), safe="/"), "uriBaseId": SRCROOT}

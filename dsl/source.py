@@ -19,7 +19,18 @@ class Span:
     end_line: int
     end_column: int
 
+    @classmethod
+    def whole_file(cls, file: str) -> "Span":
+        """The file as a whole (line 0), for a problem with no line: a missing file."""
+        return cls(file, 0, 0, 0, 0)
+
+    @property
+    def is_whole_file(self) -> bool:
+        return self.line == 0
+
     def __str__(self) -> str:
+        if self.is_whole_file:
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
     def cover(self, other: "Span | None") -> "Span":

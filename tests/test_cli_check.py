@@ -85,7 +85,7 @@ def test_no_paths_means_current_folder(folder):
 def test_missing_path_is_a_clean_error(folder):
     result = run("nowhere.score")
     assert result.exit_code == 1
-    assert "nowhere.score:1:1: error[E007]: cannot read nowhere.score" in result.output
+    assert "nowhere.score: error[E007]: `nowhere.score` does not exist" in result.output
     assert "Traceback" not in result.output
 
 

@@ -146,7 +146,7 @@ def test_sarif_content():
     assert first["level"] == "error" and second["level"] == "warning"
     assert second["ruleIndex"] == 1
     assert first["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "models/b2b.score"},
+        "artifactLocation": {"uri": "models/b2b.score", "uriBaseId": "SRCROOT"},
         "region": {"startLine": 2, "startColumn": 19, "endLine": 2, "endColumn": 28}}
     assert first["message"]["text"] == ("unknown score `engagment`\n"
                                         "hint: did you mean `engagement`?")
