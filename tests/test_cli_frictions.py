@@ -45,3 +45,16 @@ def test_run_with_contacts_or_without_require_does_not_warn(workdir):
     without_require = invoke("run", "free.score", "--events", "e.jsonl")
     assert "warning" not in with_contacts.stderr + without_require.stderr
     assert json.loads(with_contacts.stdout)["scores"] == {"score": 15}
+
+
+# --------------------------------------------------------------------------- score fmt
+
+
+def test_fmt_without_paths_formats_the_current_folder_like_check_and_test(workdir):
+    Path("models").mkdir()
+    Path("models/m.score").write_text("visit   pricing +15\n", encoding="utf-8")
+    checked = invoke("fmt", "--check")
+    assert checked.exit_code == 1 and "models/m.score" in checked.output
+    assert invoke("fmt").exit_code == 0
+    assert Path("models/m.score").read_text(encoding="utf-8") == "visit pricing +15\n"
+    assert invoke("fmt", "--check").exit_code == 0

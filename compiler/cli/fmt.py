@@ -21,12 +21,13 @@ STDIN = "-"
               help="Write nothing; list the files that would change and exit 1 if any.")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Write nothing; print a unified diff of the changes.")
-@click.argument("paths", nargs=-1, required=True,
+@click.argument("paths", nargs=-1,
                 type=click.Path(exists=True, allow_dash=True, path_type=str))
 def command(check: bool, show_diff: bool, paths: tuple[str, ...]) -> None:
-    """Format PATHS (files, or folders searched for `*.score`; `-` is stdin to stdout)."""
+    """Format PATHS (files, or folders searched for `*.score`; default: the current folder;
+    `-` is stdin to stdout)."""
     outcome = _Outcome()
-    for path in _expand(paths):
+    for path in _expand(paths or (".",)):
         _format_one(path, check, show_diff, outcome)
     if outcome.failed or (check and outcome.changed):
         sys.exit(1)
