@@ -20,7 +20,7 @@ CLI_MAY_IMPORT = {
     "compiler.review", "compiler.review.compare", "compiler.review.testing",
     "compiler.review.journeys", "compiler.review.gitrev", "compiler.review.reports",
     "compiler.review.reports.views", "compiler.review.reports.junit",
-    "compiler.sql.emit", "compiler.sql.dialects",
+    "compiler.sql.emit", "compiler.sql.dialects", "compiler.lsp",
     "dsl.diagnostics", "dsl.render", "dsl.formatter", "dsl.source",
     "runtime", "runtime.io", "runtime.events",
 }

@@ -15,6 +15,7 @@ COMMANDS = (
     ("compile", "compile"),
     ("diff", "diff"),
     ("sql", "sql"),
+    ("lsp", "lsp"),
 )
 
 

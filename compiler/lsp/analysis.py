@@ -1,0 +1,91 @@
+"""One version of one open document, compiled once and read by every feature.
+
+`analyse` runs `compiler.pipeline.compile` on the editor's text (named by the file's path, so
+includes resolve as on disk and diagnostics equal `score check FILE`), keeping the file's own
+parse (the pipeline's `parse` hook records it: its `include` lines and test blocks, which the
+loaded model splices or keeps) and the symbol table `compiler.resolve` makes of the whole
+model. Nothing here parses or resolves in a way of its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from dsl import ast
+from dsl.parser import ParseResult, parse
+from dsl.source import SourceFile
+
+from ..pipeline import CompileResult, compile as compile_model
+from ..resolve import Locator, Symbols, resolve
+from .names import Index, build_index
+
+
+@dataclass
+class Analysis:
+    path: str  # the name spans and diagnostics use
+    version: int | None
+    source: SourceFile
+    result: CompileResult
+    own: ast.Model | None  # this file's own statements, `include` lines kept
+    sample: object | None = None  # the `impact.Sample` the diagnostics were checked against
+    sample_problem: str | None = None  # why the configured sample data could not be read
+    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def locate(self) -> Locator:
+        return Locator(self.result.sources or {self.path: self.source})
+
+    @cached_property
+    def symbols(self) -> Symbols | None:
+        if self.result.model is None:
+            return None
+        return resolve(self.result.model, self.locate)[0]
+
+    @cached_property
+    def index(self) -> Index:
+        if self.own is None or self.symbols is None:
+            return Index(())
+        return build_index(self.own.statements, self.symbols, self.locate)
+
+    @property
+    def statements(self) -> tuple:
+        return self.own.statements if self.own is not None else ()
+
+    def statement_at(self, line: int):
+        """The statement of this file on a 1-based line (a test block: any of its lines)."""
+        for statement in self.statements:
+            span = statement.span
+            if span is not None and span.line <= line <= span.end_line:
+                return statement
+        return None
+
+    def step_at(self, line: int):
+        statement = self.statement_at(line)
+        if isinstance(statement, ast.Test):
+            for step in statement.steps:
+                if step.span is not None and step.span.line == line:
+                    return step
+        return None
+
+
+def analyse(text: str, path: str, version: int | None = None, sample=None,
+            sample_problem: str | None = None) -> Analysis:
+    """Compile `text` as the file `path`; with `sample` (an `impact.Sample`), also check it
+    against the sample data as `score check --contacts --events` does."""
+    source = SourceFile.from_text(text, path)
+    parsed: dict[str, ParseResult] = {}
+
+    def recording_parse(file: SourceFile) -> ParseResult:
+        result = parse(file)
+        parsed.setdefault(file.name, result)
+        return result
+
+    options = {}
+    if sample is not None:
+        contacts, events = sample.for_check()
+        options = {"sample_contacts": contacts if sample.contacts else None,
+                   "sample_events": events if sample.events else None}
+    result = compile_model(source, parse=recording_parse, **options)
+    own = parsed.get(path)
+    return Analysis(path, version, source, result, own.model if own else None, sample,
+                    sample_problem)
