@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from dsl import ast
 from dsl.parser import MAX_DEPTH, parse_text
+from fuzz import RANDOM_TEXTS, mutate
 
 from pathlib import Path
 
@@ -235,14 +236,8 @@ def test_a_megabyte_of_rules_parses():
     assert result.diagnostics == () and len(result.model.statements) == 28_400
 
 
-_ALPHABET = st.sampled_from(list('visturnpca_+-=<>!()",;:#.%*? \n\t0123456789') +
-                            ["visit ", "when ", "score ", "test ", "    ", " and ", " or ",
-                             " not ", " in ", " is ", "expect ", "at most ", " per day",
-                             "within ", "24 hours", "2026-03-02", "stage ", "grade ", "else "])
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_ALPHABET, max_size=60).map("".join))
+@given(RANDOM_TEXTS)
 def test_random_text_only_ever_yields_diagnostics(text):
     result = parse_text(text, "fuzz.score")
     for diagnostic in result.diagnostics:
@@ -257,17 +252,6 @@ def _mutation_sources():
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_mutated_examples_only_ever_yield_diagnostics(data):
-    text = data.draw(st.sampled_from(_mutation_sources()))
-    for _ in range(data.draw(st.integers(1, 4))):
-        position = data.draw(st.integers(0, len(text)))
-        kind = data.draw(st.sampled_from(["delete", "insert", "duplicate"]))
-        if kind == "delete":
-            text = text[:position] + text[position + 3:]
-        elif kind == "insert":
-            text = text[:position] + data.draw(st.sampled_from(list('(")#:;+-\n\t '))) + \
-                text[position:]
-        else:
-            line_start = text.rfind("\n", 0, position) + 1
-            text = text[:line_start] + text[line_start:position] + text[line_start:]
+    text = mutate(data, data.draw(st.sampled_from(_mutation_sources())))
     result = parse_text(text, "mutated.score")
     assert result.model is not None or result.diagnostics

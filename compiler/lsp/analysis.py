@@ -29,7 +29,7 @@ class Analysis:
     own: ast.Model | None  # this file's own statements, `include` lines kept
     sample: object | None = None  # the `impact.Sample` the diagnostics were checked against
     sample_problem: str | None = None  # why the configured sample data could not be read
-    notes: list[str] = field(default_factory=list)
+    _variants: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def locate(self) -> Locator:
@@ -51,13 +51,33 @@ class Analysis:
     def statements(self) -> tuple:
         return self.own.statements if self.own is not None else ()
 
-    def statement_at(self, line: int):
-        """The statement of this file on a 1-based line (a test block: any of its lines)."""
+    def statement_at(self, line: int, column: int | None = None):
+        """The statement of this file at a 1-based position (a test block: any of its
+        lines); of several statements on the line (`a +1; b +2`), the one at `column`, or
+        the last one that starts before it."""
+        found = None
         for statement in self.statements:
             span = statement.span
-            if span is not None and span.line <= line <= span.end_line:
-                return statement
-        return None
+            if span is None or not span.line <= line <= span.end_line:
+                continue
+            if column is None or found is None or (span.line, span.column) <= (line, column):
+                found = statement
+        return found
+
+    def without_line(self, line: int) -> "Analysis":
+        """The analysis of this text with one line left empty: the names a line being typed
+        can use, when that line (an open parenthesis, half a rule) hides later statements
+        from the parser. Itself when the text has no syntax error."""
+        if not any(d.code.startswith("E0") for d in self.result.diagnostics):
+            return self
+        key = ("without", line)
+        if key not in self._variants:
+            lines = self.source.text.split("\n")
+            if 1 <= line <= len(lines):
+                lines[line - 1] = ""
+            self._variants[key] = analyse("\n".join(lines), self.path, self.version,
+                                          self.sample, self.sample_problem)
+        return self._variants[key]
 
     def step_at(self, line: int):
         statement = self.statement_at(line)

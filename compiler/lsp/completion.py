@@ -40,7 +40,7 @@ def complete(analysis: Analysis | None, lines, line: int, column: int, sample=No
     """Completion items at a 1-based position; `lines` are the document's current lines."""
     text = lines[line - 1] if 1 <= line <= len(lines) else ""
     before = text[:column - 1]
-    if _in_string(before):
+    if _in_string(before) or "#" in _outside_strings(before):
         return []
     head = before[:_PARTIAL.search(before).start()]
     in_test = _in_test(lines, line)
@@ -48,6 +48,8 @@ def complete(analysis: Analysis | None, lines, line: int, column: int, sample=No
     expected = expected_next(prefix)
     if expected is None:
         return []
+    if analysis is not None:
+        analysis = analysis.without_line(line)
     tokens = list(expected.tokens[_TEST_TOKENS:] if in_test else expected.tokens)
     while "SEMICOLON" in (kind for kind, _ in tokens):
         tokens = tokens[[kind for kind, _ in tokens].index("SEMICOLON") + 1:]
@@ -68,7 +70,12 @@ def _bare(label: str) -> bool:
 
 
 def _in_string(text: str) -> bool:
-    return len(re.findall(r'(?<!\\)"', text.split("#")[0])) % 2 == 1
+    return _outside_strings(text).endswith('"') and not _outside_strings(text).endswith('""')
+
+
+def _outside_strings(text: str) -> str:
+    """`text` with each string's content left out; an unterminated one ends in one `"`."""
+    return re.sub(r'"(?:[^"\\]|\\.)*("?)', lambda m: '"' + m.group(1), text)
 
 
 def _in_test(lines, line: int) -> bool:
@@ -144,7 +151,8 @@ def _after_condition(kinds: list[str], start: int) -> bool:
 
 def _condition_names(tokens, scope: str, event: str, names: "_Names") -> list[Item]:
     kinds = [kind for kind, _ in tokens]
-    if not kinds or kinds[-1] in _REF_AFTER and not _in_list(kinds):
+    is_not = kinds[-2:] == ["IS", "NOT"]
+    if not kinds or kinds[-1] in _REF_AFTER and not _in_list(kinds) and not is_not:
         return names.refs(scope, event)
     ref = _compared(tokens)
     if ref is None:

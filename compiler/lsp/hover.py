@@ -30,7 +30,7 @@ def hover(analysis: Analysis, line: int, column: int, impact=None) -> Found | No
     if symbols is None:
         return None
     occurrence = analysis.index.at(line, column)
-    statement = analysis.statement_at(line)
+    statement = analysis.statement_at(line, column)
     parts: list[str] = []
     if occurrence is not None:
         parts.append(describe.declaration(occurrence.kind, occurrence.name, symbols,
