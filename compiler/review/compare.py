@@ -6,7 +6,7 @@ removed, changed, unchanged, or error with its diagnostics) and, when events are
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dsl import ast
@@ -108,8 +108,10 @@ def _review_file(name, old_path, new_path, old_side, new_side, data) -> FileRevi
     review = FileReview(name, status, diff)
     if data is not None and before.table is not None and after.table is not None \
             and status == "changed":
-        review.impact = impact(before.table, after.table, data.events, data.contacts, data.as_of,
-                               score_bounds(after.model), stage_order(before.model, after.model))
+        review.impact = replace(
+            impact(before.table, after.table, data.events, data.contacts, data.as_of,
+                   score_bounds(after.model), stage_order(before.model, after.model)),
+            rejects=data.rejects)  # the lines of the data neither side could score
     return review
 
 

@@ -332,7 +332,10 @@ def diff_models(old: ast.Model, new: ast.Model, old_name: str | None = None,
     for kind in KINDS:
         olds = [s for s in old.statements if isinstance(s, kind.types)]
         news = [s for s in new.statements if isinstance(s, kind.types)]
-        for left, right in _pair(kind, olds, news, contexts):
+        pairs = _pair(kind, olds, news, contexts)
+        if kind.name in _CONDITION_KEYED:
+            pairs = _pair_threshold_edits(kind, pairs, contexts)
+        for left, right in pairs:
             change = _compare(kind, left, right, contexts, where)
             if change is not None:
                 changes.append(change)
@@ -365,6 +368,64 @@ def _pair(kind: _Kind, olds: list, news: list, contexts) -> list[tuple]:
     for left, right in groups.values():
         pairs.extend(_pair_group(kind, left, right, contexts))
     return pairs
+
+
+# Kinds matched by their condition: a changed threshold changes the key, so what is left
+# unmatched on both sides is paired again by the condition's shape (its numbers left out).
+_CONDITION_KEYED = ("trigger", "profile rule", "require")
+
+
+def _pair_threshold_edits(kind: _Kind, pairs: list[tuple], contexts) -> list[tuple]:
+    matched = [pair for pair in pairs if None not in pair]
+    groups: dict = {}
+    for side in (0, 1):
+        for pair in pairs:
+            if pair[1 - side] is None:
+                shape = condition_shape(normal_condition(pair[side].condition))[0]
+                groups.setdefault(shape, ([], []))[side].append(pair[side])
+    for left, right in groups.values():
+        matched.extend(_pair_group(kind, left, right, contexts))
+    return matched
+
+
+def condition_shape(normal) -> tuple:
+    """A normal condition with its numbers left out, and the numbers by `(name, op)`:
+    `engagement >= 40` and `engagement >= 25` have one shape, `{(engagement, >=): 40}`."""
+    numbers: dict = {}
+
+    def shape(node):
+        match node:
+            case ("cmp", ref, op, ("number", value)):
+                numbers.setdefault((ref, op), []).append(value)
+                return ("cmp", ref, op, ("number", None))
+            case ("not", operand):
+                return ("not", shape(operand))
+            case ("and" | "or", parts):
+                return (node[0], tuple(sorted((shape(p) for p in parts), key=repr)))
+        return node
+    return shape(normal), numbers
+
+
+def _threshold_changes(old: ast.Condition, new: ast.Condition) -> list[FieldChange] | None:
+    """`threshold engagement >=: 40 -> 25` for each number that changed, when only numbers
+    did (and each comparison is written once); None otherwise."""
+    old_shape, old_numbers = condition_shape(normal_condition(old))
+    new_shape, new_numbers = condition_shape(normal_condition(new))
+    if old_shape != new_shape or any(len(v) != 1 for v in old_numbers.values()):
+        return None
+    changes = []
+    for (ref, op), [before] in sorted(old_numbers.items(), key=repr):
+        [after] = new_numbers[(ref, op)]
+        if before != after:
+            name = f"contact.{ref[0]}" if ref[1] else ref[0]
+            changes.append(FieldChange(f"threshold {name} {op}", _number_text(before),
+                                       _number_text(after)))
+    return changes
+
+
+def _number_text(normal_number: str) -> str:
+    value = float(normal_number)  # normal forms hold numbers as repr(float)
+    return fmt.number(int(value) if value.is_integer() else value)
 
 
 def _pair_group(kind: _Kind, left: list, right: list, contexts) -> list[tuple]:
@@ -406,6 +467,10 @@ def _compare(kind: _Kind, old, new, contexts, where) -> Change | None:
                       new=fmt.statement_text(new), new_at=where(new))
     fields = [FieldChange(f.name, f.text(old, contexts[0]), f.text(new, contexts[1]))
               for f in kind.fields if f.key(old, contexts[0]) != f.key(new, contexts[1])]
+    if isinstance(old, ast.Stage):
+        fields = _thresholds_for_condition(fields, old.condition, new.condition)
+    elif kind.name in _CONDITION_KEYED and kind.key(old, contexts[0]) != kind.key(new, contexts[1]):
+        fields = (_threshold_changes(old.condition, new.condition) or []) + fields
     if isinstance(old, ast.Grade):
         fields.extend(_band_changes(old, new))
     if not fields:
@@ -415,6 +480,13 @@ def _compare(kind: _Kind, old, new, contexts, where) -> Change | None:
     subject = min(kind.subject(old, contexts[0]), kind.subject(new, contexts[1]))
     return Change(kind.section, kind.name, "changed", subject, fmt.statement_text(old),
                   fmt.statement_text(new), where(old), where(new), tuple(fields))
+
+
+def _thresholds_for_condition(fields: list[FieldChange], old, new) -> list[FieldChange]:
+    thresholds = _threshold_changes(old, new)
+    if not thresholds:
+        return fields
+    return [change for f in fields for change in (thresholds if f.field == "condition" else [f])]
 
 
 def _band_changes(old: ast.Grade, new: ast.Grade) -> list[FieldChange]:
