@@ -2,8 +2,8 @@
 
 `check_model` runs name resolution (`compiler.resolve`) and then these checks, collecting
 every diagnostic rather than stopping at the first, and returns them sorted by position.
-Conditions are read as docs/language.md sections 4 and 9.6 say: in `if` and `require` names are
-profile attributes, in `where` bare names are event properties (`contact.X` for the profile),
+Conditions are read as docs/language.md sections 4 and 9.6 say: in `if` and `require` names
+are profile attributes, in `where` bare names are event properties (`contact.X` for the profile),
 in stages and triggers a name is a score, a grade, `stage` or else a profile attribute.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from dsl import ast
+from dsl.formatter import event_name
 from dsl.diagnostics import Diagnostic, did_you_mean, error, sort_diagnostics, warning
 from dsl.source import SourceFile, Span
 
@@ -119,7 +120,7 @@ class _Checker:
                 pass  # declarations are resolve's; includes are the loader's
 
     def event_rule(self, rule: ast.EventRule) -> None:
-        self.event_ref(rule.event, self.locate.word(rule.span, rule.event))
+        self.event_ref(rule.event, *self.locate.event(rule.span, rule.event))
         if rule.where is not None:
             self.condition(rule.where, _Scope("where", rule.event))
         self.points(rule.points, rule.span)
@@ -127,8 +128,9 @@ class _Checker:
         self.limit(rule.limit)
 
     def absence_rule(self, rule: ast.AbsenceRule) -> None:
-        self.event_ref(rule.event, self.locate.word(rule.span, rule.event))
-        self.event_ref(rule.missing, self.locate.after(rule.span, "without", rule.missing))
+        self.event_ref(rule.event, *self.locate.event(rule.span, rule.event))
+        self.event_ref(rule.missing, *self.locate.event(rule.span, rule.missing,
+                                                        lead=r"(?<!\w)without\s+"))
         self.duration(rule.within, "`within`")
         self.points(rule.points, rule.span)
         self.rule_score(rule.score, rule.span)
@@ -174,15 +176,17 @@ class _Checker:
         self.found.append(error("E102", f"unknown score `{name}`", span, hint=hint))
         return None
 
-    def event_ref(self, name: str, span: Span | None) -> None:
+    def event_ref(self, name: str, span: Span | None, quoted: bool = False) -> None:
         if not self.symbols.has_catalog:
-            self.found.extend(reserved_word(name, "event", span))
+            if not quoted:  # a quoted event type may be any text (10.8.1)
+                self.found.extend(reserved_word(name, "event", span))
             return
         if name not in self.symbols.events:
             events = list(self.symbols.events)
-            hint = did_you_mean(name, events) or f"add `event {name}` to the catalog"
+            written = event_name(name)
+            hint = did_you_mean(name, events) or f"add `event {written}` to the catalog"
             self.found.append(error(
-                "E101", f"unknown event `{name}`: it is not in the event catalog", span,
+                "E101", f"unknown event `{written}`: it is not in the event catalog", span,
                 hint=hint))
 
     # ------------------------------------------------------------------ grades
@@ -446,7 +450,8 @@ class _Checker:
                 pass
 
     def test_event(self, step: ast.TestEvent) -> None:
-        self.event_ref(step.event, self.locate.word(step.span, step.event))
+        self.event_ref(step.event, *self.locate.event(step.span, step.event,
+                                                      lead=_event_lead(step)))
         if not self.symbols.has_catalog or step.event not in self.symbols.events:
             return
         names = [prop.name for prop in self.symbols.events[step.event].properties]
@@ -487,6 +492,15 @@ class _Checker:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _event_lead(step: ast.TestEvent) -> str:
+    """What stands before a test event line's event type: `at DATE ` or `after D `."""
+    if step.at is not None:
+        return r"(?<!\w)at\s+\S+\s+"
+    if step.after is not None:
+        return r"(?<!\w)after\s+\d+[ \t]*[a-z]+\s+"
+    return ""
 
 
 def _can_hold(op: str, number: int | float, info: ScoreInfo) -> bool:

@@ -77,12 +77,45 @@ class Locator:
         return self.find(span, r"(?<![\w.])[+-]\d+(?![\d.])", last=True)
 
     def rule_score(self, span: Span | None, score: str) -> Span | None:
-        return self.find(span, rf"[+-]\d+\s+({re.escape(score)})(?!\w)", group=1, last=True)
+        # After the points (`+5 fit`), after `by PROP` (`by points fit`) or after an
+        # inactivity rule's points (`inactive 30 days -5 fit`).
+        return self.find(span, rf"(?:[+-]\d+|(?<!\w)by\s+[^\W\d]\w*)\s+({re.escape(score)})(?!\w)",
+                         group=1, last=True)
+
+    def event(self, span: Span | None, name: str, *, lead: str = "",
+              start: int = 0) -> tuple[Span | None, bool]:
+        """Where the event type `name` is written in `span` (the first one, or the first
+        right after the regex `lead`, such as `without\\s+`), and whether it is written in
+        quotes (10.1): a quoted name may be a reserved word. The span of a quoted name
+        includes its quotes."""
+        if span is None:
+            return None, not _plain(name)
+        source = self.sources.get(span.file)
+        if source is None:
+            return span, not _plain(name)
+        quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        pattern = rf"{lead}(?:({re.escape(quoted)})|(?<!\w)({re.escape(name)})(?!\w))"
+        text = source.line_text(span.line)
+        end = span.end_column - 1 if span.end_line == span.line else len(text)
+        match = _compile(pattern).search(text, span.column - 1 + start, max(0, end))
+        if match is None:
+            return span, not _plain(name)
+        group = 1 if match.group(1) is not None else 2
+        found = Span(span.file, span.line, match.start(group) + 1, span.line,
+                     match.end(group) + 1)
+        return found, group == 1
 
 
 @lru_cache(maxsize=256)
 def _compile(pattern: str) -> re.Pattern:
     return re.compile(pattern)
+
+
+_PLAIN = re.compile(r"[^\W\d]\w*")
+
+
+def _plain(name: str) -> bool:
+    return bool(_PLAIN.fullmatch(name))
 
 
 # --------------------------------------------------------------------------- symbols
@@ -149,15 +182,16 @@ def resolve(model: ast.Model, locate: Locator | None = None) -> tuple[Symbols, l
     found: list[Diagnostic] = []
     first_seen: dict[tuple[str, str], Span | None] = {}
 
-    def declare(kind: str, name: str, span: Span | None) -> bool:
-        """Records a declaration; False (and E107) when the name is already taken."""
+    def declare(kind: str, name: str, span: Span | None, reserved: bool = True) -> bool:
+        """Records a declaration; False (and E107) when the name is already taken.
+        `reserved=False` skips the reserved-word check (a quoted event type, 10.8.1)."""
         clash = _clash(kind, name, first_seen)
         if clash is not None:
             other_kind, other_span = clash
             found.append(_duplicate(kind, name, other_kind, span, other_span))
             return False
         first_seen[(kind, name)] = span
-        if kind in ("score", "grade", "stage", "event"):
+        if kind in ("score", "grade", "stage", "event") and reserved:
             found.extend(reserved_word(name, kind, span))
         return True
 
@@ -177,7 +211,8 @@ def resolve(model: ast.Model, locate: Locator | None = None) -> tuple[Symbols, l
                 if declare("stage", name, locate.word(span, name, start=len("stage"))):
                     symbols.stages[name] = statement
             case ast.EventDecl(name=name, span=span):
-                if declare("event", name, locate.word(span, name, start=len("event"))):
+                name_span, quoted = locate.event(span, name, start=len("event"))
+                if declare("event", name, name_span, reserved=not quoted):
                     symbols.events[name] = statement
                 found.extend(_check_properties(statement, locate))
             case ast.TimezoneDecl(zone=zone, span=span):

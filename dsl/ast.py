@@ -8,7 +8,16 @@ Canonical forms (chosen so that `parse(format(ast)) == ast`):
 - `once` is `Limit(1, None)`;
 - a duration keeps its amount and unit (`24h` == `24 hours` == Duration(24, "hour"));
 - comparison operators keep the word written (`is` vs `=`): they mean the same, but a
-  formatter that turned `stage is MQL` into `stage = MQL` would not read like the agreement.
+  formatter that turned `stage is MQL` into `stage = MQL` would not read like the agreement;
+- an event type is its exact text, quoted or not (`"visit"` == `visit`, docs/language.md
+  10.1);
+- a name after a rule's points (or after `grade ... by`) is a score *or a group*: which one
+  only the declarations tell (`compiler.resolve`), so the field keeps the name `score`;
+- an unquoted value written with digits is a `Number` (`1`, `2.5`), except a digit run the
+  number reading would change: one with a leading zero (`01`) or with letters (`2b`), which
+  is a `Label`. Compared with a grade or `stage`, a `Number` is read as the label of its
+  text (`heat is 1`); elsewhere a digit `Label` is the number (`01`) or the text (`2b`) it
+  spells (docs/language.md 10.4, 10.8.6, 10.8.7; see `digit_label_value`).
 """
 from __future__ import annotations
 
@@ -43,9 +52,15 @@ class Bool:
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """A bare word on the right of a comparison: a grade or stage label (`stage is MQL`)."""
+    """A bare word on the right of a comparison: a grade or stage label (`stage is MQL`),
+    or a digit run that is not a plain number (`01`, `2b`; see the module's docstring)."""
     name: str
     span: Span | None = _NO_SPAN
+
+    @property
+    def digits(self) -> bool:
+        """Whether the label starts with a digit (`1`, `2b`: docs/language.md 10.4)."""
+        return self.name[:1].isdigit()
 
 
 Value = Union[Text, Number, Bool, Label]
@@ -198,19 +213,50 @@ class EventDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupDecl:
+    """`group NAME [of SCORE] [min N] [max N]` (10.2); `score` None: the default score."""
+    name: str
+    score: str | None = None
+    low: int | None = None  # `min`
+    high: int | None = None  # `max`
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityDecl:
+    """`activity EVENT, ...`: the event types that count as activity (10.3)."""
+    events: tuple[str, ...]
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
 class Include:
     path: str
     span: Span | None = _NO_SPAN
 
 
 @dataclass(frozen=True, slots=True)
+class ByProperty:
+    """`by PROP [LO..HI]`: the award is the integer value of the event's property PROP,
+    bounded to [low, high] (None: unbounded on that side; docs/language.md 10.5)."""
+    prop: str
+    low: int | None = None
+    high: int | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
 class EventRule:
+    """`EVENT [TARGETS] [where C] POINTS [SCORE|GROUP] [LIMIT]`, or with `by` set
+    `EVENT [TARGETS] [where C] by PROP [SCORE|GROUP] [LO..HI] [LIMIT]` (then `points` is
+    None). `score` names a score or a group (None: the default score)."""
     event: str
     targets: Targets
     where: Condition | None
-    points: int
+    points: int | None
     score: str | None = None
     limit: Limit | None = None
+    by: ByProperty | None = None
     span: Span | None = _NO_SPAN
 
 
@@ -232,6 +278,19 @@ class ProfileRule:
     condition: Condition
     points: int
     score: str | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class InactivityRule:
+    """`inactive DURATION POINTS [SCORE|GROUP] [every DURATION2] [at most N]` (10.3).
+    `limit` is as written; only `at most N` without `per` is valid there (the parser
+    refuses `once`, the checker `per ...`), so `limit.count` is the awards per quiet spell."""
+    after: Duration
+    points: int
+    score: str | None = None
+    every: Duration | None = None
+    limit: Limit | None = None
     span: Span | None = _NO_SPAN
 
 
@@ -259,10 +318,31 @@ class Band:
 
 @dataclass(frozen=True, slots=True)
 class Grade:
+    """`grade NAME by SCORE: L >= N, ..., else L`; `score` names a score or a group."""
     name: str
     score: str
     bands: tuple[Band, ...]
     otherwise: str | None = None  # the `else` label
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """`LABEL = (CELL, ...)` in a matrix grade; a cell is GRADE1's label then GRADE2's."""
+    label: str
+    cells: tuple[str, ...]
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixGrade:
+    """`grade NAME by GRADE1 and GRADE2 [: BUCKET, ..., else LABEL]` (10.4). Without
+    buckets the label is the cell itself (`A` and `1` give `A1`)."""
+    name: str
+    first: str
+    second: str
+    buckets: tuple[Bucket, ...] = ()
+    otherwise: str | None = None
     span: Span | None = _NO_SPAN
 
 
@@ -326,6 +406,7 @@ class TestNow:
 
 @dataclass(frozen=True, slots=True)
 class ExpectScore:
+    """`expect NAME op N`: NAME is a score or a group (10.7)."""
     score: str
     op: str  # = != < <= > >=
     value: int | float
@@ -348,9 +429,12 @@ class ExpectUnscored:
 
 @dataclass(frozen=True, slots=True)
 class ExpectAction:
+    """`expect [no] notify sales`; `times` for `expect notify sales 2 times` (10.7; written
+    without `no`, and `0 times` means the same as `no`)."""
     kind: str  # notify | tag | reset
     arg: str
     negated: bool = False  # `expect no notify sales`
+    times: int | None = None
     span: Span | None = _NO_SPAN
 
 
@@ -365,8 +449,9 @@ class Test:
     span: Span | None = _NO_SPAN
 
 
-Statement = Union[ScoreDecl, TimezoneDecl, Require, EventDecl, Include, EventRule, AbsenceRule,
-                  ProfileRule, Decay, Expire, Grade, Stage, Trigger, Test]
+Statement = Union[ScoreDecl, TimezoneDecl, Require, EventDecl, Include, GroupDecl, ActivityDecl,
+                  EventRule, AbsenceRule, ProfileRule, InactivityRule, Decay, Expire, Grade,
+                  MatrixGrade, Stage, Trigger, Test]
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,8 +487,33 @@ def conditions_of(statement: Statement) -> tuple[Condition, ...]:
     return ()
 
 
-# Reserved everywhere (docs/language.md section 1). `score`, `stage` and `contact` are keywords only
-# where a declaration or the `contact.` prefix stands, so they are not listed here.
+def digit_label_value(label: Label) -> "Number | Text":
+    """What a digit `Label` (`01`, `2b`) means where no grade or stage is compared: the
+    number it spells, or else text (docs/language.md 10.8.7)."""
+    if label.name.isdigit():
+        return Number(int(label.name), label.span)
+    return Text(label.name, label.span)
+
+
+def label_text(value: "Value") -> str | None:
+    """The label a value stands for on the right of a grade or `stage` comparison: a bare
+    word, a quoted text, or an unquoted number as written (`heat is 1`); None for a bool."""
+    match value:
+        case Label(name=name) | Text(value=name):
+            return name
+        case Number(value=number):
+            if isinstance(number, float) and not number.is_integer():
+                return repr(number)
+            return str(number)
+    return None
+
+
+# Keywords of language v2 where their statement starts (10.8.1): an event of that name is
+# quoted there (`"group" +5`). `of`, `min`, `max` are keywords only inside `group`.
+STATEMENT_KEYWORDS = frozenset(("group", "activity", "inactive", "account"))
+
+# Reserved everywhere (docs/language.md section 1). `score`, `stage` and `contact` are
+# keywords only where a declaration or the `contact.` prefix stands, so they are not listed here.
 KEYWORDS = frozenset("""
 after and any at by decay each else event every expect expire false grade if in include is most
 no not notify now once or per require reset tag target test time timezone true unscored when where

@@ -96,6 +96,20 @@ def word(text: str) -> str:
     return quote(text)
 
 
+def event_name(text: str) -> str:
+    """An event type: bare when it is a plain name, quoted otherwise (`"Product Added"`),
+    and quoted when it spells a word that starts a statement (`"group" +5`, 10.8.1). A
+    quoted name that could be bare is written bare: `"visit"` and `visit` are one event."""
+    if word(text) == text and text not in ast.STATEMENT_KEYWORDS:
+        return text
+    return quote(text)
+
+
+def label(text: str) -> str:
+    """A grade or stage label: always bare (a name, or a digit run such as `1` or `2b`)."""
+    return text
+
+
 def number(value: int | float) -> str:
     if isinstance(value, bool):  # bool is an int; never print True as a number
         raise TypeError("a bool is not a number")
@@ -200,7 +214,9 @@ def reference(ref: ast.Ref) -> str:
 
 
 def rule_parts(statement) -> tuple[str, str] | None:
-    """(head, tail) of a rule line, split where the points stand so blocks can align them."""
+    """(head, tail) of a rule line, split where the points stand so blocks can align them.
+    The tail starts with the points (`+15`, or `by PROP` as one unit) and a space, or is
+    the points alone."""
     match statement:
         case ast.EventRule():
             head = _with_targets(statement.event, statement.targets)
@@ -212,18 +228,29 @@ def rule_parts(statement) -> tuple[str, str] | None:
                     + " within " + duration(statement.within))
         case ast.ProfileRule():
             head = "if " + condition(statement.condition)
+        case ast.InactivityRule():
+            head = "inactive " + duration(statement.after)
         case _:
             return None
-    tail = [points(statement.points)]
+    by = getattr(statement, "by", None)
+    tail = [f"by {by.prop}" if by is not None else points(statement.points)]
     if statement.score is not None:
         tail.append(statement.score)
-    if getattr(statement, "limit", None) is not None:
+    if by is not None and by.low is not None:
+        tail.append(f"{by.low}..{'' if by.high is None else by.high}")
+    if getattr(statement, "every", None) is not None:
+        tail.append("every " + duration(statement.every))
+    if isinstance(statement, ast.InactivityRule) and statement.limit is not None:
+        # `once` is refused on inactivity rules (10.8.5): spell the count out.
+        tail.append(f"at most {statement.limit.count}")
+    elif getattr(statement, "limit", None) is not None:
         tail.append(limit(statement.limit))
     return head, " ".join(tail)
 
 
 def _with_targets(event: str, node: ast.Targets) -> str:
-    return f"{event} {targets(node)}" if node.written else event
+    name = event_name(event)
+    return f"{name} {targets(node)}" if node.written else name
 
 
 def statement_text(statement) -> str:
@@ -243,7 +270,7 @@ def statement_text(statement) -> str:
         case ast.Require(condition=cond):
             return f"require {condition(cond)}"
         case ast.EventDecl(name=name, target=target, properties=properties):
-            text = f"event {name}"
+            text = f"event {event_name(name)}"
             if target is not None:
                 text += f" target {target}"
             if properties:
@@ -251,17 +278,36 @@ def statement_text(statement) -> str:
             return text
         case ast.Include(path=path):
             return f"include {quote(path)}"
+        case ast.GroupDecl(name=name, score=score, low=low, high=high):
+            text = f"group {name}"
+            if score is not None:
+                text += f" of {score}"
+            if low is not None:
+                text += f" min {low}"
+            if high is not None:
+                text += f" max {high}"
+            return text
+        case ast.ActivityDecl(events=events):
+            return "activity " + ", ".join(event_name(e) for e in events)
         case ast.Decay(score=score, percent=percent, every=every):
             return f"decay {score} {number(percent)}% every {duration(every)}"
         case ast.Expire(score=score, after=after):
             return f"expire {score} after {duration(after)}"
         case ast.Grade(name=name, score=score, bands=bands, otherwise=otherwise):
-            items = [f"{b.label} >= {number(b.threshold)}" for b in bands]
+            items = [f"{label(b.label)} >= {number(b.threshold)}" for b in bands]
             if otherwise is not None:
-                items.append(f"else {otherwise}")
+                items.append(f"else {label(otherwise)}")
             return f"grade {name} by {score}: " + ", ".join(items)
+        case ast.MatrixGrade(name=name, first=first, second=second, buckets=buckets,
+                             otherwise=otherwise):
+            text = f"grade {name} by {first} and {second}"
+            items = [f"{label(b.label)} = ({', '.join(label(c) for c in b.cells)})"
+                     for b in buckets]
+            if otherwise is not None:
+                items.append(f"else {label(otherwise)}")
+            return text + ": " + ", ".join(items) if items else text
         case ast.Stage(name=name, condition=cond):
-            return f"stage {name} when {condition(cond)}"
+            return f"stage {label(name)} when {condition(cond)}"
         case ast.Trigger(condition=cond, actions=actions, each_time=each_time):
             text = f"when {condition(cond)} " + ", ".join(_action(a) for a in actions)
             return text + " each time" if each_time else text
@@ -286,13 +332,16 @@ def step_text(step) -> str:
             return f"now {at}" if at is not None else f"now after {duration(after)}"
         case ast.ExpectScore(score=score, op=op, value=amount):
             return f"expect {score} {op} {number(amount)}"
-        case ast.ExpectLabel(name=name, label=label, negated=negated):
-            return f"expect {name} is {'not ' if negated else ''}{label}"
+        case ast.ExpectLabel(name=name, label=text, negated=negated):
+            return f"expect {name} is {'not ' if negated else ''}{label(text)}"
         case ast.ExpectUnscored():
             return "expect unscored"
-        case ast.ExpectAction(kind=kind, arg=arg, negated=negated):
+        case ast.ExpectAction(kind=kind, arg=arg, negated=negated, times=times):
             arg_text = arg if kind == "reset" else word(arg)
-            return f"expect {'no ' if negated else ''}{kind} {arg_text}"
+            text = f"expect {'no ' if negated else ''}{kind} {arg_text}"
+            if times is not None:
+                text += f" {times} {'time' if times == 1 else 'times'}"
+            return text
     raise TypeError(f"not a test step: {step!r}")
 
 
@@ -302,7 +351,7 @@ def _test_event(step: ast.TestEvent) -> str:
         parts.append(f"at {step.at}")
     if step.after is not None:
         parts.append(f"after {duration(step.after)}")
-    parts.append(step.event)
+    parts.append(event_name(step.event))
     if step.target is not None:
         parts.append(word(step.target))
     if step.properties:
@@ -481,6 +530,15 @@ def _align_points(lines: list[_Line]) -> None:
         block = [line] if line.rule is not None else []
 
 
+def _split_points(tail: str) -> tuple[str, str]:
+    """The points of a rule's tail and what follows them; `by PROP` is one unit."""
+    if tail.startswith("by "):
+        prop, _, rest = tail[3:].partition(" ")
+        return "by " + prop, rest
+    points_text, _, rest = tail.partition(" ")
+    return points_text, rest
+
+
 def _align_block(block: list[_Line]) -> None:
     aligned = []
     for line in block:
@@ -491,13 +549,13 @@ def _align_block(block: list[_Line]) -> None:
     if not aligned:
         return
     head_width = max(display_width(line.rule[0]) for line in aligned)
-    points_width = max(len(line.rule[1].split(" ", 1)[0]) for line in aligned)
+    points_width = max(display_width(_split_points(line.rule[1])[0]) for line in aligned)
     for line in aligned:
         head, tail = line.rule
-        points_text, _, rest = tail.partition(" ")
+        points_text, rest = _split_points(tail)
         code = head + " " * (head_width - display_width(head) + 1) + points_text
         if rest:
-            code += " " * (points_width - len(points_text) + 1) + rest
+            code += " " * (points_width - display_width(points_text) + 1) + rest
         line.code = code
 
 

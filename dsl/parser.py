@@ -283,6 +283,24 @@ class _Where:
         self.condition = condition
 
 
+class _EventName(str):
+    """An event type, unquoted; a `str` subclass so rule builders can tell it from tokens."""
+
+
+class _Every:
+    __slots__ = ("duration",)
+
+    def __init__(self, duration):
+        self.duration = duration
+
+
+class _Times(int):
+    """The `N times` of an `expect` line."""
+
+
+_LABEL_DIGITS = re.compile(r"\d+")
+
+
 def _unquote(text: str) -> str:
     body = text[1:-1]
     return re.sub(r'\\(["\\])', r"\1", body)
@@ -299,6 +317,7 @@ class _AstBuilder(Transformer_NonRecursive):
         self.source = source
         self.diagnostics: list[Diagnostic] = []
         self._depth: dict[int, int] = {}
+        self._once: set[int] = set()  # ids of the Limits written `once`
 
     # --------------------------------------------------------------- positions
     def _span(self, meta) -> Span | None:
@@ -378,6 +397,42 @@ class _AstBuilder(Transformer_NonRecursive):
             return None
         return ast.Require(children[0], self._span(meta))
 
+    def event_name(self, meta, children):
+        token = children[0]
+        return _EventName(_unquote(token) if token.type == "STRING" else str(token))
+
+    def group_decl(self, meta, children):
+        name, score, bounds = str(children[0]), None, {}
+        for child in children[1:]:
+            if isinstance(child, tuple):
+                kind, value, token = child
+                if kind in bounds:
+                    self._invalid(token, f"`{kind}` is given twice for group `{name}`",
+                                  f"keep one `{kind}`")
+                bounds.setdefault(kind, value)
+            else:
+                score = str(child)
+        return ast.GroupDecl(name, score, bounds.get("min"), bounds.get("max"),
+                             self._span(meta))
+
+    def _bound(self, kind: str, token: Token):
+        value = _number(token)
+        if not isinstance(value, int):
+            self.diagnostics.append(error(
+                "E203", f"a group's `{kind}` is a whole number of points, not {token}",
+                self._tok(token), f"write e.g. `{kind} {int(value)}`"))
+            value = int(value)
+        return kind, value, token
+
+    def group_min(self, meta, children):
+        return self._bound("min", children[0])
+
+    def group_max(self, meta, children):
+        return self._bound("max", children[0])
+
+    def activity_decl(self, meta, children):
+        return ast.ActivityDecl(tuple(str(c) for c in children), self._span(meta))
+
     def event_decl(self, meta, children):
         name, target, properties = str(children[0]), None, ()
         for child in children[1:]:
@@ -417,33 +472,89 @@ class _AstBuilder(Transformer_NonRecursive):
                 score = str(child)
         return children[:points_index], points, score, limit
 
-    def event_rule(self, meta, children):
-        head, points, score, limit = self._rule_tail(children)
-        event, targets, where = str(head[0]), ast.NO_TARGETS, None
+    @staticmethod
+    def _rule_head(head):
+        """The event, targets and `where` condition that start an event rule."""
+        targets, where = ast.NO_TARGETS, None
         for child in head[1:]:
             if isinstance(child, ast.Targets):
                 targets = child
             elif isinstance(child, _Where):
                 where = child.condition
+        return str(head[0]), targets, where
+
+    def event_rule(self, meta, children):
+        head, points, score, limit = self._rule_tail(children)
+        event, targets, where = self._rule_head(head)
         if where is not None and self._deep(where, meta):
             return None
-        return ast.EventRule(event, targets, where, points, score, limit, self._span(meta))
+        return ast.EventRule(event, targets, where, points, score, limit, None,
+                             self._span(meta))
+
+    def by_rule(self, meta, children):
+        # event targets? where? PROP SCORE? RANGE? limit?  (the `by` keyword is dropped)
+        index = next(i for i, c in enumerate(children)
+                     if isinstance(c, Token) and c.type == "NAME")
+        event, targets, where = self._rule_head(children[:index])
+        prop = children[index]
+        score = low = high = limit = None
+        range_token = None
+        for child in children[index + 1:]:
+            if isinstance(child, ast.Limit):
+                limit = child
+            elif child.type == "RANGE":
+                range_token = child
+                low_text, high_text = str(child).split("..")
+                low, high = int(low_text), int(high_text) if high_text else None
+            else:
+                score = str(child)
+        if where is not None and self._deep(where, meta):
+            return None
+        by_span = self._tok(prop) if range_token is None else Span(
+            self.source.name, prop.line, prop.column, range_token.end_line,
+            range_token.end_column)
+        by = ast.ByProperty(str(prop), low, high, by_span)
+        return ast.EventRule(event, targets, where, None, score, limit, by, self._span(meta))
 
     def absence_rule(self, meta, children):
         head, points, score, limit = self._rule_tail(children)
-        names = [c for c in head if isinstance(c, Token) and c.type == "NAME"]
+        events = [c for c in head if isinstance(c, _EventName)]
         targets = [ast.NO_TARGETS, ast.NO_TARGETS]
         side = 0
         duration = None
         for child in head[1:]:
             if isinstance(child, ast.Targets):
                 targets[side] = child
-            elif isinstance(child, Token) and child.type == "NAME":
+            elif isinstance(child, _EventName):
                 side = 1
             elif isinstance(child, Token) and child.type == "DURATION":
                 duration = self._duration(child)
-        return ast.AbsenceRule(str(names[0]), targets[0], str(names[1]), targets[1], duration,
-                               points, score, limit, self._span(meta))
+        return ast.AbsenceRule(str(events[0]), targets[0], str(events[1]), targets[1],
+                               duration, points, score, limit, self._span(meta))
+
+    def inactivity_rule(self, meta, children):
+        after = self._duration(children[0])
+        points = int(children[1])
+        score = every = limit = None
+        for child in children[2:]:
+            if isinstance(child, _Every):
+                every = child.duration
+            elif isinstance(child, ast.Limit):
+                limit = child
+            else:
+                score = str(child)
+        if limit is not None and id(limit) in self._once:
+            # `once` is `at most 1` in the AST, which an inactivity rule with `every` allows;
+            # only here can the two spellings be told apart (docs/language.md 10.8.5).
+            self.diagnostics.append(error(
+                "E205", "`once` is not a limit of an inactivity rule", limit.span,
+                "without `every` a quiet spell awards once already; with `every`, write "
+                "`at most N` (awards per quiet spell)"))
+            limit = None
+        return ast.InactivityRule(after, points, score, every, limit, self._span(meta))
+
+    def every(self, meta, children):
+        return _Every(self._duration(children[0]))
 
     def profile_rule(self, meta, children):
         condition, points = children[0], int(children[1])
@@ -469,7 +580,9 @@ class _AstBuilder(Transformer_NonRecursive):
         return ast.Targets((), True, self._span(meta))
 
     def limit_once(self, meta, children):
-        return ast.Limit(1, None, self._span(meta))
+        limit = ast.Limit(1, None, self._span(meta))
+        self._once.add(id(limit))
+        return limit
 
     def limit_at_most(self, meta, children):
         count_token = children[0]
@@ -505,8 +618,8 @@ class _AstBuilder(Transformer_NonRecursive):
     def grade(self, meta, children):
         name, score = str(children[0]), str(children[1])
         bands = tuple(c for c in children[2:] if isinstance(c, ast.Band))
-        rest = [c for c in children[2:] if isinstance(c, Token)]
-        otherwise = str(rest[0]) if rest else None
+        rest = [c for c in children[2:] if isinstance(c, str) and not isinstance(c, Token)]
+        otherwise = rest[0] if rest else None
         return ast.Grade(name, score, bands, otherwise, self._span(meta))
 
     def band(self, meta, children):
@@ -514,12 +627,34 @@ class _AstBuilder(Transformer_NonRecursive):
         if str(op) != ">=":
             self._invalid(op, f"a grade band is written `{label} >= N`, not with `{op}`",
                           f"write `{label} >= {threshold}`")
-        return ast.Band(str(label), _number(threshold), self._span(meta))
+        return ast.Band(label, _number(threshold), self._span(meta))
+
+    def matrix_grade(self, meta, children):
+        name, first, second = (str(c) for c in children[:3])
+        buckets = tuple(c for c in children[3:] if isinstance(c, ast.Bucket))
+        rest = [c for c in children[3:] if isinstance(c, str)]
+        otherwise = rest[0] if rest else None
+        return ast.MatrixGrade(name, first, second, buckets, otherwise, self._span(meta))
+
+    def bucket(self, meta, children):
+        label, op, *cells = children
+        if str(op) != "=":
+            self._invalid(op, f"a bucket is written `{label} = (CELL, ...)`, not with `{op}`",
+                          f"write `{label} = ({', '.join(cells)})`")
+        return ast.Bucket(label, tuple(cells), self._span(meta))
+
+    def label_name(self, meta, children):
+        token = children[0]
+        if token.type == "NUMBER" and not _LABEL_DIGITS.fullmatch(str(token)):
+            self._invalid(token, f"`{token}` is not a label",
+                          "a label is a name, or letters, digits and `_` starting with a "
+                          "digit, such as `1` or `2b`")
+        return str(token)
 
     def stage(self, meta, children):
         if self._deep(children[1], meta):
             return None
-        return ast.Stage(str(children[0]), children[1], self._span(meta))
+        return ast.Stage(children[0], children[1], self._span(meta))
 
     def trigger(self, meta, children):
         condition = children[0]
@@ -595,7 +730,11 @@ class _AstBuilder(Transformer_NonRecursive):
         return ast.Text(_unquote(children[0]), self._span(meta))
 
     def number(self, meta, children):
-        return ast.Number(_number(children[0]), self._span(meta))
+        text = str(children[0])
+        if len(text) > 1 and text[0] == "0" and text.isdigit():
+            # `01` would print as `1`; as a label (`heat is 01`) it is not `1` (10.8.6).
+            return ast.Label(text, self._span(meta))
+        return ast.Number(_number(text), self._span(meta))
 
     def label(self, meta, children):
         return ast.Label(str(children[0]), self._span(meta))
@@ -630,7 +769,7 @@ class _AstBuilder(Transformer_NonRecursive):
                 at, after = (child[1], None) if child[0] == "at" else (None, child[1])
             elif isinstance(child, tuple):
                 properties = child
-            elif event is None and isinstance(child, Token):
+            elif isinstance(child, _EventName):
                 event = str(child)
             else:
                 target = child
@@ -656,21 +795,35 @@ class _AstBuilder(Transformer_NonRecursive):
         return ast.ExpectScore(str(name), str(op), _number(value), self._span(meta))
 
     def expect_is(self, meta, children):
-        return ast.ExpectLabel(str(children[0]), str(children[1]), False, self._span(meta))
+        return ast.ExpectLabel(str(children[0]), children[1], False, self._span(meta))
 
     def expect_is_not(self, meta, children):
-        return ast.ExpectLabel(str(children[0]), str(children[1]), True, self._span(meta))
+        return ast.ExpectLabel(str(children[0]), children[1], True, self._span(meta))
 
     def expect_unscored(self, meta, children):
         return ast.ExpectUnscored(self._span(meta))
 
     def expect_action(self, meta, children):
         action = children[0]
-        return ast.ExpectAction(action.kind, action.arg, False, self._span(meta))
+        times = int(children[1]) if len(children) > 1 else None
+        return ast.ExpectAction(action.kind, action.arg, False, times, self._span(meta))
 
     def expect_no_action(self, meta, children):
         action = children[0]
-        return ast.ExpectAction(action.kind, action.arg, True, self._span(meta))
+        if len(children) > 1:
+            self.diagnostics.append(error(
+                "E006", "`expect no ...` takes no count", self._span(meta),
+                f"write `expect {action.kind} {action.arg} 0 times`, or drop the count"))
+        return ast.ExpectAction(action.kind, action.arg, True, None, self._span(meta))
+
+    def times(self, meta, children):
+        token = children[0]
+        count = _number(token)
+        if not isinstance(count, int) or count < 0:
+            self._invalid(token, f"`{token} times` is not a count",
+                          "write a whole number such as `2 times` (or `0 times`)")
+            count = max(0, int(count))
+        return _Times(count)
 
 
 # ------------------------------------------------------------------------------ completion

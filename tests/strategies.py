@@ -48,11 +48,27 @@ limits = st.one_of(
 )
 points = st.integers(min_value=-500, max_value=500)
 
+# Event types: any text (a plain name is written bare, anything else quoted, 10.1).
+event_names = st.one_of(names, names, texts.filter(bool))
+
+# Grade and stage labels (10.4): a name or a digit run (`1`, `01`, `2b`).
+_DIGITS = "0123456789"
+digit_labels = st.builds(lambda digits, rest: digits + rest,
+                         st.text(alphabet=_DIGITS, min_size=1, max_size=3),
+                         st.one_of(st.just(""), st.builds(lambda f, r: f + r,
+                                                          st.sampled_from(_FIRST),
+                                                          st.text(alphabet=_REST, max_size=3))))
+labels = st.one_of(names, digit_labels)
+# In a condition an unquoted `1` is the Number 1 (read as the label "1" against a grade), so
+# a digit Label there keeps what the number reading would lose: a leading zero or letters.
+_label_values = st.one_of(
+    names, digit_labels.filter(lambda text: not (text.isdigit() and str(int(text)) == text)))
+
 values = st.one_of(
     st.builds(ast.Text, texts),
     st.builds(ast.Number, numbers),
     st.builds(ast.Bool, st.booleans()),
-    st.builds(ast.Label, names),
+    st.builds(ast.Label, _label_values),
 )
 # Test data (`contact x = …`, `with p = …`) has no labels.
 data_values = st.one_of(
@@ -106,22 +122,46 @@ score_decls = st.one_of(
     st.builds(lambda name, low, high: ast.ScoreDecl(name, low, high, True),
               names, integers, st.one_of(st.none(), integers)),
 )
-event_rules = st.builds(ast.EventRule, names, targets, st.one_of(st.none(), conditions(True)),
-                        points, st.one_of(st.none(), score_refs), limits)
-absence_rules = st.builds(ast.AbsenceRule, names, targets, names, targets, durations, points,
-                          st.one_of(st.none(), score_refs), limits)
+_by_properties = st.one_of(
+    st.builds(ast.ByProperty, names),
+    st.builds(ast.ByProperty, names, integers, st.one_of(st.none(), integers)),
+)
+event_rules = st.one_of(
+    st.builds(ast.EventRule, event_names, targets, st.one_of(st.none(), conditions(True)),
+              points, st.one_of(st.none(), score_refs), limits),
+    st.builds(lambda event, targets, where, score, limit, by:
+              ast.EventRule(event, targets, where, None, score, limit, by),
+              event_names, targets, st.one_of(st.none(), conditions(True)),
+              st.one_of(st.none(), score_refs), limits, _by_properties),
+)
+absence_rules = st.builds(ast.AbsenceRule, event_names, targets, event_names, targets,
+                          durations, points, st.one_of(st.none(), score_refs), limits)
+inactivity_rules = st.builds(
+    ast.InactivityRule, durations, points, st.one_of(st.none(), score_refs),
+    st.one_of(st.none(), durations),
+    st.one_of(st.none(), st.builds(ast.Limit, st.integers(min_value=1, max_value=50))))
+group_decls = st.builds(ast.GroupDecl, names, st.one_of(st.none(), score_refs),
+                        st.one_of(st.none(), integers), st.one_of(st.none(), integers))
+activity_decls = st.builds(ast.ActivityDecl,
+                           st.lists(event_names, min_size=1, max_size=3).map(tuple))
 profile_rules = st.builds(ast.ProfileRule, conditions(), points,
                           st.one_of(st.none(), score_refs))
 event_decls = st.builds(
-    ast.EventDecl, names, st.one_of(st.none(), names),
+    ast.EventDecl, event_names, st.one_of(st.none(), names),
     st.lists(st.builds(ast.Property, names, st.sampled_from(ast.PROPERTY_TYPES)),
              max_size=3).map(tuple),
 )
 grades = st.builds(
     ast.Grade, names, score_refs,
-    st.lists(st.builds(ast.Band, names, numbers), min_size=1, max_size=4).map(tuple),
-    st.one_of(st.none(), names),
+    st.lists(st.builds(ast.Band, labels, numbers), min_size=1, max_size=4).map(tuple),
+    st.one_of(st.none(), labels),
 )
+matrix_grades = st.builds(
+    ast.MatrixGrade, names, names, names,
+    st.lists(st.builds(ast.Bucket, labels, st.lists(labels, min_size=1, max_size=3).map(tuple)),
+             max_size=3).map(tuple),
+    st.one_of(st.none(), labels),
+).filter(lambda grade: grade.buckets or grade.otherwise is None)
 actions = st.one_of(
     st.builds(ast.Action, st.sampled_from(("notify", "tag")), words),
     st.builds(ast.Action, st.just("reset"), score_refs),
@@ -153,7 +193,7 @@ def _test_event(event, target, when, properties):
 test_steps = st.one_of(
     st.builds(ast.TestContact, assignments),
     st.builds(
-        _test_event, names, st.one_of(st.none(), words),
+        _test_event, event_names, st.one_of(st.none(), words),
         st.one_of(st.just((None, None)), moments.map(lambda m: (m, None)),
                   durations.map(lambda d: (None, d))),
         st.one_of(st.just(()), assignments),
@@ -162,9 +202,11 @@ test_steps = st.one_of(
               st.builds(lambda d: ast.TestNow(None, d), durations)),
     st.builds(ast.ExpectScore, score_refs, st.sampled_from(("=", "!=", "<", "<=", ">", ">=")),
               numbers),
-    st.builds(ast.ExpectLabel, st.one_of(names, st.just("stage")), names, st.booleans()),
+    st.builds(ast.ExpectLabel, st.one_of(names, st.just("stage")), labels, st.booleans()),
     st.builds(ast.ExpectUnscored),
     st.builds(ast.ExpectAction, st.sampled_from(("notify", "tag")), words, st.booleans()),
+    st.builds(ast.ExpectAction, st.sampled_from(("notify", "tag")), words, st.just(False),
+              st.integers(min_value=0, max_value=20)),
     st.builds(ast.ExpectAction, st.just("reset"), score_refs, st.booleans()),
 )
 tests_blocks = st.builds(ast.Test, texts,
@@ -176,16 +218,20 @@ statements = st.one_of(
     st.builds(ast.Require, conditions()),
     event_decls,
     st.builds(ast.Include, texts),
+    group_decls,
+    activity_decls,
     event_rules,
     absence_rules,
     profile_rules,
+    inactivity_rules,
     st.builds(ast.Decay, score_refs,
               # strictly between 0% and 100%, as the parser requires
               st.one_of(st.integers(1, 99), st.integers(1, 9999).map(lambda n: n / 100)),
               durations),
     st.builds(ast.Expire, score_refs, durations),
     grades,
-    st.builds(ast.Stage, names, conditions()),
+    matrix_grades,
+    st.builds(ast.Stage, labels, conditions()),
     triggers,
     tests_blocks,
 )
