@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import IO, Callable, Iterator
 
@@ -20,6 +21,7 @@ from runtime.events import Event, Reject
 
 from . import engines, readers
 from . import writers as output
+from .explain_text import explanation_text
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,6 +39,7 @@ class LoadedModel:
     score_names: tuple[str, ...] = ()
     grade_names: tuple[str, ...] = ()
     warnings: str = ""  # rendered warnings of a model that compiled
+    sources: dict = field(default_factory=dict)  # file name -> SourceFile (none for a table)
 
 
 def load_model(path: str, *, color: bool = False) -> LoadedModel:
@@ -51,6 +54,7 @@ def load_model(path: str, *, color: bool = False) -> LoadedModel:
         text = render.render_text(errors, result.sources, color=color)
         return LoadedModel(None, text)
     loaded = _named(result.table)
+    loaded.sources = dict(result.sources or {})
     if result.diagnostics:
         loaded.warnings = render.render_text(result.diagnostics, result.sources, color=color)
     return loaded
@@ -141,7 +145,8 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         with _open_for_writing(options.out, default=stdout) as out:
             output.write_results(results, out, fmt, score_names=model.score_names,
                                  grade_names=model.grade_names,
-                                 color=options.color if options.out is None else False)
+                                 color=options.color if options.out is None else False,
+                                 timezone=model.table.get("timezone"))
     except UsageError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
@@ -288,7 +293,7 @@ def explain_contact(model_path: str, contact: str, events: str, stdout: IO[str],
         return EXIT_USAGE
     known = {event.contact for event in accepted} | set(profiles)
     if contact not in known:
-        hint = did_you_mean(contact, known)
+        hint = closest_contact(contact, known)
         stderr.write(f"error: contact `{contact}` is in neither the events nor the contacts"
                      f"{'; ' + hint if hint else ''}\n")
         return EXIT_FAILED
@@ -296,9 +301,20 @@ def explain_contact(model_path: str, contact: str, events: str, stdout: IO[str],
     if fmt == "json":
         output.write_json(explanation.to_json(), stdout)
     else:
-        text = explanation.to_text()
-        stdout.write(text if text.endswith("\n") else text + "\n")
+        stdout.write(explanation_text(explanation.to_json(), model.table, model.sources))
     return EXIT_OK
+
+
+def closest_contact(name: str, known) -> str | None:
+    """A "did you mean" for a contact id: ids that differ only in leading zeros or case
+    (`shop-8` for `shop-008`) first, which a plain string distance ranks below `shop-058`."""
+    def plain(text: str) -> str:
+        return re.sub(r"\d+", lambda digits: str(int(digits.group())), text).casefold()
+
+    same = sorted(other for other in known if plain(other) == plain(name))
+    if same:
+        return f"did you mean `{same[0]}`?"
+    return did_you_mean(name, known)
 
 
 def _accepted_events(path: str, on_reject: Callable[[Reject], None]) -> list[Event]:

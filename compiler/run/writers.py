@@ -18,6 +18,8 @@ from rich.table import Table
 from runtime import io as rio
 from runtime.events import Reject
 
+from .localtime import LocalTime
+
 FORMATS = ("jsonl", "csv", "table")
 PROGRESS_MIN_BYTES = 32 * 1024 * 1024  # smaller inputs are scored before a bar is worth it
 
@@ -33,21 +35,24 @@ def format_for(out: str | None, fmt: str | None) -> str:
 
 def write_results(results: list[Mapping], stream: IO[str], fmt: str, *,
                   score_names: Iterable[str] = (), grade_names: Iterable[str] = (),
-                  color: bool | None = None) -> None:
+                  color: bool | None = None, timezone: str | None = None) -> None:
     if fmt == "jsonl":
         rio.write_results_jsonl(results, stream)
     elif fmt == "csv":
         rio.write_results_csv(results, stream, score_names=score_names, grade_names=grade_names)
     elif fmt == "table":
         render_table(results, stream, score_names=score_names, grade_names=grade_names,
-                     color=color)
+                     color=color, timezone=timezone)
     else:
         raise ValueError(f"unknown output format {fmt!r}")
 
 
 def render_table(results: list[Mapping], stream: IO[str], *, score_names: Iterable[str] = (),
-                 grade_names: Iterable[str] = (), color: bool | None = None) -> None:
-    """A readable table: a row per contact, a column per score and grade, stage, actions."""
+                 grade_names: Iterable[str] = (), color: bool | None = None,
+                 timezone: str | None = None) -> None:
+    """A readable table: a row per contact, a column per score and grade, stage, actions;
+    action times in the model's `timezone`, with the offset."""
+    local = LocalTime(timezone)
     rows = [rio.result_json(result) for result in results]
     columns = rio.result_columns(rows, score_names, grade_names)
     table = Table(show_lines=False, header_style="bold")
@@ -55,18 +60,20 @@ def render_table(results: list[Mapping], stream: IO[str], *, score_names: Iterab
         justify = "right" if section == "scores" else "left"
         table.add_column(header, justify=justify, overflow="fold")
     for row in rows:
-        table.add_row(*(_table_cell(row, section, key) for _, section, key in columns))
+        table.add_row(*(_table_cell(row, section, key, local) for _, section, key in columns))
     console = Console(file=stream, force_terminal=color, no_color=color is False,
                       width=None if _is_tty(stream) else 200, highlight=False)
     console.print(table)
-    console.print(f"{len(rows)} contact{'s' if len(rows) != 1 else ''}")
+    console.print(f"{len(rows)} contact{'s' if len(rows) != 1 else ''}"
+                  f"{'' if local.is_utc else f'; times in {local.name}'}")
 
 
-def _table_cell(row: dict, section: str, key: str) -> str:
+def _table_cell(row: dict, section: str, key: str, local: LocalTime) -> str:
     if section == "contact":
         return row["contact"]
     if section == "actions":
-        return "\n".join(f"{a['action']} {a['arg']} @ {a['at']}" for a in row["actions"]) or "-"
+        return "\n".join(f"{a['action']} {a['arg']} @ {local.text(a['at'])}"
+                         for a in row["actions"]) or "-"
     value = row[section].get(key) if key else row[section]
     return "-" if value is None else str(value)
 
