@@ -8,15 +8,14 @@ the parser counts them.
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
 from typing import Sequence
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import PositionCodec, ServerTextPosition
 
-from dsl.diagnostics import CODES, Diagnostic, Severity
+from dsl.diagnostics import Diagnostic, Severity
+from dsl.render import default_docs_url, docs_anchor
 
 SOURCE = "scorelang"
 _HINT = "hint"
@@ -61,19 +60,9 @@ class Positions:
 
 
 def docs_url(settings_url: str | None = None) -> str | None:
-    """Where diagnostic codes link to: the configured URL, else the checkout's
-    docs/diagnostics.md (an editable install), else nowhere."""
-    if settings_url:
-        return settings_url
-    docs = Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md"
-    return from_fs_path(str(docs)) if docs.is_file() else None
-
-
-def anchor(code: str) -> str:
-    """The heading anchor of a code in docs/diagnostics.md (`### E102 unknown score`), as
-    GitHub and most Markdown renderers make it."""
-    title = f"{code} {CODES[code]}".lower()
-    return re.sub(r"[^\w\- ]", "", title).replace(" ", "-")
+    """Where diagnostic codes link to: the editor's setting, else where SARIF output links
+    (`SCORELANG_DOCS_URL`, the package's `Diagnostics` URL, the checkout's file)."""
+    return settings_url or default_docs_url()
 
 
 def diagnostic(found: Diagnostic, positions: Positions, docs: str | None,
@@ -97,7 +86,7 @@ def diagnostic(found: Diagnostic, positions: Positions, docs: str | None,
         severity=(types.DiagnosticSeverity.Error if found.severity is Severity.ERROR
                   else types.DiagnosticSeverity.Warning),
         code=found.code,
-        code_description=(types.CodeDescription(href=f"{docs}#{anchor(found.code)}")
+        code_description=(types.CodeDescription(href=f"{docs}#{docs_anchor(found.code)}")
                           if docs else None),
         source=SOURCE,
         related_information=related,
