@@ -17,7 +17,7 @@ Env = tuple  # (event props or None, profile, live)
 Test = Callable[[Env], bool]
 
 STAGE = " stage"  # a key no identifier can collide with
-_SLOTS = {"event": 0, "contact": 1, "score": 2, "grade": 2, "stage": 2}
+_SLOTS = {"event": 0, "contact": 1, "score": 2, "group": 2, "grade": 2, "stage": 2}
 _NUMBER = (int, float)
 
 

@@ -1,14 +1,16 @@
-"""The engine: events in, scores, grades, stages and actions out (docs/language.md 5, 6, 9).
+"""The engine: events in, scores, grades, stages and actions out (docs/language.md 5, 6, 9, 10).
 
-One `_Contact` holds everything a contact needs between events: integer sums for scores that
-do not change with time, a heap of decay steps only for scores that decay or expire, cap
-counters, pending absences, the stage and two bit masks for triggers. Batch `run` and the
-streaming API share the same per-contact steps, which is what makes "process every event,
-then advance(T)" equal to "run(as_of=T)".
+One `_Contact` holds everything a contact needs between events: integer sums for slots (a
+score's ungrouped part, or a group) that do not change with time, a heap of decay steps only
+for slots whose score decays or expires, cap counters, pending absences, the quiet spell of
+inactivity rules, the stage and two bit masks for triggers. Batch `run` and the streaming API
+share the same per-contact steps, which is what makes "process every event, then advance(T)"
+equal to "run(as_of=T)".
 
-Evaluation points (docs/semantics.md): each surviving event; the absence awards due at one
-time, after the events of that time; the as-of time, always last. At a point: awards, scores
-and grades, stage (forward only), triggers in file order, then resets.
+Evaluation points (docs/semantics.md): each surviving event; the absence and inactivity
+awards due at one time, after the events of that time; the as-of time, always last. At a
+point: awards, groups, scores and grades, stage (forward only), triggers in file order, then
+resets.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from .errors import LateEventError, SnapshotError
 from .events import Event, format_time
 from .explain import Explanation, Tracer
 from .snapshot import dump, load
-from .table import CompiledTable
+from .table import ABSENCE, EVENT, CompiledTable
 
 _EMPTY: dict = {}
 _NO_RESETS: list = []  # shared, never mutated: most points reset nothing
@@ -30,23 +32,26 @@ _ORDER = attrgetter("at", "seq")
 
 
 class _Contact:
-    __slots__ = ("key", "profile", "scored", "base", "sums", "awards", "caps", "pending", "stage",
-                 "fired", "was_true", "actions", "clock", "point", "recent", "seen", "order",
-                 "dirty")
+    __slots__ = ("key", "profile", "scored", "base", "sums", "awards", "caps", "pending", "spell",
+                 "stage", "fired", "was_true", "actions", "clock", "point", "recent", "seen",
+                 "order", "dirty")
 
     def __init__(self, key: str, profile: dict):
         self.key = key  # the contact id
         self.profile = profile
         self.scored = True
-        self.base: tuple = ()  # profile awards per score
-        # per score: profile awards + event and absence awards (untimed scores) in one
-        # list, so that a point reads one list; timed scores add their decayed total
+        self.base: tuple = ()  # profile awards per slot (a score's own part, or a group)
+        # per slot: profile awards + event, absence and inactivity awards (untimed slots) in
+        # one list, so that a point reads one list; timed slots add their decayed total
         self.sums: list[int] = []
-        self.awards: list = []  # per score: None (untimed) or timed awards (runtime.decay)
+        self.awards: list = []  # per slot: None (untimed) or timed awards (runtime.decay)
         self.caps: dict | None = None  # rule index -> count, or [period key, count]
         # Containers start as the shared empty tuple and become lists on first use: a
         # streaming engine holds millions of contacts, most never need them.
         self.pending: list | tuple = ()  # (due, a_at, a_order, rule index, target), sorted
+        # the quiet spell (10.3): None before the first activity, else [u, next due per
+        # inactivity rule (None once the rule awards no more in this spell)]
+        self.spell: list | None = None
         self.stage = -1
         self.fired = 0  # bit j: once-trigger j has fired
         self.was_true = 0  # bit j: each-time trigger j held at the last point
@@ -90,7 +95,19 @@ class Engine:
         tracer = Tracer(self.table)
         state = self._evaluate(contact_id, grouped.get(contact_id, ()),
                                (contacts or {}).get(contact_id), until, tracer)
+        if state.scored:
+            tracer.finish(self.group_values(state, state.point))
         return Explanation(contact_id, self._result(contact_id, state), tracer, until)
+
+    def evaluate(self, contact_id: str, events: Iterable[Event],
+                 contacts: Mapping[str, dict] | None = None, as_of: int | None = None) -> dict:
+        """One contact's values (see `values`) after a batch run over `events` (only its own
+        are read), as of `as_of` (default: the latest event time, as `run`)."""
+        grouped, latest = _group(events)
+        until = as_of if as_of is not None else latest
+        state = self._evaluate(contact_id, grouped.get(contact_id, ()),
+                               (contacts or {}).get(contact_id), until, None)
+        return self._values(contact_id, state)
 
     def _evaluate(self, contact_id, items, profile, until, tracer) -> _Contact:
         state = self._new_contact(contact_id, profile)
@@ -142,6 +159,16 @@ class Engine:
             state = self._new_contact(contact_id, self._profiles.get(contact_id))
         return self._result(contact_id, state)
 
+    def values(self, contact_id: str) -> dict:
+        """A streaming contact's values by name as of its last evaluation point: the result
+        (docs/language.md 7) plus `groups` (each group's clamped value, 10.2) and `at` (the time
+        of that point, or None before the first one). Unscored: every score and group None.
+        `evaluate` gives the same for a batch run of one contact. Asking registers nothing."""
+        state = self._states.get(contact_id)
+        if state is None:
+            state = self._new_contact(contact_id, self._profiles.get(contact_id))
+        return self._values(contact_id, state)
+
     def snapshot(self) -> dict:
         return dump(self)
 
@@ -163,9 +190,9 @@ class Engine:
     def _new_contact(self, contact_id: str, profile: dict | None) -> _Contact:
         state = _Contact(contact_id, profile or {})
         table = self.table
-        state.sums = [0] * len(table.score_names)
+        state.sums = [0] * len(table.slot_names)
         state.awards = [new_awards() if i in table.timed else None
-                        for i in range(len(table.score_names))]
+                        for i in range(len(table.slot_names))]
         self._apply_profile(state, state.profile)
         return state
 
@@ -174,10 +201,10 @@ class Engine:
         state.profile = profile
         env = (None, profile, _EMPTY)
         state.scored = table.require is None or table.require(env)
-        base = [0] * len(table.score_names)
-        for test, points, score, _ in table.profile:
+        base = [0] * len(table.slot_names)
+        for test, points, slot, _ in table.profile:
             if test(env):
-                base[score] += points
+                base[slot] += points
         for i, old in enumerate(state.base):
             state.sums[i] -= old
         for i, new in enumerate(base):
@@ -202,13 +229,15 @@ class Engine:
         if not state.scored:
             state.clock = at
             return
-        if state.pending:
+        if state.pending or state.spell is not None:
             self._flush(state, at, False, tracer, out)
         table = self.table
         if table.has_absence:
             if at != state.clock and state.recent:
                 state.recent = ()
             self._answer(state, event)
+        if table.inactivity and table.is_activity(event.event):
+            self._start_spell(state, at)
         state.clock = at
         if tracer is not None:
             tracer.point(state, "event", at, event)
@@ -224,14 +253,21 @@ class Engine:
                            None)
                 if not rule.where(env):
                     continue
-            if rule.kind == "absence":
-                self._expect(state, rule, event)
-            elif rule.cap is None or self._count(state, rule, at):
-                self._award(state, rule.score, at, rule.points)
+            if rule.kind != EVENT:
+                if rule.kind == ABSENCE:
+                    self._expect(state, rule, event)
+                    continue
+                points = rule.points_of(event.props)  # `by PROP`: no integer, no match
+                if points is None:
+                    continue
+            else:
+                points = rule.points
+            if rule.cap is None or self._count(state, rule, at):
+                self._award(state, rule.slot, at, points)
                 if tracer is not None:
-                    tracer.award(rule, at, False)
+                    tracer.award(rule, at, False, points)
             elif tracer is not None:
-                tracer.award(rule, at, True)
+                tracer.award(rule, at, True, points)
         if table.has_absence:
             if state.recent:
                 state.recent.append((event.event, event.target))
@@ -244,7 +280,7 @@ class Engine:
         """The as-of point: absences due <= until, then the point itself."""
         if not state.scored:
             return
-        if state.pending:
+        if state.pending or state.spell is not None:
             self._flush(state, until, True, tracer, out)
         if state.clock is None or until > state.clock:
             state.clock = until
@@ -273,12 +309,12 @@ class Engine:
         entry[1] += 1
         return True
 
-    def _award(self, state: _Contact, score: int, at: int, points: int) -> None:
-        awards = state.awards[score]
+    def _award(self, state: _Contact, slot: int, at: int, points: int) -> None:
+        awards = state.awards[slot]
         if awards is None:
-            state.sums[score] += points
+            state.sums[slot] += points
         else:
-            add_award(awards, at, points, self.table.decays[score], self.table.expires[score])
+            add_award(awards, at, points, self.table.decays[slot], self.table.expires[slot])
         state.dirty = True
 
     # ------------------------------------------------------------------ absences
@@ -305,22 +341,56 @@ class Engine:
         if len(kept) != len(state.pending):
             state.pending = kept
 
+    def _start_spell(self, state: _Contact, at: int) -> None:
+        """An activity event at `at`: a new quiet spell, unless one started at this very
+        time (several activity events at one time start one spell). The old spell's awards
+        due before `at` were applied by the flush before this event; those due at `at` or
+        later are answered by it."""
+        spell = state.spell
+        if spell is None or spell[0] < at:
+            state.spell = [at] + [at + rule.after for rule in self.table.inactivity]
+
+    def _next_due(self, state: _Contact) -> int | None:
+        """The earliest absence or inactivity award still to come."""
+        due = state.pending[0][0] if state.pending else None
+        spell = state.spell
+        if spell is not None:
+            for index in range(1, len(spell)):
+                when = spell[index]
+                if when is not None and (due is None or when < due):
+                    due = when
+        return due
+
     def _flush(self, state: _Contact, until: int, inclusive: bool, tracer, out) -> None:
-        """Absence awards due before `until` (or at it, when inclusive), one point per time."""
+        """Absence and inactivity awards due before `until` (or at it, when inclusive), one
+        point per due time: absence awards first (by A's time and order, then rule order),
+        then inactivity awards in rule order (10.3, 10.8.4)."""
         pending = state.pending
         rules = self.table.rules
-        while pending and (pending[0][0] < until or (inclusive and pending[0][0] == until)):
-            due = pending[0][0]
+        while True:
+            due = self._next_due(state)
+            if due is None or due > until or (due == until and not inclusive):
+                return
             if tracer is not None:
-                tracer.point(state, "absence", due, None)
+                kind = "absence" if pending and pending[0][0] == due else "inactivity"
+                tracer.point(state, kind, due, None)
             while pending and pending[0][0] == due:
                 item = pending.pop(0)
                 rule = rules[item[3]]
                 counted = rule.cap is None or self._count(state, rule, due)
                 if counted:
-                    self._award(state, rule.score, due, rule.points)
+                    self._award(state, rule.slot, due, rule.points)
                 if tracer is not None:
                     tracer.absence(rule, item, not counted)
+            spell = state.spell
+            if spell is not None:
+                start = spell[0]
+                for rule in self.table.inactivity:
+                    if spell[rule.index + 1] == due:
+                        self._award(state, rule.slot, due, rule.points)
+                        spell[rule.index + 1] = rule.next_due(start, due)
+                        if tracer is not None:
+                            tracer.inactivity(rule, due, start)
             if state.clock is None or due > state.clock:
                 state.clock = due
                 state.recent = ()
@@ -347,17 +417,20 @@ class Engine:
         moved = self._advance_stage(state, env, live, at, tracer)
         resets = self._fire(state, env, at, tracer, out)
         for score in resets:
-            state.sums[score] = state.base[score]
-            if state.awards[score] is not None:
-                state.awards[score] = new_awards()
+            for slot in table.reset_slots[score]:  # the score's own awards and its groups'
+                state.sums[slot] = state.base[slot]
+                if state.awards[slot] is not None:
+                    state.awards[slot] = new_awards()
             if tracer is not None:
                 tracer.reset(score, at)
         # Stage conditions may read `stage`: after a move the next point can move again.
         state.dirty = bool(resets) or moved
 
     def live(self, state: _Contact, at: int | None) -> dict:
-        """Scores, grades and the stage by name, as conditions see them."""
+        """Scores, groups, grades and the stage by name, as conditions see them."""
         table = self.table
+        if table.groups or table.has_matrix:
+            return self._live_v2(state, at)
         live = {}
         sums, awards, lows, highs = state.sums, state.awards, table.lows, table.highs
         for i, name in enumerate(table.score_names):
@@ -368,8 +441,69 @@ class Engine:
             elif highs[i] is not None and raw > highs[i]:
                 raw = highs[i]
             live[name] = raw
-        for name, score, bands, otherwise in table.grades:
-            value = live[table.score_names[score]]
+        for name, source, bands, otherwise in table.grades:
+            value = live[source]
+            for label, threshold in bands:
+                if value >= threshold:
+                    live[name] = label
+                    break
+            else:
+                if otherwise is not None:
+                    live[name] = otherwise
+        live[STAGE] = table.stages[state.stage][0] if state.stage >= 0 else None
+        return live
+
+    def _raw(self, state: _Contact, slot: int, at: int | None) -> int:
+        """A slot's unclamped sum as of `at`: profile awards plus the contributions."""
+        awards = state.awards[slot]
+        if awards is None:
+            return state.sums[slot]
+        table = self.table
+        return state.sums[slot] + awards_total(awards, at if at is not None else 0,
+                                               table.decays[slot], table.expires[slot])
+
+    def group_values(self, state: _Contact, at: int | None) -> list[tuple]:
+        """`(name, score index, raw sum, value, low, high)` per group (10.2): the value is
+        the raw sum of the group's awards clamped to the group's bounds."""
+        found = []
+        for name, score, low, high, slot in self.table.groups:
+            raw = value = self._raw(state, slot, at)
+            if low is not None and value < low:
+                value = low
+            elif high is not None and value > high:
+                value = high
+            found.append((name, score, raw, value, low, high))
+        return found
+
+    def _live_v2(self, state: _Contact, at: int | None) -> dict:
+        """`live` with groups and matrix grades: score = clamp(its groups' values + its
+        ungrouped part, LO, HI); a matrix grade joins two labels read before it."""
+        table = self.table
+        live = {}
+        extra = [0] * len(table.score_names)
+        for name, score, _, value, _, _ in self.group_values(state, at):
+            live[name] = value
+            extra[score] += value
+        lows, highs = table.lows, table.highs
+        for i, name in enumerate(table.score_names):
+            raw = self._raw(state, i, at) + extra[i]
+            if lows[i] is not None and raw < lows[i]:
+                raw = lows[i]
+            elif highs[i] is not None and raw > highs[i]:
+                raw = highs[i]
+            live[name] = raw
+        for name, source, bands, otherwise in table.grades:
+            if source is None:
+                first, second, cells = bands
+                left, right = live.get(first), live.get(second)
+                if left is None or right is None:
+                    continue  # either grade absent: the matrix grade is absent too
+                cell = left + right
+                label = cell if cells is None else cells.get(cell, otherwise)
+                if label is not None:
+                    live[name] = label
+                continue
+            value = live[source]
             for label, threshold in bands:
                 if value >= threshold:
                     live[name] = label
@@ -420,6 +554,17 @@ class Engine:
         return resets
 
     # ------------------------------------------------------------------ results
+
+    def _values(self, contact_id: str, state: _Contact) -> dict:
+        found = self._result(contact_id, state)
+        if state.scored:
+            groups = {name: value for name, _, _, value, _, _
+                      in self.group_values(state, state.point)}
+        else:
+            groups = dict.fromkeys(self.table.group_names)
+        return {"contact": contact_id, "at": None if state.point is None
+                else format_time(state.point), "scores": found["scores"], "groups": groups,
+                "grades": found["grades"], "stage": found["stage"], "actions": found["actions"]}
 
     def _result(self, contact_id: str, state: _Contact) -> dict:
         names = self.table.score_names

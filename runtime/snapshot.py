@@ -2,13 +2,17 @@
 
 Only what cannot be recomputed is written: profile awards and `require` are derived again
 from the profile and the table on restore, so a snapshot stays small.
+
+Version 2 (language v2) adds each contact's quiet spell (`spell`: the start of the spell and
+the next due time of each inactivity rule) and keeps sums and awards per slot (scores, then
+groups). A version-1 snapshot lacks the spells, so it is refused rather than guessed at.
 """
 from __future__ import annotations
 
 from .errors import SnapshotError
 
-VERSION = 1
-_FIELDS = ("sums", "awards", "stage", "fired", "was_true", "actions", "clock", "point",
+VERSION = 2
+_FIELDS = ("sums", "awards", "spell", "stage", "fired", "was_true", "actions", "clock", "point",
            "order", "dirty")
 
 
@@ -28,10 +32,22 @@ def dump(engine) -> dict:
 
 
 def load(engine, snapshot: dict) -> None:
-    if not isinstance(snapshot, dict) or snapshot.get("snapshot") != VERSION:
-        raise SnapshotError("not a scorelang snapshot of version 1")
+    if not isinstance(snapshot, dict) or "snapshot" not in snapshot:
+        raise SnapshotError("not a scorelang snapshot")
+    if snapshot["snapshot"] != VERSION:
+        raise SnapshotError(f"snapshot version {snapshot['snapshot']!r} cannot be restored: this "
+                            f"runtime reads version {VERSION} (it keeps inactivity spells and "
+                            "group sums); rebuild the state by replaying the events")
     if snapshot.get("table") != engine.table.sha256:
         raise SnapshotError("the snapshot was taken with another rule table")
+    try:
+        _load_contacts(engine, snapshot)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        engine._states.clear()
+        raise SnapshotError(f"malformed snapshot: {type(exc).__name__} {exc}") from None
+
+
+def _load_contacts(engine, snapshot: dict) -> None:
     engine._profiles = _copy(snapshot["profiles"])
     for contact_id, entry in snapshot["contacts"].items():
         state = engine._new_contact(contact_id, _copy(entry["profile"]))
