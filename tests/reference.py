@@ -1,11 +1,12 @@
 """A reference interpreter for `.score` models: plain, slow and obviously correct.
 
-It reads `dsl.ast.Model` directly (no rule table, no compiler) and follows
-docs/language.md sections 3-7 and 9 line by line. At every evaluation point it
-recomputes everything from scratch: the awards of all events so far (caps by re-counting the
-matching events), absence awards by scanning for answers, decay with `Fraction`, expiry,
-clamping, grades, the stage, the triggers and the resets. It shares no code with the runtime
-engine except the `Event` record and `parse_time`, so the two can check each other.
+It reads `dsl.ast.Model` directly (no rule table, no compiler) and follows docs/language.md
+(sections 3-7, 9 and 10) line by line. At every evaluation point it recomputes everything from
+scratch: the awards of all events so far (caps by re-counting the matching events), absence
+awards by scanning for answers, inactivity awards by scanning every quiet spell for activity,
+decay with `Fraction`, expiry, group bounds, clamping, grades (matrix grades too), the stage,
+the triggers and the resets. It shares no code with the runtime engine except the `Event`
+record and `parse_time`, so the two can check each other.
 
 Entry points:
 - `interpret(model, events, contacts, as_of=None) -> list[result dict]` (section 7 results,
@@ -19,11 +20,13 @@ Readings fixed here where docs/language.md leaves room (kept in constants/commen
 - a capped absence award still makes its due time an evaluation point, as a capped event does
   (`CAPPED_ABSENCE_IS_POINT`);
 - a trigger's "previous value" is its value at step 4 of the previous evaluation point;
-- the result's grades are computed from the scores after the last point's resets.
+- the result's grades are computed from the scores after the last point's resets;
+- a number compared with a grade or `stage` is the label of its text (`heat is 1`: "1").
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -59,9 +62,12 @@ class View:
     profile_rules: list[ast.ProfileRule]
     decays: dict[str, ast.Decay]
     expires: dict[str, ast.Expire]
-    grades: list[ast.Grade]
+    grades: list  # ast.Grade and ast.MatrixGrade, in file order
     stages: list[ast.Stage]
     triggers: list[ast.Trigger]
+    groups: list[ast.GroupDecl] = field(default_factory=list)
+    inactivity_rules: list[ast.InactivityRule] = field(default_factory=list)
+    activity: frozenset | None = None  # None: every surviving event is activity (10.3)
 
     @property
     def default_score(self) -> str:
@@ -70,6 +76,21 @@ class View:
     @property
     def score_names(self) -> list[str]:
         return [declaration.name for declaration in self.scores]
+
+    @property
+    def group_names(self) -> list[str]:
+        return [group.name for group in self.groups]
+
+    def group_score(self, group: ast.GroupDecl) -> str:
+        return group.score or self.default_score
+
+    def target_of(self, name: str | None) -> tuple[str, str | None]:
+        """(score, group) for the name after a rule's points: a score, a group, or nothing
+        (the default score)."""
+        for group in self.groups:
+            if group.name == name:
+                return self.group_score(group), group.name
+        return (name or self.default_score), None
 
 
 def view_of(model: ast.Model) -> View:
@@ -85,15 +106,27 @@ def view_of(model: ast.Model) -> View:
         profile_rules=[s for s in statements if isinstance(s, ast.ProfileRule)],
         decays={s.score: s for s in statements if isinstance(s, ast.Decay)},
         expires={s.score: s for s in statements if isinstance(s, ast.Expire)},
-        grades=[s for s in statements if isinstance(s, ast.Grade)],
+        grades=[s for s in statements if isinstance(s, (ast.Grade, _MATRIX))],
         stages=[s for s in statements if isinstance(s, ast.Stage)],
         triggers=[s for s in statements if isinstance(s, ast.Trigger)],
+        groups=[s for s in statements if isinstance(s, _GROUP)],
+        inactivity_rules=[s for s in statements if isinstance(s, _INACTIVITY)],
     )
-    names = set(view.score_names)
-    for rule in view.event_rules + view.absence_rules + view.profile_rules:
+    activities = [s for s in statements if isinstance(s, _ACTIVITY)]
+    if activities:
+        view.activity = frozenset(activities[0].events)
+    names = set(view.score_names) | set(view.group_names)
+    for rule in (view.event_rules + view.absence_rules + view.profile_rules
+                 + view.inactivity_rules):
         if rule.score is not None and rule.score not in names:
-            raise ValueError(f"unknown score `{rule.score}`")
+            raise ValueError(f"unknown score or group `{rule.score}`")
     return view
+
+
+# the v2 nodes, or classes no statement is an instance of before the v2 AST exists
+_GROUP, _MATRIX, _INACTIVITY, _ACTIVITY = (
+    getattr(ast, name, type(name, (), {}))
+    for name in ("GroupDecl", "MatrixGrade", "InactivityRule", "ActivityDecl"))
 
 
 # --------------------------------------------------------------------------- matching
@@ -173,8 +206,20 @@ def _ordered(actual, op: str, literal: ast.Value) -> bool:
             ">": actual > right, ">=": actual >= right}[op]
 
 
-def evaluate(condition: ast.Condition, lookup) -> bool:
-    """`lookup(ref) -> value or _MISSING` resolves names for the context of the condition."""
+def _as_written(ref: ast.Ref, value: ast.Value, labels) -> ast.Value:
+    """Section 10.4: compared with a grade or `stage` (a name in `labels`), an unquoted
+    number is the label of its text (`heat is 1`); elsewhere a digit label (`01`, `2b`) is
+    the number it spells, or else text (10.8.7)."""
+    if not ref.contact and ref.name in labels:
+        return ast.Label(str(value.value)) if isinstance(value, ast.Number) else value
+    if isinstance(value, ast.Label) and value.name[:1].isdigit():
+        return ast.Number(int(value.name)) if value.name.isdigit() else ast.Text(value.name)
+    return value
+
+
+def evaluate(condition: ast.Condition, lookup, labels=frozenset()) -> bool:
+    """`lookup(ref) -> value or _MISSING` resolves names for the context of the condition;
+    `labels`: the names whose values are labels there (grades and `stage`)."""
     match condition:
         case ast.Const(value=value):
             return value
@@ -182,6 +227,7 @@ def evaluate(condition: ast.Condition, lookup) -> bool:
             return _equals(lookup(ref), ast.Bool(True))
         case ast.Compare(ref=ref, op=op, value=value):
             actual = lookup(ref)
+            value = _as_written(ref, value, labels)
             if op in ("=", "is"):
                 return _equals(actual, value)
             if op in ("!=", "is not"):
@@ -189,14 +235,14 @@ def evaluate(condition: ast.Condition, lookup) -> bool:
             return _ordered(actual, op, value)
         case ast.In(ref=ref, values=values, negated=negated):
             actual = lookup(ref)
-            found = any(_equals(actual, value) for value in values)
+            found = any(_equals(actual, _as_written(ref, value, labels)) for value in values)
             return not found if negated else found
         case ast.Not(operand=operand):
-            return not evaluate(operand, lookup)
+            return not evaluate(operand, lookup, labels)
         case ast.And(operands=operands):
-            return all(evaluate(operand, lookup) for operand in operands)
+            return all(evaluate(operand, lookup, labels) for operand in operands)
         case ast.Or(operands=operands):
-            return any(evaluate(operand, lookup) for operand in operands)
+            return any(evaluate(operand, lookup, labels) for operand in operands)
     raise TypeError(f"not a condition: {condition!r}")
 
 
@@ -213,20 +259,30 @@ def where_lookup(event: Event, profile: dict):
     return lookup
 
 
-def state_lookup(view: View, profile: dict, scores: dict, grades: dict, stage: str | None):
-    """Stages and triggers: a score, a grade, `stage`, then a profile attribute (section 4)."""
+def state_lookup(view: View, profile: dict, scores: dict, grades: dict, stage: str | None,
+                 groups: dict):
+    """Stages and triggers: a score, a group, a grade, `stage`, then a profile attribute
+    (sections 4 and 10.2)."""
     grade_names = {grade.name for grade in view.grades}
 
     def lookup(ref: ast.Ref):
         if not ref.contact:
             if ref.name in scores:
                 return scores[ref.name]
+            if ref.name in groups:
+                return groups[ref.name]
             if ref.name in grade_names:
                 return grades.get(ref.name, _MISSING)
             if ref.name == "stage":
                 return _MISSING if stage is None else stage
         return profile.get(ref.name, _MISSING)
     return lookup
+
+
+def label_names(view: View) -> frozenset:
+    """Names whose values are labels in stage and trigger conditions (10.4)."""
+    taken = set(view.score_names) | set(view.group_names)
+    return frozenset(g.name for g in view.grades if g.name not in taken) | {"stage"}
 
 
 # --------------------------------------------------------------------------- time
@@ -296,9 +352,10 @@ def contribution(view: View, award: "Award", now: int) -> int:
 class Award:
     score: str
     points: int
-    at: int  # the award's time: the event's, or t + DURATION for an absence award
+    at: int  # the award's time: the event's, or the due time of an absence/inactivity award
     key: tuple  # the evaluation point that applies it
     capped: bool = False
+    group: str | None = None  # the group of `score` it belongs to (10.2)
 
 
 def processing_order(events: list[Event]) -> list[Event]:
@@ -311,10 +368,35 @@ def event_key(index: int, event: Event) -> tuple:
     return (event.at, EVENT_POINT, index)
 
 
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def property_points(by, event: Event) -> int | None:
+    """10.5, 10.8.9: the property's value if it is a number with an integer value (`20`,
+    `20.0`, `2e1`) within the signed 64-bit range, bounded to `by`'s range; None (the rule
+    does not match) for anything else: 2.5, text, a bool, null, missing, inf, nan."""
+    value = (event.props or {}).get(by.prop)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    exact = Fraction(value)
+    if exact.denominator != 1 or not INT64[0] <= exact <= INT64[1]:
+        return None
+    points = int(exact)
+    if by.low is not None:
+        points = max(points, by.low)
+    if by.high is not None:
+        points = min(points, by.high)
+    return points
+
+
 def event_awards(view: View, events: list[Event], profile: dict, until: tuple) -> list[Award]:
     """Every event award applied up to the point `until`, caps re-counted from the start."""
     awards = []
     for rule in view.event_rules:
+        score, group = view.target_of(rule.score)
+        by = getattr(rule, "by", None)
         counts: dict = {}
         for index, event in enumerate(events):
             key = event_key(index, event)
@@ -324,12 +406,14 @@ def event_awards(view: View, events: list[Event], profile: dict, until: tuple) -
                 continue
             if rule.where is not None and not evaluate(rule.where, where_lookup(event, profile)):
                 continue
+            points = rule.points if by is None else property_points(by, event)
+            if points is None:
+                continue  # `by PROP` without an integer: no match, nothing counted (10.5)
             period = period_of(rule.limit, event.at, view.zone)
             seen = counts.get(period, 0)
             counts[period] = seen + 1
             capped = rule.limit is not None and seen >= rule.limit.count
-            awards.append(Award(rule.score or view.default_score, rule.points, event.at, key,
-                                capped))
+            awards.append(Award(score, points, event.at, key, capped, group))
     return awards
 
 
@@ -337,6 +421,7 @@ def absence_awards(view: View, events: list[Event], until: tuple) -> list[Award]
     """Every absence award due up to the point `until`: for each A, scan for an answering B."""
     awards = []
     for rule in view.absence_rules:
+        score, group = view.target_of(rule.score)
         within = duration_micros(rule.within)
         due_list = []
         for index, a in enumerate(events):
@@ -357,23 +442,55 @@ def absence_awards(view: View, events: list[Event], until: tuple) -> list[Award]
             seen = counts.get(period, 0)
             counts[period] = seen + 1
             capped = rule.limit is not None and seen >= rule.limit.count
-            awards.append(Award(rule.score or view.default_score, rule.points, due,
-                                (due, ABSENCE_POINT), capped))
+            awards.append(Award(score, rule.points, due, (due, ABSENCE_POINT), capped, group))
     return awards
 
 
-def profile_points(view: View, profile: dict) -> dict[str, int]:
-    points = {name: 0 for name in view.score_names}
+def activity_times(view: View, events: list[Event]) -> list[int]:
+    """The times of the activity events (10.3), each once: several at one time start one
+    spell."""
+    return sorted({e.at for e in events if view.activity is None or e.event in view.activity})
+
+
+def inactivity_awards(view: View, events: list[Event], until: tuple) -> list[Award]:
+    """Every inactivity award due up to the point `until`: for each quiet spell (an activity
+    time u), the due times u + D + k * D2 for as long as no activity has a time in
+    (u, due], `at most N` per spell, one award without `every`."""
+    times = activity_times(view, events)
+    awards = []
+    for rule in view.inactivity_rules:
+        score, group = view.target_of(rule.score)
+        after = duration_micros(rule.after)
+        every = None if rule.every is None else duration_micros(rule.every)
+        most = 1 if every is None else (None if rule.limit is None else rule.limit.count)
+        for u in times:
+            k = 0
+            while most is None or k < most:
+                due = u + after + k * (every or 0)
+                if (due, ABSENCE_POINT) > until:
+                    break
+                if any(u < v <= due for v in times):
+                    break  # an activity answered it: the spell is over
+                awards.append(Award(score, rule.points, due, (due, ABSENCE_POINT), False, group))
+                k += 1
+    return awards
+
+
+def profile_points(view: View, profile: dict) -> dict[tuple, int]:
+    """Profile awards per (score, group): group None for the score's ungrouped part."""
+    points = {(name, None): 0 for name in view.score_names}
+    points.update({(view.group_score(g), g.name): 0 for g in view.groups})
     for rule in view.profile_rules:
         if evaluate(rule.condition, profile_lookup(profile)):
-            points[rule.score or view.default_score] += rule.points
+            points[view.target_of(rule.score)] += rule.points
     return points
 
 
 # --------------------------------------------------------------------------- evaluation
 
 
-def clamp(value: int, declaration: ast.ScoreDecl) -> int:
+def clamp(value: int, declaration) -> int:
+    """Within a score's `low..high`, or a group's `min`/`max` (same field names)."""
     if declaration.low is not None and value < declaration.low:
         value = declaration.low
     if declaration.high is not None and value > declaration.high:
@@ -381,11 +498,23 @@ def clamp(value: int, declaration: ast.ScoreDecl) -> int:
     return value
 
 
+def combine(view: View, totals: dict[tuple, int]) -> tuple[dict, dict]:
+    """Section 10.2: group = clamp(its awards + its profile awards, min, max); score =
+    clamp(its groups' values + its ungrouped awards and profile awards, LO, HI)."""
+    groups = {g.name: clamp(totals[(view.group_score(g), g.name)], g) for g in view.groups}
+    sums = {name: totals[(name, None)] for name in view.score_names}
+    for g in view.groups:
+        sums[view.group_score(g)] += groups[g.name]
+    return {d.name: clamp(sums[d.name], d) for d in view.scores}, groups
+
+
 def compute_scores(view: View, events: list[Event], profile: dict, point: tuple,
-                   resets: dict[str, tuple]) -> dict[str, int]:
-    """Every score as of the point, from scratch: awards so far minus the reset ones."""
+                   resets: dict[str, tuple]) -> tuple[dict, dict]:
+    """Every score and group as of the point, from scratch: awards so far minus the reset
+    ones (a reset of a score discards its groups' awards too)."""
     now = point[0]
-    awards = event_awards(view, events, profile, point) + absence_awards(view, events, point)
+    awards = (event_awards(view, events, profile, point) + absence_awards(view, events, point)
+              + inactivity_awards(view, events, point))
     totals = profile_points(view, profile)
     for award in awards:
         if award.capped:
@@ -393,14 +522,28 @@ def compute_scores(view: View, events: list[Event], profile: dict, point: tuple,
         reset = resets.get(award.score)
         if reset is not None and award.key <= reset:
             continue
-        totals[award.score] += contribution(view, award, now)
-    return {d.name: clamp(totals[d.name], d) for d in view.scores}
+        totals[(award.score, award.group)] += contribution(view, award, now)
+    return combine(view, totals)
 
 
-def compute_grades(view: View, scores: dict[str, int]) -> dict[str, str]:
+def compute_grades(view: View, scores: dict[str, int], groups: dict[str, int]) -> dict:
+    """Grades in file order: a band grade reads a score or a group; a matrix grade (10.4)
+    joins the labels of two grades before it, absent when either is."""
     grades = {}
     for grade in view.grades:
-        value = scores[grade.score]
+        if isinstance(grade, _MATRIX):
+            first, second = grades.get(grade.first), grades.get(grade.second)
+            if first is None or second is None:
+                continue
+            cell = first + second
+            if not grade.buckets:
+                grades[grade.name] = cell
+                continue
+            label = next((b.label for b in grade.buckets if cell in b.cells), grade.otherwise)
+            if label is not None:
+                grades[grade.name] = label
+            continue
+        value = groups[grade.score] if grade.score in groups else scores[grade.score]
         label = next((band.label for band in grade.bands if value >= band.threshold),
                      grade.otherwise)
         if label is not None:
@@ -413,6 +556,7 @@ def evaluation_points(view: View, events: list[Event], as_of: int) -> list[tuple
     final = (as_of, AS_OF_POINT)
     dues = {award.key for award in absence_awards(view, events, final)
             if CAPPED_ABSENCE_IS_POINT or not award.capped}
+    dues |= {award.key for award in inactivity_awards(view, events, final)}
     return sorted(points + list(dues)) + [final]
 
 
@@ -425,12 +569,14 @@ class Point:
     stage: str | None
     conditions: list[bool]  # each trigger's condition, in file order
     actions: list[dict]
+    groups: dict = field(default_factory=dict)
 
 
 @dataclass
 class ContactTrace:
     result: dict
     points: list[Point] = field(default_factory=list)
+    groups: dict | None = None  # as of T (None: unscored)
 
 
 def unscored(view: View, contact: str) -> dict:
@@ -444,6 +590,7 @@ def trace_contact(view: View, contact: str, profile: dict, events: list[Event],
     if not all(evaluate(c, profile_lookup(profile)) for c in view.requires):
         return ContactTrace(unscored(view, contact))
     stage_names = [stage.name for stage in view.stages]
+    labels = label_names(view)
     stage: str | None = None
     previous = [False] * len(view.triggers)
     fired = [False] * len(view.triggers)
@@ -452,14 +599,15 @@ def trace_contact(view: View, contact: str, profile: dict, events: list[Event],
     points: list[Point] = []
     keys = [] if as_of is None else evaluation_points(view, events, as_of)
     for key in keys:
-        scores = compute_scores(view, events, profile, key, resets)  # (1) and (2)
-        grades = compute_grades(view, scores)
-        lookup = state_lookup(view, profile, scores, grades, stage)  # (3)
-        holding = [i for i, s in enumerate(view.stages) if evaluate(s.condition, lookup)]
+        scores, groups = compute_scores(view, events, profile, key, resets)  # (1) and (2)
+        grades = compute_grades(view, scores, groups)
+        lookup = state_lookup(view, profile, scores, grades, stage, groups)  # (3)
+        holding = [i for i, s in enumerate(view.stages)
+                   if evaluate(s.condition, lookup, labels)]
         if holding and (stage is None or holding[-1] > stage_names.index(stage)):
             stage = stage_names[holding[-1]]
-        lookup = state_lookup(view, profile, scores, grades, stage)  # (4)
-        conditions = [evaluate(t.condition, lookup) for t in view.triggers]
+        lookup = state_lookup(view, profile, scores, grades, stage, groups)  # (4)
+        conditions = [evaluate(t.condition, lookup, labels) for t in view.triggers]
         here = []
         for index, trigger in enumerate(view.triggers):
             rising = conditions[index] and not previous[index]
@@ -472,15 +620,15 @@ def trace_contact(view: View, contact: str, profile: dict, events: list[Event],
             if action["action"] == "reset":
                 resets[action["arg"]] = key
         actions.extend(here)
-        points.append(Point(key, scores, grades, stage, conditions, here))
+        points.append(Point(key, scores, grades, stage, conditions, here, groups))
     if keys:
-        scores = compute_scores(view, events, profile, keys[-1], resets)
+        scores, groups = compute_scores(view, events, profile, keys[-1], resets)
     else:
-        scores = profile_points(view, profile)
-        scores = {d.name: clamp(scores[d.name], d) for d in view.scores}
-    result = {"contact": contact, "scores": scores, "grades": compute_grades(view, scores),
-              "stage": stage, "actions": actions}
-    return ContactTrace(result, points)
+        scores, groups = combine(view, profile_points(view, profile))
+    result = {"contact": contact, "scores": scores,
+              "grades": compute_grades(view, scores, groups), "stage": stage,
+              "actions": actions}
+    return ContactTrace(result, points, groups)
 
 
 def _profiles(contacts) -> dict[str, dict]:
