@@ -106,13 +106,13 @@ def view_of(model: ast.Model) -> View:
         profile_rules=[s for s in statements if isinstance(s, ast.ProfileRule)],
         decays={s.score: s for s in statements if isinstance(s, ast.Decay)},
         expires={s.score: s for s in statements if isinstance(s, ast.Expire)},
-        grades=[s for s in statements if isinstance(s, (ast.Grade, _MATRIX))],
+        grades=[s for s in statements if isinstance(s, (ast.Grade, ast.MatrixGrade))],
         stages=[s for s in statements if isinstance(s, ast.Stage)],
         triggers=[s for s in statements if isinstance(s, ast.Trigger)],
-        groups=[s for s in statements if isinstance(s, _GROUP)],
-        inactivity_rules=[s for s in statements if isinstance(s, _INACTIVITY)],
+        groups=[s for s in statements if isinstance(s, ast.GroupDecl)],
+        inactivity_rules=[s for s in statements if isinstance(s, ast.InactivityRule)],
     )
-    activities = [s for s in statements if isinstance(s, _ACTIVITY)]
+    activities = [s for s in statements if isinstance(s, ast.ActivityDecl)]
     if activities:
         view.activity = frozenset(activities[0].events)
     names = set(view.score_names) | set(view.group_names)
@@ -121,12 +121,6 @@ def view_of(model: ast.Model) -> View:
         if rule.score is not None and rule.score not in names:
             raise ValueError(f"unknown score or group `{rule.score}`")
     return view
-
-
-# the v2 nodes, or classes no statement is an instance of before the v2 AST exists
-_GROUP, _MATRIX, _INACTIVITY, _ACTIVITY = (
-    getattr(ast, name, type(name, (), {}))
-    for name in ("GroupDecl", "MatrixGrade", "InactivityRule", "ActivityDecl"))
 
 
 # --------------------------------------------------------------------------- matching
@@ -396,7 +390,7 @@ def event_awards(view: View, events: list[Event], profile: dict, until: tuple) -
     awards = []
     for rule in view.event_rules:
         score, group = view.target_of(rule.score)
-        by = getattr(rule, "by", None)
+        by = rule.by
         counts: dict = {}
         for index, event in enumerate(events):
             key = event_key(index, event)
@@ -531,7 +525,7 @@ def compute_grades(view: View, scores: dict[str, int], groups: dict[str, int]) -
     joins the labels of two grades before it, absent when either is."""
     grades = {}
     for grade in view.grades:
-        if isinstance(grade, _MATRIX):
+        if isinstance(grade, ast.MatrixGrade):
             first, second = grades.get(grade.first), grades.get(grade.second)
             if first is None or second is None:
                 continue
