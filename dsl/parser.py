@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
@@ -98,7 +98,9 @@ class _ScoreIndenter(Indenter):
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    grammar = (Path(__file__).parent / "score.lark").read_text(encoding="utf-8")
+    # package data through importlib.resources: it is read from a wheel, a folder or a zip
+    # (spark-submit --py-files scorelang.zip) alike
+    grammar = resources.files("dsl").joinpath("score.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", postlex=_ScoreIndenter(),
                 propagate_positions=True, maybe_placeholders=False)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -33,8 +33,8 @@ _MAX_ALTERNATIVES = 6
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    path = Path(__file__).with_name("syntax_catalogue.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    text = resources.files("dsl").joinpath("syntax_catalogue.json").read_text(encoding="utf-8")
+    return json.loads(text)
 
 
 def _catalogue() -> list[dict]:

@@ -13,9 +13,8 @@ array text), equal to the Python runtime's section-7 result.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dsl.diagnostics import Diagnostic, error
 
@@ -26,7 +25,7 @@ from .support import unsupported
 
 __all__ = ["DIALECTS", "UnsupportedError", "check", "generate", "get_dialect"]
 
-_ENV = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+_ENV = Environment(loader=PackageLoader("compiler.sql", "templates"),  # a zip works too
                    undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
                    lstrip_blocks=True, autoescape=False)
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 
-TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("text", "markdown", "json", "html")
 _SUFFIX = {"text": "txt", "markdown": "md", "html": "html"}
 
@@ -20,7 +18,7 @@ _SUFFIX = {"text": "txt", "markdown": "md", "html": "html"}
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.PackageLoader("compiler.review.reports", "templates"),  # zips too
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -475,5 +475,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _main_of_the_module() -> int:
+    """Run as a script (`spark-submit .../spark.py`, `python -m compiler.run.engines.spark`),
+    this file is `__main__`, and the functions Spark sends to the executors would be pickled
+    as `__main__._engine`, which an executor cannot find. Run `main` of the importable module
+    instead, so that they are pickled as `compiler.run.engines.spark._engine`."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    # as a script, this folder is sys.path[0]: `import duckdb` would find our duckdb.py
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    from compiler.run.engines import spark as module
+
+    return module.main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_main_of_the_module())
