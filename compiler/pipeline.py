@@ -27,9 +27,20 @@ from .loader import LoadResult, load, load_source
 from .lower import lower, source_hash
 
 
+class CompileError(ValueError):
+    """The rule table of a model with errors was asked for; the message lists the errors."""
+
+    def __init__(self, diagnostics: list[Diagnostic], sources: Mapping[str, SourceFile]):
+        from dsl.render import render_text
+
+        self.diagnostics = [d for d in diagnostics if d.is_error]
+        super().__init__("the model has errors, so it has no rule table:\n"
+                         + render_text(self.diagnostics, sources))
+
+
 @dataclass
 class CompileResult:
-    table: dict | None  # None while the model has errors
+    table: dict | None  # None while the model has errors (`require_table()` says which)
     diagnostics: list[Diagnostic]
     model: ast.Model | None
     sources: dict[str, SourceFile] = field(default_factory=dict)
@@ -37,6 +48,12 @@ class CompileResult:
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
+
+    def require_table(self) -> dict:
+        """The rule table; raises CompileError, with the errors rendered, when there is none."""
+        if self.table is None:
+            raise CompileError(self.diagnostics, self.sources)
+        return self.table
 
 
 def compile(path_or_source: str | os.PathLike | SourceFile, *,

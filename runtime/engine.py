@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from bisect import insort
 from operator import attrgetter
+from os import PathLike
 from typing import Iterable, Mapping
 
 from .conditions import STAGE
 from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
-from .events import Event, format_time
+from .events import Event, check_event, check_micros, format_time
 from .explain import Explanation, Tracer
 from .snapshot import dump, load
 from .table import ABSENCE, EVENT, CompiledTable
@@ -68,6 +69,13 @@ class Engine:
     """Runs one rule table. `contacts` (optional) gives profiles for the streaming API."""
 
     def __init__(self, table, contacts: Mapping[str, dict] | None = None):
+        if table is None:
+            raise TypeError("Engine(None): no rule table. `compile(...)` gives `table = None` "
+                            "when the model has errors: read `result.diagnostics`, or use "
+                            "`compile(...).require_table()`, which raises with them")
+        if not isinstance(table, (CompiledTable, dict, str, PathLike)):
+            raise TypeError(f"Engine needs a rule table (a dict, a path to a table's JSON or a "
+                            f"CompiledTable), not {type(table).__name__}")
         self.table = table if isinstance(table, CompiledTable) else CompiledTable(table)
         self._profiles: dict[str, dict] = dict(contacts or {})
         self._states: dict[str, _Contact] = {}
@@ -133,7 +141,10 @@ class Engine:
 
     def process(self, event: Event) -> list[dict]:
         """Feed one event; returns the actions it caused (each with its `contact`).
-        Per contact, events must come in time order (LateEventError otherwise)."""
+        Per contact, events must come in time order (LateEventError otherwise). A malformed
+        event (`at` not an int of microseconds, or one that looks like epoch seconds) raises
+        TypeError / ValueError before anything changes."""
+        check_event(event)
         out: list[dict] = []
         state = self._states.get(event.contact)
         self._on_event(state if state is not None else self._state_of(event.contact), event,
@@ -142,7 +153,9 @@ class Engine:
 
     def advance(self, now: int) -> list[dict]:
         """Absence awards due <= now, then an evaluation point at `now`, for every contact
-        (those with profiles included). A contact already past `now` is left as it is."""
+        (those with profiles included). A contact already past `now` is left as it is.
+        `now` is an int of microseconds since the epoch."""
+        check_micros(now, "advance(now)")
         out: list[dict] = []
         for contact_id in self._profiles:
             self._state_of(contact_id)
@@ -170,10 +183,17 @@ class Engine:
         return self._values(contact_id, state)
 
     def snapshot(self) -> dict:
+        """The streaming state of every contact as a JSON-safe dict (profiles, sums, timed
+        awards, caps, pending absences, stages, trigger states, actions so far, clocks and
+        seen event ids), stamped with the table's sha256. Store it anywhere JSON goes; the
+        engine is not changed by taking it."""
         return dump(self)
 
     @classmethod
     def restore(cls, table, snapshot: dict) -> "Engine":
+        """A new engine for `table` in exactly the state `snapshot` was taken in: feeding it
+        the rest of the events gives what the uninterrupted engine would have given.
+        Raises SnapshotError for a snapshot of another table or a malformed one."""
         engine = cls(table)
         load(engine, snapshot)
         return engine
@@ -581,15 +601,27 @@ def _group(events: Iterable[Event]) -> tuple[dict, int | None]:
     """Events by contact, in input order; the latest time."""
     grouped: dict[str, list] = {}
     latest = None
-    for event in events:
-        bucket = grouped.get(event.contact)
-        if bucket is None:
-            grouped[event.contact] = [event]
-        else:
-            bucket.append(event)
-        if latest is None or event.at > latest:
-            latest = event.at
+    try:
+        for event in events:
+            bucket = grouped.get(event.contact)
+            if bucket is None:
+                grouped[event.contact] = [event]
+            else:
+                bucket.append(event)
+            if latest is None or event.at > latest:
+                latest = event.at
+    except (TypeError, AttributeError):
+        _refuse_malformed(events)
+        raise
+    if latest is not None and type(latest) is not int:  # the latest of them all: cheap to ask
+        _refuse_malformed(events)
     return grouped, latest
+
+
+def _refuse_malformed(events) -> None:
+    """Name the first event the batch API cannot read (types only: readers made the rest)."""
+    for event in events if isinstance(events, (list, tuple)) else ():
+        check_event(event, near_epoch=False)
 
 
 def _answers(rule, a_target, b_target) -> bool:
