@@ -16,7 +16,7 @@ from pygments.token import (Comment, Error, Generic, Keyword, Name, Number, Oper
 
 from .ast import KEYWORDS
 
-# Keywords only where a statement starts (LANGUAGE.md section 1 and 10.8).
+# Keywords only where a statement starts (docs/language.md sections 1 and 10.8).
 SOFT_KEYWORDS = ("score", "stage", "contact")
 DECLARATIONS = ("score", "timezone", "require", "event", "include", "decay", "expire", "grade",
                 "stage", "test", "if", "when")

@@ -1,7 +1,7 @@
 """What a statement means, in words a marketer reads on hover.
 
 Each function takes the AST (and the symbol table, for the default score and the time zone)
-and returns Markdown; the wording follows LANGUAGE.md sections 3 to 6. The conditions and
+and returns Markdown; the wording follows docs/language.md sections 3 to 6. The conditions and
 durations are written by the formatter, so they read exactly as the canonical source.
 """
 from __future__ import annotations

@@ -51,7 +51,7 @@ class Index:
 
 
 def reading(ref: ast.Ref, scope: str, event: str | None, symbols: Symbols) -> str:
-    """What a name in a condition stands for (LANGUAGE.md section 4): in `if` and `require`
+    """What a name in a condition stands for (docs/language.md section 4): in `if` and `require`
     a profile attribute; in `where` an event property (`contact.X` an attribute); in stages
     and triggers whatever the symbol table says, else an attribute."""
     if ref.contact or scope == "profile":
