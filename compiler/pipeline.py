@@ -59,10 +59,11 @@ class CompileResult:
 def compile(path_or_source: str | os.PathLike | SourceFile, *,
             sample_contacts: Iterable[Mapping] | None = None,
             sample_events: Iterable[Mapping] | None = None,
-            parse=None) -> CompileResult:  # noqa: A001 - the name the architecture gives it
+            parse=None, lower_table: bool = True) -> CompileResult:  # noqa: A001
     """Load, parse and check a model given as a path or a `SourceFile`. With sample
     contacts/events (mappings as read from JSON lines), also warn about attributes and
-    properties that the data never carries (W106)."""
+    properties that the data never carries (W106). `lower_table=False` checks only (the
+    language server lowers with `table_of` when a feature needs the table)."""
     if isinstance(path_or_source, SourceFile):
         loaded = load_source(path_or_source, parse=parse)
     else:
@@ -73,8 +74,15 @@ def compile(path_or_source: str | os.PathLike | SourceFile, *,
         checked = check_model(model, sample_contacts, sample_events, loaded.sources)
         diagnostics += _not_reported(checked, loaded.diagnostics)
     diagnostics = sort_diagnostics(dict.fromkeys(diagnostics))
-    return CompileResult(_table(model, diagnostics, loaded.sources), diagnostics, model,
-                         loaded.sources)
+    table = _table(model, diagnostics, loaded.sources) if lower_table else None
+    return CompileResult(table, diagnostics, model, loaded.sources)
+
+
+def table_of(result: CompileResult) -> dict | None:
+    """The rule table of a checked model (lowered now if `compile` was told not to)."""
+    if result.table is not None:
+        return result.table
+    return _table(result.model, result.diagnostics, result.sources)
 
 
 def compile_text(text: str, name: str = "<string>", **options) -> CompileResult:

@@ -177,7 +177,7 @@ def test_impact_of_a_profile_rule_skips_unscored_contacts(tmp_path):
                         '{"contact": "b", "title": "CEO", "consent": false}\n', encoding="utf-8")
     text = 'require consent\nif title = "CEO" +20\n'
     path = str(tmp_path / "m.score")
-    impact = compute_impact(analyse(text, path).result.table,
+    impact = compute_impact(analyse(text, path).table,
                             read_sample(str(events), str(contacts)))
     assert impact.scored == 1
     assert "**1 award** to 1 contact" in _hover(text, "if title", impact=impact, path=path)
@@ -186,7 +186,7 @@ def test_impact_of_a_profile_rule_skips_unscored_contacts(tmp_path):
 def test_a_rule_on_a_shared_line_finds_its_own_counts(sample):
     text = "visit pricing +15; visit home +5\n"
     found = analyse(text, "/tmp/shared.score")
-    impact = compute_impact(found.result.table, sample)
+    impact = compute_impact(found.table, sample)
     pricing, home = impact.rule_ids["/tmp/shared.score:1"]
     first = _hover(text, "pricing", impact=impact, path="/tmp/shared.score")
     second = _hover(text, "home", impact=impact, path="/tmp/shared.score")

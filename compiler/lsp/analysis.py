@@ -15,7 +15,7 @@ from dsl import ast
 from dsl.parser import ParseResult, parse
 from dsl.source import SourceFile
 
-from ..pipeline import CompileResult, compile as compile_model
+from ..pipeline import CompileResult, compile as compile_model, table_of
 from ..resolve import Locator, Symbols, resolve
 from .names import Index, build_index
 
@@ -29,7 +29,14 @@ class Analysis:
     own: ast.Model | None  # this file's own statements, `include` lines kept
     sample: object | None = None  # the `impact.Sample` the diagnostics were checked against
     sample_problem: str | None = None  # why the configured sample data could not be read
+    parser: object | None = field(default=None, repr=False)
     _variants: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def table(self) -> dict | None:
+        """The rule table (None while the model has errors), lowered on first use: checking
+        a keystroke needs no table."""
+        return table_of(self.result)
 
     @cached_property
     def locate(self) -> Locator:
@@ -76,7 +83,7 @@ class Analysis:
             if 1 <= line <= len(lines):
                 lines[line - 1] = ""
             self._variants[key] = analyse("\n".join(lines), self.path, self.version,
-                                          self.sample, self.sample_problem)
+                                          self.sample, self.sample_problem, self.parser)
         return self._variants[key]
 
     def step_at(self, line: int):
@@ -89,14 +96,17 @@ class Analysis:
 
 
 def analyse(text: str, path: str, version: int | None = None, sample=None,
-            sample_problem: str | None = None) -> Analysis:
+            sample_problem: str | None = None, parser=None) -> Analysis:
     """Compile `text` as the file `path`; with `sample` (an `impact.Sample`), also check it
-    against the sample data as `score check --contacts --events` does."""
+    against the sample data as `score check --contacts --events` does. `parser` (a
+    `dsl.incremental.IncrementalParser`, one per document) parses the document again
+    reading only what changed since its last version; included files are parsed whole."""
     source = SourceFile.from_text(text, path)
     parsed: dict[str, ParseResult] = {}
 
     def recording_parse(file: SourceFile) -> ParseResult:
-        result = parse(file)
+        result = parser.parse(file) if parser is not None and file.name == path \
+            else parse(file)
         parsed.setdefault(file.name, result)
         return result
 
@@ -105,7 +115,7 @@ def analyse(text: str, path: str, version: int | None = None, sample=None,
         contacts, events = sample.for_check()
         options = {"sample_contacts": contacts if sample.contacts else None,
                    "sample_events": events if sample.events else None}
-    result = compile_model(source, parse=recording_parse, **options)
+    result = compile_model(source, parse=recording_parse, lower_table=False, **options)
     own = parsed.get(path)
     return Analysis(path, version, source, result, own.model if own else None, sample,
-                    sample_problem)
+                    sample_problem, parser)

@@ -146,7 +146,7 @@ def run_test(analysis: Analysis, name: str) -> TestReport:
     tests = [s for s in analysis.statements if isinstance(s, ast.Test) and s.name == name]
     if not tests:
         return TestReport(name, False, f"no test named \"{name}\" in this file")
-    table = analysis.result.table
+    table = analysis.table
     if table is None:
         errors = sum(1 for d in analysis.result.diagnostics if d.is_error)
         return TestReport(name, False, f"the model has {errors} error(s): fix them to run "

@@ -11,6 +11,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from dsl.formatter import format_source
+from dsl.incremental import IncrementalParser
 from dsl.source import SourceFile
 
 from . import actions, completion, hover as hovering, outline
@@ -47,6 +48,7 @@ class ScoreServer(LanguageServer):
         super().__init__(NAME, _version(), text_document_sync_kind=
                          types.TextDocumentSyncKind.Incremental)
         self.analyses: dict[str, Analysis] = {}
+        self.parsers: dict[str, IncrementalParser] = {}  # one per open document
         self.settings = Settings()
         self.samples = SampleCache()
         self.impacts = ImpactCache(on_ready=self._impact_ready)
@@ -64,7 +66,8 @@ class ScoreServer(LanguageServer):
             return known
         path = path_of(uri)
         sample, problem = self.sample_for(path)
-        found = analyse(document.source, path, document.version, sample, problem)
+        parser = self.parsers.setdefault(uri, IncrementalParser())
+        found = analyse(document.source, path, document.version, sample, problem, parser)
         self.analyses[uri] = found
         return found
 
@@ -110,9 +113,9 @@ class ScoreServer(LanguageServer):
             return found.sample_problem
         if found.sample is None:
             return None
-        if found.result.table is None:
+        if found.table is None:
             return "sample data: fix the errors to see what the rules do on it"
-        ready = self.impacts.get(found.result.table, found.sample, wait)
+        ready = self.impacts.get(found.table, found.sample, wait)
         return ready if ready is not None else "computing what the rules do on the sample data…"
 
     def _impact_ready(self) -> None:
@@ -185,6 +188,7 @@ def did_save(ls: ScoreServer, params: types.DidSaveTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: ScoreServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.analyses.pop(params.text_document.uri, None)
+    ls.parsers.pop(params.text_document.uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
         uri=params.text_document.uri, diagnostics=[]))
 
