@@ -78,7 +78,8 @@ class IncrementalParser:
         padding = _PADDING + "\n" * start if start else ""
         result = parse(SourceFile.from_text(padding + text, name))
         if result.model is None or any(
-                d.span is None or not start < d.span.line <= end for d in result.diagnostics):
+                d.span is None or not start < d.span.line <= end or _at_line_start(d, lines)
+                for d in result.diagnostics):
             return None
         if start:
             statements = result.model.statements
@@ -90,6 +91,14 @@ class IncrementalParser:
         while len(self._pieces) > self.keep:
             self._pieces.popitem(last=False)
         return result
+
+
+def _at_line_start(diagnostic: Diagnostic, lines: list[str]) -> bool:
+    """An error on the first word of a line depends on what the parser read before the
+    line, which differs between a piece alone and the whole text (the end of a statement,
+    a blank line, a test block): only the whole text tells which message is right."""
+    text = lines[diagnostic.span.line - 1]
+    return diagnostic.span.column <= len(text) - len(text.lstrip(" \t\f\r")) + 1
 
 
 def _ends_in_a_test(results: list[ParseResult]) -> bool:
