@@ -371,6 +371,46 @@ class Trigger:
     span: Span | None = _NO_SPAN
 
 
+# --------------------------------------------------------------------------- accounts (10.6)
+
+ACCOUNT_AGGREGATES = ("sum", "max", "min", "count")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBy:
+    """`account by ATTR`: the profile attribute whose text names a contact's account."""
+    attribute: str
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class AccountScore:
+    """`account score NAME = sum of S | max of S | min of S [where C]`, or
+    `account score NAME = count [where C [where F]]`. `score` names a score or a group (None
+    for `count`); `condition` is what `count where C` counts (None otherwise); `where` is the
+    filter any aggregate may add. Canonical form: a `count` has a `where` only with a
+    `condition` (`count where C` is read as the count's condition, not as a filter)."""
+    name: str
+    aggregate: str  # one of ACCOUNT_AGGREGATES
+    score: str | None = None
+    condition: Condition | None = None
+    where: Condition | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class AccountGrade:
+    """`account grade NAME by ACCOUNT_SCORE: L >= N, ..., else L`."""
+    name: str
+    score: str
+    bands: tuple[Band, ...]
+    otherwise: str | None = None
+    span: Span | None = _NO_SPAN
+
+
+AccountStatement = Union[AccountBy, AccountScore, AccountGrade]
+
+
 # --------------------------------------------------------------------------- tests
 
 
@@ -451,7 +491,7 @@ class Test:
 
 Statement = Union[ScoreDecl, TimezoneDecl, Require, EventDecl, Include, GroupDecl, ActivityDecl,
                   EventRule, AbsenceRule, ProfileRule, InactivityRule, Decay, Expire, Grade,
-                  MatrixGrade, Stage, Trigger, Test]
+                  MatrixGrade, Stage, Trigger, AccountBy, AccountScore, AccountGrade, Test]
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +524,8 @@ def conditions_of(statement: Statement) -> tuple[Condition, ...]:
             return (c,)
         case EventRule(where=where) if where is not None:
             return (where,)
+        case AccountScore(condition=c, where=where):
+            return tuple(x for x in (c, where) if x is not None)
     return ()
 
 

@@ -311,9 +311,30 @@ def statement_text(statement) -> str:
         case ast.Trigger(condition=cond, actions=actions, each_time=each_time):
             text = f"when {condition(cond)} " + ", ".join(_action(a) for a in actions)
             return text + " each time" if each_time else text
+        case ast.AccountBy(attribute=attribute):
+            return f"account by {attribute}"
+        case ast.AccountScore():
+            return _account_score(statement)
+        case ast.AccountGrade(name=name, score=score, bands=bands, otherwise=otherwise):
+            items = [f"{label(b.label)} >= {number(b.threshold)}" for b in bands]
+            if otherwise is not None:
+                items.append(f"else {label(otherwise)}")
+            return f"account grade {name} by {score}: " + ", ".join(items)
         case ast.Test(name=name):
             return f"test {quote(name)}:"
     raise TypeError(f"not a statement: {statement!r}")
+
+
+def _account_score(statement: ast.AccountScore) -> str:
+    if statement.aggregate == "count":
+        text = f"account score {statement.name} = count"
+        if statement.condition is not None:
+            text += " where " + condition(statement.condition)
+    else:
+        text = f"account score {statement.name} = {statement.aggregate} of {statement.score}"
+    if statement.where is not None:
+        text += " where " + condition(statement.where)
+    return text
 
 
 def _action(action: ast.Action) -> str:

@@ -682,6 +682,44 @@ class _AstBuilder(Transformer_NonRecursive):
         token = children[0]
         return _unquote(token) if token.type == "STRING" else str(token)
 
+    # --------------------------------------------------------------- accounts (10.6)
+    def account_by(self, meta, children):
+        return ast.AccountBy(str(children[0]), self._span(meta))
+
+    def account_score(self, meta, children):
+        name, op, aggregate, *rest = children
+        if str(op) != "=":
+            self._invalid(op, f"an account score is written `account score {name} = ...`, "
+                          f"not with `{op}`", f"write `account score {name} = ...`")
+        kind, score, condition, where = aggregate
+        if rest:
+            where = rest[0].condition
+        for node in (condition, where):
+            if node is not None and self._deep(node, meta):
+                return None
+        return ast.AccountScore(str(name), kind, score, condition, where, self._span(meta))
+
+    def account_sum(self, meta, children):
+        return ("sum", str(children[0]), None, None)
+
+    def account_max(self, meta, children):
+        return ("max", str(children[0]), None, None)
+
+    def account_min(self, meta, children):
+        return ("min", str(children[0]), None, None)
+
+    def account_count(self, meta, children):
+        # `count where C [where F]`: C is what is counted, F the filter (see ast.AccountScore)
+        conditions = [child.condition for child in children] + [None, None]
+        return ("count", None, conditions[0], conditions[1])
+
+    def account_grade(self, meta, children):
+        name, score = str(children[0]), str(children[1])
+        bands = tuple(c for c in children[2:] if isinstance(c, ast.Band))
+        rest = [c for c in children[2:] if isinstance(c, str) and not isinstance(c, Token)]
+        otherwise = rest[0] if rest else None
+        return ast.AccountGrade(name, score, bands, otherwise, self._span(meta))
+
     # --------------------------------------------------------------- conditions
     def _node(self, node, *operands):
         self._depth[id(node)] = 1 + max((self._depth.get(id(o), 1) for o in operands),

@@ -6,7 +6,7 @@ soft keywords `score`, `stage`, `contact` appear only where the language lets th
 checked here; the compiler's tests can filter with `compiler.check` if they need sound models.
 
 Entry points: `models()`, `programs()` (their text), `statements`, `conditions(in_where=False)`,
-`tests_blocks`.
+`account_statements`, `tests_blocks`.
 """
 from __future__ import annotations
 
@@ -169,6 +169,22 @@ actions = st.one_of(
 triggers = st.builds(ast.Trigger, conditions(),
                      st.lists(actions, min_size=1, max_size=3).map(tuple), st.booleans())
 
+# Accounts (10.6). A `count` has a filter only after its own condition (ast.AccountScore).
+_optional_condition = st.one_of(st.none(), conditions())
+account_scores = st.one_of(
+    st.builds(ast.AccountScore, names, st.sampled_from(("sum", "max", "min")), score_refs,
+              st.none(), _optional_condition),
+    st.builds(lambda name, counted, where: ast.AccountScore(
+        name, "count", None, counted, where if counted is not None else None),
+        names, _optional_condition, _optional_condition),
+)
+account_grades = st.builds(
+    ast.AccountGrade, names, names,
+    st.lists(st.builds(ast.Band, labels, numbers), min_size=1, max_size=4).map(tuple),
+    st.one_of(st.none(), labels),
+)
+account_statements = st.one_of(st.builds(ast.AccountBy, names), account_scores, account_grades)
+
 # --------------------------------------------------------------------------- tests
 
 _dates = st.builds(
@@ -233,6 +249,7 @@ statements = st.one_of(
     matrix_grades,
     st.builds(ast.Stage, labels, conditions()),
     triggers,
+    account_statements,
     tests_blocks,
 )
 
