@@ -22,7 +22,7 @@ from typing import Iterable, Mapping
 from .conditions import STAGE
 from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
-from .events import Event, check_event, check_micros, format_time
+from .events import NEAR_EPOCH, Event, check_event, check_micros, format_time
 from .explain import Explanation, Tracer
 from .snapshot import dump, load
 from .table import ABSENCE, EVENT, CompiledTable
@@ -144,7 +144,10 @@ class Engine:
         Per contact, events must come in time order (LateEventError otherwise). A malformed
         event (`at` not an int of microseconds, or one that looks like epoch seconds) raises
         TypeError / ValueError before anything changes."""
-        check_event(event)
+        at = event.at  # the common mistakes are here: the full check only when it looks wrong
+        if type(at) is not int or -NEAR_EPOCH < at < NEAR_EPOCH or \
+                type(event.contact) is not str or type(event.props) is not dict:
+            check_event(event)
         out: list[dict] = []
         state = self._states.get(event.contact)
         self._on_event(state if state is not None else self._state_of(event.contact), event,
