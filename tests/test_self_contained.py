@@ -12,7 +12,7 @@ FOLDERS = ("README.md", "docs", "compiler", "dsl", "runtime", "tests", "editors"
            "examples", ".ci", "pyproject.toml", ".pre-commit-hooks.yaml")
 UPSTREAM_COPY = ROOT / "tests" / "conformance"
 ALLOWED = {ROOT / "tests" / "test_upstream_sync.py", Path(__file__).resolve()}
-# spelled in two parts, so that this file passes the `grep -rn "shared/"` of the issue too
+# spelled in two parts, so that this file passes the grep of the issue (issue 9) too
 OUTSIDE = ("shared" + "/", "LANGUAGE" + ".md")
 SUFFIXES = {".md", ".py", ".score", ".lark", ".json", ".j2", ".toml", ".yaml", ".yml", ".txt",
             ".sh", ".ts", ".js", ""}
