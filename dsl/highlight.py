@@ -14,16 +14,19 @@ from pygments.lexer import RegexLexer, bygroups, include, words
 from pygments.token import (Comment, Error, Generic, Keyword, Name, Number, Operator,
                             Punctuation, String, Whitespace)
 
-from .ast import KEYWORDS
+from .ast import KEYWORDS, STATEMENT_KEYWORDS
 
 # Keywords only where a statement starts (docs/language.md sections 1 and 10.8).
 SOFT_KEYWORDS = ("score", "stage", "contact")
 DECLARATIONS = ("score", "timezone", "require", "event", "include", "decay", "expire", "grade",
-                "stage", "test", "if", "when")
+                "stage", "test", "if", "when") + tuple(sorted(STATEMENT_KEYWORDS))
+# Language v2 words that are keywords only inside their statements (docs/language.md 10).
+GROUP_WORDS = ("of", "min", "max")
+ACCOUNT_WORDS = ("score", "grade", "by", "of", "sum", "count", "max", "min", "where")
 OPERATOR_WORDS = ("and", "or", "not", "in", "is")
 CONSTANTS = ("true", "false")
-ALL_KEYWORDS = tuple(sorted(KEYWORDS | set(SOFT_KEYWORDS)))
-_OTHER = tuple(sorted(KEYWORDS - set(OPERATOR_WORDS) - set(CONSTANTS)))
+ALL_KEYWORDS = tuple(sorted(KEYWORDS | set(SOFT_KEYWORDS) | STATEMENT_KEYWORDS))
+_OTHER = tuple(sorted((KEYWORDS | STATEMENT_KEYWORDS) - set(OPERATOR_WORDS) - set(CONSTANTS)))
 
 NAME = r"[^\W\d]\w*"
 _KEYWORD = r"(?:" + "|".join(ALL_KEYWORDS) + r")(?!\w)"
@@ -53,6 +56,10 @@ class ScoreLexer(RegexLexer):
                                                         Name.Constant)),
             (r"^(score)(\s+)(" + NAME + r")", bygroups(Keyword.Declaration, Whitespace,
                                                         Name.Variable)),
+            (r"^(group)(\s+)(" + NAME + r")", bygroups(Keyword.Declaration, Whitespace,
+                                                        Name.Variable), "group"),
+            (r"^account(?!\w)", Keyword.Declaration, "account"),
+            (r"(\d+)([ \t]+)(times?)(?!\w)", bygroups(Number, Whitespace, Keyword)),
             (r"^(event)(\s+)(" + NAME + r")", bygroups(Keyword.Declaration, Whitespace,
                                                         Name.Function)),
             (words(DECLARATIONS, prefix="^", suffix=r"(?!\w)"), Keyword.Declaration),
@@ -113,6 +120,36 @@ class ScoreLexer(RegexLexer):
             (r"(" + NAME + r"|\d\w*)(\s*)(>=|>|<=|<|=)", bygroups(Name.Constant, Whitespace,
                                                                   Operator)),
             (r"(by)(\s+)(" + NAME + r")", bygroups(Keyword, Whitespace, Name.Variable)),
+            (r"(and)(\s+)(" + NAME + r")", bygroups(Operator.Word, Whitespace, Name.Variable)),
+            (r"\(", Punctuation, "labels"),
+            include("values"),
+            include("names"),
+            (r"[(),:;]", Punctuation),
+            (r".", Error),
+        ],
+        "group": [
+            (r"\n", Whitespace, "#pop"),
+            (r"[ \t\f\r]+", Whitespace),
+            (r"#.*?$", Comment.Single),
+            (r"(of)(\s+)(" + NAME + r")", bygroups(Keyword, Whitespace, Name.Variable)),
+            (words(GROUP_WORDS, suffix=r"(?!\w)"), Keyword),
+            include("values"),
+            (NAME, Name),
+            (r".", Error),
+        ],
+        "account": [
+            (r"\n", Whitespace, "#pop"),
+            (r"[ \t\f\r]+", Whitespace),
+            (r"#.*?$", Comment.Single),
+            (words(ACCOUNT_WORDS, suffix=r"(?!\w)"), Keyword),
+            (r"(is)(\s+)(not)(\s+)(" + NAME + r"|\d\w*)",
+             bygroups(Operator.Word, Whitespace, Operator.Word, Whitespace, Name.Constant)),
+            (r"(is)(\s+)(?!(?:not|true|false)(?!\w))(" + NAME + r"|\d\w*)",
+             bygroups(Operator.Word, Whitespace, Name.Constant)),
+            (r"(in)(\s*)(\()", bygroups(Operator.Word, Whitespace, Punctuation), "labels"),
+            (words(OPERATOR_WORDS, suffix=r"(?!\w)"), Operator.Word),
+            (r"(" + NAME + r"|\d\w*)(\s*)(>=|>|<=|<|=)(?!=)", bygroups(Name.Constant, Whitespace,
+                                                                      Operator)),
             include("values"),
             include("names"),
             (r"[(),:;]", Punctuation),

@@ -18,6 +18,7 @@ from fuzz import RANDOM_TEXTS, mutate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.score"))
+V2_MODELS = sorted((ROOT / "tests" / "conformance").glob("1[1-6]_*/model.score"))
 B2B = ROOT / "examples" / "b2b_saas.score"
 B2B_DATA = ROOT / "examples" / "data" / "b2b_saas"
 
@@ -52,7 +53,7 @@ def _complete(line_text: str, sample=None, in_test: bool = False) -> list[str]:
     ("when engagement > 3 notify ", ["sales", '"not-a-fit"'], ["engagement"]),
     ("when engagement > 3 reset ", ["engagement", "fit"], ["tier"]),
     ("decay ", ["engagement", "fit"], ["tier"]),
-    ("grade g by ", ["engagement", "fit"], ["tier"]),
+    ("grade g by ", ["engagement", "fit", "tier"], ["MQL", "visit"]),  # tier: a matrix grade
     ("if ", ["title", "employees", "consent", "not"], ["engagement", "tier"]),
     ('timezone ', ['"Europe/Berlin"', '"UTC"'], []),
     ('include ', ['"loyalty.score"'], ['"b2b_saas.score"']),
@@ -128,6 +129,50 @@ def test_hover_says_what_a_statement_means(statement, words):
     text = ('timezone "Europe/Berlin"\nscore engagement 0..100\nscore fit\n' + statement
             + "\n")
     assert words in _hover(text, statement)
+
+
+@pytest.mark.parametrize("statement, words", [
+    ("group email of engagement max 40", "group **email** of **engagement**: the points rules "
+     "send to `email` count at most 40 towards engagement"),
+    ("activity visit, email_open", "only `visit`, `email_open` events count as activity"),
+    ("inactive 30 days -10 fit every 30 days at most 3", "takes away **10 fit** after 30 days "
+     "without activity, and again every 30 days the quiet spell lasts, at most 3 times"),
+    ("purchase by value fit -50..50", "awards **fit** the whole number in the `value` property "
+     "(kept between -50..50) for each `purchase`"),
+    ('"Product Added" +30', "awards **+30 engagement** for each `Product Added`"),
+    ("grade lane by tier and heat: hot = (A1, B1), else cold", "grade **lane** pairs the "
+     "labels of **tier** and **heat** (`A` and `1` make `A1`): **hot** for A1, B1, **cold**"),
+])
+def test_hover_on_v2_statements(statement, words):
+    text = "score engagement 0..100\nscore fit\n" + statement + "\n"
+    assert words in _hover(text, statement, 1)
+
+
+def test_v2_names_are_indexed_and_completed():
+    text = ("score engagement\ngroup email of engagement max 40\nactivity visit\n"
+            '"Product Added" +5 email\npurchase by value engagement\n'
+            "grade tier by engagement: A >= 10, else B\ngrade heat by engagement: 1 >= 5\n"
+            "grade lane by tier and heat: hot = (A1), else cold\n")
+    found = analyse(text, "/tmp/v2.score")
+    kinds = {(o.name, o.kind, o.declares) for o in found.index.occurrences}
+    assert {("email", "group", True), ("engagement", "score", False),
+            ("Product Added", "event", False), ("value", "property", False),
+            ("tier", "grade", False), ("heat", "grade", False), ("hot", "label", True),
+            ("cold", "label", True)} <= kinds
+    quoted = next(o for o in found.index.occurrences if o.name == "Product Added")
+    assert (quoted.span.line, quoted.span.column, quoted.span.end_column) == (4, 1, 16)
+    lines = text.split("\n")
+
+    def offered(typed):
+        lines.append(typed)
+        labels = [i.label for i in completion.complete(found, lines, len(lines), len(typed) + 1)]
+        lines.pop()
+        return labels
+
+    assert "engagement" in offered("group web of ")
+    assert {"tier", "heat"} <= set(offered("grade x by tier and "))
+    assert "value" in offered("purchase by ")
+    assert {"group", "activity", "inactive"} <= set(offered(""))
 
 
 def test_hover_on_names_names_their_kind_and_declaration():
@@ -273,7 +318,8 @@ def test_every_feature_survives_random_text(text):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_every_feature_survives_mutated_examples(data):
-    source = data.draw(st.sampled_from([p.read_text(encoding="utf-8") for p in EXAMPLES]))
+    source = data.draw(st.sampled_from([p.read_text(encoding="utf-8")
+                                        for p in EXAMPLES + V2_MODELS]))
     text = mutate(data, source)
     # every position of a whole example is slow: probe a window of its lines
     count = text.count("\n") + 1

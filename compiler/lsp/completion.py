@@ -117,12 +117,20 @@ def _statement_names(tokens, names: "_Names") -> list[Item]:
     if condition is not None and not _after_condition(kinds, condition):
         scope = {"IF": "profile", "REQUIRE": "profile", "WHERE": "where"}.get(
             kinds[condition], "lifecycle")
-        return _condition_names(tokens[condition + 1:], scope, tokens[0][1], names)
+        return _condition_names(tokens[condition + 1:], scope, _event_name(tokens[0]), names)
     if first == "GRADE" and last == "BY":
+        return names.scores() + names.grades()  # a score or group, or a matrix's first grade
+    if first == "GRADE" and last == "AND":
+        return names.grades()
+    if first == "GROUP" and last == "OF":
+        return names.scores(groups=False)
+    if first == "ACTIVITY" and last in ("ACTIVITY", "COMMA"):
+        return names.events()
+    if first == "INACTIVE" and last == "POINTS":
         return names.scores()
     if first == "EVENT" and last == "COLON":
         return [Item(t, "value", "property type") for t in PROPERTY_TYPES]
-    if first != "NAME":
+    if first not in ("NAME", "STRING"):
         return []
     if last == "POINTS":
         return names.scores()
@@ -130,10 +138,25 @@ def _statement_names(tokens, names: "_Names") -> list[Item]:
         return names.events()
     if last == "PER":
         return [Item(p, "value", "calendar period") for p in PERIODS]
-    event = tokens[kinds.index("WITHOUT") + 1][1] if "WITHOUT" in kinds[:-1] else tokens[0][1]
-    if last in ("NAME", "_LPAR", "COMMA") and "POINTS" not in kinds:
+    if last == "BY":
+        return names.properties(_event_name(tokens[0]))
+    if kinds[-2:-1] == ["BY"]:  # `by PROP` then the score or group
+        return names.scores()
+    event = _event_name(tokens[kinds.index("WITHOUT") + 1]) if "WITHOUT" in kinds[:-1] \
+        else _event_name(tokens[0])
+    if last in ("NAME", "STRING", "_LPAR", "COMMA") and "POINTS" not in kinds:
         return names.targets(event)
     return []
+
+
+def _event_name(token: tuple[str, str]) -> str:
+    """The event type a token names: a bare name or a quoted one (10.1)."""
+    kind, text = token
+    return _unquote(text) if kind == "STRING" else text
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
 
 
 def _condition_start(kinds: list[str]) -> int | None:
@@ -206,8 +229,8 @@ def _step_names(tokens, names: "_Names") -> list[Item]:
     if first == "CONTACT" and last in ("CONTACT", "COMMA"):
         return names.attributes()
     event_at = 2 if first in ("AT", "AFTER") else 0
-    if len(kinds) > event_at and kinds[event_at] == "NAME":
-        event = tokens[event_at][1]
+    if len(kinds) > event_at and kinds[event_at] in ("NAME", "STRING"):
+        event = _event_name(tokens[event_at])
         if "WITH" in kinds and last in ("WITH", "COMMA"):
             return names.properties(event)
         if len(kinds) == event_at + 1:
@@ -219,20 +242,24 @@ def _strings(tokens, names: "_Names", analysis: Analysis | None, in_test: bool) 
     kinds = [kind for kind, _ in tokens]
     if in_test:
         event_at = 2 if kinds[:1] in (["AT"], ["AFTER"]) else 0
-        if len(kinds) == event_at + 1 and kinds[event_at] == "NAME":
-            return _quoted(names.targets(tokens[event_at][1]))
+        if len(kinds) == event_at + 1 and kinds[event_at] in ("NAME", "STRING"):
+            return _quoted(names.targets(_event_name(tokens[event_at])))
+        if len(kinds) == event_at:
+            return _quoted(names.events())
         return []
-    if not kinds:
-        return []
+    if not kinds or kinds[-1] == "WITHOUT" or (kinds[0] == "ACTIVITY" and kinds[-1] in (
+            "ACTIVITY", "COMMA")):
+        return _quoted(names.events())  # event types that are no names: `"Product Added"`
     if kinds == ["TIMEZONE"]:
         from ..resolve import _all_zones
 
         return [Item(f'"{zone}"', "zone", "time zone") for zone in _all_zones()]
     if kinds == ["INCLUDE"] and analysis is not None:
         return _include_files(analysis.path)
-    if kinds[0] == "NAME" and kinds[-1] in ("NAME", "_LPAR", "COMMA") and "POINTS" not in kinds:
-        event = tokens[kinds.index("WITHOUT") + 1][1] if "WITHOUT" in kinds[:-1] \
-            else tokens[0][1]
+    if kinds[0] in ("NAME", "STRING") and kinds[-1] in ("NAME", "STRING", "_LPAR", "COMMA") \
+            and "POINTS" not in kinds:
+        event = _event_name(tokens[kinds.index("WITHOUT") + 1]) if "WITHOUT" in kinds[:-1] \
+            else _event_name(tokens[0])
         return _quoted(names.targets(event))
     return []
 
@@ -277,16 +304,23 @@ class _Names:
         return [Item(n, "event", f"event ({sum(seen[n].values()):,} in the sample data)"
                      if n in seen else "event") for n in dict.fromkeys(names)]
 
-    def scores(self) -> list[Item]:
+    def scores(self, groups: bool = True) -> list[Item]:
+        """Scores and (where a group may stand instead) groups."""
         if self.symbols is None:
             return []
-        return [Item(n, "score", "score") for n in self.symbols.scores]
+        found = [Item(n, "score", "score") for n in self.symbols.scores]
+        if groups:
+            found += [Item(n, "score", "group") for n in getattr(self.symbols, "groups", ())]
+        return found
+
+    def grades(self) -> list[Item]:
+        return [Item(g, "grade", "grade") for g in self.grades_declared()]
 
     def grades_declared(self) -> list[str]:
         return list(self.symbols.grades) if self.symbols else []
 
     def expectable(self) -> list[Item]:
-        return (self.scores() + [Item(g, "grade", "grade") for g in self.grades_declared()]
+        return (self.scores() + self.grades()
                 + [Item(STAGE_REF, "stage", "the contact's stage")])
 
     def labels(self, owner: str) -> list[Item]:

@@ -37,6 +37,15 @@ def statement(node, symbols: Symbols) -> str | None:
                     "nothing")
         case ast.Grade():
             return grade(node)
+        case ast.MatrixGrade():
+            return matrix_grade(node)
+        case ast.GroupDecl():
+            return group(node, symbols)
+        case ast.ActivityDecl(events=events):
+            return ("only " + ", ".join(f"`{e}`" for e in events) + " events count as activity "
+                    "for `inactive` rules (without this line, every event does)")
+        case ast.InactivityRule():
+            return inactivity_rule(node, symbols)
         case ast.Stage():
             return stage(node, symbols)
         case ast.Trigger():
@@ -51,8 +60,17 @@ def statement(node, symbols: Symbols) -> str | None:
 
 
 def event_rule(rule: ast.EventRule, symbols: Symbols) -> str:
-    text = (f"{_awards(rule.points, _score(rule.score, symbols))} for each "
-            f"`{rule.event}`{_targets(rule.targets)}")
+    score = _score(rule.score, symbols)
+    if rule.by is not None:
+        bounds = ""
+        if rule.by.low is not None or rule.by.high is not None:
+            bounds = (f" (kept between {'' if rule.by.low is None else rule.by.low}.."
+                      f"{'' if rule.by.high is None else rule.by.high})")
+        awards = (f"awards **{score}** the whole number in the `{rule.by.prop}` property"
+                  f"{bounds}")
+    else:
+        awards = _awards(rule.points, score)
+    text = f"{awards} for each `{rule.event}`{_targets(rule.targets)}"
     if rule.where is not None:
         text += f" where `{fmt.condition(rule.where)}`"
     return text + _limit(rule.limit, symbols)
@@ -65,6 +83,38 @@ def absence_rule(rule: ast.AbsenceRule, symbols: Symbols) -> str:
             f"{fmt.duration(rule.within)} after each `{rule.event}`{_targets(rule.targets)} "
             f"that no `{rule.missing}`{answer} follows within that time"
             + _limit(rule.limit, symbols))
+
+
+def group(node, symbols: Symbols) -> str:
+    bounds = []
+    if node.low is not None:
+        bounds.append(f"at least {node.low}")
+    if node.high is not None:
+        bounds.append(f"at most {node.high}")
+    return (f"group **{node.name}** of **{_score(node.score, symbols)}**: the points rules send "
+            f"to `{node.name}` count {' and '.join(bounds) or 'without bounds'} towards "
+            f"{_score(node.score, symbols)}")
+
+
+def inactivity_rule(rule, symbols: Symbols) -> str:
+    text = (f"{_awards(rule.points, _score(rule.score, symbols))} after "
+            f"{fmt.duration(rule.after)} without activity")
+    if rule.every is not None:
+        text += f", and again every {fmt.duration(rule.every)} the quiet spell lasts"
+    if rule.limit is not None:
+        text += f", at most {rule.limit.count} times per quiet spell"
+    return text
+
+
+def matrix_grade(node) -> str:
+    text = (f"grade **{node.name}** pairs the labels of **{node.first}** and "
+            f"**{node.second}** (`A` and `1` make `A1`)")
+    if node.buckets:
+        text += ": " + ", ".join(f"**{b.label}** for " + ", ".join(b.cells)
+                                 for b in node.buckets)
+        if node.otherwise is not None:
+            text += f", **{node.otherwise}** for the other pairs"
+    return text
 
 
 def grade(node: ast.Grade) -> str:
@@ -106,10 +156,16 @@ def declaration(kind: str, name: str, symbols: Symbols, owner: str | None = None
             default = " (the default score)" if name == symbols.default_score else ""
             bounds = _bounds(info.low, info.high) if info.declaration.has_range else ""
             return f"score `{name}`{bounds}{default}"
+        case "group":
+            node = getattr(symbols, "groups", {}).get(name)
+            return f"group `{name}`" + (f" of `{node.score or symbols.default_score}`"
+                                        if node is not None else "")
         case "grade":
             node = symbols.grades.get(name)
             if node is None:
                 return f"grade `{name}` (not declared)"
+            if isinstance(node, ast.MatrixGrade):
+                return f"grade `{name}` by `{node.first}` and `{node.second}`"
             return f"grade `{name}` by `{node.score}`: labels " + \
                 ", ".join(f"`{label}`" for label in symbols.grade_labels(name))
         case "stage":

@@ -14,7 +14,7 @@ from .analysis import Analysis
 from .impact import Impact
 from .names import Occurrence
 
-_RULES = (ast.EventRule, ast.AbsenceRule, ast.ProfileRule)
+_RULES = (ast.EventRule, ast.AbsenceRule, ast.ProfileRule, ast.InactivityRule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +115,9 @@ def declaration_span(analysis: Analysis, occurrence: Occurrence) -> Span | None:
         case "grade":
             node = symbols.grades.get(name)
             return locate.word(node.span, name, start=len("grade")) if node else None
+        case "group":
+            node = getattr(symbols, "groups", {}).get(name)
+            return locate.word(node.span, name, start=len("group")) if node else None
         case "stage":
             node = symbols.stages.get(name)
             return locate.word(node.span, name, start=len("stage")) if node else None
@@ -145,7 +148,10 @@ def _label(analysis: Analysis, label: str, owner: str | None) -> Span | None:
     grade = symbols.grades.get(owner or "")
     if grade is None:
         return None
-    for band in grade.bands:
+    for bucket in getattr(grade, "buckets", ()):
+        if bucket.label == label:
+            return analysis.locate.word(bucket.span, label)
+    for band in getattr(grade, "bands", ()):
         if band.label == label:
             return label_span(band)
     if grade.otherwise == label:

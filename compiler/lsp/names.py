@@ -17,8 +17,8 @@ from ..resolve import STAGE_REF, Locator, Symbols, label_span
 
 # What a name can stand for. Labels and properties belong to an `owner` (a grade or `stage`,
 # an event); attributes are profile attributes.
-KINDS = ("score", "grade", "stage", "label", "event", "property", "attribute", "target",
-         "include", "test")
+KINDS = ("score", "group", "grade", "stage", "label", "event", "property", "attribute",
+         "target", "include", "test")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,22 +86,36 @@ class _Builder:
             case ast.ScoreDecl(name=name, span=span):
                 self.add(locate.word(span, name, start=len("score")), name, "score", True)
             case ast.EventDecl(name=name, span=span):
-                self.add(locate.word(span, name, start=len("event")), name, "event", True)
+                self.add(self.event(span, name, start=len("event")), name, "event", True)
                 for prop in statement.properties:
                     self.add(locate.word(prop.span, prop.name), prop.name, "property", True,
                              name)
             case ast.Include(path=path, span=span):
                 self.add(locate.find(span, r'"(?:[^"\\]|\\.)*"'), path, "include")
             case ast.EventRule(event=event, span=span):
-                self.add(locate.word(span, event), event, "event")
+                self.add(self.event(span, event), event, "event")
                 self.targets(statement.targets, event, span)
                 if statement.where is not None:
                     self.condition(statement.where, "where", event)
+                if statement.by is not None:
+                    self.add(locate.after(span, "by", statement.by.prop), statement.by.prop,
+                             "property", owner=event)
                 self.rule_score(statement.score, span)
             case ast.AbsenceRule(event=event, missing=missing, span=span):
-                self.add(locate.word(span, event), event, "event")
-                self.add(locate.after(span, "without", missing), missing, "event")
+                self.add(self.event(span, event), event, "event")
+                self.add(self.event(span, missing, lead=r"without\s+"), missing, "event")
                 self.rule_score(statement.score, span)
+            case ast.InactivityRule(span=span):
+                self.rule_score(statement.score, span)
+            case ast.GroupDecl(name=name, score=score, span=span):
+                self.add(locate.word(span, name, start=len("group")), name, "group", True)
+                if score is not None:
+                    self.add(locate.after(span, "of", score), score, "score")
+            case ast.ActivityDecl(events=events, span=span):
+                for event in events:
+                    self.add(self.event(span, event, start=len("activity")), event, "event")
+            case ast.MatrixGrade():
+                self.matrix(statement)
             case ast.ProfileRule(condition=condition, span=span):
                 self.condition(condition, "profile")
                 self.rule_score(statement.score, span)
@@ -126,6 +140,24 @@ class _Builder:
                 self.add(locate.find(span, r'"(?:[^"\\]|\\.)*"'), name, "test", True)
                 for step in statement.steps:
                     self.step(step)
+
+    def event(self, span: Span | None, name: str, *, lead: str = "",
+              start: int = 0) -> Span | None:
+        """An event type as written, bare or quoted (the quotes included)."""
+        return self.locate.event(span, name, lead=lead, start=start)[0]
+
+    def matrix(self, grade) -> None:
+        locate = self.locate
+        self.add(locate.word(grade.span, grade.name, start=len("grade")), grade.name, "grade",
+                 True)
+        self.add(locate.after(grade.span, "by", grade.first), grade.first, "grade")
+        self.add(locate.after(grade.span, "and", grade.second), grade.second, "grade")
+        for bucket in grade.buckets:
+            self.add(locate.word(bucket.span, bucket.label), bucket.label, "label", True,
+                     grade.name)
+        if grade.otherwise is not None:
+            self.add(locate.after(grade.span, "else", grade.otherwise), grade.otherwise,
+                     "label", True, grade.name)
 
     def rule_score(self, score: str | None, span: Span | None) -> None:
         if score is not None:
@@ -181,8 +213,7 @@ class _Builder:
                     self.add(locate.word(assignment.span, assignment.name), assignment.name,
                              "attribute")
             case ast.TestEvent(event=event, span=span):
-                start = _event_column(step)
-                self.add(locate.word(span, event, start=start), event, "event")
+                self.add(self.event(span, event, start=_event_column(step)), event, "event")
                 for assignment in step.properties:
                     self.add(locate.word(assignment.span, assignment.name), assignment.name,
                              "property", owner=event)

@@ -26,6 +26,10 @@ _KINDS = {
     ast.Decay: types.SymbolKind.Operator,
     ast.Expire: types.SymbolKind.Operator,
     ast.Grade: types.SymbolKind.Enum,
+    ast.MatrixGrade: types.SymbolKind.Enum,
+    ast.GroupDecl: types.SymbolKind.Variable,
+    ast.ActivityDecl: types.SymbolKind.Property,
+    ast.InactivityRule: types.SymbolKind.Function,
     ast.Stage: types.SymbolKind.Class,
     ast.Trigger: types.SymbolKind.Event,
     ast.Test: types.SymbolKind.Method,
@@ -34,7 +38,9 @@ _DETAILS = {ast.ScoreDecl: "score", ast.EventDecl: "event", ast.TimezoneDecl: "t
             ast.Require: "require", ast.Include: "include", ast.EventRule: "rule",
             ast.AbsenceRule: "absence rule", ast.ProfileRule: "profile rule",
             ast.Decay: "decay", ast.Expire: "expiry", ast.Grade: "grade", ast.Stage: "stage",
-            ast.Trigger: "trigger", ast.Test: "test"}
+            ast.Trigger: "trigger", ast.Test: "test", ast.MatrixGrade: "grade",
+            ast.GroupDecl: "group", ast.ActivityDecl: "activity",
+            ast.InactivityRule: "inactivity rule"}
 
 
 def symbols(analysis: Analysis, positions: Positions) -> list[types.DocumentSymbol]:
@@ -55,12 +61,16 @@ def _name(statement, analysis: Analysis):
     locate = analysis.locate
     match statement:
         case ast.ScoreDecl(name=name) | ast.Grade(name=name) | ast.Stage(name=name) \
-                | ast.EventDecl(name=name):
-            keyword = type(statement).__name__.lower().replace("decl", "")
+                | ast.EventDecl(name=name) | ast.GroupDecl(name=name) | ast.MatrixGrade(name=name):
+            keyword = _KEYWORDS[type(statement)]
             return name, locate.word(statement.span, name, start=len(keyword))
         case ast.Test(name=name):
             return name, locate.find(statement.span, r'"(?:[^"\\]|\\.)*"')
     return fmt.statement_text(statement), None
+
+
+_KEYWORDS = {ast.ScoreDecl: "score", ast.Grade: "grade", ast.MatrixGrade: "grade",
+             ast.Stage: "stage", ast.EventDecl: "event", ast.GroupDecl: "group"}
 
 
 def _children(statement, positions: Positions) -> list[types.DocumentSymbol] | None:

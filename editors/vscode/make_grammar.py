@@ -14,8 +14,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from dsl.highlight import (CONSTANTS, DATETIME, DECLARATIONS, DURATION,  # noqa: E402
-                           OPERATOR_WORDS, ALL_KEYWORDS)
+from dsl.highlight import (ACCOUNT_WORDS, ALL_KEYWORDS, CONSTANTS, DATETIME,  # noqa: E402
+                           DECLARATIONS, DURATION, GROUP_WORDS, OPERATOR_WORDS)
 
 OUTPUT = HERE / "syntaxes" / "score.tmLanguage.json"
 NAME = r"[\p{L}_][\p{L}\p{N}\p{M}_]*"
@@ -39,7 +39,8 @@ def grammar() -> dict:
         "scopeName": "source.score",
         "fileTypes": ["score"],
         "patterns": [{"include": "#comment"}, {"include": "#test-header"},
-                     {"include": "#grade"}, {"include": "#declaration"},
+                     {"include": "#grade"}, {"include": "#group"}, {"include": "#account"},
+                     {"include": "#declaration"},
                      {"include": "#test-line"}, {"include": "#rule-start"},
                      {"include": "#line"}],
         "repository": {
@@ -65,10 +66,42 @@ def grammar() -> dict:
                     {"match": rf"(else)\s+({LABEL})",
                      "captures": {"1": {"name": "keyword.other.score"},
                                   "2": {"name": "constant.other.label.score"}}},
+                    {"match": rf"(and)\s+({NAME})",
+                     "captures": {"1": {"name": "keyword.operator.logical.score"},
+                                  "2": {"name": "entity.name.type.grade.score"}}},
+                    {"include": "#label-list"},
                     {"match": rf"({LABEL})\s*(>=|>|<=|<|=)",
                      "captures": {"1": {"name": "constant.other.label.score"},
                                   "2": {"name": "keyword.operator.comparison.score"}}},
                     {"include": "#values"}, {"include": "#punctuation"}]},
+            "group": {
+                "begin": rf"^(group)\s+({NAME})", "end": "$",
+                "beginCaptures": {"1": {"name": "keyword.control.declaration.score"},
+                                  "2": {"name": "variable.other.score-name.score"}},
+                "patterns": [
+                    {"include": "#comment"},
+                    {"match": rf"(of)\s+({NAME})",
+                     "captures": {"1": {"name": "keyword.other.score"},
+                                  "2": {"name": "variable.other.score-name.score"}}},
+                    {"match": words(GROUP_WORDS), "name": "keyword.other.score"},
+                    {"include": "#values"}]},
+            "account": {
+                "begin": rf"^(account){END}", "end": "$",
+                "beginCaptures": {"1": {"name": "keyword.control.declaration.score"}},
+                "patterns": [
+                    {"include": "#comment"},
+                    {"match": words(ACCOUNT_WORDS), "name": "keyword.other.score"},
+                    {"match": rf"({LABEL})\s*(>=|>|<=|<)",
+                     "captures": {"1": {"name": "constant.other.label.score"},
+                                  "2": {"name": "keyword.operator.comparison.score"}}},
+                    {"include": "#line"}]},
+            "label-list": {
+                "begin": r"\(", "end": r"\)|$",
+                "beginCaptures": {"0": {"name": "punctuation.section.parens.begin.score"}},
+                "endCaptures": {"0": {"name": "punctuation.section.parens.end.score"}},
+                "patterns": [{"include": "#string"}, {"include": "#comment"},
+                             {"match": LABEL, "name": "constant.other.label.score"},
+                             {"match": ",", "name": "punctuation.separator.comma.score"}]},
             "declaration": {"patterns": [
                 {"match": rf"^(score)\s+({NAME})",
                  "captures": {"1": {"name": "keyword.control.declaration.score"},
@@ -97,8 +130,10 @@ def grammar() -> dict:
                  "captures": {"1": {"name": "keyword.other.score"},
                               "2": {"name": "constant.numeric.duration.score"},
                               "3": {"name": "entity.name.function.event.score"}}}]},
-            "rule-start": {"match": rf"^(?!{KEYWORD})({NAME})",
-                           "name": "entity.name.function.event.score"},
+            "rule-start": {"patterns": [
+                {"match": rf"^(?!{KEYWORD})({NAME})", "name": "entity.name.function.event.score"},
+                {"match": r'^"(?:[^"\\]|\\.)*"',
+                 "name": "string.quoted.double.score entity.name.function.event.score"}]},
             "line": {"patterns": [
                 {"include": "#comment"}, {"include": "#string"},
                 {"match": rf"(without)\s+({NAME})",
@@ -124,6 +159,9 @@ def grammar() -> dict:
                 {"match": rf"(-\d+)\s+(?!{KEYWORD})({NAME})",
                  "captures": {"1": {"name": "constant.numeric.points.negative.score"},
                               "2": {"name": "variable.other.score-name.score"}}},
+                {"match": rf"(\d+)\s+(times?){END}",
+                 "captures": {"1": {"name": "constant.numeric.score"},
+                              "2": {"name": "keyword.other.score"}}},
                 {"match": rf"(reset)\s+({NAME})",
                  "captures": {"1": {"name": "keyword.other.action.score"},
                               "2": {"name": "variable.other.score-name.score"}}},
