@@ -14,22 +14,23 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from dsl import ast
-from dsl.formatter import event_name
+from dsl.formatter import duration as fmt_duration, event_name
 from dsl.diagnostics import Diagnostic, did_you_mean, error, sort_diagnostics, warning
 from dsl.source import SourceFile, Span
 
-from .event_names import check_event_samples, check_test_events
-from .lints import band_reach, check_overlaps, check_usage
+from .event_names import check_event_samples, check_test_events, event_lead
+from .lints import (band_reach, check_groups, check_matrix, check_overlaps, check_usage,
+                    possible_labels)
 from .resolve import (STAGE_REF, Locator, ScoreInfo, Symbols, label_span, reserved_word,
                       resolve)
 
 # Every code that resolution, these checks and the loader report (docs/diagnostics.md).
 # E106 (an unknown property type) is also checked, but the parser reports it first (E006).
 REPORTED_CODES = (
-    "E101", "E102", "E103", "E104", "E105", "E107", "E108", "E109", "E110", "E111",
+    "E101", "E102", "E103", "E104", "E105", "E107", "E108", "E109", "E110", "E111", "E112",
     "E201", "E202", "E203", "E204", "E205", "E206",
     "W101", "W102", "W103", "W104", "W105", "W106", "W107", "W108", "W109", "W110",
-    "W111", "W112",
+    "W111", "W112", "W113", "W114", "W115", "W116",
 )
 ORDERING = ("<", "<=", ">", ">=")
 _VALUE_TYPES = {ast.Number: "number", ast.Text: "text", ast.Bool: "bool"}
@@ -49,6 +50,8 @@ def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = No
     for statement in model.statements:
         checker.statement(statement)
     found.extend(check_overlaps(model.statements, symbols))
+    found.extend(check_groups(model, symbols, locate))
+    found.extend(check_matrix(model, symbols, locate))
     found.extend(check_usage(model, symbols, locate))
     found.extend(check_test_events(model, symbols, locate))
     if sample_contacts is not None:
@@ -83,6 +86,7 @@ class _Checker:
     found: list[Diagnostic]
     attribute_uses: dict[str, Span | None] = field(default_factory=dict)
     property_uses: dict[tuple[str, str], Span | None] = field(default_factory=dict)
+    grades_seen: set[str] = field(default_factory=set)  # grades declared so far (10.8.8)
 
     # ------------------------------------------------------------------ statements
 
@@ -96,12 +100,22 @@ class _Checker:
                 self.condition(condition, _Scope("profile"))
                 self.points(statement.points, span)
                 self.rule_score(statement.score, span)
+            case ast.InactivityRule():
+                self.inactivity_rule(statement)
+            case ast.GroupDecl(score=score, span=span) if score is not None:
+                self.score_ref(score, self.locate.after(span, "of", score), "a group's `of`")
+            case ast.ActivityDecl(events=events, span=span):
+                for event in events:
+                    self.event_ref(event, *self.locate.event(span, event, start=len("activity")))
+            case ast.MatrixGrade():
+                self.matrix_grade(statement)
             case ast.Require(condition=condition):
                 self.condition(condition, _Scope("profile"))
             case ast.Decay():
                 self.decay(statement)
             case ast.Expire(score=score, after=after, span=span):
-                self.score_ref(score, self.locate.word(span, score, start=len("expire")))
+                self.score_ref(score, self.locate.word(span, score, start=len("expire")),
+                               "`expire`")
                 self.duration(after, "`expire ... after`")
             case ast.Grade():
                 self.grade(statement)
@@ -112,20 +126,72 @@ class _Checker:
                 for action in actions:
                     if action.kind == "reset":
                         self.score_ref(action.arg, self.locate.word(
-                            action.span, action.arg, start=len("reset")))
+                            action.span, action.arg, start=len("reset")), "`reset`")
             case ast.Test(steps=steps):
                 for step in steps:
                     self.test_step(step)
-            case ast.ScoreDecl() | ast.TimezoneDecl() | ast.EventDecl() | ast.Include():
+            case ast.ScoreDecl() | ast.TimezoneDecl() | ast.EventDecl() | ast.Include() \
+                    | ast.GroupDecl():
                 pass  # declarations are resolve's; includes are the loader's
 
     def event_rule(self, rule: ast.EventRule) -> None:
         self.event_ref(rule.event, *self.locate.event(rule.span, rule.event))
         if rule.where is not None:
             self.condition(rule.where, _Scope("where", rule.event))
-        self.points(rule.points, rule.span)
+        if rule.by is None:
+            self.points(rule.points, rule.span)
+        else:
+            self.by_property(rule)
         self.rule_score(rule.score, rule.span)
         self.limit(rule.limit)
+
+    def by_property(self, rule: ast.EventRule) -> None:
+        """`by PROP [LO..HI]` (docs/language.md 10.5, 10.8.10)."""
+        by = rule.by
+        prop_span = self.locate.after(rule.span, "by", by.prop)
+        if by.low is not None and by.high is not None and by.low > by.high:
+            self.found.append(error(
+                "E203", f"`by {by.prop} {by.low}..{by.high}` is an empty range", by.span
+                or rule.span, hint=f"write the lower bound first: {by.high}..{by.low}"))
+        self.property_uses.setdefault((rule.event, by.prop), prop_span)
+        if not self.symbols.has_catalog or rule.event not in self.symbols.events:
+            return
+        declared = self.symbols.property_type(rule.event, by.prop)
+        names = [prop.name for prop in self.symbols.events[rule.event].properties]
+        if declared is None:
+            self.found.append(error(
+                "E105", f"event `{rule.event}` has no property `{by.prop}`", prop_span,
+                hint=did_you_mean(by.prop, names)
+                or f"declare it: `event {event_name(rule.event)} ({by.prop}: number)`"))
+        elif declared != "number":
+            self.found.append(error(
+                "E201", f"property `{by.prop}` is {_KIND_PHRASES[declared]}, so `by {by.prop}` "
+                "would never award points", prop_span,
+                hint=f"`by` takes the points from a number: declare `{by.prop}: number`, or "
+                "give the rule fixed points such as `+10`"))
+
+    def inactivity_rule(self, rule: ast.InactivityRule) -> None:
+        """docs/language.md 10.3 and 10.8.5: `at most N` counts awards per quiet spell and
+        needs `every`; calendar limits are refused (the parser refuses `once`)."""
+        self.duration(rule.after, "`inactive`", "E205")
+        if rule.every is not None:
+            self.duration(rule.every, "`every`", "E205")
+        self.points(rule.points, rule.span)
+        self.rule_score(rule.score, rule.span)
+        limit = rule.limit
+        if limit is None:
+            return
+        self.limit(limit)
+        if limit.per is not None:
+            self.found.append(error(
+                "E205", f"`per {limit.per}` is not a limit of an inactivity rule", limit.span,
+                hint="an inactivity rule counts its awards per quiet spell: write "
+                f"`at most {limit.count}` with `every`"))
+        elif rule.every is None:
+            self.found.append(error(
+                "E205", f"`at most {limit.count}` needs `every` on an inactivity rule",
+                limit.span, hint="without `every` a quiet spell awards once; to repeat, write "
+                f"e.g. `every {fmt_duration(rule.after)} at most {limit.count}`"))
 
     def absence_rule(self, rule: ast.AbsenceRule) -> None:
         self.event_ref(rule.event, *self.locate.event(rule.span, rule.event))
@@ -137,7 +203,8 @@ class _Checker:
         self.limit(rule.limit)
 
     def decay(self, decay: ast.Decay) -> None:
-        self.score_ref(decay.score, self.locate.word(decay.span, decay.score, start=len("decay")))
+        self.score_ref(decay.score, self.locate.word(decay.span, decay.score, start=len("decay")),
+                       "`decay`")
         if not 0 < decay.percent < 100:
             span = self.locate.find(decay.span, r"\d+(?:\.\d+)?%")
             self.found.append(error(
@@ -153,7 +220,8 @@ class _Checker:
                                       hint="give it points such as `+5`, or remove the rule"))
 
     def rule_score(self, score: str | None, span: Span | None) -> None:
-        if score is not None:
+        """A rule sends its points to a score or a group (docs/language.md 10.2)."""
+        if score is not None and score not in self.symbols.groups:
             self.score_ref(score, self.locate.rule_score(span, score))
 
     def limit(self, limit: ast.Limit | None) -> None:
@@ -162,16 +230,36 @@ class _Checker:
                 "E205", f"`at most {limit.count}` never lets the rule award anything", limit.span,
                 hint="use `at most 1` (or `once`) or more, or remove the rule"))
 
-    def duration(self, duration: ast.Duration, what: str) -> None:
+    def duration(self, duration: ast.Duration, what: str, code: str = "E206") -> None:
         if duration.amount <= 0:
             self.found.append(error(
-                "E206", f"{what} needs a duration longer than 0", duration.span,
+                code, f"{what} needs a duration longer than 0", duration.span,
                 hint="write a positive duration such as `30 days`"))
 
-    def score_ref(self, name: str, span: Span | None) -> ScoreInfo | None:
+    def score_ref(self, name: str, span: Span | None,
+                  scores_only: str | None = None) -> ScoreInfo | None:
+        """A name that must be a score; with `scores_only` (what names it, e.g. "`decay`")
+        a group is refused (E112, docs/language.md 10.8.2); otherwise a group is read as a
+        number within its bounds."""
         if name in self.symbols.scores:
             return self.symbols.scores[name]
+        group = self.symbols.groups.get(name)
+        if group is not None:
+            if scores_only is None:
+                return group.bounds
+            self.found.append(error(
+                "E112", f"`{name}` is a group of `{group.score}`; {scores_only} names a score",
+                span, hint=f"write `{group.score}` (the whole score), or remove the line: "
+                "a group is decayed, expired and reset with its score"))
+            return None
         scores = list(self.symbols.scores)
+        if self.symbols.groups and scores_only is None:
+            groups = list(self.symbols.groups)
+            hint = did_you_mean(name, scores + groups) or (
+                f"declared scores: {_names(scores)}; groups: {_names(groups)}")
+            self.found.append(error("E102", f"unknown score or group `{name}`", span,
+                                    hint=hint))
+            return None
         hint = did_you_mean(name, scores) or f"declared scores: {_names(scores)}"
         self.found.append(error("E102", f"unknown score `{name}`", span, hint=hint))
         return None
@@ -191,7 +279,32 @@ class _Checker:
 
     # ------------------------------------------------------------------ grades
 
+    def matrix_grade(self, grade: ast.MatrixGrade) -> None:
+        """GRADE1 and GRADE2 are grades declared before the matrix grade (10.8.8)."""
+        for name in (grade.first, grade.second):
+            span = self.locate.word(grade.span, name, start=len(f"grade {grade.name} by"))
+            if name in self.grades_seen:
+                continue
+            grades = list(self.grades_seen)
+            if name in self.symbols.grades:
+                hint = (f"move `grade {name}` above this line" if name != grade.name
+                        else "a matrix grade combines two other grades")
+                message = (f"grade `{name}` is declared after the matrix grade `{grade.name}`"
+                           if name != grade.name else f"grade `{name}` cannot combine itself")
+            elif name in self.symbols.scores or name in self.symbols.groups:
+                message = f"`{name}` is not a grade: a matrix grade combines two grades"
+                hint = (f"grade `{name}` first (`grade {name}_tier by {name}: ...`) and "
+                        "combine that grade")
+            else:
+                message = f"unknown grade `{name}`"
+                hint = did_you_mean(name, grades) or (
+                    f"declared grades: {_names(grades)}" if grades else "no grade is declared "
+                    "above this line")
+            self.found.append(error("E103", message, span, hint=hint))
+        self.grades_seen.add(grade.name)
+
     def grade(self, grade: ast.Grade) -> None:
+        self.grades_seen.add(grade.name)
         info = self.score_ref(grade.score, self.locate.after(grade.span, "by", grade.score))
         reach = band_reach(grade, info)
         for band, (status, cause) in zip(grade.bands, reach.bands):
@@ -247,8 +360,8 @@ class _Checker:
             match operand:
                 case ast.Compare(ref=ast.Ref(name=name, contact=False), op=op,
                                  value=ast.Number(value=number)) \
-                        if self.symbols.kind_of(name) == "score":
-                    info = self.symbols.scores[name]
+                        if self.symbols.kind_of(name) in ("score", "group"):
+                    info = self.symbols.score_of(name)
                     low, high = bounds.get(name, (_or_inf(info.low, -1), _or_inf(info.high, 1)))
                     low, high = _narrow(low, high, op, number)
                     if low > high:
@@ -263,9 +376,11 @@ class _Checker:
     def comparison(self, node, ref: ast.Ref, op: str, values: tuple, scope: _Scope,
                    negated: bool) -> None:
         kind = self.ref_kind(ref, scope)
+        if kind not in ("grade", "stage"):
+            values = _read_values(values)
         match kind:
-            case "score":
-                self.score_comparison(node, ref, op, values, negated)
+            case "score" | "group":
+                self.score_comparison(node, ref, op, values, negated, kind)
             case "grade" | "stage":
                 self.label_comparison(node, ref, kind, op, values, negated)
             case "property":
@@ -299,17 +414,17 @@ class _Checker:
         self.attribute_uses.setdefault(name, span)
         return "lifecycle attribute"
 
-    def score_comparison(self, node, ref, op, values, negated) -> None:
-        info = self.symbols.scores[ref.name]
+    def score_comparison(self, node, ref, op, values, negated, kind="score") -> None:
+        info = self.symbols.score_of(ref.name)
         if op == "truth":
             self.found.append(error(
-                "E201", f"`{ref.name}` is a score, not a yes/no value", node.span,
+                "E201", f"`{ref.name}` is a {kind}, not a yes/no value", node.span,
                 hint=f"compare it with a number, such as `{ref.name} >= 50`"))
             return
         for value in values:
             if not isinstance(value, ast.Number):
                 self.found.append(error(
-                    "E201", f"`{ref.name}` is a score and can only be compared with a number",
+                    "E201", f"`{ref.name}` is a {kind} and can only be compared with a number",
                     value.span or node.span, hint=f"write a number, such as `{ref.name} >= 50`"))
                 return
         if negated:
@@ -331,10 +446,14 @@ class _Checker:
             return
         labels = (self.symbols.grade_labels(ref.name) if kind == "grade"
                   else tuple(self.symbols.stages))
-        possible = (band_reach(self.symbols.grades[ref.name],
-                               self.symbols.scores.get(self.symbols.grades[ref.name].score)).labels
-                    if kind == "grade" else set(labels))
+        possible = (possible_labels(self.symbols, ref.name) if kind == "grade"
+                    else set(labels))
+        digits = any(label[:1].isdigit() for label in labels)
         for value in values:
+            # An unquoted number is a label (`heat is 1`, 10.4); against labels that are all
+            # names it is surely a number written by mistake, and said so.
+            if isinstance(value, ast.Number) and (digits or ast.label_text(value) in labels):
+                value = ast.Label(ast.label_text(value), value.span)
             if not isinstance(value, (ast.Label, ast.Text)):
                 self.found.append(error(
                     "E201", f"{what} is a label, not {_KIND_PHRASES[_VALUE_TYPES[type(value)]]}",
@@ -451,7 +570,7 @@ class _Checker:
 
     def test_event(self, step: ast.TestEvent) -> None:
         self.event_ref(step.event, *self.locate.event(step.span, step.event,
-                                                      lead=_event_lead(step)))
+                                                      lead=event_lead(step)))
         if not self.symbols.has_catalog or step.event not in self.symbols.events:
             return
         names = [prop.name for prop in self.symbols.events[step.event].properties]
@@ -494,13 +613,11 @@ class _Checker:
 # --------------------------------------------------------------------------- helpers
 
 
-def _event_lead(step: ast.TestEvent) -> str:
-    """What stands before a test event line's event type: `at DATE ` or `after D `."""
-    if step.at is not None:
-        return r"(?<!\w)at\s+\S+\s+"
-    if step.after is not None:
-        return r"(?<!\w)after\s+\d+[ \t]*[a-z]+\s+"
-    return ""
+def _read_values(values: tuple) -> tuple:
+    """Values as a left side that is not a grade or `stage` reads them (docs/language.md
+    10.8.7): a digit label is the number or text it spells (`01` is 1, `2b` is "2b")."""
+    return tuple(ast.digit_label_value(v) if isinstance(v, ast.Label) and v.digits else v
+                 for v in values)
 
 
 def _can_hold(op: str, number: int | float, info: ScoreInfo) -> bool:

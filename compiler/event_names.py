@@ -17,15 +17,20 @@ from .resolve import Locator, Symbols
 
 def rule_events(model: ast.Model, locate: Locator) -> list[tuple[str, Span | None]]:
     """Every event type a rule reads, with where it is written: the event of an event or
-    absence rule, and the event whose absence an absence rule waits for."""
+    absence rule, the event whose absence an absence rule waits for, and the events of the
+    `activity` list (they answer inactivity rules, docs/language.md 10.3)."""
     found = []
     for statement in model.statements:
         match statement:
             case ast.EventRule(event=event, span=span):
-                found.append((event, locate.word(span, event)))
+                found.append((event, locate.event(span, event)[0]))
             case ast.AbsenceRule(event=event, missing=missing, span=span):
-                found.append((event, locate.word(span, event)))
-                found.append((missing, locate.after(span, "without", missing)))
+                found.append((event, locate.event(span, event)[0]))
+                found.append((missing, locate.event(span, missing,
+                                                    lead=r"(?<!\w)without\s+")[0]))
+            case ast.ActivityDecl(events=events, span=span):
+                found.extend((event, locate.event(span, event, start=len("activity"))[0])
+                             for event in events)
     return found
 
 
@@ -33,6 +38,9 @@ def check_test_events(model: ast.Model, symbols: Symbols, locate: Locator) -> li
     """W111 for a test's event line whose event no rule names: it awards nothing, which is
     almost always a misspelled event (`add_too_cart`). An event outside a catalog is E101's."""
     named = {event for event, _ in rule_events(model, locate)}
+    if symbols.activity is None and any(isinstance(s, ast.InactivityRule)
+                                        for s in model.statements):
+        return []  # every event is activity: each test line moves the quiet spells
     found = []
     for statement in model.statements:
         if not isinstance(statement, ast.Test):
@@ -47,8 +55,17 @@ def check_test_events(model: ast.Model, symbols: Symbols, locate: Locator) -> li
                 "check the name against the rules")
             found.append(warning(
                 "W111", f"no rule names the event `{step.event}`: this test line scores nothing",
-                locate.word(step.span, step.event), hint=hint))
+                locate.event(step.span, step.event, lead=event_lead(step))[0], hint=hint))
     return found
+
+
+def event_lead(step: ast.TestEvent) -> str:
+    """What stands before a test event line's event type: `at DATE ` or `after D `."""
+    if step.at is not None:
+        return r"(?<!\w)at\s+\S+\s+"
+    if step.after is not None:
+        return r"(?<!\w)after\s+\d+[ \t]*[a-z]+\s+"
+    return ""
 
 
 def check_event_samples(model: ast.Model, locate: Locator,

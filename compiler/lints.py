@@ -46,6 +46,136 @@ def band_reach(grade: ast.Grade, info: ScoreInfo | None) -> BandReach:
     return BandReach(bands, always, labels)
 
 
+def possible_labels(symbols: Symbols, grade: str, _visiting: frozenset = frozenset()) -> set:
+    """The labels a grade can actually give (a matrix grade: from what its two grades can
+    give). Unknown or circular references give the declared labels, so that nothing is
+    reported as impossible on a guess."""
+    declaration = symbols.grades[grade]
+    if isinstance(declaration, ast.Grade):
+        return band_reach(declaration, symbols.score_of(declaration.score)).labels
+    cells = _possible_cells(symbols, declaration, _visiting | {grade})
+    if cells is None:
+        return set(symbols.grade_labels(grade))
+    if not declaration.buckets:
+        return set(cells)
+    listed = {cell for bucket in declaration.buckets for cell in bucket.cells}
+    labels = {bucket.label for bucket in declaration.buckets if set(bucket.cells) & set(cells)}
+    if declaration.otherwise is not None and set(cells) - listed:
+        labels.add(declaration.otherwise)
+    return labels
+
+
+def _possible_cells(symbols: Symbols, grade: ast.MatrixGrade, visiting: frozenset):
+    """cell text -> [(label1, label2), ...] for every pair the two grades can give; None when
+    a side is not a usable grade."""
+    sides = []
+    for name in (grade.first, grade.second):
+        if name not in symbols.grades or name in visiting:
+            return None
+        sides.append(sorted(possible_labels(symbols, name, visiting)))
+    cells: dict[str, list[tuple[str, str]]] = {}
+    for a in sides[0]:
+        for b in sides[1]:
+            cells.setdefault(a + b, []).append((a, b))
+    return cells
+
+
+def check_matrix(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Diagnostic]:
+    """W104 for a bucket cell that cannot occur, and for two label pairs that join to the
+    same cell text (docs/language.md 10.4, 10.8.8)."""
+    found = []
+    for grade in model.statements:
+        if not isinstance(grade, ast.MatrixGrade):
+            continue
+        cells = _possible_cells(symbols, grade, frozenset({grade.name}))
+        if cells is None:
+            continue
+        found.extend(_joined_twice(grade, symbols, locate))
+        for bucket in grade.buckets:
+            for cell in bucket.cells:
+                if cell in cells:
+                    continue
+                span = locate.word(bucket.span, cell, start=len(bucket.label))
+                example = ", ".join(f"`{c}`" for c in sorted(cells)[:4])
+                found.append(warning(
+                    "W104", f"cell `{cell}` of grade `{grade.name}` can never occur: no label "
+                    f"of `{grade.first}` followed by a label of `{grade.second}` gives it", span,
+                    hint=f"the cells are labels joined, such as {example}"
+                    + (", …" if len(cells) > 4 else "")))
+    return found
+
+
+def _joined_twice(grade: ast.MatrixGrade, symbols: Symbols, locate: Locator) -> list:
+    joined: dict[str, tuple[str, str]] = {}
+    for a, b in symbols.matrix_pairs(grade):
+        cell = a + b
+        if cell in joined and joined[cell] != (a, b):
+            other = joined[cell]
+            return [warning(
+                "W104", f"grade `{grade.name}` cannot tell `{other[0]}` and `{other[1]}` from "
+                f"`{a}` and `{b}`: both give the cell `{cell}`",
+                locate.word(grade.span, grade.name, start=len("grade")),
+                hint=f"rename a label of `{grade.first}` or `{grade.second}` so that every "
+                "pair of labels joins to its own text")]
+        joined.setdefault(cell, (a, b))
+    return []
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def check_groups(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Diagnostic]:
+    """W113 a bound outside its score's range, W114 bounds that move every contact (10.8.3),
+    W115 a group no rule sends points to."""
+    named = {_target_of(statement) for statement in model.statements}
+    found = []
+    for info in symbols.groups.values():
+        declaration = info.declaration
+        if not _own(declaration, model):
+            continue
+        name_span = locate.word(declaration.span, info.name, start=len("group"))
+        score = symbols.scores.get(info.score)
+        if score is not None:
+            found.extend(_outside(info, score, declaration, locate))
+        if (info.low is not None and info.low > 0) or (info.high is not None and info.high < 0):
+            bound, value = ("min", info.low) if info.low is not None and info.low > 0 \
+                else ("max", info.high)
+            found.append(warning(
+                "W114", f"group `{info.name}` is never 0: `{bound} {value}` gives every scored "
+                f"contact {value:+d} on `{info.score}`, with or without points", name_span,
+                hint="a group's bounds apply before any award; to start contacts at a value, "
+                "use a profile rule such as `if true +10`"))
+        if info.name not in named:
+            found.append(warning(
+                "W115", f"no rule sends points to group `{info.name}`", name_span,
+                hint=f"name it after a rule's points, e.g. `email_open +1 {info.name}`, or "
+                "remove the group"))
+    return found
+
+
+def _outside(info, score: ScoreInfo, declaration: ast.GroupDecl, locate: Locator) -> list:
+    for bound, value, limit, beyond in (("max", info.high, score.high, "above"),
+                                        ("min", info.low, score.low, "below")):
+        if value is None or limit is None:
+            continue
+        if (beyond == "above" and value > limit) or (beyond == "below" and value < limit):
+            span = locate.find(declaration.span, rf"(?<!\w){bound}\s+-?\d+")
+            return [warning(
+                "W113", f"`{bound} {value}` of group `{info.name}` is {beyond} the range of "
+                f"`{info.score}` ({score.describe_bounds()})", span,
+                hint=f"a group is a part of its score: keep its bounds within "
+                f"{score.describe_bounds()}, e.g. `{bound} {limit}`")]
+    return []
+
+
+def _target_of(statement) -> str | None:
+    match statement:
+        case ast.EventRule(score=score) | ast.AbsenceRule(score=score) \
+                | ast.ProfileRule(score=score) | ast.InactivityRule(score=score):
+            return score
+    return None
+
+
 # --------------------------------------------------------------------------- rules
 
 
@@ -69,9 +199,9 @@ def check_overlaps(statements, symbols: Symbols) -> list[Diagnostic]:
 def _match_key(statement, symbols: Symbols) -> tuple | None:
     """What a rule matches and which score it feeds; equal keys award on the same events."""
     match statement:
-        case ast.EventRule(event=event, targets=targets, where=where, score=score):
+        case ast.EventRule(event=event, targets=targets, where=where, score=score, by=by):
             return ("event", event, _targets_key(targets), where,
-                    score or symbols.default_score)
+                    score or symbols.default_score, by)
         case ast.AbsenceRule():
             return ("absence", statement.event, _targets_key(statement.targets),
                     statement.missing, (statement.missing_targets.items,
@@ -79,6 +209,9 @@ def _match_key(statement, symbols: Symbols) -> tuple | None:
                     statement.within.seconds, statement.score or symbols.default_score)
         case ast.ProfileRule(condition=condition, score=score):
             return ("profile", condition, score or symbols.default_score)
+        case ast.InactivityRule(after=after, every=every, score=score):
+            return ("inactive", after.seconds, every and every.seconds,
+                    score or symbols.default_score)
     return None
 
 
@@ -95,6 +228,13 @@ def _limit_key(statement) -> tuple | None:
 def _overlap(statement, other) -> Diagnostic | None:
     span = statement.span
     note = f"the other rule is at {other.span}" if other.span else "the other rule is earlier"
+    if statement.points is None or other.points is None:  # `by PROP`: the event's points
+        if _limit_key(statement) != _limit_key(other):
+            return None
+        return warning(
+            "W102", "this rule repeats another rule for exactly the same events", span,
+            hint=f"both apply, so each event's `{statement.by.prop}` is counted twice; "
+                 "keep one of them", notes=(note,))
     if (statement.points > 0) != (other.points > 0) and statement.points and other.points:
         return warning(
             "W103", f"this rule ({statement.points:+d}) contradicts another rule "
@@ -117,15 +257,20 @@ def check_usage(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Dia
     from included files are shared by many models, so only the model's own file is checked."""
     awarded, used = set(), set()
     for statement in model.statements:
+        target = _target_of(statement)
+        if target in symbols.groups:
+            target = symbols.groups[target].score
         match statement:
-            case ast.EventRule(event=event, score=score):
-                awarded.add(score or symbols.default_score)
+            case ast.EventRule(event=event):
+                awarded.add(target or symbols.default_score)
                 used.add(event)
-            case ast.ProfileRule(score=score):
-                awarded.add(score or symbols.default_score)
-            case ast.AbsenceRule(event=event, missing=missing, score=score):
-                awarded.add(score or symbols.default_score)
+            case ast.ProfileRule() | ast.InactivityRule():
+                awarded.add(target or symbols.default_score)
+            case ast.AbsenceRule(event=event, missing=missing):
+                awarded.add(target or symbols.default_score)
                 used.update((event, missing))
+            case ast.ActivityDecl(events=events):
+                used.update(events)
     found = []
     # A rule naming an unknown score (E102) was surely meant for a declared one.
     misspelled = bool(awarded - set(symbols.scores))
@@ -143,8 +288,15 @@ def check_usage(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Dia
             continue
         found.append(warning(
             "W108", f"event `{name}` is declared but no rule uses it",
-            locate.word(declaration.span, name, start=len("event")),
+            locate.event(declaration.span, name, start=len("event"))[0],
             hint="remove it from the catalog, or add a rule for it"))
+    activity = symbols.activity
+    if activity is not None and _own(activity, model) and not any(
+            isinstance(s, ast.InactivityRule) for s in model.statements):
+        found.append(warning(
+            "W116", "`activity` has no effect: the model has no inactivity rule",
+            activity.span, hint="add a rule such as `inactive 30 days -10`, or remove the "
+            "`activity` line"))
     return found
 
 

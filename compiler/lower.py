@@ -24,23 +24,29 @@ DEFAULT_TIMEZONE = "UTC"
 def lower(model: ast.Model, source_hash: str | None = None) -> dict:
     statements = model.statements
     scores = [s for s in statements if isinstance(s, ast.ScoreDecl)]
-    names = _Names(scores, [s for s in statements if isinstance(s, ast.Grade)])
+    groups = [s for s in statements if isinstance(s, ast.GroupDecl)]
+    names = _Names(scores, [s for s in statements if isinstance(s, (ast.Grade, ast.MatrixGrade))],
+                   groups)
     ids = _Ids()
+    activity = next((s for s in statements if isinstance(s, ast.ActivityDecl)), None)
     table = {
         "format": FORMAT,
         "source": {"sha256": source_hash, "file": model.file},
         "timezone": next((s.zone for s in statements if isinstance(s, ast.TimezoneDecl)),
                          DEFAULT_TIMEZONE),
         "scores": _scores(scores, statements),
-        "groups": [],
+        "groups": [{"name": g.name, "at": _at(g), "score": names.score(g.score),
+                    "low": g.low, "high": g.high} for g in groups],
         "require": _require(statements, names),
         "rules": [_rule(s, names, ids) for s in statements
                   if isinstance(s, (ast.EventRule, ast.AbsenceRule))],
         "profile": [_profile(s, names, ids) for s in statements
                     if isinstance(s, ast.ProfileRule)],
-        "inactivity": [],
-        "activity": None,
-        "grades": [_grade(s) for s in statements if isinstance(s, ast.Grade)],
+        "inactivity": [_inactivity(s, names, ids) for s in statements
+                       if isinstance(s, ast.InactivityRule)],
+        "activity": None if activity is None else list(activity.events),
+        "grades": [_grade(s, names) for s in statements
+                   if isinstance(s, (ast.Grade, ast.MatrixGrade))],
         "stages": [{"name": s.name, "at": _at(s),
                     "condition": condition(s.condition, names, "lifecycle")}
                    for s in statements if isinstance(s, ast.Stage)],
@@ -53,15 +59,22 @@ def lower(model: ast.Model, source_hash: str | None = None) -> dict:
 
 
 class _Names:
-    """What a bare name in a lifecycle condition stands for (docs/language.md 4)."""
+    """What a bare name in a lifecycle condition stands for (docs/language.md 4, 10.2)."""
 
-    def __init__(self, scores: list[ast.ScoreDecl], grades: list[ast.Grade]):
+    def __init__(self, scores: list[ast.ScoreDecl], grades: list, groups: list[ast.GroupDecl]):
         self.scores = [s.name for s in scores] or [DEFAULT_SCORE]
         self.default = self.scores[0]
         self.grades = {g.name for g in grades}
+        self.groups = {g.name: g.score or self.default for g in groups}
 
     def score(self, name: str | None) -> str:
         return self.default if name is None else name
+
+    def target(self, name: str | None) -> tuple[str, str | None]:
+        """(score, group) that a rule naming `name` after its points sends points to."""
+        if name in self.groups:
+            return self.groups[name], name
+        return self.score(name), None
 
 
 class _Ids:
@@ -122,8 +135,13 @@ def _require(statements, names: _Names):
     return found[0] if len(found) == 1 else ["and", *found]
 
 
-def _grade(grade: ast.Grade) -> dict:
-    return {"name": grade.name, "at": _at(grade), "score": grade.score, "group": None,
+def _grade(grade, names: _Names) -> dict:
+    if isinstance(grade, ast.MatrixGrade):
+        buckets = [[b.label, list(b.cells)] for b in grade.buckets] or None
+        return {"name": grade.name, "at": _at(grade), "matrix": [grade.first, grade.second],
+                "buckets": buckets, "else": grade.otherwise}
+    score, group = names.target(grade.score)
+    return {"name": grade.name, "at": _at(grade), "score": score, "group": group,
             "bands": [[band.label, band.threshold] for band in grade.bands],
             "else": grade.otherwise}
 
@@ -148,13 +166,18 @@ def _limit(limit: ast.Limit | None):
 
 
 def _rule(rule, names: _Names, ids: _Ids) -> dict:
-    score = names.score(rule.score)
+    score, group = names.target(rule.score)
+    # The identity names what the rule sends points to as written: a v1 rule's is its score
+    # (ids unchanged), a group rule's its group.
+    written = group or score
     lowered = {"id": "", "kind": "event", "at": _at(rule), "event": rule.event,
                "targets": targets(rule.targets)}
     if isinstance(rule, ast.EventRule):
         lowered["where"] = (None if rule.where is None
                             else condition(rule.where, names, "where"))
-        identity = ["event", rule.event, lowered["targets"], lowered["where"], score]
+        identity = ["event", rule.event, lowered["targets"], lowered["where"], written]
+        if rule.by is not None:
+            identity.append(["by", rule.by.prop])
     else:
         lowered["kind"] = "absence"
         lowered["where"] = None
@@ -163,17 +186,31 @@ def _rule(rule, names: _Names, ids: _Ids) -> dict:
                                       else targets(rule.missing_targets))
         lowered["within"] = _micros(rule.within)
         identity = ["absence", rule.event, lowered["targets"], rule.missing,
-                    lowered["missing_targets"], lowered["within"], score]
-    lowered.update(points=rule.points, by=None, score=score, group=None, limit=_limit(rule.limit))
+                    lowered["missing_targets"], lowered["within"], written]
+    by = getattr(rule, "by", None)
+    lowered.update(points=rule.points if by is None else None,
+                   by=None if by is None else {"prop": by.prop, "low": by.low, "high": by.high},
+                   score=score, group=group, limit=_limit(rule.limit))
     lowered["id"] = ids.make("e" if lowered["kind"] == "event" else "a", identity)
     return lowered
 
 
 def _profile(rule: ast.ProfileRule, names: _Names, ids: _Ids) -> dict:
-    score = names.score(rule.score)
+    score, group = names.target(rule.score)
     form = condition(rule.condition, names, "profile")
-    return {"id": ids.make("p", ["profile", form, score]), "at": _at(rule),
-            "condition": form, "points": rule.points, "score": score, "group": None}
+    return {"id": ids.make("p", ["profile", form, group or score]), "at": _at(rule),
+            "condition": form, "points": rule.points, "score": score, "group": group}
+
+
+def _inactivity(rule: ast.InactivityRule, names: _Names, ids: _Ids) -> dict:
+    score, group = names.target(rule.score)
+    after = _micros(rule.after)
+    # Like an absence rule's `within`, the quiet time is part of what the rule is about;
+    # points, `every` and `at most` are its terms.
+    return {"id": ids.make("i", ["inactive", after, group or score]), "at": _at(rule),
+            "after": after, "every": None if rule.every is None else _micros(rule.every),
+            "count": None if rule.limit is None else rule.limit.count,
+            "points": rule.points, "score": score, "group": group}
 
 
 def _trigger(trigger: ast.Trigger, names: _Names, ids: _Ids) -> dict:
@@ -202,11 +239,26 @@ def condition(node: ast.Condition, names: _Names, context: str):
         case ast.Truth(ref=ref):
             return ["=", _ref(ref, names, context), True]
         case ast.Compare(ref=ref, op=op, value=value):
-            return _compare(_ref(ref, names, context), op, value)
+            lowered = _ref(ref, names, context)
+            return _compare(lowered, op, _read(value, lowered))
         case ast.In(ref=ref, values=values, negated=negated):
-            form = _member(_ref(ref, names, context), values)
+            lowered = _ref(ref, names, context)
+            form = _member(lowered, tuple(_read(v, lowered) for v in values))
             return ["not", form] if negated else form
     raise TypeError(f"not a condition: {node!r}")
+
+
+def _read(value: ast.Value, ref: list) -> ast.Value:
+    """A value as its left side reads it (docs/language.md 10.4, 10.8.7): against a grade or
+    `stage` an unquoted number is the label of its text (`heat is 1`); elsewhere a digit
+    label is the number or the text it spells (`01`, `2b`)."""
+    if ref[0] in ("grade", "stage"):
+        if isinstance(value, ast.Number):
+            return ast.Label(ast.label_text(value), value.span)
+        return value
+    if isinstance(value, ast.Label) and value.digits:
+        return ast.digit_label_value(value)
+    return value
 
 
 def _ref(ref: ast.Ref, names: _Names, context: str) -> list:
@@ -217,6 +269,8 @@ def _ref(ref: ast.Ref, names: _Names, context: str) -> list:
     if context == "lifecycle":
         if ref.name in names.scores:
             return ["score", ref.name]
+        if ref.name in names.groups:
+            return ["group", ref.name]
         if ref.name in names.grades:
             return ["grade", ref.name]
         if ref.name == "stage":

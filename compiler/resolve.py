@@ -134,13 +134,30 @@ class ScoreInfo:
         return f"{low}..{high}"
 
 
+@dataclass(frozen=True)
+class GroupInfo:
+    """A group of a score (docs/language.md 10.2): its value is always within [low, high]."""
+    name: str
+    score: str  # resolved: the default score when `of` is omitted
+    low: int | None
+    high: int | None
+    declaration: ast.GroupDecl
+
+    @property
+    def bounds(self) -> ScoreInfo:
+        """The group's range as a ScoreInfo, for the checks that reason about ranges."""
+        return ScoreInfo(self.name, self.low, self.high, None)
+
+
 @dataclass
 class Symbols:
     scores: dict[str, ScoreInfo] = field(default_factory=dict)
     default_score: str = DEFAULT_SCORE
-    grades: dict[str, ast.Grade] = field(default_factory=dict)
+    groups: dict[str, GroupInfo] = field(default_factory=dict)
+    grades: dict[str, ast.Grade | ast.MatrixGrade] = field(default_factory=dict)
     stages: dict[str, ast.Stage] = field(default_factory=dict)  # in lifecycle order
     events: dict[str, ast.EventDecl] = field(default_factory=dict)
+    activity: ast.ActivityDecl | None = None
     timezone: str = DEFAULT_TIMEZONE
 
     @property
@@ -148,17 +165,46 @@ class Symbols:
         """Once any `event` is declared, every event and property used must be declared."""
         return bool(self.events)
 
-    def grade_labels(self, grade: str) -> tuple[str, ...]:
+    def grade_labels(self, grade: str, _visiting=frozenset()) -> tuple[str, ...]:
+        """Every label the grade is declared with (a matrix grade without buckets: every
+        cell of its two grades' labels)."""
         declaration = self.grades[grade]
-        labels = [band.label for band in declaration.bands]
+        if isinstance(declaration, ast.MatrixGrade):
+            if declaration.buckets:
+                labels = [bucket.label for bucket in declaration.buckets]
+            else:
+                labels = [a + b for a, b in self.matrix_pairs(declaration,
+                                                              _visiting | {grade})]
+        else:
+            labels = [band.label for band in declaration.bands]
         if declaration.otherwise is not None:
             labels.append(declaration.otherwise)
         return tuple(dict.fromkeys(labels))
 
+    def matrix_pairs(self, grade: ast.MatrixGrade, _visiting=frozenset()) -> list:
+        """The (GRADE1 label, GRADE2 label) pairs of a matrix grade's declared labels."""
+        sides = []
+        for name in (grade.first, grade.second):
+            if name not in self.grades or name == grade.name or name in _visiting:
+                return []
+            sides.append(self.grade_labels(name, _visiting | {grade.name}))
+        return [(a, b) for a in sides[0] for b in sides[1]]
+
+    def score_of(self, name: str) -> ScoreInfo | None:
+        """The range of a score, or of a group read as a number (10.2)."""
+        if name in self.scores:
+            return self.scores[name]
+        if name in self.groups:
+            return self.groups[name].bounds
+        return None
+
     def kind_of(self, name: str) -> str | None:
-        """What a bare name in a stage or trigger condition means (docs/language.md section 4)."""
+        """What a bare name in a stage or trigger condition means (docs/language.md 4 and
+        10.2: a score, a group, a grade, `stage`)."""
         if name in self.scores:
             return "score"
+        if name in self.groups:
+            return "group"
         if name in self.grades:
             return "grade"
         if name == STAGE_REF:
@@ -191,9 +237,11 @@ def resolve(model: ast.Model, locate: Locator | None = None) -> tuple[Symbols, l
             found.append(_duplicate(kind, name, other_kind, span, other_span))
             return False
         first_seen[(kind, name)] = span
-        if kind in ("score", "grade", "stage", "event") and reserved:
+        if kind in ("score", "group", "grade", "stage", "event") and reserved:
             found.extend(reserved_word(name, kind, span))
         return True
+
+    groups: list[tuple[ast.GroupDecl, Span | None]] = []
 
     for statement in model.statements:
         match statement:
@@ -203,10 +251,22 @@ def resolve(model: ast.Model, locate: Locator | None = None) -> tuple[Symbols, l
                 if declare("score", name, name_span):
                     symbols.scores[name] = ScoreInfo(name, statement.low, statement.high,
                                                      statement)
+            case ast.GroupDecl(name=name, span=span):
+                name_span = locate.word(span, name, start=len("group"))
+                found.extend(_check_group_bounds(statement, name_span, locate))
+                if declare("group", name, name_span):
+                    groups.append((statement, name_span))
+            case ast.ActivityDecl(span=span):
+                if declare("activity", "activity", span):
+                    symbols.activity = statement
             case ast.Grade(name=name, span=span):
                 if declare("grade", name, locate.word(span, name, start=len("grade"))):
                     symbols.grades[name] = statement
                 found.extend(_check_labels(statement, locate))
+            case ast.MatrixGrade(name=name, span=span):
+                if declare("grade", name, locate.word(span, name, start=len("grade"))):
+                    symbols.grades[name] = statement
+                found.extend(_check_buckets(statement, locate))
             case ast.Stage(name=name, span=span):
                 if declare("stage", name, locate.word(span, name, start=len("stage"))):
                     symbols.stages[name] = statement
@@ -235,13 +295,18 @@ def resolve(model: ast.Model, locate: Locator | None = None) -> tuple[Symbols, l
                     hint=f"rename the {kind}; with no `score` declaration, `score` names "
                          "the model's only score"))
     symbols.default_score = next(iter(symbols.scores))
+    for group, _ in groups:
+        # The default score is the first declared one, wherever it stands in the file.
+        symbols.groups[group.name] = GroupInfo(group.name, group.score or symbols.default_score,
+                                               group.low, group.high, group)
     return symbols, found
 
 
 # Kinds of declaration that share one namespace: a grade named like a score would make
 # `fit >= 10` ambiguous, a stage named like a grade would make `stage is tier` confusing.
-_NAMESPACES = {"score": "names", "grade": "names", "stage": "names", "event": "events",
-               "timezone": "timezone", "decay": "decay", "expire": "expire"}
+_NAMESPACES = {"score": "names", "group": "names", "grade": "names", "stage": "names",
+               "event": "events", "timezone": "timezone", "activity": "activity",
+               "decay": "decay", "expire": "expire"}
 
 
 def _clash(kind: str, name: str, seen: dict) -> tuple[str, Span | None] | None:
@@ -257,6 +322,9 @@ def _duplicate(kind: str, name: str, other_kind: str, span, other_span) -> Diagn
         case "timezone":
             message = "the time zone is declared twice"
             hint = "keep one `timezone` line"
+        case "activity":
+            message = "`activity` is declared twice"
+            hint = "list every activity event in one `activity` line"
         case "decay" | "expire":
             message = f"`{kind} {name}` is declared twice"
             hint = f"keep one `{kind}` line for `{name}`"
@@ -265,16 +333,21 @@ def _duplicate(kind: str, name: str, other_kind: str, span, other_span) -> Diagn
             hint = "remove one declaration or rename it"
         case _:
             message = f"{kind} `{name}` has the same name as the {other_kind} `{name}`"
-            hint = f"rename the {kind}: scores, grades and stages need distinct names"
+            names = ("scores, groups, grades and stages" if "group" in (kind, other_kind)
+                     else "scores, grades and stages")
+            hint = f"rename the {kind}: {names} need distinct names"
     return error("E107", message, span, hint=hint, notes=(where,))
 
 
 def reserved_word(name: str, kind: str, span: Span | None) -> list[Diagnostic]:
     """E108 when a keyword (or `stage`, which conditions use for the lifecycle) is a name."""
     if name in RESERVED:
+        hint = f"choose another name, such as `{name}_{kind}`"
+        if kind == "event":  # docs/language.md 10.1: an event type in quotes may be any text
+            hint = f"write it in quotes, `\"{name}\"`, or choose another name"
         return [error("E108", f"`{name}` is a reserved word and cannot name {_a(kind)}", span,
-                      hint=f"choose another name, such as `{name}_{kind}`")]
-    if name == STAGE_REF and kind in ("score", "grade", "attribute"):
+                      hint=hint)]
+    if name == STAGE_REF and kind in ("score", "group", "grade", "attribute"):
         return [error("E108", f"`stage` cannot name {_a(kind)}: in conditions it means the "
                       "contact's lifecycle stage", span,
                       hint=f"choose another name, such as `stage_{kind}`")]
@@ -306,6 +379,52 @@ def _check_labels(grade: ast.Grade, locate: Locator) -> list[Diagnostic]:
                 hint="give each band its own label",
                 notes=(f"first used at {seen[band.label]}",)))
         seen.setdefault(band.label, span)
+    if grade.otherwise is not None:
+        found.extend(reserved_word(grade.otherwise, "label",
+                                   locate.after(grade.span, "else", grade.otherwise)))
+    return found
+
+
+def _check_group_bounds(group: ast.GroupDecl, name_span: Span | None,
+                        locate: Locator) -> list[Diagnostic]:
+    """E203: a group has at least one bound, and `min` <= `max` (docs/language.md 10.2)."""
+    low, high = group.low, group.high
+    if low is None and high is None:
+        return [error("E203", f"group `{group.name}` has no bound", name_span,
+                      hint=f"give it a cap, such as `group {group.name} max 40`; a part of a "
+                      "score without a bound needs no group")]
+    if low is not None and high is not None and low > high:
+        span = locate.find(group.span, r"(?<!\w)min\s+-?\d+")
+        return [error("E203", f"group `{group.name}` has an empty range: min {low} is above "
+                      f"max {high}", span, hint=f"write `min {high} max {low}`")]
+    return []
+
+
+def _check_buckets(grade: ast.MatrixGrade, locate: Locator) -> list[Diagnostic]:
+    """E107: a cell in two buckets, a bucket label used twice; E108 for reserved labels."""
+    found = []
+    cells: dict[str, ast.Bucket] = {}
+    labels: dict[str, ast.Bucket] = {}
+    for bucket in grade.buckets:
+        label = locate.word(bucket.span, bucket.label)
+        found.extend(reserved_word(bucket.label, "label", label))
+        if bucket.label in labels:
+            found.append(error(
+                "E107", f"bucket `{bucket.label}` appears twice in grade `{grade.name}`", label,
+                hint="list all its cells in one bucket",
+                notes=(f"first used at {labels[bucket.label].span}",)))
+        labels.setdefault(bucket.label, bucket)
+        for index, cell in enumerate(bucket.cells):
+            span = locate.word(bucket.span, cell, start=len(bucket.label))
+            if cell in cells:
+                first = cells[cell]
+                where = "this bucket" if first is bucket else f"bucket `{first.label}`"
+                found.append(error(
+                    "E107", f"cell `{cell}` is listed twice in grade `{grade.name}`", span,
+                    hint=f"it is already in {where}: keep it in one bucket (the first one "
+                    "listing a cell would win)", notes=(f"first listed at {first.span}",)))
+                continue
+            cells[cell] = bucket
     if grade.otherwise is not None:
         found.extend(reserved_word(grade.otherwise, "label",
                                    locate.after(grade.span, "else", grade.otherwise)))

@@ -39,10 +39,11 @@ CODES: dict[str, str] = {
     "E109": "include file not found",
     "E110": "include cycle",
     "E111": "unknown time zone",
+    "E112": "group where a score is required",
     # types and conflicts
     "E201": "type mismatch",
     "E202": "grade bands out of order",
-    "E203": "empty score range",
+    "E203": "empty or missing range",
     "E204": "invalid percentage",
     "E205": "invalid limit",
     "E206": "invalid duration",
@@ -62,6 +63,10 @@ CODES: dict[str, str] = {
     "W110": "name looks like a misspelled score or grade",
     "W111": "test event that no rule names",
     "W112": "rule event never present in sample data",
+    "W113": "group bound outside its score's range",
+    "W114": "group bounds move every contact",
+    "W115": "group never awarded",
+    "W116": "activity list without inactivity rules",
 }
 
 

@@ -570,13 +570,16 @@ def _align_block(block: list[_Line]) -> None:
     if not aligned:
         return
     head_width = max(display_width(line.rule[0]) for line in aligned)
-    points_width = max(display_width(_split_points(line.rule[1])[0]) for line in aligned)
+    # `by PROP` stands in the points column but does not widen it: one long property name
+    # would push every score and limit of the block to the right.
+    points_width = max((len(_split_points(line.rule[1])[0]) for line in aligned
+                        if not line.rule[1].startswith("by ")), default=0)
     for line in aligned:
         head, tail = line.rule
         points_text, rest = _split_points(tail)
         code = head + " " * (head_width - display_width(head) + 1) + points_text
         if rest:
-            code += " " * (points_width - display_width(points_text) + 1) + rest
+            code += " " * max(1, points_width - display_width(points_text) + 1) + rest
         line.code = code
 
 

@@ -18,10 +18,9 @@ from lark.indenter import Indenter
 from . import ast
 from .diagnostics import Diagnostic, error, sort_diagnostics
 from .source import SourceFile, Span
+from .recovery import MAX_DEPTH, MAX_ERRORS, blank_block, blank_deep_nesting, blank_statement
 from .syntax_errors import describe_lookalike, describe_unexpected, lookalike_in, match_catalogue
 
-MAX_ERRORS = 50
-MAX_DEPTH = 100  # nesting of conditions; deeper is surely a generated or broken file
 
 _DURATION = re.compile(r"(\d+)[ \t]*([a-z]+)")
 _UNITS = {"m": "minute", "minute": "minute", "minutes": "minute", "h": "hour", "hour": "hour",
@@ -128,12 +127,12 @@ def parse(source: SourceFile) -> ParseResult:
         except UnexpectedInput as exc:
             line, diagnostic = _syntax_diagnostic(exc, source, "\n".join(lines) + "\n")
             diagnostics.append(diagnostic)
-            if not _blank_statement(lines, line, depths):
+            if not blank_statement(lines, line, depths):
                 return ParseResult(None, tuple(sort_diagnostics(diagnostics)))
         except _IndentError as exc:
             diagnostics.append(error("E004", exc.message, source.span(exc.line, exc.column),
                                      exc.hint))
-            if not _blank_block(lines, exc.line):
+            if not blank_block(lines, exc.line):
                 return ParseResult(None, tuple(sort_diagnostics(diagnostics)))
     builder = _AstBuilder(source)
     try:
@@ -144,7 +143,7 @@ def parse(source: SourceFile) -> ParseResult:
     return ParseResult(model, tuple(sort_diagnostics(diagnostics)))
 
 
-# ------------------------------------------------------------------------------ recovery
+# ------------------------------------------------------------------------------ diagnostics
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, source: SourceFile, text: str):
@@ -178,101 +177,6 @@ def _syntax_diagnostic(exc: UnexpectedInput, source: SourceFile, text: str):
     else:
         message, hint = describe_unexpected(exc, _parser())
     return line, error(code, message, span, hint)
-
-
-def _paren_depths(lines: list[str]) -> list[int]:
-    """Paren depth at the start of each line (strings and comments skipped)."""
-    depths, depth = [], 0
-    for text in lines:
-        depths.append(depth)
-        if "(" not in text and ")" not in text:
-            continue
-        in_string = escaped = False
-        for char in text:
-            if in_string:
-                escaped = (char == "\\") and not escaped
-                if char == '"' and not escaped:
-                    in_string = False
-                continue
-            if char == '"':
-                in_string = True
-            elif char == "#":
-                break
-            elif char == "(":
-                depth += 1
-            elif char == ")":
-                depth = max(0, depth - 1)
-        if in_string:  # an unterminated string ends at the line's end
-            pass
-    return depths
-
-
-def _blank_statement(lines: list[str], line: int, depths: list[int] | None = None) -> bool:
-    """Blank the logical line (a statement, maybe spread over lines by parentheses) that
-    holds `line`. False when there was nothing left to blank (no progress possible)."""
-    index = min(max(line - 1, 0), len(lines) - 1)
-    depths = depths if depths is not None else _paren_depths(lines)
-    start = index
-    while start > 0 and depths[start] > 0:
-        start -= 1
-    end = index
-    while end + 1 < len(lines) and depths[end + 1] > 0:
-        end += 1
-    if not any(lines[i].strip() for i in range(start, end + 1)):
-        return _blank_block(lines, line)
-    for i in range(start, end + 1):
-        lines[i] = ""
-        depths[i] = 0
-    return True
-
-
-def _blank_block(lines: list[str], line: int) -> bool:
-    """Blank `line` and the lines indented deeper than it that follow."""
-    index = min(max(line - 1, 0), len(lines) - 1)
-    while index < len(lines) and not lines[index].strip():
-        index += 1
-    if index >= len(lines):
-        return False
-    indent = len(lines[index]) - len(lines[index].lstrip())
-    lines[index] = ""
-    index += 1
-    while index < len(lines):
-        text = lines[index]
-        if text.strip() and len(text) - len(text.lstrip()) <= indent:
-            break
-        lines[index] = ""
-        index += 1
-    return True
-
-
-def blank_deep_nesting(source: SourceFile, lines: list[str], diagnostics: list) -> list[int]:
-    """Report and blank statements nested deeper than MAX_DEPTH before lark sees them."""
-    depths = _paren_depths(lines)
-    reported: list[int] = []
-    inside_reported = False
-    for index, text in enumerate(lines):
-        inside_reported = inside_reported and depths[index] > 0
-        if inside_reported:
-            continue
-        depth = depths[index]
-        for column, char in enumerate(text, start=1):
-            if char == "(":
-                depth += 1
-                if depth > MAX_DEPTH:
-                    reported.append(index)
-                    inside_reported = True
-                    diagnostics.append(error(
-                        "E005", f"parentheses nested more than {MAX_DEPTH} deep",
-                        source.span(index + 1, column),
-                        "split the condition, or remove the extra parentheses"))
-                    break
-            elif char == ")":
-                depth -= 1
-        if len(reported) >= MAX_ERRORS // 2:
-            break
-    for index in reversed(reported):
-        _blank_statement(lines, index + 1, depths)
-    return depths
 
 
 # ------------------------------------------------------------------------------ tree -> AST
@@ -343,11 +247,11 @@ class _AstBuilder(Transformer_NonRecursive):
             return True
         return False
 
-    def _duration(self, token: Token) -> ast.Duration:
+    def _duration(self, token: Token, code: str = "E206") -> ast.Duration:
         amount, unit = _DURATION.match(str(token)).groups()
         duration = ast.Duration(int(amount), _UNITS[unit], self._tok(token))
         if duration.amount == 0:
-            self.diagnostics.append(error("E206", "a duration must be longer than 0",
+            self.diagnostics.append(error(code, "a duration must be longer than 0",
                                           self._tok(token), "write e.g. `24 hours`"))
         return duration
 
@@ -535,7 +439,8 @@ class _AstBuilder(Transformer_NonRecursive):
                                duration, points, score, limit, self._span(meta))
 
     def inactivity_rule(self, meta, children):
-        after = self._duration(children[0])
+        # docs/language.md 10.8.5: both durations of an inactivity rule are positive (E205).
+        after = self._duration(children[0], "E205")
         points = int(children[1])
         score = every = limit = None
         for child in children[2:]:
@@ -556,7 +461,7 @@ class _AstBuilder(Transformer_NonRecursive):
         return ast.InactivityRule(after, points, score, every, limit, self._span(meta))
 
     def every(self, meta, children):
-        return _Every(self._duration(children[0]))
+        return _Every(self._duration(children[0], "E205"))
 
     def profile_rule(self, meta, children):
         condition, points = children[0], int(children[1])

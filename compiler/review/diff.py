@@ -4,12 +4,16 @@ Statements are matched by meaning, never by line number:
 
 | kind          | matched by                                   | compared fields                |
 |---------------|----------------------------------------------|--------------------------------|
-| event rule    | event, targets, where                        | points, score, limit           |
+| event rule    | event, targets, where                        | points (or `by PROP`), score, bounds of `by`, limit |
 | absence rule  | event, targets, missing event and targets    | within, points, score, limit   |
 | profile rule  | condition                                    | points, score                  |
+| inactivity rule | the score or group it names, then its duration | after, points, every, at most |
 | trigger       | condition                                    | actions, each time             |
 | score         | name                                         | range                          |
+| group         | name                                         | score, min, max                |
+| activity      | (one per model)                              | events (a set)                 |
 | grade         | name                                         | score, each band, else         |
+| matrix grade  | name                                         | grades, each bucket, else      |
 | stage         | name                                         | condition (and lifecycle order)|
 | decay/expire  | score                                        | rate, period / duration        |
 | event (catalog)| name                                        | target, properties             |
@@ -206,7 +210,34 @@ def _score_field() -> _Field:
 
 
 def _points_field() -> _Field:
-    return _Field("points", lambda s, c: s.points, lambda s, c: fmt.points(s.points))
+    # `by PROP` stands where the points stand (docs/language.md 10.5)
+    return _Field("points", lambda s, c: _points_key(s), lambda s, c: _points_text(s))
+
+
+def _points_key(s):
+    by = getattr(s, "by", None)
+    return s.points if by is None else ("by", by.prop)
+
+
+def _points_text(s) -> str:
+    by = getattr(s, "by", None)
+    return fmt.points(s.points) if by is None else f"by {by.prop}"
+
+
+def _by_bounds_field() -> _Field:
+    return _Field("bounds", lambda s, c: None if s.by is None or s.by.low is None
+                  else (s.by.low, s.by.high),
+                  lambda s, c: _by_bounds_text(s.by))
+
+
+def _by_bounds_text(by: ast.ByProperty | None) -> str:
+    if by is None or by.low is None:
+        return "none"
+    return f"{by.low}..{'' if by.high is None else by.high}"
+
+
+def _bound_text(value: int | None) -> str:
+    return "none" if value is None else str(value)
 
 
 def _limit_field() -> _Field:
@@ -222,15 +253,17 @@ def _targets_text(targets: ast.Targets) -> str:
 
 
 def _event_rule_subject(s: ast.EventRule, c: _Context) -> str:
-    text = s.event if normal_targets(s.targets) == ("any",) else \
-        f"{s.event} {_targets_text(s.targets)}"
+    event = fmt.event_name(s.event)
+    text = event if normal_targets(s.targets) == ("any",) else \
+        f"{event} {_targets_text(s.targets)}"
     return text + (f" where {fmt.condition(s.where)}" if s.where is not None else "")
 
 
 def _absence_subject(s: ast.AbsenceRule, c: _Context) -> str:
-    head = s.event if normal_targets(s.targets) == ("any",) else \
-        f"{s.event} {_targets_text(s.targets)}"
-    missing = s.missing + (f" {fmt.targets(s.missing_targets)}"
+    event = fmt.event_name(s.event)
+    head = event if normal_targets(s.targets) == ("any",) else \
+        f"{event} {_targets_text(s.targets)}"
+    missing = fmt.event_name(s.missing) + (f" {fmt.targets(s.missing_targets)}"
                            if s.missing_targets.written else "")
     return f"{head} without {missing}"
 
@@ -249,6 +282,22 @@ def _properties_text(s: ast.EventDecl, c: _Context) -> str:
     return ", ".join(f"{p.name}: {p.type}" for p in s.properties) or "none"
 
 
+def _activity_text(s: ast.ActivityDecl, c: _Context) -> str:
+    return ", ".join(fmt.event_name(e) for e in sorted(set(s.events)))
+
+
+def _every_text(s: ast.InactivityRule, c: _Context) -> str:
+    return "none" if s.every is None else fmt.duration(s.every)
+
+
+def _at_most_text(s: ast.InactivityRule, c: _Context) -> str:
+    return "none" if s.limit is None else str(s.limit.count)
+
+
+def _group_score(s: ast.GroupDecl, c: _Context) -> str:
+    return c.score(s.score)
+
+
 KINDS: tuple[_Kind, ...] = (
     _Kind("timezone", "model", (ast.TimezoneDecl,), lambda s, c: "timezone",
           lambda s, c: "timezone",
@@ -258,8 +307,16 @@ KINDS: tuple[_Kind, ...] = (
           (_Field("range", lambda s, c: (s.has_range, s.low, s.high), _range_text),)),
     _Kind("require", "declarations", (ast.Require,), lambda s, c: normal_condition(s.condition),
           lambda s, c: fmt.statement_text(s), ()),
+    _Kind("group", "declarations", (ast.GroupDecl,), lambda s, c: s.name,
+          lambda s, c: f"group {s.name}",
+          (_Field("score", _group_score, _group_score),
+           _Field("min", lambda s, c: s.low, lambda s, c: _bound_text(s.low)),
+           _Field("max", lambda s, c: s.high, lambda s, c: _bound_text(s.high)))),
+    _Kind("activity", "declarations", (ast.ActivityDecl,), lambda s, c: "activity",
+          lambda s, c: "activity",
+          (_Field("events", lambda s, c: tuple(sorted(set(s.events))), _activity_text),)),
     _Kind("event declaration", "declarations", (ast.EventDecl,), lambda s, c: s.name,
-          lambda s, c: f"event {s.name}",
+          lambda s, c: f"event {fmt.event_name(s.name)}",
           (_Field("target", lambda s, c: s.target, lambda s, c: s.target or "none"),
            _Field("properties", lambda s, c: tuple(sorted((p.name, p.type) for p in s.properties)),
                   _properties_text))),
@@ -267,7 +324,8 @@ KINDS: tuple[_Kind, ...] = (
           lambda s, c: fmt.statement_text(s), ()),
     _Kind("event rule", "rules", (ast.EventRule,),
           lambda s, c: (s.event, normal_targets(s.targets), _normal_where(s.where)),
-          _event_rule_subject, (_points_field(), _score_field(), _limit_field()),
+          _event_rule_subject,
+          (_points_field(), _score_field(), _by_bounds_field(), _limit_field()),
           secondary=lambda s, c: c.score(s.score)),
     _Kind("absence rule", "rules", (ast.AbsenceRule,),
           lambda s, c: (s.event, normal_targets(s.targets), s.missing,
@@ -281,6 +339,13 @@ KINDS: tuple[_Kind, ...] = (
           lambda s, c: normal_condition(s.condition),
           lambda s, c: f"if {fmt.condition(s.condition)}", (_points_field(), _score_field()),
           secondary=lambda s, c: c.score(s.score)),
+    _Kind("inactivity rule", "rules", (ast.InactivityRule,), lambda s, c: c.score(s.score),
+          lambda s, c: f"inactive {c.score(s.score)}",
+          (_Field("after", lambda s, c: s.after.seconds, lambda s, c: fmt.duration(s.after)),
+           _points_field(),
+           _Field("every", lambda s, c: _seconds(s.every), _every_text),
+           _Field("at most", lambda s, c: _limit_key(s.limit), _at_most_text)),
+          secondary=lambda s, c: s.after.seconds),
     _Kind("decay", "scores over time", (ast.Decay,), lambda s, c: s.score,
           lambda s, c: f"decay {s.score}",
           (_Field("rate", lambda s, c: float(s.percent), lambda s, c: f"{fmt.number(s.percent)}%"),
@@ -290,6 +355,10 @@ KINDS: tuple[_Kind, ...] = (
           (_Field("after", lambda s, c: s.after.seconds, lambda s, c: fmt.duration(s.after)),)),
     _Kind("grade", "grades", (ast.Grade,), lambda s, c: s.name, lambda s, c: f"grade {s.name}",
           (_Field("score", lambda s, c: s.score, lambda s, c: s.score),)),
+    _Kind("matrix grade", "grades", (ast.MatrixGrade,), lambda s, c: s.name,
+          lambda s, c: f"grade {s.name}",
+          (_Field("grades", lambda s, c: (s.first, s.second),
+                  lambda s, c: f"{s.first} and {s.second}"),)),
     _Kind("stage", "stages", (ast.Stage,), lambda s, c: s.name, lambda s, c: f"stage {s.name}",
           (_Field("condition", lambda s, c: normal_condition(s.condition),
                   lambda s, c: fmt.condition(s.condition)),)),
@@ -450,8 +519,15 @@ def _pair_group(kind: _Kind, left: list, right: list, contexts) -> list[tuple]:
 
 
 def _values(kind: _Kind, statement, context: _Context) -> tuple:
-    extra = _grade_bands(statement) if isinstance(statement, ast.Grade) else ()
+    extra = _grade_bands(statement) if isinstance(statement, ast.Grade) else \
+        _buckets(statement) if isinstance(statement, ast.MatrixGrade) else ()
     return tuple(f.key(statement, context) for f in kind.fields) + (extra,)
+
+
+def _buckets(grade: ast.MatrixGrade) -> tuple:
+    # A valid model lists each cell once, so the order of buckets and cells does not matter.
+    return tuple(sorted((b.label, tuple(sorted(set(b.cells)))) for b in grade.buckets)) + (
+        grade.otherwise,)
 
 
 def _grade_bands(grade: ast.Grade) -> tuple:
@@ -473,6 +549,8 @@ def _compare(kind: _Kind, old, new, contexts, where) -> Change | None:
         fields = (_threshold_changes(old.condition, new.condition) or []) + fields
     if isinstance(old, ast.Grade):
         fields.extend(_band_changes(old, new))
+    if isinstance(old, ast.MatrixGrade):
+        fields.extend(_bucket_changes(old, new))
     if not fields:
         return None
     # the same meaning may be spelled two ways: the subject takes the smaller, so that the
@@ -503,6 +581,25 @@ def _band_changes(old: ast.Grade, new: ast.Grade) -> list[FieldChange]:
     order_new = [b.label for b in new.bands if b.label in before]
     if order_old != order_new:
         changes.append(FieldChange("band order", ", ".join(order_old), ", ".join(order_new)))
+    if old.otherwise != new.otherwise:
+        changes.append(FieldChange("else", old.otherwise, new.otherwise))
+    return changes
+
+
+def _bucket_changes(old: ast.MatrixGrade, new: ast.MatrixGrade) -> list[FieldChange]:
+    """`bucket hot: (A1, A2) -> (A1, A2, B1)`: each bucket by its label, cells as a set."""
+    def cells(grade):
+        return {b.label: tuple(sorted(set(b.cells))) for b in grade.buckets}
+
+    def text(items):
+        return None if items is None else "(" + ", ".join(items) + ")"
+
+    before, after = cells(old), cells(new)
+    changes = []
+    for label in _union_in_order(list(before), list(after)):
+        if before.get(label) != after.get(label):
+            changes.append(FieldChange(f"bucket {label}", text(before.get(label)),
+                                       text(after.get(label))))
     if old.otherwise != new.otherwise:
         changes.append(FieldChange("else", old.otherwise, new.otherwise))
     return changes
