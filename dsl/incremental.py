@@ -20,7 +20,8 @@ from collections import OrderedDict
 
 from . import ast
 from .diagnostics import Diagnostic
-from .parser import MAX_ERRORS, ParseResult, _paren_depths, parse
+from .parser import MAX_ERRORS, ParseResult, parse
+from .recovery import paren_depths
 from .source import SourceFile, Span
 
 _NOT_A_START = " \t\f\r#"
@@ -111,7 +112,7 @@ def _ends_in_a_test(results: list[ParseResult]) -> bool:
 def cut(lines: list[str]) -> list[tuple[int, int]]:
     """(start, end) line indexes of the pieces: a piece starts at an unindented line that is
     not a comment and not inside parentheses."""
-    depths = _paren_depths(lines)
+    depths = paren_depths(lines)
     starts = [index for index, text in enumerate(lines)
               if index == 0 or (text[:1] not in _NOT_A_START and text and depths[index] == 0)]
     return [(start, end) for start, end in zip(starts, starts[1:] + [len(lines)])]
