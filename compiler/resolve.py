@@ -144,6 +144,10 @@ class GroupInfo:
     declaration: ast.GroupDecl
 
     @property
+    def span(self) -> Span | None:
+        return self.declaration.span
+
+    @property
     def bounds(self) -> ScoreInfo:
         """The group's range as a ScoreInfo, for the checks that reason about ranges."""
         return ScoreInfo(self.name, self.low, self.high, None)
