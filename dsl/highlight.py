@@ -141,6 +141,7 @@ class ScoreLexer(RegexLexer):
             (r"\n", Whitespace, "#pop"),
             (r"[ \t\f\r]+", Whitespace),
             (r"#.*?$", Comment.Single),
+            (STRING, String.Double),
             (words(ACCOUNT_WORDS, suffix=r"(?!\w)"), Keyword),
             (r"(is)(\s+)(not)(\s+)(" + NAME + r"|\d\w*)",
              bygroups(Operator.Word, Whitespace, Operator.Word, Whitespace, Name.Constant)),

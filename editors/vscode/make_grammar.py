@@ -27,8 +27,11 @@ OTHER = tuple(k for k in ALL_KEYWORDS
               if k not in OPERATOR_WORDS + CONSTANTS + ACTIONS + ("score", "stage", "contact"))
 
 
+BEGIN = r"(?<![\p{L}\p{N}_])"
+
+
 def words(items) -> str:
-    return "(?:" + "|".join(items) + ")" + END
+    return BEGIN + "(?:" + "|".join(items) + ")" + END
 
 
 def grammar() -> dict:
@@ -60,31 +63,31 @@ def grammar() -> dict:
                                   "2": {"name": "entity.name.type.grade.score"}},
                 "patterns": [
                     {"include": "#comment"},
-                    {"match": rf"(by)\s+({NAME})",
+                    {"match": rf"{BEGIN}(by)\s+({NAME})",
                      "captures": {"1": {"name": "keyword.other.score"},
                                   "2": {"name": "variable.other.score-name.score"}}},
-                    {"match": rf"(else)\s+({LABEL})",
+                    {"match": rf"{BEGIN}(else)\s+({LABEL})",
                      "captures": {"1": {"name": "keyword.other.score"},
                                   "2": {"name": "constant.other.label.score"}}},
-                    {"match": rf"(and)\s+({NAME})",
+                    {"match": rf"{BEGIN}(and)\s+({NAME})",
                      "captures": {"1": {"name": "keyword.operator.logical.score"},
                                   "2": {"name": "entity.name.type.grade.score"}}},
                     {"include": "#label-list"},
                     {"match": rf"({LABEL})\s*(>=|>|<=|<|=)",
                      "captures": {"1": {"name": "constant.other.label.score"},
                                   "2": {"name": "keyword.operator.comparison.score"}}},
-                    {"include": "#values"}, {"include": "#punctuation"}]},
+                    {"include": "#values"}, {"include": "#punctuation"}, {"match": NAME}]},
             "group": {
                 "begin": rf"^(group)\s+({NAME})", "end": "$",
                 "beginCaptures": {"1": {"name": "keyword.control.declaration.score"},
                                   "2": {"name": "variable.other.score-name.score"}},
                 "patterns": [
                     {"include": "#comment"},
-                    {"match": rf"(of)\s+({NAME})",
+                    {"match": rf"{BEGIN}(of)\s+({NAME})",
                      "captures": {"1": {"name": "keyword.other.score"},
                                   "2": {"name": "variable.other.score-name.score"}}},
                     {"match": words(GROUP_WORDS), "name": "keyword.other.score"},
-                    {"include": "#values"}]},
+                    {"include": "#values"}, {"match": NAME}]},
             "account": {
                 "begin": rf"^(account){END}", "end": "$",
                 "beginCaptures": {"1": {"name": "keyword.control.declaration.score"}},
@@ -122,11 +125,11 @@ def grammar() -> dict:
                  "captures": {"2": {"name": "keyword.other.score"}}},
                 {"match": rf"^(\s+)(?!{KEYWORD})({NAME})",
                  "captures": {"2": {"name": "entity.name.function.event.score"}}},
-                {"match": rf"(at)\s+({DATETIME})\s+(?!{KEYWORD})({NAME})",
+                {"match": rf"{BEGIN}(at)\s+({DATETIME})\s+(?!{KEYWORD})({NAME})",
                  "captures": {"1": {"name": "keyword.other.score"},
                               "2": {"name": "constant.numeric.datetime.score"},
                               "3": {"name": "entity.name.function.event.score"}}},
-                {"match": rf"(after)\s+({DURATION})\s+(?!{KEYWORD})({NAME})",
+                {"match": rf"{BEGIN}(after)\s+({DURATION})\s+(?!{KEYWORD})({NAME})",
                  "captures": {"1": {"name": "keyword.other.score"},
                               "2": {"name": "constant.numeric.duration.score"},
                               "3": {"name": "entity.name.function.event.score"}}}]},
@@ -136,14 +139,14 @@ def grammar() -> dict:
                  "name": "string.quoted.double.score entity.name.function.event.score"}]},
             "line": {"patterns": [
                 {"include": "#comment"}, {"include": "#string"},
-                {"match": rf"(without)\s+({NAME})",
+                {"match": rf"{BEGIN}(without)\s+({NAME})",
                  "captures": {"1": {"name": "keyword.other.score"},
                               "2": {"name": "entity.name.function.event.score"}}},
-                {"match": rf"(is)\s+(not\s+)?(?!(?:true|false|not){END})({LABEL})",
+                {"match": rf"{BEGIN}(is)\s+(not\s+)?(?!(?:true|false|not){END})({LABEL})",
                  "captures": {"1": {"name": "keyword.operator.word.score"},
                               "2": {"name": "keyword.operator.logical.score"},
                               "3": {"name": "constant.other.label.score"}}},
-                {"begin": r"(in)\s*(\()", "end": r"\)|$",
+                {"begin": BEGIN + r"(in)\s*(\()", "end": r"\)|$",
                  "beginCaptures": {"1": {"name": "keyword.operator.word.score"},
                                    "2": {"name": "punctuation.section.parens.begin.score"}},
                  "endCaptures": {"0": {"name": "punctuation.section.parens.end.score"}},
@@ -162,21 +165,23 @@ def grammar() -> dict:
                 {"match": rf"(\d+)\s+(times?){END}",
                  "captures": {"1": {"name": "constant.numeric.score"},
                               "2": {"name": "keyword.other.score"}}},
-                {"match": rf"(reset)\s+({NAME})",
+                {"match": rf"{BEGIN}(reset)\s+({NAME})",
                  "captures": {"1": {"name": "keyword.other.action.score"},
                               "2": {"name": "variable.other.score-name.score"}}},
-                {"match": rf"(per)\s+(day|week|month){END}",
+                {"match": rf"{BEGIN}(per)\s+(day|week|month){END}",
                  "captures": {"1": {"name": "keyword.other.score"},
                               "2": {"name": "keyword.other.score"}}},
                 {"include": "#values"},
-                {"match": r"contact\.", "name": "variable.language.contact.score"},
-                {"match": rf"stage{END}", "name": "variable.language.stage.score"},
+                {"match": rf"{BEGIN}contact\.", "name": "variable.language.contact.score"},
+                {"match": rf"{BEGIN}stage{END}", "name": "variable.language.stage.score"},
                 {"match": words(ACTIONS), "name": "keyword.other.action.score"},
                 {"match": words(("and", "or", "not")), "name": "keyword.operator.logical.score"},
                 {"match": words(("in", "is")), "name": "keyword.operator.word.score"},
                 {"match": words(CONSTANTS), "name": "constant.language.score"},
                 {"match": words(OTHER), "name": "keyword.other.score"},
-                {"include": "#punctuation"}]},
+                {"include": "#punctuation"},
+                # any other word, so no keyword or number is found inside a name
+                {"match": rf"{NAME}|\d+[\p{{L}}_][\p{{L}}\p{{N}}_]*"}]},
             "values": {"patterns": [
                 {"include": "#string"},
                 {"match": DATETIME, "name": "constant.numeric.datetime.score"},
