@@ -107,3 +107,41 @@ def test_the_extension_script_is_valid_javascript():
     done = subprocess.run(["node", "--check", str(VSCODE / "extension.js")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+SHIPPED = sorted([*ROOT.glob("examples/**/*.score"), *ROOT.glob("tests/golden/**/*.score"),
+                  *ROOT.glob("tests/conformance/*/model.score")])
+MODULES = VSCODE / "node_modules"
+
+
+def _tokenized(paths) -> dict:
+    done = subprocess.run(["node", str(VSCODE / "tokenize.js"), *map(str, paths)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (MODULES / "vscode-textmate").exists(),
+                    reason=NO_NPM)
+def test_vs_code_tokenizes_every_shipped_model_without_splitting_words(tmp_path):
+    probe = tmp_path / "words.score"
+    probe.write_text("account by company_domain\nwhen heat >= 5 tag senior\n"
+                     "visit page_10 +1\n", encoding="utf-8")
+    found = _tokenized([probe, *SHIPPED])
+    word = re.compile(r"[^\W\d]\w*|\d\w*")
+    for file, lines in found.items():
+        for number, tokens in enumerate(lines, start=1):
+            text = "".join(t["text"] for t in tokens)
+            # a token that begins or ends inside a word, with a keyword or number scope
+            offset = 0
+            for token in tokens:
+                start, end = offset, offset + len(token["text"])
+                offset = end
+                inner = any(m.start() < start < m.end() or m.start() < end < m.end()
+                            for m in word.finditer(text))
+                scoped = any(s.startswith(("keyword", "constant.numeric"))
+                             for s in token["scopes"])
+                assert not (inner and scoped and token["text"].strip()), \
+                    f"{file}:{number}: `{token['text']}` inside a word is {token['scopes']}"
+    probe_lines = found[str(probe)]
+    assert probe_lines[0][-1] == {"text": "company_domain", "scopes": ["source.score"]}
