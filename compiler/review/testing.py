@@ -188,13 +188,22 @@ def check_expect(expect, result: dict, explanation: dict | None = None) -> Expec
 def _judge(expect, result: dict, explanation: dict):
     match expect:
         case ast.ExpectScore(score=name, op=op, value=value):
+            # a score, or a group (docs/language.md 10.7): the engine's `values` carry both
             scores = result.get("scores", {})
-            actual = scores.get(name)
+            groups = result.get("groups") or {}
+            values = {**groups, **scores}
+            actual = values.get(name)
             passed = actual is not None and _OPS[op](actual, value)
-            actual_text = _score_text(name, actual) if name in scores else \
-                f"no score named {name} (scores: {', '.join(scores) or 'none'})"
-            return (f"{name} {op} {fmt.number(value)}", actual_text, passed,
-                    award_lines(explanation, name))
+            if name in values:
+                actual_text = _score_text(name, actual)
+            elif groups:
+                names = ", ".join(list(scores) + list(groups))
+                actual_text = f"no score or group named {name} ({names})"
+            else:
+                actual_text = f"no score named {name} (scores: {', '.join(scores) or 'none'})"
+            because = award_lines(explanation, name) if name in scores else \
+                group_lines(explanation, name)
+            return f"{name} {op} {fmt.number(value)}", actual_text, passed, because
         case ast.ExpectLabel(name=name, label=label, negated=negated):
             actual = result.get("stage") if name == "stage" else result.get("grades", {}).get(name)
             passed = (actual == label) != negated
@@ -208,13 +217,18 @@ def _judge(expect, result: dict, explanation: dict):
             passed = bool(scores) and all(v is None for v in scores.values())
             actual = "unscored" if passed else "scored: " + _scores_text(scores)
             return "unscored", actual, passed, ()
-        case ast.ExpectAction(kind=kind, arg=arg, negated=negated):
+        case ast.ExpectAction(kind=kind, arg=arg, negated=negated, times=times):
             fired = [a for a in result.get("actions", ()) if a.get("action") == kind]
-            hit = any(a.get("arg") == arg for a in fired)
-            expected = f"{'no ' if negated else ''}{kind} {arg}"
+            hits = sum(1 for a in fired if a.get("arg") == arg)
             actual = ", ".join(f"{kind} {a.get('arg')} at {a.get('at')}" for a in fired) \
                 or f"no {kind} fired"
-            return expected, actual, hit != negated, action_lines(result, explanation)
+            if times is not None:  # `N times`; `0 times` is `no` (10.7, 10.8.15)
+                expected = f"{kind} {arg} {times} {'time' if times == 1 else 'times'}"
+                actual = f"{kind} {arg} fired {hits} {'time' if hits == 1 else 'times'}" + (
+                    f" ({actual})" if fired else "")
+                return expected, actual, hits == times, action_lines(result, explanation)
+            expected = f"{'no ' if negated else ''}{kind} {arg}"
+            return expected, actual, (hits > 0) != negated, action_lines(result, explanation)
     raise TypeError(f"not an expect: {expect!r}")
 
 
@@ -243,6 +257,19 @@ def award_lines(explanation: dict, score: str | None) -> tuple[str, ...]:
     lines += [f"{a.get('source')} [{a.get('rule')}] profile if {a.get('condition')}: "
               f"{_signed(a.get('points'))} {a.get('score')}"
               for a in explanation.get("profile", ()) if score is None or a.get("score") == score]
+    return tuple(lines)
+
+
+def group_lines(explanation: dict, group: str) -> tuple[str, ...]:
+    """The awards sent to `group`, then its value and the bound that holds, if one does."""
+    lines = [_award_text(a) for a in explanation.get("awards", ()) if a.get("group") == group]
+    for record in explanation.get("groups", ()):
+        if record.get("group") == group:
+            bound = record.get("binds")
+            held = f", held at its {bound} {record.get(bound == 'max' and 'high' or 'low')}" \
+                if bound else ""
+            lines.append(f"group {group} of {record.get('score')}: awards sum to "
+                         f"{record.get('raw')}, value {record.get('value')}{held}")
     return tuple(lines)
 
 
@@ -353,6 +380,10 @@ def _contacts(scenario: Scenario) -> dict:
 
 
 def _result_for(engine, scenario: Scenario) -> dict:
+    """The test contact's result, with its groups' values (`Engine.evaluate`)."""
+    if hasattr(engine, "evaluate"):
+        return engine.evaluate(TEST_CONTACT, list(scenario.events), _contacts(scenario),
+                               as_of=scenario.as_of)
     results = engine.run(list(scenario.events), _contacts(scenario), as_of=scenario.as_of)
     for result in results:
         if result.get("contact") == TEST_CONTACT:
