@@ -52,7 +52,7 @@ class ScoreLexer(RegexLexer):
             # `grade tier by fit: A >= 30, ..., else D`: the bands are labels
             (r"^(grade)(\s+)(" + NAME + r")", bygroups(Keyword.Declaration, Whitespace,
                                                         Name.Class), "grade"),
-            (r"^(stage)(\s+)(" + NAME + r")", bygroups(Keyword.Declaration, Whitespace,
+            (r"^(stage)(\s+)(" + NAME + r"|\d\w*)", bygroups(Keyword.Declaration, Whitespace,
                                                         Name.Constant)),
             (r"^(score)(\s+)(" + NAME + r")", bygroups(Keyword.Declaration, Whitespace,
                                                         Name.Variable)),

@@ -109,7 +109,7 @@ def grammar() -> dict:
                 {"match": rf"^(score)\s+({NAME})",
                  "captures": {"1": {"name": "keyword.control.declaration.score"},
                               "2": {"name": "variable.other.score-name.score"}}},
-                {"match": rf"^(stage)\s+({NAME})",
+                {"match": rf"^(stage)\s+({LABEL})",
                  "captures": {"1": {"name": "keyword.control.declaration.score"},
                               "2": {"name": "constant.other.label.stage.score"}}},
                 {"match": rf"^(event)\s+({NAME})",
