@@ -125,7 +125,7 @@ def _joined_twice(grade: ast.MatrixGrade, symbols: Symbols, locate: Locator) -> 
 
 
 def check_groups(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Diagnostic]:
-    """W113 a bound outside its score's range, W114 bounds that move every contact (10.8.3),
+    """W113 a cap above its score's range, W114 bounds that move every contact (10.8.3),
     W115 a group no rule sends points to."""
     named = {_target_of(statement) for statement in model.statements}
     found = []
@@ -154,18 +154,16 @@ def check_groups(model: ast.Model, symbols: Symbols, locate: Locator) -> list[Di
 
 
 def _outside(info, score: ScoreInfo, declaration: ast.GroupDecl, locate: Locator) -> list:
-    for bound, value, limit, beyond in (("max", info.high, score.high, "above"),
-                                        ("min", info.low, score.low, "below")):
-        if value is None or limit is None:
-            continue
-        if (beyond == "above" and value > limit) or (beyond == "below" and value < limit):
-            span = locate.find(declaration.span, rf"(?<!\w){bound}\s+-?\d+")
-            return [warning(
-                "W113", f"`{bound} {value}` of group `{info.name}` is {beyond} the range of "
-                f"`{info.score}` ({score.describe_bounds()})", span,
-                hint=f"a group is a part of its score: keep its bounds within "
-                f"{score.describe_bounds()}, e.g. `{bound} {limit}`")]
-    return []
+    # Only a cap above the score's own: a floor below it is a part that may subtract (sales
+    # reps' adjustments `min -50` on a 0..100 score), which is what such a floor is for.
+    if info.high is None or score.high is None or info.high <= score.high:
+        return []
+    span = locate.find(declaration.span, r"(?<!\w)max\s+-?\d+")
+    return [warning(
+        "W113", f"`max {info.high}` of group `{info.name}` is above the range of "
+        f"`{info.score}` ({score.describe_bounds()})", span,
+        hint=f"a group is a part of its score, which never shows more than {score.high}: "
+        f"cap the group at `max {score.high}` or less")]
 
 
 def _target_of(statement) -> str | None:

@@ -48,6 +48,22 @@ MODELS = {
         ("cancel", ["subscription"], 1, None),
         ("payment_failed", [None], 2, None),
     ]),
+    "hubspot_port": (400, 6000, [
+        ("Email Sent", ["spring-launch", "webinar-invite", "newsletter-03"], 30, None),
+        ("Email Opened", ["spring-launch", "webinar-invite", "newsletter-03"], 20, None),
+        ("Email Clicked", ["spring-launch", "webinar-invite"], 6, None),
+        ("Email Unsubscribed", ["newsletter-03"], 1, None),
+        ("Page Viewed", ["/", "/pricing", "/careers", "/blog/lead-scoring-101",
+                         "/blog/hubspot-vs-marketo", "/blog/case-study"], 30, None),
+        ("Form Submitted", ["demo-request", "newsletter"], 3, None),
+        ("Webinar Attended", ["spring-webinar"], 3, None),
+        ("Meeting Booked", [None], 1, None),
+        ("sales_adjust", [None], 1, lambda rnd: {
+            "points": rnd.choice([10, 20, 25, 40, -15, -30]),
+            "rep": rnd.choice(["ana@sales", "ben@sales", "chloe@sales"]),
+            "reason": rnd.choice(["met at trade fair", "asked for a quote",
+                                  "left the company", "budget approved"])}),
+    ]),
     "loyalty": (400, 4000, [
         ("download", ["app"], 6, None),
         ("reach", ["gold"], 2, None),
@@ -64,7 +80,14 @@ COUNTRIES = ["DE", "AT", "CH", "FR", "NL", "US", "GB"]
 
 def _profile(model: str, rnd: random.Random) -> dict:
     profile: dict = {"consent": rnd.random() < 0.9}
-    if model == "b2b_saas":
+    if model == "hubspot_port":
+        profile["job_title"] = rnd.choice(TITLES + ["Head of Marketing"])
+        profile["seniority"] = rnd.choice(["director", "manager", "individual"])
+        profile["company_size"] = rnd.choice([3, 8, 25, 60, 150, 250, 800, 5000])
+        profile["industry"] = rnd.choice(["Software", "SaaS", "Retail", "Finance"])
+        profile["email_domain"] = rnd.choice(["acme.com", "initech.io", "gmail.com",
+                                              "outlook.com", "globex.de"])
+    elif model == "b2b_saas":
         profile["title"] = rnd.choice(TITLES)
         profile["employees"] = rnd.choice([3, 8, 25, 60, 150, 250, 800, 5000])
         profile["industry"] = rnd.choice(["software", "retail", "finance", "health"])
@@ -76,7 +99,8 @@ def _profile(model: str, rnd: random.Random) -> dict:
 def generate(model: str, seed: int) -> tuple[list[dict], list[dict]]:
     rnd = random.Random(f"{model}-{seed}")
     contacts, events, behaviours = MODELS[model]
-    ids = [f"{model[:3]}-{n:04d}" for n in range(1, contacts + 1)]
+    prefix = "hs" if model == "hubspot_port" else model[:3]
+    ids = [f"{prefix}-{n:04d}" for n in range(1, contacts + 1)]
     interest = [rnd.paretovariate(1.3) for _ in ids]
     weights = [b[2] for b in behaviours]
     rows = []
