@@ -32,15 +32,19 @@ class Sample:
     targets: dict[str, Counter] = field(default_factory=dict)  # event -> targets seen
     properties: dict[str, Counter] = field(default_factory=dict)  # event -> property names
     attributes: Counter = field(default_factory=Counter)  # profile attribute names
+    _for_check: tuple | None = field(default=None, repr=False)
 
     @property
     def event_names(self) -> list[str]:
         return sorted(self.targets)
 
     def for_check(self) -> tuple[list[dict], list[dict]]:
-        """Contacts and events as `score check --contacts --events` reads them (W106)."""
-        return (list(self.contacts.values()),
-                [{"event": e.event, "props": e.props} for e in self.events])
+        """Contacts and events as `score check --contacts --events` reads them (W106), made
+        once per sample, not per keystroke."""
+        if self._for_check is None:
+            self._for_check = (list(self.contacts.values()),
+                               [{"event": e.event, "props": e.props} for e in self.events])
+        return self._for_check
 
 
 def read_sample(events_path: str | None, contacts_path: str | None) -> Sample:
