@@ -159,6 +159,9 @@ def test_v2_names_are_indexed_and_completed():
             ("Product Added", "event", False), ("value", "property", False),
             ("tier", "grade", False), ("heat", "grade", False), ("hot", "label", True),
             ("cold", "label", True)} <= kinds
+    assert "group `email` of `engagement` — declared at line 2" in _hover(text, "+5 email", 4)
+    use = next(o for o in found.index.occurrences if o.name == "email" and not o.declares)
+    assert hover.declaration_span(found, use).line == 2
     quoted = next(o for o in found.index.occurrences if o.name == "Product Added")
     assert (quoted.span.line, quoted.span.column, quoted.span.end_column) == (4, 1, 16)
     lines = text.split("\n")
