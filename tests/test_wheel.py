@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "tests" / "conformance" / "06_grades_stages_reset"
+# the installed package must be what runs, whatever the caller's PYTHONPATH says
+CLEAN_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
                             "--no-build-isolation", "-w", str(base / "dist"), str(ROOT)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=CLEAN_ENV)
     if build.returncode and "setuptools" in build.stderr and "77" in build.stderr:
         pytest.skip("setuptools>=77 (the dev extra) is needed to build the wheel offline")
     assert build.returncode == 0, build.stderr
@@ -30,7 +32,7 @@ def installed(tmp_path_factory):
     python = base / "venv" / "bin" / "python"
     install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
                               "--no-deps", "--no-index", str(wheel)],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, env=CLEAN_ENV)
     assert install.returncode == 0, install.stderr
     return python, base / "venv" / "bin" / "score", base
 
@@ -39,13 +41,14 @@ def test_the_wheel_is_what_runs(installed):
     python, _, base = installed
     where = subprocess.run([str(python), "-c", "import compiler, dsl; "
                             "print(compiler.__file__); print(dsl.__file__)"],
-                           capture_output=True, text=True, cwd=base, check=True).stdout
+                           capture_output=True, text=True, cwd=base, check=True, env=CLEAN_ENV).stdout
     assert str(ROOT) not in where and "site-packages" in where
 
 
 def test_score_help_from_the_wheel(installed):
     _, score, base = installed
-    done = subprocess.run([str(score), "--help"], capture_output=True, text=True, cwd=base)
+    done = subprocess.run([str(score), "--help"], capture_output=True, text=True, cwd=base,
+                          env=CLEAN_ENV)
     assert done.returncode == 0 and "check" in done.stdout and "diff" in done.stdout
 
 
@@ -55,7 +58,7 @@ def test_a_conformance_case_from_the_wheel(installed):
     command = [str(score), "run", str(CASE / "model.score"), "--events",
                str(CASE / "events.jsonl"), "--contacts", str(CASE / "contacts.jsonl"), *args]
     done = subprocess.run(command, capture_output=True, text=True, cwd=base,
-                          env={**os.environ, "PYTHONPATH": ""})
+                          env=CLEAN_ENV)
     assert done.returncode == 0, done.stderr
     expected = [json.loads(line) for line in (CASE / "expected.jsonl").read_text().splitlines()]
     assert [json.loads(line) for line in done.stdout.splitlines()] == expected
@@ -66,5 +69,6 @@ def test_templates_come_with_the_wheel(installed):
     out = subprocess.run([str(python), "-c", "import importlib.resources as r; "
                           "print(sorted(p.name for p in (r.files('compiler.review.reports') "
                           "/ 'templates').iterdir()))"],
-                         capture_output=True, text=True, cwd=base, check=True).stdout
+                         capture_output=True, text=True, cwd=base, check=True,
+                         env=CLEAN_ENV).stdout
     assert "diff.html.j2" in out
