@@ -14,7 +14,7 @@ from dsl import ast
 
 from runtime import FORMAT
 
-from .passes import optimize
+from .passes import fold, optimize
 
 MICROS = 1_000_000
 DEFAULT_SCORE = "score"
@@ -52,6 +52,7 @@ def lower(model: ast.Model, source_hash: str | None = None) -> dict:
                    for s in statements if isinstance(s, ast.Stage)],
         "triggers": [_trigger(s, names, ids) for s in statements
                      if isinstance(s, ast.Trigger)],
+        "accounts": _accounts(statements, names),
         "dispatch": {},
         "answers": {},
     }
@@ -218,6 +219,36 @@ def _trigger(trigger: ast.Trigger, names: _Names, ids: _Ids) -> dict:
     actions = [{"action": a.kind, "arg": a.arg} for a in trigger.actions]
     return {"id": ids.make("t", ["trigger", form, actions]), "at": _at(trigger),
             "condition": form, "each_time": trigger.each_time, "actions": actions}
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def _accounts(statements, names: _Names) -> dict | None:
+    """docs/rule-table.md "Accounts": None without `account by` (docs/language.md 10.8.14).
+    A `count where C where F` counts the members for whom both hold: one `where`."""
+    by = next((s for s in statements if isinstance(s, ast.AccountBy)), None)
+    if by is None:
+        return None
+    groups = {s.name for s in statements if isinstance(s, ast.GroupDecl)}
+    scores = []
+    for item in statements:
+        if not isinstance(item, ast.AccountScore):
+            continue
+        of = None
+        if item.aggregate != "count":
+            kind = "group" if item.score in groups and item.score not in names.scores \
+                else "score"
+            of = [kind, item.score]
+        parts = [condition(c, names, "lifecycle") for c in (item.condition, item.where)
+                 if c is not None]
+        where = None if not parts else fold(parts[0] if len(parts) == 1 else ["and", *parts])
+        scores.append({"name": item.name, "at": _at(item), "aggregate": item.aggregate,
+                       "of": of, "where": None if where is True else where})
+    grades = [{"name": g.name, "at": _at(g), "score": g.score,
+               "bands": [[band.label, band.threshold] for band in g.bands], "else": g.otherwise}
+              for g in statements if isinstance(g, ast.AccountGrade)]
+    return {"by": by.attribute, "at": _at(by), "scores": scores, "grades": grades}
 
 
 # --------------------------------------------------------------------------- conditions

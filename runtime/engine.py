@@ -17,8 +17,9 @@ from __future__ import annotations
 from bisect import insort
 from operator import attrgetter
 from os import PathLike
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
+from .accounts import Rollup, account_of, members
 from .conditions import STAGE
 from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
@@ -79,12 +80,27 @@ class Engine:
         self.table = table if isinstance(table, CompiledTable) else CompiledTable(table)
         self._profiles: dict[str, dict] = dict(contacts or {})
         self._states: dict[str, _Contact] = {}
+        self._members: dict[str, set[str]] | None = None  # account -> contacts, on first use
 
     # ------------------------------------------------------------------ batch
 
     def run(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
             as_of: int | None = None) -> list[dict]:
         """Results (docs/language.md 7) for every contact in the events or the contacts, sorted."""
+        return self._run(events, contacts, as_of, None)
+
+    def run_with_accounts(self, events: Iterable[Event],
+                          contacts: Mapping[str, dict] | None = None,
+                          as_of: int | None = None) -> tuple[list[dict], list[dict]]:
+        """`run`'s results and, from the same evaluation, the accounts (docs/language.md
+        10.6): one line per account, sorted by name; none when the table has no `account by`.
+        Only each account's aggregates are kept while the contacts are scored."""
+        spec = self.table.accounts
+        rollup = Rollup(spec) if spec is not None else None
+        results = self._run(events, contacts, as_of, rollup)
+        return results, [] if rollup is None else rollup.results()
+
+    def _run(self, events, contacts, as_of, rollup: Rollup | None) -> list[dict]:
         contacts = contacts or {}
         grouped, latest = _group(events)
         until = as_of if as_of is not None else latest
@@ -92,7 +108,12 @@ class Engine:
         for contact_id in sorted(set(grouped) | set(contacts)):
             state = self._evaluate(contact_id, grouped.get(contact_id, ()),
                                    contacts.get(contact_id), until, None)
-            results.append(self._result(contact_id, state))
+            if rollup is None:
+                results.append(self._result(contact_id, state))
+                continue
+            live = self.live(state, state.point) if state.scored else None
+            results.append(self._result(contact_id, state, live))
+            rollup.add(state.profile, live)
         return results
 
     def explain(self, contact_id: str, events: Iterable[Event],
@@ -134,6 +155,8 @@ class Engine:
 
     def set_profile(self, contact_id: str, profile: dict) -> None:
         """Profiles apply from now on: profile awards and `require` are recomputed."""
+        if self._members is not None:
+            self._move_member(contact_id, self._profiles.get(contact_id), profile)
         self._profiles[contact_id] = profile
         state = self._states.get(contact_id)
         if state is not None:
@@ -184,6 +207,52 @@ class Engine:
         if state is None:
             state = self._new_contact(contact_id, self._profiles.get(contact_id))
         return self._values(contact_id, state)
+
+    def account(self, account_id: str) -> dict | None:
+        """An account's line (docs/language.md 10.6) from its members, each as of its own
+        last evaluation point (a member with no point yet: its profile alone, as `state`);
+        None when no profile names the account. Asking registers nothing."""
+        spec = self.table.accounts
+        if spec is None:
+            return None
+        found = self._account_members().get(account_id)
+        if not found:
+            return None
+        rollup = Rollup(spec)
+        for contact_id in found:
+            state = self._states.get(contact_id)
+            if state is None:
+                state = self._new_contact(contact_id, self._profiles.get(contact_id))
+            rollup.add(state.profile, self.live(state, state.point) if state.scored else None)
+        return rollup.result(account_id)
+
+    def accounts(self) -> Iterator[dict]:
+        """Every account's line, sorted by account name, as `account` gives it."""
+        if self.table.accounts is None:
+            return
+        for account_id in sorted(self._account_members()):
+            line = self.account(account_id)
+            if line is not None:
+                yield line
+
+    def _account_members(self) -> dict[str, set[str]]:
+        if self._members is None:
+            self._members = members(self._profiles, self.table.accounts.by)
+        return self._members
+
+    def _move_member(self, contact_id: str, old: dict | None, new: dict) -> None:
+        if self.table.accounts is None:
+            return
+        by = self.table.accounts.by
+        before, after = account_of(old, by), account_of(new, by)
+        if before == after:
+            return
+        if before is not None:
+            self._members[before].discard(contact_id)
+            if not self._members[before]:
+                del self._members[before]
+        if after is not None:
+            self._members.setdefault(after, set()).add(contact_id)
 
     def snapshot(self) -> dict:
         """The streaming state of every contact as a JSON-safe dict (profiles, sums, timed
@@ -589,12 +658,13 @@ class Engine:
                 else format_time(state.point), "scores": found["scores"], "groups": groups,
                 "grades": found["grades"], "stage": found["stage"], "actions": found["actions"]}
 
-    def _result(self, contact_id: str, state: _Contact) -> dict:
+    def _result(self, contact_id: str, state: _Contact, live: dict | None = None) -> dict:
         names = self.table.score_names
         if not state.scored:
             return {"contact": contact_id, "scores": dict.fromkeys(names), "grades": {},
                     "stage": None, "actions": []}
-        live = self.live(state, state.point)
+        if live is None:
+            live = self.live(state, state.point)
         grades = {name: live[name] for name, *_ in self.table.grades if name in live}
         return {"contact": contact_id, "scores": {name: live[name] for name in names},
                 "grades": grades, "stage": live[STAGE], "actions": list(state.actions)}

@@ -11,6 +11,7 @@ import json
 from os import PathLike
 from pathlib import Path
 
+from .accounts import compile_accounts
 from .conditions import compile_condition, compile_glob
 from .decay import Decay, keep_fraction
 from .errors import TableError
@@ -175,6 +176,8 @@ class CompiledTable:
         self.stages = [(s["name"], compile_condition(s["condition"], s["at"]))
                        for s in table["stages"]]
         self.triggers = [self._compile_trigger(t) for t in table["triggers"]]
+        # language 10.6; a table written before accounts existed has no such key
+        self.accounts = compile_accounts(table.get("accounts"))
         self.lifecycle = bool(self.grades or self.stages or self.triggers)
         self.has_absence = any(rule.kind == ABSENCE for rule in self.rules)
         # the live values need the general path (runtime.engine) only for these

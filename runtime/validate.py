@@ -58,6 +58,7 @@ def validate(table: dict) -> None:
     known = {"score": set(names), "group": set(groups), "grade": grades}
     for item in table["stages"] + table["triggers"]:
         _references(item["condition"], known, item.get("at"))
+    _accounts(table.get("accounts"), known)
 
 
 def _is_int(value) -> bool:
@@ -208,3 +209,56 @@ def _references(form, known: dict[str, set], at) -> None:
         names = known.get(ref[0]) if ref else None
         if names is not None and (len(ref) != 2 or ref[1] not in names):
             raise TableError(f"condition reads unknown {ref[0]} {ref[1:]!r}", at)
+
+
+_AGGREGATES = ("sum", "max", "min", "count")
+
+
+def _accounts(section, known: dict[str, set]) -> None:
+    """`accounts` (language 10.6): null (or absent, in a table older than accounts) or
+    `{"by", "at", "scores", "grades"}`; aggregates read the contacts' scores and groups,
+    account grades the account scores (10.8.13)."""
+    if section is None:
+        return
+    if not isinstance(section, dict) or not isinstance(section.get("by"), str) \
+            or not section["by"]:
+        raise TableError("`accounts` must be null or an object with the attribute `by`")
+    at = section.get("at")
+    for key in ("scores", "grades"):
+        if not isinstance(section.get(key), list) or \
+                not all(isinstance(x, dict) for x in section[key]):
+            raise TableError(f"`accounts.{key}` must be a list of objects", at)
+    declared: set[str] = set()
+    for item in section["scores"]:
+        at, name, aggregate, of = item.get("at"), item.get("name"), item.get("aggregate"), \
+            item.get("of")
+        if not isinstance(name, str) or name in declared:
+            raise TableError(f"an account score needs a name of its own, not {name!r}", at)
+        if aggregate not in _AGGREGATES:
+            raise TableError(f"account score {name!r}: unknown aggregate {aggregate!r}", at)
+        if aggregate == "count":
+            if of is not None:
+                raise TableError(f"account score {name!r}: `count` reads no score", at)
+        elif not (isinstance(of, list) and len(of) == 2 and of[0] in ("score", "group")
+                  and of[1] in known[of[0]]):
+            raise TableError(f"account score {name!r} reads unknown {of!r}", at)
+        if item.get("where") is not None:
+            _references(item["where"], known, at)
+        declared.add(name)
+    grades: set[str] = set()
+    for grade in section["grades"]:
+        at, name = grade.get("at"), grade.get("name")
+        if not isinstance(name, str) or name in grades:
+            raise TableError(f"an account grade needs a name of its own, not {name!r}", at)
+        if grade.get("score") not in declared:
+            raise TableError(f"account grade {name!r} reads unknown account score "
+                             f"{grade.get('score')!r}", at)
+        bands = grade.get("bands")
+        if not isinstance(bands, list) or not all(
+                isinstance(b, list) and len(b) == 2 and type(b[1]) in (int, float)
+                for b in bands):
+            raise TableError(f"account grade {name!r}: malformed bands", at)
+        _labels([b[0] for b in bands], f"account grade {name!r}", at)
+        if grade.get("else") is not None:
+            _labels([grade["else"]], f"account grade {name!r}", at)
+        grades.add(name)
