@@ -201,3 +201,16 @@ def test_one_time_and_one_times_are_the_same():
 ])
 def test_bad_counts(line, code):
     assert _codes(f'test "t":\n    {line}\n') == [code]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("group +5", "`group` starts a group declaration here"),
+    ("score e\nvisit +1\ninactive +5", "`inactive` starts an inactivity rule here"),
+    ("activity +5", "`activity` starts the list of activity events here"),
+    ("group email of engagement 40", "a group's bound is written `min N` or `max N`"),
+    ("sales_adjust by", "`by` names the event property the points come from"),
+    ("grade x by a and b: hot = A1", "a bucket lists its cells in parentheses"),
+])
+def test_friendly_messages_for_v2_mistakes(text, message):
+    (diagnostic,) = parse_text(text + "\n").diagnostics
+    assert diagnostic.message == message and diagnostic.hint
