@@ -18,6 +18,7 @@ from dsl.formatter import duration as fmt_duration, event_name
 from dsl.diagnostics import Diagnostic, did_you_mean, error, sort_diagnostics, warning
 from dsl.source import SourceFile, Span
 
+from .check_accounts import ACCOUNT_CODES, check_accounts
 from .event_names import check_event_samples, check_test_events, event_lead
 from .lints import (band_reach, check_groups, check_matrix, check_overlaps, check_usage,
                     possible_labels)
@@ -31,7 +32,7 @@ REPORTED_CODES = (
     "E201", "E202", "E203", "E204", "E205", "E206",
     "W101", "W102", "W103", "W104", "W105", "W106", "W107", "W108", "W109", "W110",
     "W111", "W112", "W113", "W114", "W115", "W116",
-)
+) + ACCOUNT_CODES
 ORDERING = ("<", "<=", ">", ">=")
 _VALUE_TYPES = {ast.Number: "number", ast.Text: "text", ast.Bool: "bool"}
 _KIND_PHRASES = {"number": "a number", "text": "text", "bool": "true/false",
@@ -54,6 +55,10 @@ def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = No
     found.extend(check_matrix(model, symbols, locate))
     found.extend(check_usage(model, symbols, locate))
     found.extend(check_test_events(model, symbols, locate))
+    found.extend(check_accounts(model, symbols, locate,
+                                lambda condition: checker.condition(condition,
+                                                                    _Scope("lifecycle")),
+                                checker.attribute_uses))
     if sample_contacts is not None:
         found.extend(_check_attribute_samples(checker.attribute_uses, sample_contacts))
     if sample_events is not None:

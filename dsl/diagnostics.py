@@ -40,6 +40,9 @@ CODES: dict[str, str] = {
     "E110": "include cycle",
     "E111": "unknown time zone",
     "E112": "group where a score is required",
+    # accounts (docs/language.md 10.6): numbered apart, so that other E11x codes stay free
+    "E120": "account statement without `account by`",
+    "E121": "unknown account score",
     # types and conflicts
     "E201": "type mismatch",
     "E202": "grade bands out of order",
@@ -67,6 +70,7 @@ CODES: dict[str, str] = {
     "W114": "group bounds move every contact",
     "W115": "group never awarded",
     "W116": "activity list without inactivity rules",
+    "W120": "account score read as a member's attribute",
 }
 
 
