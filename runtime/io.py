@@ -551,6 +551,41 @@ def _csv_cell(row: dict, section: str, key: str) -> str:
     return str(value)
 
 
+def account_json(account: Mapping) -> dict:
+    """An accounts line in the key order of language 10.6: account, contacts, scores, grades."""
+    return {"account": account["account"], "contacts": account["contacts"],
+            "scores": dict(account.get("scores", {})), "grades": dict(account.get("grades", {}))}
+
+
+def write_accounts_jsonl(accounts: Iterable[Mapping], stream: IO[str]) -> None:
+    for account in accounts:
+        stream.write(json_line(account_json(account)))
+
+
+def account_columns(accounts: list[Mapping], score_names: Iterable[str] = (),
+                    grade_names: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+    """Accounts CSV columns as (header, section, key): account, contacts, one per account
+    score, one per account grade (prefixed `score:` / `grade:` when named like another)."""
+    scores = _ordered(score_names, (a.get("scores", {}) for a in accounts))
+    grades = _ordered(grade_names, (a.get("grades", {}) for a in accounts))
+    fixed = {"account", "contacts"}
+    columns = [("account", "account", ""), ("contacts", "contacts", "")]
+    columns += [(f"score:{n}" if n in fixed else n, "scores", n) for n in scores]
+    columns += [(f"grade:{n}" if n in fixed or n in scores else n, "grades", n) for n in grades]
+    return columns
+
+
+def write_accounts_csv(accounts: Iterable[Mapping], stream: IO[str], *,
+                       score_names: Iterable[str] = (), grade_names: Iterable[str] = ()) -> None:
+    """One row per account; a null account score or an absent grade is an empty cell."""
+    rows = [account_json(account) for account in accounts]
+    columns = account_columns(rows, score_names, grade_names)
+    writer = csv.writer(stream, lineterminator=_CSV_LINE_END)
+    writer.writerow([header for header, _, _ in columns])
+    for row in rows:
+        writer.writerow([_csv_cell(row, section, key) for _, section, key in columns])
+
+
 def reject_json(reject: Reject, file: str | None = None) -> dict:
     """A rejects-file line: `file` (when known), `line`, `reason`, `raw`."""
     record = {"file": file} if file is not None else {}

@@ -83,7 +83,7 @@ def test_conformance_case(case: Path, engine: str, monkeypatch, tmp_path):
             "--rejects", str(tmp_path / "rejects.jsonl")]
     if (case / "contacts.jsonl").exists():
         args += ["--contacts", "contacts.jsonl"]
-    args += shlex.split((case / "args").read_text(encoding="utf-8"))
+    args += accounts_to(tmp_path, shlex.split((case / "args").read_text(encoding="utf-8")))
     result = CliRunner().invoke(main, args, catch_exceptions=False)
 
     assert result.exit_code == 0, result.stderr
@@ -102,6 +102,32 @@ def test_conformance_case(case: Path, engine: str, monkeypatch, tmp_path):
     assert [row["line"] for row in written] == rejected
     raw_lines = (case / "events.jsonl").read_text(encoding="utf-8").splitlines()
     assert [row["raw"] for row in written] == [raw_lines[n - 1] for n in rejected]
+    check_accounts(case, tmp_path)
+
+
+def accounts_to(folder: Path, args: list[str]) -> list[str]:
+    """`--accounts FILE` of a case's args pointed into `folder`, not into the case folder
+    (tests/conformance/README.md allows it)."""
+    args = list(args)
+    if "--accounts" in args:
+        index = args.index("--accounts") + 1
+        args[index] = str(folder / Path(args[index]).name)
+    return args
+
+
+def check_accounts(case: Path, folder: Path) -> None:
+    """With expected_accounts.jsonl, the accounts file equals it line by line, as JSON and
+    in the key order of docs/language.md 10.6."""
+    expected_path = case / "expected_accounts.jsonl"
+    if not expected_path.exists():
+        return
+    args = shlex.split((case / "args").read_text(encoding="utf-8"))
+    written = folder / Path(args[args.index("--accounts") + 1]).name
+    expected = [json.loads(line) for line in
+                expected_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    actual = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
+    assert actual == expected
+    assert all(list(row) == ["account", "contacts", "scores", "grades"] for row in actual)
 
 
 def test_there_are_conformance_cases():

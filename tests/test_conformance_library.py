@@ -75,11 +75,16 @@ def test_conformance_case(case):
     result = compile_model(case / "model.score")
     assert result.ok, [str(d) for d in result.diagnostics]
     args = (case / "args").read_text() if (case / "args").exists() else ""
-    got = Engine(result.table).run(read_events(case / "events.jsonl"),
-                                   read_contacts(case / "contacts.jsonl"), as_of_of(args))
-    expected = [json.loads(line) for line in
-                (case / "expected.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    assert got == expected
+    got, accounts = Engine(result.table).run_with_accounts(
+        read_events(case / "events.jsonl"), read_contacts(case / "contacts.jsonl"),
+        as_of_of(args))
+    assert got == read_lines(case / "expected.jsonl")
+    if (case / "expected_accounts.jsonl").exists():  # docs/language.md 10.6
+        assert accounts == read_lines(case / "expected_accounts.jsonl")
+
+
+def read_lines(path: Path) -> list:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def test_the_suite_is_there():

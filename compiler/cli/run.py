@@ -20,6 +20,9 @@ from ._options import AS_OF, history_inputs, terminal
 @click.option("--format", "fmt", type=click.Choice(output.FORMATS),
               help="Results as jsonl (default), csv, or a readable table.")
 @click.option("--rejects", metavar="FILE", help="Also write rejected lines here (JSON Lines).")
+@click.option("--accounts", metavar="FILE",
+              help="Also write one line per account here (the model's `account` "
+                   "statements), in --format or by the file's extension.")
 @click.option("--max-rejects", type=click.IntRange(min=0), metavar="N",
               help="Exit 1 when more than N lines are rejected.")
 @click.option("--engine", type=click.Choice(engines.names()), default="python", show_default=True,
@@ -27,7 +30,7 @@ from ._options import AS_OF, history_inputs, terminal
 @click.option("--auto-threshold", type=click.IntRange(min=0), default=engines.AUTO_THRESHOLD,
               show_default=True, metavar="BYTES",
               help="With --engine auto: events files larger than this use duckdb.")
-def command(model, events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
+def command(model, events, contacts, as_of, out, fmt, rejects, accounts, max_rejects, engine,
             auto_threshold):
     """Score the --events file with MODEL (a .score file or a compiled .json table).
 
@@ -36,5 +39,5 @@ def command(model, events, contacts, as_of, out, fmt, rejects, max_rejects, engi
     --max-rejects, 2 when an option or file cannot be used. See docs/running.md.
     """
     options = scoring.RunOptions(events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
-                                 auto_threshold, color=terminal(sys.stdout))
+                                 auto_threshold, color=terminal(sys.stdout), accounts=accounts)
     sys.exit(scoring.run_model(model, options, sys.stdout, sys.stderr))

@@ -114,13 +114,15 @@ class RunOptions:
     engine: str = "python"
     auto_threshold: int = engines.AUTO_THRESHOLD
     color: bool = False
+    accounts: str | None = None  # `--accounts FILE` (docs/language.md 10.6)
 
 
 def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[str]) -> int:
     """`score run`: results to `--out` or stdout, rejects to stderr and `--rejects`."""
     try:
         _check_inputs(options.events, options.contacts)
-        _check_writable(options.out, options.rejects)
+        _check_writable(options.out, options.rejects, options.accounts)
+        _check_accounts_output(options)
         engine_name = engines.choose(options.engine, options.events, options.auto_threshold)
         engines.get(engine_name)
     except (UsageError, engines.EngineError) as exc:
@@ -136,7 +138,7 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
     try:
         with _open_for_writing(options.rejects) as rejects_file:
             log = RejectLog(stderr, rejects_file)
-            results = _score(engine_name, model.table, options, log, stderr)
+            results, accounts = _score(engine_name, model.table, options, log, stderr)
     except (UsageError, readers.ReaderError, rio.InputError, engines.EngineError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
@@ -147,6 +149,8 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
                                  grade_names=model.grade_names,
                                  color=options.color if options.out is None else False,
                                  timezone=model.table.get("timezone"))
+        if options.accounts is not None:
+            _write_accounts(accounts, model.table, options)
     except UsageError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
@@ -154,6 +158,27 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         _quiet_stdout()
         return EXIT_OK
     return _rejects_verdict(log, options.max_rejects, stderr)
+
+
+def _check_accounts_output(options: RunOptions) -> None:
+    if options.accounts == rio.STDIN and options.out in (None, rio.STDIN):
+        raise UsageError("--accounts - and the results cannot both go to standard output: "
+                         "give the results a file with --out, or the accounts a file")
+
+
+def _write_accounts(accounts: list[dict], table: dict, options: RunOptions) -> None:
+    """The accounts file: in `--format` when given, else csv for a `.csv` name, else jsonl;
+    empty for a model without `account by` (docs/language.md 10.8.14)."""
+    import sys
+
+    section = table.get("accounts") or {}
+    fmt = output.format_for(options.accounts, options.fmt)
+    to_stdout = options.accounts == rio.STDIN
+    with _open_for_writing(options.accounts, default=sys.stdout) as out:
+        output.write_accounts(accounts, out, fmt,
+                              score_names=_names(section.get("scores")),
+                              grade_names=_names(section.get("grades")),
+                              color=options.color if to_stdout else False)
 
 
 def _warn_without_profiles(model_path: str, table: dict, stderr: IO[str]) -> None:
@@ -181,7 +206,8 @@ def _quiet_stdout() -> None:
 
 
 def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
-           stderr: IO[str]) -> list[dict]:
+           stderr: IO[str]) -> tuple[list[dict], list[dict]]:
+    """The results and, with `--accounts`, the accounts (else an empty list)."""
     with _readable_twice(options.contacts) as contacts:
         if contacts:
             _, contact_rejects = readers.read_contacts(contacts)
@@ -190,10 +216,11 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
                 report(reject)
         with output.progress_bar(options.events, stderr) as progress:
             # Engines get absolute paths: a JVM (Spark) does not follow Python's working folder.
-            return engines.run(engine_name, table, _absolute(options.events),
-                               _absolute(contacts), options.as_of,
-                               log.reporter(rio.display_name(options.events)),
-                               progress=progress)
+            arguments = (engine_name, table, _absolute(options.events), _absolute(contacts),
+                         options.as_of, log.reporter(rio.display_name(options.events)))
+            if options.accounts is not None:
+                return engines.run_with_accounts(*arguments, progress=progress)
+            return engines.run(*arguments, progress=progress), []
 
 
 def _absolute(path: str | None) -> str | None:

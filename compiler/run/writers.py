@@ -78,6 +78,34 @@ def _table_cell(row: dict, section: str, key: str, local: LocalTime) -> str:
     return "-" if value is None else str(value)
 
 
+def write_accounts(accounts: list[Mapping], stream: IO[str], fmt: str, *,
+                   score_names: Iterable[str] = (), grade_names: Iterable[str] = (),
+                   color: bool | None = None) -> None:
+    """The accounts of `score run --accounts` (docs/language.md 10.6) as jsonl, csv or a table."""
+    if fmt == "jsonl":
+        rio.write_accounts_jsonl(accounts, stream)
+    elif fmt == "csv":
+        rio.write_accounts_csv(accounts, stream, score_names=score_names,
+                               grade_names=grade_names)
+    elif fmt == "table":
+        rows = [rio.account_json(account) for account in accounts]
+        columns = rio.account_columns(rows, score_names, grade_names)
+        table = Table(show_lines=False, header_style="bold")
+        for header, section, _ in columns:
+            justify = "right" if section in ("scores", "contacts") else "left"
+            table.add_column(header, justify=justify, overflow="fold")
+        for row in rows:
+            table.add_row(*(str(row[section]) if not key else
+                            "-" if row[section].get(key) is None else str(row[section][key])
+                            for _, section, key in columns))
+        console = Console(file=stream, force_terminal=color, no_color=color is False,
+                          width=None if _is_tty(stream) else 200, highlight=False)
+        console.print(table)
+        console.print(f"{len(rows)} account{'s' if len(rows) != 1 else ''}")
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+
+
 def write_rejects(rejects: Iterable[tuple[str, Reject]], stream: IO[str]) -> None:
     """Rejects for the `--rejects` file: one JSON object per line (file, line, reason, raw)."""
     for file, reject in rejects:

@@ -5,7 +5,9 @@ Each module exposes
 where `events` / `contacts` are file paths (JSON Lines, CSV or Parquet by extension; `-` is
 standard input where the engine can read it), `as_of` is epoch microseconds or None, and
 `on_reject` receives every rejected events line. The result is the list of section-7 dicts
-sorted by contact id. An engine may also accept `progress=callable(bytes_read)`.
+sorted by contact id. An engine may also accept `progress=callable(bytes_read)`, and offer
+    run_with_accounts(...same arguments...) -> (results, accounts)
+for `score run --accounts` (docs/language.md 10.6).
 """
 from __future__ import annotations
 
@@ -72,6 +74,21 @@ def choose(name: str, events: str, threshold: int = AUTO_THRESHOLD) -> str:
     if importlib.util.find_spec(f"{__name__}.duckdb") is None:
         return "python"
     return "duckdb"
+
+
+def run_with_accounts(name: str, table: dict, events: str, contacts: str | None,
+                      as_of: int | None, on_reject, progress=None
+                      ) -> tuple[list[dict], list[dict]]:
+    """`run`, and the accounts lines (docs/language.md 10.6) of the same run, sorted by
+    account; a table without `accounts` gives none (10.8.14)."""
+    engine = get(name)
+    if not hasattr(engine, "run_with_accounts"):
+        raise EngineError(f"the {name} engine cannot compute accounts; use --engine python")
+    if progress is not None and \
+            "progress" in inspect.signature(engine.run_with_accounts).parameters:
+        return engine.run_with_accounts(table, events, contacts, as_of, on_reject,
+                                        progress=progress)
+    return engine.run_with_accounts(table, events, contacts, as_of, on_reject)
 
 
 def run(name: str, table: dict, events: str, contacts: str | None, as_of: int | None,

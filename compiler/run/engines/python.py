@@ -16,10 +16,23 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
 
     Rejected contacts lines are skipped here: the caller reports them (see `compiler.run.scoring`).
     """
+    profiles, accepted = _inputs(events, contacts, on_reject, progress)
+    return Engine(table).run(accepted, profiles, as_of=as_of)
+
+
+def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int | None,
+                      on_reject: Callable[[Reject], None],
+                      progress: Callable[[int], None] | None = None
+                      ) -> tuple[list[dict], list[dict]]:
+    """`run`, and the accounts (docs/language.md 10.6) from the same evaluation."""
+    profiles, accepted = _inputs(events, contacts, on_reject, progress)
+    return Engine(table).run_with_accounts(accepted, profiles, as_of=as_of)
+
+
+def _inputs(events, contacts, on_reject, progress) -> tuple[dict, list[Event]]:
     profiles = readers.read_contacts(contacts)[0] if contacts else {}
     # A list, not a generator: the engine may walk the events more than once.
-    accepted = list(_accepted(readers.read_events(events, progress=progress), on_reject))
-    return Engine(table).run(accepted, profiles, as_of=as_of)
+    return profiles, list(_accepted(readers.read_events(events, progress=progress), on_reject))
 
 
 def _accepted(items: Iterable[Event | Reject], on_reject) -> Iterator[Event]:
