@@ -49,6 +49,12 @@ def test_reference_matches_expected(case):
     got = reference.interpret(_model(case), events, contacts, _as_of(case))
     expected = [json.loads(line) for line in _lines(case / "expected.jsonl") if line.strip()]
     assert got == expected
+    if (case / "expected_accounts.jsonl").exists():  # docs/language.md 10.6
+        import reference_accounts
+
+        accounts = reference_accounts.accounts(_model(case), events, contacts, _as_of(case))
+        assert accounts == [json.loads(line) for line in _lines(case / "expected_accounts.jsonl")
+                            if line.strip()]
 
 
 def test_reader_skips_rejects_and_blank_lines():
