@@ -25,8 +25,10 @@ from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
 from .events import NEAR_EPOCH, Event, check_event, check_micros, format_time
 from .explain import Explanation, Tracer
+from .observe import Observer
 from .snapshot import dump, load
 from .table import ABSENCE, EVENT, CompiledTable
+from .timeline import check_period, contact_rows
 
 _EMPTY: dict = {}
 _NO_RESETS: list = []  # shared, never mutated: most points reset nothing
@@ -65,6 +67,22 @@ class _Contact:
         self.order = 0  # events processed: A's processing order for absences
         self.dirty = True  # something changed since the last evaluation point
 
+    def fork(self) -> "_Contact":
+        """A copy to evaluate ahead (a timeline's period end) without changing this one: the
+        containers points change are copied, the rest (profile, seen ids) shared."""
+        twin = _Contact.__new__(_Contact)
+        for name in _Contact.__slots__:
+            setattr(twin, name, getattr(self, name))
+        twin.sums = list(self.sums)
+        twin.awards = [None if a is None else [a[0], list(a[1])] for a in self.awards]
+        if self.caps is not None:
+            twin.caps = {k: list(v) if type(v) is list else v for k, v in self.caps.items()}
+        twin.pending = list(self.pending) if self.pending else ()
+        twin.spell = list(self.spell) if self.spell is not None else None
+        twin.actions = list(self.actions) if self.actions else ()
+        twin.recent = list(self.recent) if self.recent else ()
+        return twin
+
 
 class Engine:
     """Runs one rule table. `contacts` (optional) gives profiles for the streaming API."""
@@ -85,9 +103,13 @@ class Engine:
     # ------------------------------------------------------------------ batch
 
     def run(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
-            as_of: int | None = None) -> list[dict]:
-        """Results (docs/language.md 7) for every contact in the events or the contacts, sorted."""
-        return self._run(events, contacts, as_of, None)
+            as_of: int | None = None, observer: Observer | None = None) -> list[dict]:
+        """Results (docs/language.md 7) for every contact in the events or the contacts, sorted.
+        An `observer` (runtime.observe) is told every step of every contact's evaluation."""
+        if observer is not None and not isinstance(observer, Observer):
+            raise TypeError(f"observer must be a runtime.observe.Observer, not "
+                            f"{type(observer).__name__}")
+        return self._run(events, contacts, as_of, None, observer)
 
     def run_with_accounts(self, events: Iterable[Event],
                           contacts: Mapping[str, dict] | None = None,
@@ -100,21 +122,44 @@ class Engine:
         results = self._run(events, contacts, as_of, rollup)
         return results, [] if rollup is None else rollup.results()
 
-    def _run(self, events, contacts, as_of, rollup: Rollup | None) -> list[dict]:
+    def _run(self, events, contacts, as_of, rollup: Rollup | None,
+             observer: Observer | None = None) -> list[dict]:
         contacts = contacts or {}
         grouped, latest = _group(events)
         until = as_of if as_of is not None else latest
         results = []
         for contact_id in sorted(set(grouped) | set(contacts)):
             state = self._evaluate(contact_id, grouped.get(contact_id, ()),
-                                   contacts.get(contact_id), until, None)
+                                   contacts.get(contact_id), until, observer)
             if rollup is None:
-                results.append(self._result(contact_id, state))
+                result = self._result(contact_id, state)
+                if observer is not None:
+                    observer.result(contact_id, result)
+                results.append(result)
                 continue
             live = self.live(state, state.point) if state.scored else None
             results.append(self._result(contact_id, state, live))
             rollup.add(state.profile, live)
         return results
+
+    def timeline(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
+                 as_of: int | None = None, period: str = "day") -> list[dict]:
+        """Per contact and period (`day`, `week` or `month` in the model's time zone): the
+        scores, grades and stage as of the period's end, as `run(as_of=END)` gives them, from
+        the contact's first period to the period of the as-of time, whose row is as of that
+        time (the contact's result). Sorted by contact, then period. See runtime.timeline."""
+        check_period(period)
+        contacts = contacts or {}
+        grouped, latest = _group(events)
+        until = as_of if as_of is not None else latest
+        if until is None:
+            return []
+        rows: list[dict] = []
+        for contact_id in sorted(set(grouped) | set(contacts)):
+            rows.extend(contact_rows(self, contact_id,
+                                     sorted(grouped.get(contact_id, ()), key=_ORDER),
+                                     contacts.get(contact_id), until, period))
+        return rows
 
     def explain(self, contact_id: str, events: Iterable[Event],
                 contacts: Mapping[str, dict] | None = None, as_of: int | None = None):

@@ -14,9 +14,12 @@ import json
 
 from .conditions import render
 from .events import format_time
+from .observe import Observer
 
 
-class Tracer:
+class Tracer(Observer):
+    """Records one contact's evaluation for `Explanation` (the observer of `explain`)."""
+
     def __init__(self, table):
         self.table = table
         self.awards: list[dict] = []

@@ -5,7 +5,7 @@ week's Monday for weeks, `year * 12 + month - 1` for months, all in the model's 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 _MICROS_PER_DAY = 86_400_000_000
@@ -60,3 +60,38 @@ class Calendar:
         if per == "week":
             return self.week(micros)
         return self.month(micros)
+
+    # ------------------------------------------------------------------ period boundaries
+    # `score run --timeline` evaluates each contact at the end of every day, week or month
+    # in the model's zone. A period is named by the local date it starts on.
+
+    def start_of(self, per: str, micros: int):
+        """The local date the day, week (Monday) or month holding `micros` starts on."""
+        local = self._local_date(micros) if not self._utc else \
+            date.fromordinal(_EPOCH_ORDINAL + micros // _MICROS_PER_DAY)
+        if per == "day":
+            return local
+        if per == "week":
+            return local - timedelta(days=local.weekday())
+        return local.replace(day=1)
+
+    def next_start(self, per: str, micros: int) -> int:
+        """The first instant (microseconds) of the period after the one holding `micros`."""
+        first = self.start_of(per, micros)
+        if per == "day":
+            following = first + timedelta(days=1)
+        elif per == "week":
+            following = first + timedelta(days=7)
+        else:
+            following = (first + timedelta(days=32)).replace(day=1)
+        return self.instant(following)
+
+    def instant(self, day) -> int:
+        """Local midnight starting `day`, in microseconds since the epoch. Where a zone skips
+        midnight (clocks go forward at 00:00) the day starts at the first instant it has:
+        zoneinfo reads the missing 00:00 with the offset before the change, which is that
+        instant."""
+        if self._utc:
+            return (day.toordinal() - _EPOCH_ORDINAL) * _MICROS_PER_DAY
+        moment = datetime(day.year, day.month, day.day, tzinfo=self.zone)
+        return (moment - _EPOCH) // timedelta(microseconds=1)
