@@ -2,19 +2,26 @@
 
 Standard library only. Readers never raise for bad data: every line becomes either an `Event`
 (or a profile) or a `Reject(line, reason, raw)`, so a run over a million events with ten broken
-lines scores the rest and reports the ten.
+lines scores the rest and reports the ten. How one line is validated lives in `runtime.records`.
 
 Formats are chosen by the file's extension: `.csv` is CSV, anything else (`.jsonl`, `.ndjson`,
 `.json`, `-` for standard input) is JSON Lines. Parquet lives in `compiler.run.readers` because it
 needs pyarrow.
 
+A JSON Lines line ends at LF (a CR before it is dropped); a CSV line ends at CR, LF or CRLF.
+
 CSV typing rule (CSV cells are text): an empty cell is a missing value; `true` / `false` (any
 case) are booleans; `0`, `-12`, `250` (no leading zeros, no `+`) are integers; `2.5`, `-0.75`
-are decimals; everything else stays text (so `01234` and `+49 30 1234` stay text).
+are decimals; everything else stays text (so `01234` and `+49 30 1234` stay text). A row whose
+quoted cell runs past its line and leaves the row with the wrong number of cells is an unbalanced
+quote: that line is rejected and the lines after it are read again on their own, so one stray
+`"` costs one line, not every line up to the next quote.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import json
 import os
@@ -22,29 +29,28 @@ import re
 import sys
 from typing import IO, Callable, Iterable, Iterator, Mapping
 
-from .events import MICROS, Event, Reject, TimeFormatError, format_time, parse_time
+from .events import Event, Reject, TimeFormatError, format_time, shown
+from .records import (EVENT_KEYS, MAX_DEPTH, REQUIRED_KEYS, RecordError, decode_json,  # noqa: F401
+                      epoch_seconds_to_micros, event_from_record, fast_event, parse_as_of,
+                      profile_from_record, type_name, validate_event)
 
-EVENT_KEYS = ("contact", "event", "target", "at", "id", "props")
-REQUIRED_KEYS = ("contact", "event", "at")
-_EVENT_KEY_SET = frozenset(EVENT_KEYS)
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
-# Epoch seconds of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: times outside cannot be printed.
-_MIN_SECONDS = -62135596800
-_MAX_SECONDS = 253402300799
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+\Z")
 _CSV_PROP_PREFIX = "props."
 # RFC 4180 line ends: the csv module quotes a cell holding any character of the line end, so
 # with "\r\n" a cell with a lone "\r" or "\n" is quoted too and reads back unchanged.
 _CSV_LINE_END = "\r\n"
+_PROGRESS_LINES = 4096  # lines between two progress calls
 
 Progress = Callable[[int], None]  # called with the number of bytes read so far
 
 
 class InputError(ValueError):
-    """A file that cannot be read at all (missing, a directory, not permitted)."""
+    """A file that cannot be read at all (missing, a directory, not permitted, a CSV header
+    that names a column twice)."""
 
 
 # --- names and formats ------------------------------------------------------------------------
@@ -69,215 +75,116 @@ def file_format(source: str | os.PathLike | IO) -> str:
     return "jsonl"
 
 
-# --- times ------------------------------------------------------------------------------------
-
-def epoch_seconds_to_micros(seconds: int) -> int:
-    if not _MIN_SECONDS <= seconds <= _MAX_SECONDS:
-        raise TimeFormatError(f"epoch seconds {seconds} are outside the years 1 to 9999")
-    return seconds * MICROS
-
-
-def parse_as_of(text: str) -> int:
-    """`--as-of`: ISO-8601 with `Z` or an offset, a date (midnight UTC), or epoch seconds."""
-    value = text.strip()
-    if _INTEGER.match(value):
-        return epoch_seconds_to_micros(int(value))
-    return parse_time(value, date_only_is_utc_midnight=True)
-
-
-def _event_time(value) -> int:
-    if isinstance(value, bool):
-        raise TimeFormatError("`at` must be ISO-8601 text or integer epoch seconds, "
-                              "found true/false")
-    if isinstance(value, int):
-        return epoch_seconds_to_micros(value)
-    if isinstance(value, float):
-        raise TimeFormatError(f"`at` as a number must be whole epoch seconds, found {value!r}")
-    if isinstance(value, str):
-        return parse_time(value, date_only_is_utc_midnight=False)
-    if hasattr(value, "utcoffset") and hasattr(value, "timestamp"):  # datetime from Parquet
-        return _datetime_micros(value)
-    raise TimeFormatError(f"`at` must be ISO-8601 text or integer epoch seconds, "
-                          f"found {type_name(value)}")
-
-
-def _datetime_micros(moment) -> int:
-    """A `datetime` as epoch microseconds; a naive one is read as UTC (Parquet convention)."""
-    from datetime import datetime, timezone
-
-    if moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86400 + delta.seconds) * MICROS + delta.microseconds
-
-
-# --- validation -------------------------------------------------------------------------------
-
-def type_name(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-class RecordError(ValueError):
-    """Why one decoded record is not an event or a contact (the reason of its `Reject`)."""
-
-
-
-def event_from_record(record, line: int, seq: int) -> Event:
-    """Validate one decoded record (a JSON object, a CSV row, a Parquet row) into an `Event`.
-
-    Raises `RecordError` with the reason; `validate_event` turns it into a `Reject`."""
-    if not isinstance(record, dict):
-        raise RecordError(f"expected a JSON object, found {type_name(record)}")
-    if not record.keys() <= _EVENT_KEY_SET:
-        unknown = [key for key in record if key not in _EVENT_KEY_SET]
-        raise RecordError(f"unknown key `{unknown[0]}` (allowed: {', '.join(EVENT_KEYS)})")
-    for key in REQUIRED_KEYS:
-        if key not in record:
-            raise RecordError(f"missing required key `{key}`")
-    contact = _required_text(record, "contact")
-    event = _required_text(record, "event")
+@contextlib.contextmanager
+def paused_collector():
+    """The cyclic garbage collector off while millions of events are built (they hold no
+    cycles, and each full collection would walk all of them again), on again after."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        at = _event_time(record["at"])
-    except TimeFormatError as exc:
-        raise RecordError(f"invalid time: {exc}") from None
-    target = _optional_text(record, "target")
-    event_id = _optional_text(record, "id")
-    props = record.get("props")
-    if props is None:
-        props = {}
-    elif not isinstance(props, dict):
-        raise RecordError(f"`props` must be an object, found {type_name(props)}")
-    return Event(contact, event, at, target, event_id, props, line, seq)
-
-
-def _required_text(record: dict, key: str) -> str:
-    value = record[key]
-    if not isinstance(value, str):
-        raise RecordError(f"`{key}` must be text, found {type_name(value)}")
-    if not value:
-        raise RecordError(f"`{key}` must not be empty")
-    return value
-
-
-def _optional_text(record: dict, key: str) -> str | None:
-    value = record.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise RecordError(f"`{key}` must be text, found {type_name(value)}")
-
-
-def validate_event(record, line: int, seq: int, raw: str) -> Event | Reject:
-    try:
-        return event_from_record(record, line, seq)
-    except RecordError as exc:
-        return Reject(line, str(exc), raw)
-
-
-def profile_from_record(record) -> tuple[str, dict]:
-    """One contacts line: `contact` (non-empty text) and the profile (every other key)."""
-    if not isinstance(record, dict):
-        raise RecordError(f"expected a JSON object, found {type_name(record)}")
-    if "contact" not in record:
-        raise RecordError("missing required key `contact`")
-    contact = _required_text(record, "contact")
-    return contact, {key: value for key, value in record.items() if key != "contact"}
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- JSON Lines -------------------------------------------------------------------------------
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _unique_keys(pairs):
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key `{key}`")
-        result[key] = value
-    return result
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-
-
-def decode_json(text: str):
-    """Strict JSON: no NaN/Infinity, no duplicate keys. Raises `RecordError`."""
+def event_of_line(raw: str, line: int, seq: int) -> Event | Reject:
+    """One JSON Lines line (without its line end) as an `Event` or a `Reject`."""
+    event = fast_event(raw, line, seq)
+    if event is not None:
+        return event
     try:
-        value, end = _DECODER.raw_decode(text, _skip_space(text, 0))
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
-    except ValueError as exc:
-        raise RecordError(f"not valid JSON: {exc}") from None
-    end = _skip_space(text, end)
-    if end != len(text):
-        raise RecordError(f"not valid JSON: extra text at column {end + 1}")
-    return value
+        return event_from_record(decode_json(raw), line, seq)
+    except RecordError as exc:
+        return Reject(line, str(exc), raw)
 
 
-def _skip_space(text: str, index: int) -> int:
-    while index < len(text) and text[index] in " \t\r\n":
-        index += 1
-    return index
-
-
-class _Line:
-    """One physical line: its 1-based number, its text (bad bytes replaced) and whether it
-    was valid UTF-8 (`bad_byte` is the 1-based column of the first bad byte, else 0)."""
-
-    __slots__ = ("number", "text", "bad_byte")
-
-    def __init__(self, number: int, text: str, bad_byte: int) -> None:
-        self.number, self.text, self.bad_byte = number, text, bad_byte
-
-
-def _lines(stream: IO[bytes], progress: Progress | None) -> Iterator[_Line]:
+def _jsonl_lines(stream: IO[bytes], progress: Progress | None
+                 ) -> Iterator[tuple[int, str, int]]:
+    """(number, text without its line end, bad byte) for every non-blank line; `bad byte` is
+    the 1-based position of the first byte that is not UTF-8 (replaced in the text), else 0."""
     done = 0
-    for number, data in enumerate(stream, start=1):
-        done += len(data)
-        if progress is not None and number % 4096 == 0:
-            progress(done)
+    number = 0
+    for data in stream:
+        number += 1
+        if progress is not None:
+            done += len(data)
+            if number % _PROGRESS_LINES == 0:
+                progress(done)
         if number == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         try:
-            yield _Line(number, data.decode("utf-8"), 0)
+            raw = data.decode("utf-8").rstrip("\r\n")
+            bad = 0
         except UnicodeDecodeError as exc:
-            yield _Line(number, data.decode("utf-8", errors="replace"), exc.start + 1)
+            raw = data.decode("utf-8", errors="replace").rstrip("\r\n")
+            bad = exc.start + 1
+        if raw[:1] == "{" or raw.strip():
+            yield number, raw, bad
     if progress is not None:
         progress(done)
 
 
+def _jsonl_events(stream: IO[bytes], progress: Progress | None) -> Iterator[Event | Reject]:
+    # one loop, not _jsonl_lines: a generator layer costs a tenth of a line's time
+    fast = fast_event
+    seq = done = number = 0
+    for data in stream:
+        number += 1
+        if progress is not None:
+            done += len(data)
+            if number % _PROGRESS_LINES == 0:
+                progress(done)
+        try:
+            raw = data.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raw = ""
+        item = fast(raw, number, seq)
+        if item is None:
+            item = _slow_line(data, number, seq)
+            if item is None:
+                continue
+        if type(item) is Event:
+            seq += 1
+        yield item
+    if progress is not None:
+        progress(done)
+
+
+def _slow_line(data: bytes, number: int, seq: int) -> Event | Reject | None:
+    """What the fast path left: a byte order mark, bad bytes, a blank line, the strict path."""
+    if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        raw = data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raw = data.decode("utf-8", errors="replace").rstrip("\r\n")
+        return Reject(number, f"not valid UTF-8 (byte {exc.start + 1})", raw) \
+            if raw.strip() else None
+    if not raw.strip():
+        return None
+    return event_of_line(raw, number, seq)
+
+
 def _jsonl_records(stream: IO[bytes], progress: Progress | None):
     """(line, record or RecordError, raw) for every non-blank line of a JSON Lines stream."""
-    for line in _lines(stream, progress):
-        raw = line.text.rstrip("\r\n")
-        if not raw.strip():
-            continue
-        if line.bad_byte:
-            yield line.number, RecordError(f"not valid UTF-8 (byte {line.bad_byte})"), raw
+    for number, raw, bad in _jsonl_lines(stream, progress):
+        if bad:
+            yield number, RecordError(f"not valid UTF-8 (byte {bad})"), raw
             continue
         try:
-            yield line.number, decode_json(raw), raw
+            yield number, decode_json(raw), raw
         except RecordError as exc:
-            yield line.number, exc, raw
+            yield number, exc, raw
 
 
 # --- CSV --------------------------------------------------------------------------------------
 
 def csv_value(text: str):
-    """A CSV cell typed by the rule in this module's docstring (None = missing)."""
+    """A CSV cell typed by the rule in this module's docstring (None = missing). Raises
+    `RecordError` for an integer too long for Python to read (sys.get_int_max_str_digits)."""
     if text == "":
         return None
     lowered = text.lower()
@@ -286,49 +193,118 @@ def csv_value(text: str):
     if lowered == "false":
         return False
     if _INTEGER.match(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:
+            raise RecordError(f"a number with more than {sys.get_int_max_str_digits()} "
+                              "digits") from None
     if _DECIMAL.match(text):
         return float(text)
     return text
 
 
-def _csv_rows(stream: IO[bytes], progress: Progress | None):
-    """(line, {column: text} or RecordError, raw) per non-blank data row; `line` is the
-    row's first line (a quoted cell may span several)."""
-    bad_lines: set[int] = set()
+class _Feed:
+    """The physical lines of a CSV stream for `csv.reader`, one at a time, with the lines of
+    the current row kept (`taken`) so that they can be handed out again (`put_back`)."""
 
-    def texts():
-        for line in _lines(stream, progress):
-            if line.bad_byte:
-                bad_lines.add(line.number)
-            yield line.text
+    def __init__(self, lines: Iterator[tuple[int, str, bool]]) -> None:
+        self.lines = lines
+        self.again: list[tuple[int, str, bool]] = []  # put back, in reverse order
+        self.taken: list[tuple[int, str, bool]] = []
 
-    reader = csv.reader(texts())
-    header = None
-    line = 1
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.again.pop() if self.again else next(self.lines)
+        self.taken.append(line)
+        return line[1]
+
+    def put_back(self, lines: list[tuple[int, str, bool]]) -> None:
+        self.again.extend(reversed(lines))
+
+
+def _csv_lines(stream: IO[bytes], progress: Progress | None
+               ) -> Iterator[tuple[int, str, bool]]:
+    """(number, text with its line end, valid UTF-8) per physical line; CR, LF and CRLF all end
+    a line (newline="" keeps them, as the csv module wants)."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    done = 0
+    try:
+        for number, line in enumerate(text, start=1):
+            if progress is not None:
+                done += len(line)
+                if number % _PROGRESS_LINES == 0:
+                    progress(done)
+            if line.isascii():
+                yield number, line, True
+                continue
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # a byte that is not UTF-8, kept as a surrogate
+                line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                yield number, line, False
+            else:
+                yield number, line, True
+        if progress is not None:
+            progress(done)
+    finally:
+        text.detach()  # the caller owns (and closes) the stream
+
+
+def _csv_rows(stream: IO[bytes], progress: Progress | None, name: str = STDIN_NAME):
+    """(line, {column: text} or RecordError, raw) per non-blank data row; `line` is the row's
+    first line (a quoted cell may span several). Raises `InputError` for a header that names
+    a column twice."""
+    feed = _Feed(_csv_lines(stream, progress))
+    reader = csv.reader(feed)
+    header: list[str] | None = None
     while True:
+        feed.taken = []
         try:
             cells = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            yield line, RecordError(f"unreadable CSV: {exc}"), ""
-            line = reader.line_num + 1
+        except csv.Error as exc:  # e.g. a NUL byte, or a field larger than csv's limit
+            taken = feed.taken
+            yield taken[0][0], RecordError(f"unreadable CSV: {exc}"), _line_raw(taken[0])
+            feed.put_back(taken[1:])
             continue
-        start, line = line, reader.line_num + 1
+        taken = feed.taken
+        if not taken or not any(cell.strip() for cell in cells):
+            continue
+        start = taken[0][0]
         if header is None:
-            if any(cell.strip() for cell in cells):
-                header = [name.strip() for name in cells]
+            header = _header(cells, name)
             continue
-        if not any(cell.strip() for cell in cells):
-            continue
-        raw = csv_raw(cells)
-        if any(number in bad_lines for number in range(start, line)):
-            yield start, RecordError("not valid UTF-8"), raw
-        elif len(cells) != len(header):
-            yield start, RecordError(f"expected {len(header)} cells, found {len(cells)}"), raw
+        if not all(ok for _, _, ok in taken):
+            yield start, RecordError("not valid UTF-8"), csv_raw(cells)
+        elif len(cells) == len(header):
+            yield start, dict(zip(header, cells)), cells  # the raw text, when needed: csv_raw
+        elif len(taken) > 1:
+            yield start, RecordError(
+                f"unbalanced quote: the quoted cell opened on this line runs to line "
+                f"{taken[-1][0]} and leaves {len(cells)} cells, not {len(header)}; the lines "
+                "after this one are read again on their own"), _line_raw(taken[0])
+            feed.put_back(taken[1:])
         else:
-            yield start, dict(zip(header, cells)), raw
+            yield start, RecordError(f"expected {len(header)} cells, found {len(cells)}"), \
+                csv_raw(cells)
+
+
+def _header(cells: list[str], name: str) -> list[str]:
+    header = [cell.strip() for cell in cells]
+    seen: dict[str, int] = {}
+    for index, column in enumerate(header, start=1):
+        if column in seen:
+            raise InputError(f"{name}: the header names column `{shown(column)}` twice "
+                             f"(columns {seen[column]} and {index}); rename or remove one")
+        seen[column] = index
+    return header
+
+
+def _line_raw(line: tuple[int, str, bool]) -> str:
+    return line[1].rstrip("\r\n")
 
 
 def csv_raw(cells: list[str]) -> str:
@@ -340,20 +316,31 @@ def csv_raw(cells: list[str]) -> str:
 
 def event_record_from_csv(row: dict[str, str]) -> dict:
     """A CSV row as an event record: empty cells are missing, `at` digits are epoch seconds,
-    `props` holds a JSON object and `props.NAME` columns add typed properties."""
+    `props` holds a JSON object and `props.NAME` columns add typed properties. Raises
+    `RecordError` with the whole reason."""
     record: dict = {}
     props: dict = {}
     for column, cell in row.items():
         if column.startswith(_CSV_PROP_PREFIX) and len(column) > len(_CSV_PROP_PREFIX):
-            value = csv_value(cell)
+            try:
+                value = csv_value(cell)
+            except RecordError as exc:
+                raise RecordError(f"`{shown(column)}` is {exc}") from None
             if value is not None:
                 props[column[len(_CSV_PROP_PREFIX):]] = value
         elif cell == "":
             continue
         elif column == "props":
-            record["props"] = decode_json(cell)
+            try:
+                record["props"] = decode_json(cell)
+            except RecordError as exc:
+                raise RecordError(f"`props` is {exc}") from None
         elif column == "at" and _INTEGER.match(cell.strip()):
-            record["at"] = int(cell.strip())
+            digits = cell.strip()
+            if len(digits) > 20:
+                raise RecordError(f"invalid time: epoch seconds {shown(digits)} are outside "
+                                  "the years 1 to 9999")
+            record["at"] = int(digits)
         else:
             record[column] = cell
     if props:
@@ -361,6 +348,22 @@ def event_record_from_csv(row: dict[str, str]) -> dict:
         if isinstance(base, dict):
             record["props"] = {**base, **props}
     return record
+
+
+def _csv_events(stream: IO[bytes], progress: Progress | None, name: str
+                ) -> Iterator[Event | Reject]:
+    seq = 0
+    for line, row, cells in _csv_rows(stream, progress, name):
+        if isinstance(row, RecordError):
+            yield Reject(line, str(row), cells)
+            continue
+        try:
+            item = event_from_record(event_record_from_csv(row), line, seq)
+        except RecordError as exc:
+            yield Reject(line, str(exc), csv_raw(cells))
+            continue
+        seq += 1
+        yield item
 
 
 # --- readers ----------------------------------------------------------------------------------
@@ -384,7 +387,7 @@ def _binary(stream) -> IO[bytes]:
     buffer = getattr(stream, "buffer", None)
     if buffer is not None:
         return buffer
-    return io.BytesIO(stream.read().encode("utf-8"))
+    return io.BytesIO(stream.read().encode("utf-8", "surrogateescape"))
 
 
 def read_events(source: str | os.PathLike | IO, *, progress: Progress | None = None,
@@ -392,35 +395,19 @@ def read_events(source: str | os.PathLike | IO, *, progress: Progress | None = N
     """Every event line of a JSON Lines or CSV source as an `Event` or a `Reject`, in order.
 
     `seq` numbers the accepted events from 0; blank lines are skipped (but counted for line
-    numbers). Raises `InputError` only when the file cannot be opened."""
+    numbers). Raises `InputError` only when the file cannot be read at all."""
     fmt = fmt or file_format(source)
     if fmt == "parquet":
         raise InputError(f"{display_name(source)}: Parquet is read by compiler.run.readers")
     stream, owned = _open_binary(source)
     try:
-        yield from _events_from_stream(stream, fmt, progress)
+        if fmt == "csv":
+            yield from _csv_events(stream, progress, display_name(source))
+        else:
+            yield from _jsonl_events(stream, progress)
     finally:
         if owned:
             stream.close()
-
-
-def _events_from_stream(stream, fmt: str, progress) -> Iterator[Event | Reject]:
-    seq = 0
-    records = _csv_rows(stream, progress) if fmt == "csv" else _jsonl_records(stream, progress)
-    for line, record, raw in records:
-        if isinstance(record, RecordError):
-            yield Reject(line, str(record), raw)
-            continue
-        if fmt == "csv":
-            try:
-                record = event_record_from_csv(record)
-            except RecordError as exc:
-                yield Reject(line, f"`props` is {exc}", raw)
-                continue
-        item = validate_event(record, line, seq, raw)
-        if isinstance(item, Event):
-            seq += 1
-        yield item
 
 
 def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None
@@ -432,8 +419,8 @@ def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None
     stream, owned = _open_binary(source)
     try:
         if fmt == "csv":
-            rows = ((line, row if isinstance(row, RecordError) else _typed_row(row), raw)
-                    for line, row, raw in _csv_rows(stream, None))
+            rows = (_typed_row(line, row, cells)
+                    for line, row, cells in _csv_rows(stream, None, display_name(source)))
         else:
             rows = _jsonl_records(stream, None)
         return collect_contacts(rows)
@@ -442,14 +429,25 @@ def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None
             stream.close()
 
 
-def _typed_row(row: dict[str, str]) -> dict:
-    typed = {column: csv_value(cell) for column, cell in row.items()}
-    return {column: value for column, value in typed.items() if value is not None}
+def _typed_row(line: int, row, cells) -> tuple[int, object, str | list[str]]:
+    if isinstance(row, RecordError):
+        return line, row, cells
+    typed = {}
+    for column, cell in row.items():
+        try:
+            value = csv_value(cell)
+        except RecordError as exc:
+            return line, RecordError(f"`{shown(column)}` is {exc}"), cells
+        if value is not None:
+            typed[column] = value
+    return line, typed, cells
 
 
-def collect_contacts(rows: Iterable[tuple[int, object, str]]
+def collect_contacts(rows: Iterable[tuple[int, object, object]]
                      ) -> tuple[dict[str, dict], list[Reject]]:
-    """(line, record or error, raw) rows into profiles and rejects (shared with Parquet)."""
+    """(line, record or error, raw) rows into profiles and rejects (shared with Parquet). The
+    raw may also be a CSV row's cells or a function giving the text: it is made only for the
+    rows rejected."""
     profiles: dict[str, dict] = {}
     rejects: list[Reject] = []
     for line, record, raw in rows:
@@ -458,11 +456,17 @@ def collect_contacts(rows: Iterable[tuple[int, object, str]]
                 raise record
             contact, profile = profile_from_record(record)
         except RecordError as exc:
-            rejects.append(Reject(line, str(exc), raw))
+            rejects.append(Reject(line, str(exc), _raw_text(raw)))
             continue
         profiles.pop(contact, None)  # keep the order of last appearance
         profiles[contact] = profile
     return profiles, rejects
+
+
+def _raw_text(raw) -> str:
+    if isinstance(raw, str):
+        return raw
+    return raw() if callable(raw) else csv_raw(raw)
 
 
 # --- writers ----------------------------------------------------------------------------------

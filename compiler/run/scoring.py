@@ -345,6 +345,11 @@ def closest_contact(name: str, known) -> str | None:
 
 
 def _accepted_events(path: str, on_reject: Callable[[Reject], None]) -> list[Event]:
+    with rio.paused_collector():
+        return _accepted_list(path, on_reject)
+
+
+def _accepted_list(path: str, on_reject: Callable[[Reject], None]) -> list[Event]:
     accepted = []
     for item in readers.read_events(path):
         if isinstance(item, Reject):

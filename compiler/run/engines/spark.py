@@ -177,13 +177,19 @@ def _event_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], Iter
 
     def rows(items):
         for line, item in items:
-            record, raw = _decode(fmt, header, line, item)
-            if record == _SKIP:
-                continue
-            if isinstance(record, rio.RecordError):
-                yield _reject_row(Reject(line, str(record), raw))
-                continue
-            event = rio.validate_event(record, line, line, raw)
+            if fmt == "jsonl":  # the reader's own fast path, as `runtime.io` reads a line
+                raw = (item.lstrip("\ufeff") if line == 1 else item).rstrip("\r\n")
+                if not raw.strip():
+                    continue
+                event = rio.event_of_line(raw, line, line)
+            else:
+                record, raw = _decode(fmt, header, line, item)
+                if record == _SKIP:
+                    continue
+                if isinstance(record, rio.RecordError):
+                    yield _reject_row(Reject(line, str(record), raw))
+                    continue
+                event = rio.validate_event(record, line, line, raw)
             if isinstance(event, Reject):
                 yield _reject_row(event)
             else:
@@ -221,13 +227,15 @@ def _profile_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], It
 def _decode(fmt: str, header: list[str] | None, line: int, item):
     """(record | _RecordError | _SKIP, raw) for one line or row, as `runtime.io` reads it."""
     if fmt == "parquet":
-        from compiler.run.readers import _json_object, _plain  # noqa: PLC0415 (executor side)
-
-        record = {key: _plain(value) for key, value in item.items()
+        record = {key: _spark_plain(value) for key, value in item.items()
                   if value is not None or key in rio.REQUIRED_KEYS}
+        raw = json.dumps(record, default=str, ensure_ascii=False)
         if isinstance(record.get("props"), str):
-            record["props"] = _json_object(record["props"])
-        return record, json.dumps(record, default=str, ensure_ascii=False)
+            try:
+                record["props"] = rio.decode_json(record["props"])
+            except rio.RecordError as exc:
+                return rio.RecordError(f"`props` is {exc}"), raw
+        return record, raw
     text = item.lstrip("\ufeff") if line == 1 else item
     if fmt == "csv":
         return _decode_csv(header or [], line, text)
@@ -238,6 +246,21 @@ def _decode(fmt: str, header: list[str] | None, line: int, item):
         return rio.decode_json(raw), raw
     except rio.RecordError as exc:
         return exc, raw
+
+
+def _spark_plain(value):
+    """A Spark row value as the JSON value `compiler.run.parquet.plain` makes of the same
+    Parquet cell: maps and structs (dicts here) without their null entries, decimals as
+    numbers."""
+    import decimal
+
+    if isinstance(value, dict):
+        return {key: _spark_plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_spark_plain(item) for item in value]
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
+    return value
 
 
 def _decode_csv(header: list[str], line: int, text: str):
@@ -255,7 +278,7 @@ def _decode_csv(header: list[str], line: int, text: str):
     try:
         return rio.event_record_from_csv(dict(zip(header, cells))), raw
     except rio.RecordError as exc:
-        return rio.RecordError(f"`props` is {exc}"), raw
+        return exc, raw
 
 
 def _reject_row(reject: Reject) -> tuple:
