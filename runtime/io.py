@@ -154,9 +154,15 @@ def _jsonl_events(stream: IO[bytes], progress: Progress | None) -> Iterator[Even
 
 
 def _slow_line(data: bytes, number: int, seq: int) -> Event | Reject | None:
-    """What the fast path left: a byte order mark, bad bytes, a blank line, the strict path."""
     if number == 1 and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    return line_item(data, number, seq)
+
+
+def line_item(data: bytes, number: int, seq: int) -> Event | Reject | None:
+    """One JSON Lines line as its bytes (a byte order mark already dropped): an `Event`, a
+    `Reject`, or None for a blank line. What the fast path leaves comes here, and so do the
+    lines the DuckDB engine's SQL does not accept."""
     try:
         raw = data.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:

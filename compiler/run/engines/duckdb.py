@@ -1,25 +1,33 @@
 """The DuckDB engine: the rule table as one SQL query (`compiler.sql`), run in DuckDB.
 
-Input is read and validated by the same readers as the Python engine (`compiler.run.readers`:
-JSON Lines, CSV, Parquet), so rejects, their line numbers and reasons, duplicates and the
-default as-of time are exactly those of `score run --engine python`; the accepted events and
-the profiles are then handed to DuckDB as Arrow tables:
+The events are read and validated inside DuckDB (`duckdb_input`: `read_csv` cut to lines for
+JSON Lines, `read_parquet`), so no Python object is made per event, and the rejects, their line
+numbers, reasons and raw text, the duplicates and the default as-of time are exactly those of
+`score run --engine python`. The profiles come from the Python readers (one object per contact)
+as an Arrow table:
 
-    events(contact, event, target, at BIGINT microseconds, id, props JSON text, seq)
+    sl_events(line, contact, event, target, at BIGINT microseconds, id, props JSON text)
     contacts(contact, profile JSON text)
 
-A table the SQL targets cannot compute exactly raises `compiler.sql.UnsupportedError`
-carrying E3xx diagnostics (see compiler/sql/support.py).
+DuckDB may use `SCORELANG_DUCKDB_MEMORY` of memory (default 3GB), spilling to a temporary
+folder beyond it. A table the SQL targets cannot compute exactly raises
+`compiler.sql.UnsupportedError` carrying E3xx diagnostics (see compiler/sql/support.py).
 """
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from typing import Callable, Iterable
 
 from runtime.events import Event, Reject
 
 from .. import readers
 from ...sql import check, generate
+from . import duckdb_input
+
+MEMORY_ENV = "SCORELANG_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "3GB"
 
 EVENT_COLUMNS = ("contact", "event", "target", "at", "id", "props", "seq")
 
@@ -36,8 +44,28 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
         raise EngineError("the duckdb engine refuses this model:\n" +
                           render.render_text(refused).rstrip("\n"))
     profiles = readers.read_contacts(contacts)[0] if contacts else {}
-    items = readers.read_events(events, progress=progress)
-    return run_events(table, _accepted(items, on_reject), profiles, as_of)
+    with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
+        con = connect(spill)
+        try:
+            duckdb_input.load_events(con, events, on_reject, progress)
+            con.register("contacts", _contacts_arrow(profiles))
+            sql = generate(table, "duckdb", duckdb_input.TABLE, "contacts", as_of=as_of,
+                           seq_column="line")
+            rows = con.execute(sql).fetchall()
+        finally:
+            con.close()
+    return [_result(table, row) for row in rows]
+
+
+def connect(spill: str | None = None):
+    """A DuckDB connection with a memory limit (`SCORELANG_DUCKDB_MEMORY`, default 3GB) and,
+    given a folder, room to spill there."""
+    import duckdb
+
+    config = {"memory_limit": os.environ.get(MEMORY_ENV, DEFAULT_MEMORY)}
+    if spill is not None:
+        config["temp_directory"] = spill
+    return duckdb.connect(config=config)
 
 
 def run_events(table: dict, events: Iterable[Event], profiles: dict[str, dict],
@@ -57,14 +85,6 @@ def run_events(table: dict, events: Iterable[Event], profiles: dict[str, dict],
         if connection is None:
             con.close()
     return [_result(table, row) for row in rows]
-
-
-def _accepted(items, on_reject) -> Iterable[Event]:
-    for item in items:
-        if isinstance(item, Reject):
-            on_reject(item)
-        else:
-            yield item
 
 
 def _events_arrow(events: Iterable[Event]):

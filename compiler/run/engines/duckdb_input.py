@@ -1,0 +1,472 @@
+"""The DuckDB engine's input: events read and validated inside DuckDB, no Python object per
+event (issue 12). What the generated query reads is the table `sl_events`:
+
+    sl_events(line, contact, event, target, at BIGINT microseconds, id, props JSON text)
+
+(`line` is the 1-based line or row, and serves as `seq`, the input order).
+
+How each format gets there:
+- JSON Lines: DuckDB's CSV reader cut to one column reads the lines (`WITH ORDINALITY` numbers
+  them); a file holding a CR byte, bytes that are not UTF-8, or a line DuckDB would split
+  differently is cut into lines by pyarrow instead (LF only, as `runtime.io` does). Both are
+  checked: the lines DuckDB returns must add up to the file's bytes.
+- Parquet: `read_parquet(..., file_row_number = true)`, validated per column type; a file
+  DuckDB cannot read (a corrupt page, a timestamp DuckDB cannot hold) is read by the Python
+  reader (`compiler.run.parquet`), which gives the rejects or the clear error.
+- CSV: the Python reader (`runtime.io`, whose quoting rules are those of Python's csv module),
+  its events streamed to DuckDB as Arrow batches.
+
+Validation in SQL is sound, not complete: a line it accepts is one the Python reader accepts
+with the same values; every other line (a reject, or a line that needs a check SQL does not
+make: a repeated key, deep nesting, NaN, a 5,000-digit number, a time in an odd shape) goes to
+the Python reader's own function (`runtime.io.line_item`, `compiler.run.parquet.event_rows`),
+so the rejects, their line numbers, reasons and raw text are those of `score run --engine
+python` by construction, and so are the events it accepts.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator
+
+from runtime import io as rio
+from runtime.events import MAX_MICROS, MIN_MICROS, Event, Reject
+from runtime.records import MAX_DEPTH, MAX_SECONDS, MIN_SECONDS
+
+from ...sql.quoting import quote_identifier
+from .. import parquet as pq_reader
+
+TABLE = "sl_events"
+_CHUNK = 32 << 20  # bytes per piece when pyarrow cuts a file into lines
+_FETCH = 10_000  # suspect lines fetched at a time
+LINE_READER = ("read_csv(?, columns = {'t': 'VARCHAR'}, header = false, delim = '\\x01', "
+               "quote = '', escape = '', new_line = '\\n', auto_detect = false, "
+               "strict_mode = false, max_line_size = 2000000000)")
+# The common shapes of `runtime.events.parse_time` for events, in SQL (each macro after the
+# ones it uses; call them on columns, not expressions: a macro repeats its argument):
+# `2026-03-02T10:15:00Z`, with a fraction of up to 9 digits (truncated to microseconds) and
+# `Z` or an offset `+HH:MM` (at most 23:59); NULL for anything else, which goes to Python (a
+# space for `T`, `+HHMM`, no seconds, `z`, spaces around, ...). DuckDB's cast would also take
+# hour 24 and offsets past 23:59: the substrings are checked first.
+_ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)"
+MACROS = f"""
+CREATE OR REPLACE TEMP MACRO sl_in_range(us) AS (
+  CASE WHEN us BETWEEN {MIN_MICROS} AND {MAX_MICROS} THEN us END);
+CREATE OR REPLACE TEMP MACRO sl_iso_us(s) AS (
+  CASE WHEN regexp_full_match(s, '{_ISO}') AND NOT starts_with(s, '0000')
+        AND substr(s, 12, 2) <= '23' AND substr(s, 15, 2) <= '59' AND substr(s, 18, 2) <= '59'
+        AND (ends_with(s, 'Z') OR (substr(s, -5, 2) <= '23' AND substr(s, -2, 2) <= '59'))
+       THEN sl_in_range(epoch_us(TRY_CAST(s AS TIMESTAMPTZ))) END);
+CREATE OR REPLACE TEMP MACRO sl_epoch_us(j) AS (
+  CASE WHEN regexp_full_match(j, '-?[0-9]{{1,19}}')
+        AND TRY_CAST(j AS BIGINT) BETWEEN {MIN_SECONDS} AND {MAX_SECONDS}
+       THEN CAST(j AS BIGINT) * 1000000 END);
+CREATE OR REPLACE TEMP MACRO sl_string(j) AS (
+  CASE WHEN NOT starts_with(j, '"') THEN NULL
+       WHEN contains(j, '\\') THEN j ->> '$' ELSE j[2:-2] END);
+"""
+
+# A list of keys holds each of the six known ones at most once and nothing else exactly when its
+# length is the number of known keys in it (list_distinct would cost a third of the reading).
+_KEYS_KNOWN = " + ".join(f"list_contains(keys, '{key}')::INTEGER" for key in rio.EVENT_KEYS)
+# One JSON line, parsed only when it is free of what DuckDB's parser accepts and Python's does
+# not (NaN, Infinity, trailing commas) and of what needs Python's own check (deep nesting;
+# numbers past Python's digit limit). Parsing costs: `try(json_keys(t))` is the validity check
+# and the keys in one parse, `json_transform` the six values as JSON text in a second; a value's
+# type is its first character (a JSON text starts with `"` only when it is a string, and so
+# on), and a string without a backslash is its text between the quotes.
+_CLASSIFY = f"""
+p AS (
+  SELECT line, t, raw,
+    raw IS NULL OR coalesce(NOT starts_with(t, '{{') AND regexp_full_match(t, '[ \\t]*'),
+                            FALSE) AS blank,
+    CASE WHEN starts_with(t, '{{') AND NOT contains(t, 'NaN') AND NOT contains(t, 'Infinity')
+          AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
+          AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))
+          AND (strlen(t) <= {2 * MAX_DEPTH}
+               OR strlen(t) - strlen(replace(replace(t, '{{', ''), '[', '')) <= {MAX_DEPTH})
+         THEN try(json_keys(t)) END AS keys
+  FROM src
+), q AS (
+  SELECT line, t, raw, blank, keys,
+    CASE WHEN len(keys) = {_KEYS_KNOWN} THEN json_transform(t, '{{"contact": "JSON", "event": "JSON", "at": "JSON",
+                                   "target": "JSON", "id": "JSON", "props": "JSON"}}') END AS j
+  FROM p
+), v AS (
+  SELECT line, t, raw, blank, j IS NOT NULL AS known,
+    sl_string(j.contact) AS contact, sl_string(j.event) AS event,
+    sl_string(j.target) AS target, sl_string(j.id) AS id, j.target AS jt, j.id AS ji,
+    j.props AS props, sl_string(j."at") AS at_text, sl_epoch_us(j."at") AS at_epoch
+  FROM q
+), w AS (
+  SELECT line, t, raw, blank, known, contact, event, target, id, jt, ji, props,
+    coalesce(at_epoch, sl_iso_us(at_text)) AS "at",
+    CASE WHEN starts_with(props, '{{') THEN json_keys(props) END AS props_keys
+  FROM v
+), c AS (
+  SELECT line, raw, blank, contact, event, "at", target, id,
+    CASE WHEN props <> '{{}}' THEN props END AS props,
+    coalesce(known AND contact <> '' AND event <> '' AND "at" IS NOT NULL
+      AND (jt IS NULL OR target IS NOT NULL) AND (ji IS NULL OR id IS NOT NULL)
+      AND (props IS NULL
+           OR (props_keys IS NOT NULL AND strlen(t) - strlen(replace(t, '{{', '')) <= 2
+               AND (len(props_keys) < 2
+                    OR len(props_keys) = len(list_distinct(props_keys))))),
+      FALSE) AS good
+  FROM w
+)
+SELECT line, CASE WHEN blank THEN 0 WHEN good THEN 1 ELSE 2 END AS kind,
+  CASE WHEN good THEN contact END AS contact, CASE WHEN good THEN event END AS event,
+  CASE WHEN good THEN target END AS target, CASE WHEN good THEN "at" END AS "at",
+  CASE WHEN good THEN id END AS id, CASE WHEN good THEN props END AS props,
+  CASE WHEN NOT good AND NOT blank THEN raw END AS raw
+FROM c
+"""
+
+
+def prepare(con) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    for statement in MACROS.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
+def load_events(con, path: str, on_reject: Callable[[Reject], None],
+                progress: Callable[[int], None] | None = None) -> None:
+    """Fill `sl_events` from the events file (or `-`), reporting the rejects in line order."""
+    prepare(con)
+    fmt = rio.file_format(path)
+    if fmt == "jsonl":
+        _load_jsonl(con, path, progress)
+        _settle_lines(con, on_reject)
+    elif fmt == "parquet":
+        _load_parquet(con, path, on_reject, progress)
+    else:
+        _load_python(con, path, on_reject, progress)
+    if progress is not None and path != rio.STDIN:
+        progress(os.path.getsize(path))
+
+
+# --- JSON Lines -----------------------------------------------------------------------------
+
+def _load_jsonl(con, path: str, progress) -> None:
+    if path != rio.STDIN and _duckdb_reads_lines_as_python(con, path):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
+                    f"SELECT ordinality AS line, t, t AS raw FROM {LINE_READER} WITH ORDINALITY"
+                    f"), {_CLASSIFY}", [path])
+        return
+    con.register("sl_chunks", _line_batches(path, progress))
+    try:
+        # the byte order mark goes in Python (`_line_batches`), as runtime.io drops it
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
+                    "SELECT line, rtrim(try(decode(b)), chr(13)) AS t, b AS raw "
+                    f"FROM sl_chunks), {_CLASSIFY}")
+    finally:
+        con.unregister("sl_chunks")
+
+
+def _is_duckdb_error(exc: Exception) -> bool:
+    import duckdb
+
+    return isinstance(exc, duckdb.Error)
+
+
+def _duckdb_reads_lines_as_python(con, path: str) -> bool:
+    """Whether DuckDB's CSV reader, cut to one column, gives the file's lines exactly as
+    runtime.io cuts them: the file holds no CR (DuckDB also ends a line there), DuckDB can read
+    it (it refuses bytes that are not UTF-8), and its lines hold every byte of the file, one
+    LF after each."""
+    lines, size, last, head = 0, 0, b"", b""
+    with open(path, "rb") as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            if b"\r" in chunk:
+                return False
+            head = head or chunk[:3]
+            lines += chunk.count(b"\n")
+            size += len(chunk)
+            last = chunk[-1:]
+    unended = last not in (b"\n", b"")  # a last line without its LF
+    lines += unended
+    expected = size + unended  # each line's bytes and one for its LF
+    if head == b"\xef\xbb\xbf":
+        expected -= 3  # DuckDB drops the byte order mark, as runtime.io does
+    try:
+        total, rows, top = con.execute(
+            "SELECT coalesce(sum(coalesce(strlen(t), 0) + 1), 0), count(*), "
+            f"coalesce(max(ordinality), 0) FROM {LINE_READER} WITH ORDINALITY",
+            [path]).fetchone()
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
+        if not _is_duckdb_error(exc):
+            raise
+        return False
+    return total == expected and rows == top == lines
+
+
+def _line_batches(path: str, progress):
+    """The file as (line, bytes) Arrow batches, cut at LF only."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = pa.schema([("line", pa.int64()), ("b", pa.large_binary())])
+
+    def pieces() -> Iterator:
+        stream, owned = rio._open_binary(path)
+        try:
+            done, line, rest = 0, 1, b""
+            head = stream.read(3)
+            rest = head[3:] if head == b"\xef\xbb\xbf" else head
+            while True:
+                chunk = stream.read(_CHUNK)
+                data = rest + chunk
+                if not chunk:
+                    if data:
+                        yield _batch(pa, pc, schema, data, line)
+                    return
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    rest = data
+                    continue
+                rest = data[cut + 1:]
+                batch = _batch(pa, pc, schema, data[:cut], line)
+                line += batch.num_rows
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)
+                yield batch
+        finally:
+            if owned:
+                stream.close()
+
+    return pa.RecordBatchReader.from_batches(schema, pieces())
+
+
+def _batch(pa, pc, schema, data: bytes, first: int):
+    lines = pc.split_pattern(pa.array([data], pa.large_binary()), b"\n").flatten()
+    numbers = pa.array(range(first, first + len(lines)), pa.int64())
+    return pa.RecordBatch.from_arrays([numbers, lines], schema=schema)
+
+
+def _settle_lines(con, on_reject: Callable[[Reject], None]) -> None:
+    """Hand the lines SQL did not accept to the Python reader's own function: report its
+    rejects (in line order) and add the events it accepts."""
+    accepted: list[Event] = []
+    cursor = con.execute(f"SELECT line, raw FROM {TABLE}_all WHERE kind = 2 ORDER BY line")
+    with rio.paused_collector():
+        while True:
+            rows = cursor.fetchmany(_FETCH)
+            if not rows:
+                break
+            for line, raw in rows:
+                data = raw.encode("utf-8") if isinstance(raw, str) else raw
+                item = rio.line_item(data, line, line)
+                if isinstance(item, Reject):
+                    on_reject(item)
+                elif item is not None:
+                    accepted.append(item)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS SELECT line, contact, event, target, "
+                f"\"at\", id, props FROM {TABLE}_all WHERE kind = 1")
+    if accepted:
+        _insert_events(con, accepted)
+
+
+def _insert_events(con, events: list[Event]) -> None:
+    con.register("sl_more", events_arrow(events))
+    try:
+        con.execute(f"INSERT INTO {TABLE}_all SELECT line, 1, contact, event, target, \"at\", "
+                    "id, props, NULL FROM sl_more")
+    finally:
+        con.unregister("sl_more")
+
+
+def events_arrow(events) -> object:
+    """Events (Python objects) as an Arrow table of `sl_events`' columns."""
+    import json
+
+    import pyarrow as pa
+
+    columns: dict[str, list] = {n: [] for n in ("line", "contact", "event", "target", "at",
+                                                "id", "props")}
+    line, contact, event, target, at, ids, props = columns.values()
+    dumps = json.dumps
+    for index, e in enumerate(events):
+        line.append(e.line or index + 1)
+        contact.append(e.contact)
+        event.append(e.event)
+        target.append(e.target)
+        at.append(e.at)
+        ids.append(e.id)
+        props.append(dumps(e.props, ensure_ascii=False) if e.props else None)
+    types = {"line": pa.int64(), "at": pa.int64()}
+    return pa.table({name: pa.array(values, type=types.get(name, pa.string()))
+                     for name, values in columns.items()})
+
+
+# --- Parquet --------------------------------------------------------------------------------
+
+def _load_parquet(con, path: str, on_reject, progress) -> None:
+    parquet = pq_reader.open_file(path)
+    schema = parquet.schema_arrow
+    pq_reader.check_schema(path, schema, ("props",))
+    select = _parquet_select(con, schema)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS {select}", [path])
+    except Exception as exc:  # noqa: BLE001 - whatever DuckDB cannot read, Python reports
+        if not _is_duckdb_error(exc):
+            raise
+        _load_python(con, path, on_reject, progress)
+        return
+    _settle_rows(con, path, on_reject)
+
+
+def _parquet_select(con, schema) -> str:
+    """The SELECT that validates a Parquet file of this schema: kind 1 for a row SQL accepts
+    (see the module's docstring), 2 for the Python reader to settle."""
+    import pyarrow as pa
+
+    from ...sql.dialects import DIALECTS
+
+    def q(name: str) -> str:
+        return quote_identifier(name, DIALECTS["duckdb"])
+
+    names = schema.names
+    kinds = {name: pq_reader._base(schema.field(name).type) for name in names}
+    checks = [f"{q(name)} IS NULL" for name in names if name not in rio.EVENT_KEYS]
+    values = {}
+    for key in ("contact", "event", "target", "id"):
+        required = key in rio.REQUIRED_KEYS
+        if key in names and pq_reader.is_text(kinds[key]):
+            values[key] = f"{q(key)}::VARCHAR"
+            if required:
+                checks.append(f"{q(key)} <> ''")
+        else:
+            values[key] = "NULL::VARCHAR"
+            checks.append("FALSE" if required or key not in names else f"{q(key)} IS NULL")
+    values["at"] = _parquet_time(pa, kinds["at"], q("at")) if "at" in names else "NULL::BIGINT"
+    props_check, values["props"] = _parquet_props(pa, kinds.get("props"), q("props"))
+    checks.append(props_check)
+    inner = ", ".join(f"{value} AS {q(key)}" for key, value in values.items())
+    ok = " AND ".join(f"({check})" for check in checks) or "TRUE"
+    return (f"WITH r AS (SELECT file_row_number + 1 AS line, {inner}, {ok} AS ok "
+            "FROM read_parquet(?, file_row_number = true)) "
+            "SELECT line, CASE WHEN ok AND \"at\" IS NOT NULL THEN 1 ELSE 2 END AS kind, "
+            "contact, event, target, \"at\", id, props, NULL::VARCHAR AS raw FROM r")
+
+
+def _parquet_time(pa, kind, column: str) -> str:
+    if kind is None:
+        return "NULL"
+    if pa.types.is_timestamp(kind):
+        if kind.unit == "ns":
+            ns = f"epoch_ns({column})"
+            us = f"({ns} // 1000 - CASE WHEN {ns} % 1000 < 0 THEN 1 ELSE 0 END)"
+        else:
+            us = f"epoch_us({column})"
+        return f"sl_in_range({us})"
+    if pa.types.is_integer(kind):
+        return (f"CASE WHEN {column} BETWEEN {MIN_SECONDS} AND {MAX_SECONDS} "
+                f"THEN {column}::BIGINT * 1000000 END")
+    if pq_reader.is_text(kind):
+        return f"sl_iso_us({column}::VARCHAR)"
+    return "NULL"
+
+
+def _parquet_props(pa, kind, column: str) -> tuple[str, str]:
+    """(the check, the JSON text) of a `props` column."""
+    if kind is None or pa.types.is_null(kind):
+        return "TRUE", "NULL::VARCHAR"
+    if pa.types.is_struct(kind) or pa.types.is_map(kind):
+        text = f"to_json({column})::VARCHAR"
+        check = "TRUE"
+        if _has_float(pa, kind):
+            check = (f"{column} IS NULL OR (NOT contains({text}, 'NaN') "
+                     f"AND NOT contains({text}, 'Infinity'))")
+        return check, (f"CASE WHEN {column} IS NULL OR {text} = '{{}}' THEN NULL "
+                       f"ELSE {text} END")
+    if pq_reader.is_text(kind):
+        text = f"{column}::VARCHAR"
+        check = (f"{column} IS NULL OR (json_valid({text}) AND json_type({text}) = 'OBJECT' "
+                 f"AND NOT contains({text}, 'NaN') AND NOT contains({text}, 'Infinity') "
+                 f"AND NOT regexp_matches({text}, ',[ \\t\\r\\n]*[\\]}}]') "
+                 f"AND strlen({text}) - strlen(replace({text}, '{{', '')) <= 1 "
+                 f"AND strlen({text}) < 4000 "
+                 f"AND len(json_keys({text})) = len(list_distinct(json_keys({text}))))")
+        return check, (f"CASE WHEN {column} IS NULL OR json({text}) = '{{}}' THEN NULL "
+                       f"ELSE json({text})::VARCHAR END")
+    return f"{column} IS NULL", "NULL::VARCHAR"
+
+
+def _has_float(pa, kind) -> bool:
+    kind = pq_reader._base(kind)
+    if pa.types.is_floating(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_has_float(pa, kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_map(kind):
+        return _has_float(pa, kind.item_type)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _has_float(pa, kind.value_type)
+    return False
+
+
+def _settle_rows(con, path: str, on_reject) -> None:
+    """The Parquet rows SQL did not accept, through `compiler.run.parquet.event_rows`."""
+    suspects = [line for (line,) in con.execute(
+        f"SELECT line FROM {TABLE}_all WHERE kind = 2 ORDER BY line").fetchall()]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS SELECT line, contact, event, target, "
+                f"\"at\", id, props FROM {TABLE}_all WHERE kind = 1")
+    if not suspects:
+        return
+    accepted: list[Event] = []
+    position = 0
+    with rio.paused_collector():
+        for first, batch in pq_reader.batches(path):
+            end = first + batch.num_rows
+            rows = []
+            while position < len(suspects) and suspects[position] < end:
+                rows.append(suspects[position] - first)
+                position += 1
+            for item in pq_reader.event_rows(batch, rows, first, 0):
+                if isinstance(item, Reject):
+                    on_reject(item)
+                else:
+                    accepted.append(item)
+            if position == len(suspects):
+                break
+    if accepted:
+        _insert_events(con, accepted)
+
+
+# --- through the Python reader --------------------------------------------------------------
+
+def _load_python(con, path: str, on_reject, progress) -> None:
+    """The events as the Python reader validates them, streamed to DuckDB in Arrow batches."""
+    import pyarrow as pa
+
+    from .. import readers
+
+    def pieces() -> Iterator:
+        batch: list[Event] = []
+        with rio.paused_collector():
+            for item in readers.read_events(path, progress=progress):
+                if isinstance(item, Reject):
+                    on_reject(item)
+                    continue
+                batch.append(item)
+                if len(batch) == 65_536:
+                    yield from events_arrow(batch).to_batches()
+                    batch = []
+        if batch:
+            yield from events_arrow(batch).to_batches()
+
+    schema = events_arrow([]).schema
+    con.register("sl_python", pa.RecordBatchReader.from_batches(schema, pieces()))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS SELECT line, 1 AS kind, "
+                    "contact, event, target, \"at\", id, props, NULL::VARCHAR AS raw "
+                    "FROM sl_python")
+    finally:
+        con.unregister("sl_python")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS SELECT line, contact, event, target, "
+                f"\"at\", id, props FROM {TABLE}_all")
