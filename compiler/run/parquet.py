@@ -192,7 +192,7 @@ class Column:
 def _text_column(array) -> Column:
     if is_text(array.type):
         return Column(array.to_pylist())
-    return Column(array.is_valid().to_pylist(), found=_type_found(array.type))
+    return Column(_presence(array), found=_type_found(array.type))
 
 
 def _time_column(array) -> Column:
@@ -223,7 +223,7 @@ def _time_column(array) -> Column:
         return Column(values, problems=problems)
     if is_text(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
         return Column(array.to_pylist())
-    return Column(array.is_valid().to_pylist(), found=_type_found(kind))
+    return Column(_presence(array), found=_type_found(kind))
 
 
 def _props_column(array) -> Column:
@@ -240,7 +240,7 @@ def _props_column(array) -> Column:
     elif pa.types.is_null(kind):
         return Column([None] * len(array))
     else:
-        return Column(array.is_valid().to_pylist(), found=_type_found(kind))
+        return Column(_presence(array), found=_type_found(kind))
     values, problems = [], [None] * len(array)
     for row, value in enumerate(array.to_pylist()):
         try:
@@ -251,13 +251,18 @@ def _props_column(array) -> Column:
     return Column(values, problems=problems)
 
 
+def _presence(array) -> list:
+    """True for a set cell, None for a null one (the values of a column of a wrong type)."""
+    return [True if valid else None for valid in array.is_valid().to_pylist()]
+
+
 _CONVERT = {"contact": _text_column, "event": _text_column, "target": _text_column,
             "id": _text_column, "at": _time_column, "props": _props_column}
 
 
 def event_columns(batch) -> dict[str, Column]:
     """The columns of a batch of events; an unknown column only says which cells are set."""
-    return {name: _CONVERT.get(name, lambda a: Column(a.is_valid().to_pylist()))(batch.column(i))
+    return {name: _CONVERT.get(name, lambda a: Column(_presence(a)))(batch.column(i))
             for i, name in enumerate(batch.schema.names)}
 
 

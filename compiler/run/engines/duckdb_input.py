@@ -154,14 +154,43 @@ def _load_jsonl(con, path: str, progress) -> None:
                     f"SELECT ordinality AS line, t, t AS raw FROM {LINE_READER} WITH ORDINALITY"
                     f"), {_CLASSIFY}", [path])
         return
-    con.register("sl_chunks", _line_batches(path, progress))
+    # the byte order mark goes in Python (`_line_batches`), as runtime.io drops it
+    _from_stream(con, "sl_chunks", _line_batches(path, progress),
+                 f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
+                 "SELECT line, rtrim(try(decode(b)), chr(13)) AS t, b AS raw "
+                 f"FROM sl_chunks), {_CLASSIFY}")
+
+
+class _Stream:
+    """Arrow batches for DuckDB to pull, keeping the error a batch raised: DuckDB would report
+    it as its own "reading the stream failed"."""
+
+    def __init__(self, schema, batches) -> None:
+        self.schema, self.batches, self.error = schema, batches, None
+
+    def reader(self):
+        import pyarrow as pa
+
+        return pa.RecordBatchReader.from_batches(self.schema, self._guarded())
+
+    def _guarded(self):
+        try:
+            yield from self.batches
+        except Exception as exc:  # noqa: BLE001 - handed back by _from_stream
+            self.error = exc
+            raise
+
+
+def _from_stream(con, name: str, stream: _Stream, sql: str) -> None:
+    con.register(name, stream.reader())
     try:
-        # the byte order mark goes in Python (`_line_batches`), as runtime.io drops it
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
-                    "SELECT line, rtrim(try(decode(b)), chr(13)) AS t, b AS raw "
-                    f"FROM sl_chunks), {_CLASSIFY}")
+        con.execute(sql)
+    except Exception:
+        if stream.error is not None:
+            raise stream.error from None
+        raise
     finally:
-        con.unregister("sl_chunks")
+        con.unregister(name)
 
 
 def _is_duckdb_error(exc: Exception) -> bool:
@@ -239,7 +268,7 @@ def _line_batches(path: str, progress):
             if owned:
                 stream.close()
 
-    return pa.RecordBatchReader.from_batches(schema, pieces())
+    return _Stream(schema, pieces())
 
 
 def _batch(pa, pc, schema, data: bytes, first: int):
@@ -310,6 +339,9 @@ def _load_parquet(con, path: str, on_reject, progress) -> None:
     schema = parquet.schema_arrow
     pq_reader.check_schema(path, schema, ("props",))
     select = _parquet_select(con, schema)
+    # The file's min/max statistics are not to be trusted: with them DuckDB narrows a value
+    # that breaks them (a flipped byte) to garbage where pyarrow reads the value itself.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS {select}", [path])
     except Exception as exc:  # noqa: BLE001 - whatever DuckDB cannot read, Python reports
@@ -317,6 +349,8 @@ def _load_parquet(con, path: str, on_reject, progress) -> None:
             raise
         _load_python(con, path, on_reject, progress)
         return
+    finally:
+        con.execute("RESET disabled_optimizers")
     _settle_rows(con, path, on_reject)
 
 
@@ -342,7 +376,10 @@ def _parquet_select(con, schema) -> str:
                 checks.append(f"{q(key)} <> ''")
         else:
             values[key] = "NULL::VARCHAR"
-            checks.append("FALSE" if required or key not in names else f"{q(key)} IS NULL")
+            if required:
+                checks.append("FALSE")
+            elif key in names:
+                checks.append(f"{q(key)} IS NULL")
     values["at"] = _parquet_time(pa, kinds["at"], q("at")) if "at" in names else "NULL::BIGINT"
     props_check, values["props"] = _parquet_props(pa, kinds.get("props"), q("props"))
     checks.append(props_check)
@@ -350,7 +387,8 @@ def _parquet_select(con, schema) -> str:
     ok = " AND ".join(f"({check})" for check in checks) or "TRUE"
     return (f"WITH r AS (SELECT file_row_number + 1 AS line, {inner}, {ok} AS ok "
             "FROM read_parquet(?, file_row_number = true)) "
-            "SELECT line, CASE WHEN ok AND \"at\" IS NOT NULL THEN 1 ELSE 2 END AS kind, "
+            f"SELECT line, CASE WHEN ok AND \"at\" BETWEEN {MIN_MICROS} AND {MAX_MICROS} "
+            "THEN 1 ELSE 2 END AS kind, "
             "contact, event, target, \"at\", id, props, NULL::VARCHAR AS raw FROM r")
 
 
@@ -377,36 +415,44 @@ def _parquet_props(pa, kind, column: str) -> tuple[str, str]:
     if kind is None or pa.types.is_null(kind):
         return "TRUE", "NULL::VARCHAR"
     if pa.types.is_struct(kind) or pa.types.is_map(kind):
-        text = f"to_json({column})::VARCHAR"
+        # merge-patching into {} drops the null members at any depth, as parquet.plain does
+        text = f"json_merge_patch('{{}}', to_json({column}))::VARCHAR"
         check = "TRUE"
-        if _has_float(pa, kind):
+        if _has(pa, kind, lambda k: pa.types.is_decimal(k) and k.scale <= 0):
+            check = f"{column} IS NULL"  # to_json writes 12.0 where the number is 12
+        elif _has(pa, kind, pa.types.is_floating):
             check = (f"{column} IS NULL OR (NOT contains({text}, 'NaN') "
                      f"AND NOT contains({text}, 'Infinity'))")
         return check, (f"CASE WHEN {column} IS NULL OR {text} = '{{}}' THEN NULL "
                        f"ELSE {text} END")
     if pq_reader.is_text(kind):
+        # CASE, not AND: DuckDB may evaluate every operand, and json_type fails on bad JSON
         text = f"{column}::VARCHAR"
-        check = (f"{column} IS NULL OR (json_valid({text}) AND json_type({text}) = 'OBJECT' "
-                 f"AND NOT contains({text}, 'NaN') AND NOT contains({text}, 'Infinity') "
-                 f"AND NOT regexp_matches({text}, ',[ \\t\\r\\n]*[\\]}}]') "
-                 f"AND strlen({text}) - strlen(replace({text}, '{{', '')) <= 1 "
-                 f"AND strlen({text}) < 4000 "
-                 f"AND len(json_keys({text})) = len(list_distinct(json_keys({text}))))")
-        return check, (f"CASE WHEN {column} IS NULL OR json({text}) = '{{}}' THEN NULL "
-                       f"ELSE json({text})::VARCHAR END")
+        good = (f"CASE WHEN {column} IS NULL THEN TRUE WHEN starts_with({text}, '{{') "
+                f"AND strlen({text}) < 4000 AND NOT contains({text}, 'NaN') "
+                f"AND NOT contains({text}, 'Infinity') "
+                f"AND NOT regexp_matches({text}, ',[ \\t\\r\\n]*[\\]}}]') "
+                f"AND strlen({text}) - strlen(replace({text}, '{{', '')) <= 1 "
+                f"AND json_valid({text}) "
+                f"THEN len(json_keys({text})) < 2 "
+                f"OR len(json_keys({text})) = len(list_distinct(json_keys({text}))) "
+                "ELSE FALSE END")
+        return good, (f"CASE WHEN {good} AND {column} IS NOT NULL AND json({text}) <> '{{}}' "
+                      f"THEN json({text})::VARCHAR END")
     return f"{column} IS NULL", "NULL::VARCHAR"
 
 
-def _has_float(pa, kind) -> bool:
+def _has(pa, kind, test) -> bool:
+    """Whether the type, or any type inside it, passes `test`."""
     kind = pq_reader._base(kind)
-    if pa.types.is_floating(kind):
+    if test(kind):
         return True
     if pa.types.is_struct(kind):
-        return any(_has_float(pa, kind.field(i).type) for i in range(kind.num_fields))
+        return any(_has(pa, kind.field(i).type, test) for i in range(kind.num_fields))
     if pa.types.is_map(kind):
-        return _has_float(pa, kind.item_type)
+        return _has(pa, kind.item_type, test)
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
-        return _has_float(pa, kind.value_type)
+        return _has(pa, kind.value_type, test)
     return False
 
 
@@ -442,8 +488,6 @@ def _settle_rows(con, path: str, on_reject) -> None:
 
 def _load_python(con, path: str, on_reject, progress) -> None:
     """The events as the Python reader validates them, streamed to DuckDB in Arrow batches."""
-    import pyarrow as pa
-
     from .. import readers
 
     def pieces() -> Iterator:
@@ -460,13 +504,9 @@ def _load_python(con, path: str, on_reject, progress) -> None:
         if batch:
             yield from events_arrow(batch).to_batches()
 
-    schema = events_arrow([]).schema
-    con.register("sl_python", pa.RecordBatchReader.from_batches(schema, pieces()))
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS SELECT line, 1 AS kind, "
-                    "contact, event, target, \"at\", id, props, NULL::VARCHAR AS raw "
-                    "FROM sl_python")
-    finally:
-        con.unregister("sl_python")
+    _from_stream(con, "sl_python", _Stream(events_arrow([]).schema, pieces()),
+                 f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS SELECT line, 1 AS kind, "
+                 "contact, event, target, \"at\", id, props, NULL::VARCHAR AS raw "
+                 "FROM sl_python")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS SELECT line, contact, event, target, "
                 f"\"at\", id, props FROM {TABLE}_all")
