@@ -255,7 +255,8 @@ def _csv_lines(stream: IO[bytes], progress: Progress | None
         if progress is not None:
             progress(done)
     finally:
-        text.detach()  # the caller owns (and closes) the stream
+        with contextlib.suppress(ValueError):  # already closed by its owner
+            text.detach()  # the caller owns (and closes) the stream
 
 
 def _csv_rows(stream: IO[bytes], progress: Progress | None, name: str = STDIN_NAME):

@@ -208,8 +208,8 @@ def _time_column(array) -> Column:
         for row, count in enumerate(array.cast(pa.int64()).to_pylist()):
             micros = None if count is None else count * scale // divide  # floor, as ISO text
             if micros is not None and not MIN_MICROS <= micros <= MAX_MICROS:
-                problems[row] = (f"invalid time: the timestamp {count} {kind.unit} after "
-                                 "1970-01-01 is outside the years 1 to 9999")
+                problems[row] = (f"invalid time: the timestamp {micros // MICROS} seconds "
+                                 "after 1970-01-01 is outside the years 1 to 9999")
             values.append(micros)
         return Column(values, problems=problems)
     if pa.types.is_integer(kind):

@@ -1,0 +1,250 @@
+"""The DuckDB engine's own reading of the input (`compiler/run/engines/duckdb_input.py`) gives
+what the Python readers give: the same events (line, contact, event, target, time, id, props)
+and the same rejects (line, reason, raw text), on a corpus of hostile JSON lines (LF, CRLF, a
+byte order mark, bytes that are not UTF-8, no final LF), on Parquet files of every column type,
+and on Parquet files with flipped bytes; and SQL, not Python, accepts the well-formed lines."""
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import random
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+duckdb = pytest.importorskip("duckdb", reason="the DuckDB engine needs the `sql` extra")
+pa = pytest.importorskip("pyarrow", reason="the DuckDB engine needs the `sql` extra")
+import pyarrow.parquet as pq  # noqa: E402
+
+from compiler.run import readers  # noqa: E402
+from compiler.run.engines import duckdb_input  # noqa: E402
+from runtime.events import Reject, TimeFormatError, parse_time  # noqa: E402
+
+
+def python_side(path: str):
+    events, rejects = [], []
+    for item in readers.read_events(path):
+        if isinstance(item, Reject):
+            rejects.append((item.line, item.reason, item.raw))
+        else:
+            events.append((item.line, item.contact, item.event, item.target, item.at, item.id,
+                           json.dumps(item.props, sort_keys=True) if item.props else None))
+    return events, rejects
+
+
+def duckdb_side(path: str):
+    con = duckdb.connect()
+    rejects = []
+    duckdb_input.load_events(con, path, lambda r: rejects.append((r.line, r.reason, r.raw)))
+    rows = con.execute(f'SELECT line, contact, event, target, "at", id, props '
+                       f'FROM {duckdb_input.TABLE} ORDER BY line').fetchall()
+    events = [(line, contact, event, target, at, event_id,
+               json.dumps(json.loads(props), sort_keys=True) if props else None)
+              for line, contact, event, target, at, event_id, props in rows]
+    return events, rejects
+
+
+def sql_accepted(path: str) -> int:
+    """How many lines SQL itself accepted (kind 1 before the Python reader settles the rest)."""
+    con = duckdb.connect()
+    duckdb_input.prepare(con)
+    if path.endswith(".parquet"):
+        schema = duckdb_input.pq_reader.open_file(path).schema_arrow
+        con.execute(f"CREATE TEMP TABLE x AS {duckdb_input._parquet_select(con, schema)}", [path])
+    else:
+        con.execute(f"CREATE TEMP TABLE x AS WITH src AS (SELECT ordinality AS line, t, t AS raw "
+                    f"FROM {duckdb_input.LINE_READER} WITH ORDINALITY), {duckdb_input._CLASSIFY}",
+                    [path])
+    return con.execute("SELECT count(*) FROM x WHERE kind = 1").fetchone()[0]
+
+
+# --- JSON Lines ---------------------------------------------------------------------------------
+
+G = '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z"'
+lines = [
+ G + '}', G + ', "target": "pricing", "id": "e1", "props": {"seconds": 42}}',
+ '', '   ', '\t', '\x0c', '\u00a0', 'not json', '[1,2]', '"text"', 'null', '{}',
+ G + ', "colour": "red"}', '{"event": "visit", "at": 1}', G.replace('"c"', '17') + '}',
+ G.replace('"c"', '""') + '}', G + ', "target": 3}', G + ', "id": 991}', G + ', "props": [1]}',
+ G + ', "props": "x"}', G + ', "props": null}', G + ', "props": {}}', G + ', "target": null, "id": null}',
+ G.replace('2026-03-01T10:00:00Z', 'not a time') + '}', G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:00') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2026-02-30T10:00:00Z') + '}', G.replace('"2026-03-01T10:00:00Z"', '1772445600.5') + '}',
+ G.replace('"2026-03-01T10:00:00Z"', '1772445600') + '}', G.replace('"2026-03-01T10:00:00Z"', 'true') + '}',
+ G.replace('"2026-03-01T10:00:00Z"', '100000000000000000000') + '}', G.replace('"2026-03-01T10:00:00Z"', '-62135596800') + '}',
+ G.replace('"2026-03-01T10:00:00Z"', '-62135596801') + '}', G.replace('"2026-03-01T10:00:00Z"', '253402300799') + '}',
+ G.replace('"2026-03-01T10:00:00Z"', '253402300800') + '}',
+ '{"contact": "c", "event": "visit", "at": 1, "at": 2}', G + ', "props": {"x": NaN}}', G + ', "props": {"x": Infinity}}',
+ G + '} trailing', G + ',}', G + ', "props": {"a": [1,]}}', G + ', "props": {"a": 1, "a": 2}}',
+ G + ', "props": {"a": {"b": 1, "b": 2}}}', G + ', "props": {"a": {"b": 1}}}', G + ', "props": {"a": [{"b": 1}]}}',
+ G + ', "props": {"s": "has { brace"}}', G.replace('"c"', '"\\ud800"') + '}', G.replace('"c"', '"\\ud83d\\ude00"') + '}',
+ G.replace('"c"', '"\\u00e9"') + '}', G.replace('"c"', '"a\\"b"') + '}', G.replace('"c"', '"a\\u0000b"') + '}',
+ G + ', "props": {"n": ' + '9' * 5000 + '}}', G + ', "props": {"n": ' + '9' * 1200 + '}}',
+ G + ', "props": ' + '{"a": ' * 150 + '1' + '}' * 150 + '}', G + ', "props": ' + '[' * 1000 + ']' * 1000 + '}',
+ G + ', "props": ' + '{"a": ' * 99 + '1' + '}' * 99 + '}',
+ G.replace('2026-03-01T10:00:00Z', '0001-01-01T00:00:00+01:00') + '}', G.replace('2026-03-01T10:00:00Z', '9999-12-31T23:30:00-01:00') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:00+99:99') + '}', G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:00+23:59') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:00-0130') + '}', G.replace('2026-03-01T10:00:00Z', '2026-03-01 10:00Z') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:00.123456789Z') + '}', G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:00.1234567891Z') + '}',
+ G.replace('2026-03-01T10:00:00Z', ' 2026-03-01T10:00:00Z ') + '}', G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:00z') + '}',
+ G.replace('2026-03-01T10:00:00Z', '\u0662026-03-01T10:00:00Z') + '}', G.replace('2026-03-01T10:00:00Z', '0000-03-01T10:00:00Z') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2026-03-01T24:00:00Z') + '}', G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:60:00Z') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2026-03-01T10:00:60Z') + '}', G.replace('2026-03-01T10:00:00Z', '2024-02-29T10:00:00Z') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2023-02-29T10:00:00Z') + '}', G.replace('2026-03-01T10:00:00Z', '1900-02-29T10:00:00Z') + '}',
+ G.replace('2026-03-01T10:00:00Z', '2000-02-29T10:00:00Z') + '}', G.replace('2026-03-01T10:00:00Z', '1969-12-31T23:59:59.999999Z') + '}',
+ ' ' + G + '}', G + '} ', G + '}\t', '\t' + G + '}', G + ', "props": {"x": 1e400}}', G + ', "props": {"x": -0.0, "y": 1E5}}',
+ G + ', "props": {"x": "\\n\\t"}}', G + ', "props": {"": 1}}', '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z" , "id" : "x"}',
+ '{"contact":"c","event":"visit","at":"2026-03-01T10:00:00Z","props":{"k":[1,2,"x",true,null]}}',
+ '{"contact": "c"\x00, "event": "visit", "at": 1}', '{"contact": "c\x00", "event": "visit", "at": 1}', '{"contact": "c\x01", "event": "visit", "at": 1}',
+ G + ', "target": "\u2028x\u0085"}', '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z"}{"a":1}',
+ '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z", "props": {"x": 01}}',
+ '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z", "props": {"x": .5}}',
+ '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z", "props": {"x": 18446744073709551616}}',
+ '{"contact": "c", "event": "visit", "at": 18446744073709551615}', '{"contact": "c", "event": "visit", "at": -1}',
+ '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z", "props": {"x": "\\ud83d"}}',
+ "{'contact': 'c'}", '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00Z", /* c */ "id": "x"}',
+]
+
+
+def write(path, lines, end="\n", bom=False, final=True) -> str:
+    data = end.join(lines) + (end if final else "")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data.encode("utf-8"))
+    return str(path)
+
+
+@pytest.mark.parametrize("end, bom, final", [("\n", False, True), ("\r\n", False, True),
+                                             ("\n", True, True), ("\n", False, False)])
+def test_the_hostile_lines_read_the_same(tmp_path, end, bom, final):
+    path = write(tmp_path / "e.jsonl", lines, end, bom, final)
+    assert duckdb_side(path) == python_side(path)
+
+
+def test_bytes_that_are_not_utf8_read_the_same(tmp_path):
+    path = tmp_path / "e.jsonl"
+    path.write_bytes("\n".join(lines[:5]).encode() + b'\n{"contact": "\xff"}\n\xff\xfe\n'
+                     + "\n".join(lines[5:]).encode())
+    assert duckdb_side(str(path)) == python_side(str(path))
+
+
+def test_random_mixtures_read_the_same(tmp_path):
+    rnd = random.Random(1)
+    for _ in range(25):
+        chosen = [rnd.choice(lines) for _ in range(rnd.randint(0, 40))]
+        path = write(tmp_path / "e.jsonl", chosen, rnd.choice(["\n", "\n", "\r\n"]),
+                     rnd.random() < 0.2)
+        assert duckdb_side(path) == python_side(path)
+
+
+def test_sql_accepts_the_well_formed_lines_itself(tmp_path):
+    well_formed = [line for line in lines[:2]] * 50 + [
+        '{"contact":"c","event":"visit","at":1772445600,"props":{"a":[1,"x",true,null]}}',
+        '{"contact": "c", "event": "visit", "at": "2026-03-01T10:00:00.25+01:00", "id": null}']
+    path = write(tmp_path / "e.jsonl", well_formed)
+    assert sql_accepted(path) == len(well_formed)
+    assert duckdb_side(path) == python_side(path)
+
+
+# --- times: the SQL macro against parse_time ----------------------------------------------
+
+_TIMES = st.builds(
+    lambda y, mo, d, h, mi, s, f, z: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
+    + (f".{f}" if f else "") + z,
+    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25),
+    st.integers(0, 61), st.integers(0, 61), st.text("0123456789", max_size=10),
+    st.one_of(st.just("Z"), st.builds(lambda sign, h, m: f"{sign}{h:02d}:{m:02d}",
+                                      st.sampled_from("+-"), st.integers(0, 30),
+                                      st.integers(0, 70))))
+_CON = duckdb.connect()
+duckdb_input.prepare(_CON)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_TIMES)
+@example("0001-01-01T00:00:00+01:00")
+@example("9999-12-31T23:30:00-01:00")
+@example("2026-03-01T24:00:00Z")
+@example("2026-03-01T10:00:00+24:00")
+@example("2026-03-01T10:00:00.123456789Z")
+def test_the_sql_time_is_parse_time(text):
+    sql = _CON.execute("SELECT sl_iso_us(?)", [text]).fetchone()[0]
+    try:
+        expected = parse_time(text, date_only_is_utc_midnight=False)
+    except TimeFormatError:
+        expected = None
+    assert sql == expected  # every string of these shapes: SQL takes it exactly or refuses it
+
+
+# --- Parquet ------------------------------------------------------------------------------
+
+UTC = datetime.timezone.utc
+T = datetime.datetime(2026, 3, 1, 10, tzinfo=UTC)
+n = 6
+def base(**cols):
+    d = {"contact": ["a", None, "c", "", "e", "f"], "event": ["visit"] * n,
+         "at": pa.array([T, T, T, None, T, T], pa.timestamp("us", tz="UTC"))}
+    d.update(cols)
+    return pa.table(d)
+cases = {
+ "plain": base(),
+ "target_id": base(target=["pricing", None, "x", None, None, "y"], id=["e1", None, None, "e4", None, "e6"]),
+ "map_props": base(props=pa.array([[("seconds", 42)], None, [], None, [("a", 1), ("b", 2)], [("x", None)]], pa.map_(pa.string(), pa.int64()))),
+ "struct_props": base(props=pa.array([{"s": 1, "t": "x"}, None, {"s": None, "t": None}, None, {"s": 2, "t": "y"}, {"s": 3, "t": None}], pa.struct([("s", pa.int64()), ("t", pa.string())]))),
+ "float_props": base(props=pa.array([{"f": 1.5}, {"f": float("nan")}, {"f": float("inf")}, None, {"f": -0.0}, {"f": None}], pa.struct([("f", pa.float64())]))),
+ "decimal_props": base(props=pa.array([{"d": decimal.Decimal("12.50")}, {"d": decimal.Decimal("3")}, None, None, {"d": None}, {"d": decimal.Decimal("-1.25")}], pa.struct([("d", pa.decimal128(10, 2))]))),
+ "decimal0_props": base(props=pa.array([{"d": decimal.Decimal("12")}, None, None, None, None, {"d": decimal.Decimal("-1")}], pa.struct([("d", pa.decimal128(10, 0))]))),
+ "json_props": base(props=['{"a": 1}', None, 'not json', '[1]', '{"a": 1, "a": 2}', '{}']),
+ "json_props2": base(props=['{"a": {"b": 1}}', '{"x": NaN}', '{"a": 1,}', '{"s": "x"}', ' {"a": 2} ', '{"k": [1, 2]}']),
+ "ns": base(at=pa.array([1772359200000000001, 1772359200999999999, -1, None, 0, -1000], pa.timestamp("ns"))),
+ "s_unit": base(at=pa.array([1772359200, 253402300800, -62135596801, None, -62135596800, 253402300799], pa.timestamp("s"))),
+ "ms_unit": base(at=pa.array([1772359200123, 253402300800000, None, None, 5, -5], pa.timestamp("ms", tz="America/New_York"))),
+ "int_at": base(at=pa.array([1772359200, 10**15, -62135596801, None, 0, 253402300799], pa.int64())),
+ "str_at": base(at=["2026-03-01T10:00:00Z", "nope", "2026-03-01T10:00:00+01:00", None, " 2026-03-01T10:00:00Z", "2026-03-01T10:00:00"]),
+ "float_at": base(at=pa.array([1.5, 1772359200.0, None, None, 2.0, 3.0], pa.float64())),
+ "bool_at": base(at=pa.array([True, False, None, None, True, True])),
+ "date_at": base(at=pa.array([datetime.date(2026, 3, 1)] * 5 + [None], pa.date32())),
+ "int_contact": base(contact=pa.array([1, None, 3, 4, 5, 6])),
+ "unknown": base(colour=["red", None, None, "blue", None, None]),
+ "no_at": pa.table({"contact": ["a", "b"], "event": ["v", "v"]}),
+ "dict_strings": base(event=pa.array(["visit"] * n).dictionary_encode(), target=pa.array(["x", None, "y", "x", "x", None]).dictionary_encode()),
+ "large_string": base(contact=pa.array(["a", None, "c", "", "e", "f"], pa.large_string())),
+ "int_props": base(props=pa.array([1, None, 2, None, None, None])),
+ "list_in_props": base(props=pa.array([{"l": [1, 2]}, {"l": []}, {"l": None}, None, {"l": [3]}, {"l": [None]}], pa.struct([("l", pa.list_(pa.int64()))]))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(cases))
+def test_parquet_of_every_column_type_reads_the_same(tmp_path, name):
+    path = str(tmp_path / f"{name}.parquet")
+    pq.write_table(cases[name], path)
+    assert duckdb_side(path) == python_side(path)
+
+
+def test_sql_accepts_the_good_parquet_rows_itself(tmp_path):
+    path = str(tmp_path / "e.parquet")
+    pq.write_table(cases["struct_props"], path)
+    assert sql_accepted(path) == 4
+
+
+def test_parquet_with_flipped_bytes_reads_the_same_or_fails_the_same(tmp_path):
+    n = 3000
+    table = pa.table({"contact": [f"c{i % 50}" for i in range(n)], "event": ["visit"] * n,
+                      "at": pa.array([1772359200 + i for i in range(n)], pa.int64()),
+                      "target": [f"t{i % 7}" for i in range(n)]})
+    good = tmp_path / "good.parquet"
+    pq.write_table(table, good, compression="none", row_group_size=1000)
+    data = good.read_bytes()
+    rnd = random.Random(3)
+    for _ in range(15):
+        broken = bytearray(data)
+        for _ in range(rnd.choice([1, 3, 20])):
+            broken[rnd.randrange(4, len(broken) - 8)] = rnd.randrange(256)
+        path = tmp_path / "broken.parquet"
+        path.write_bytes(bytes(broken))
+        outcomes = []
+        for side in (python_side, duckdb_side):
+            try:
+                outcomes.append(side(str(path)))
+            except readers.ReaderError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1]
