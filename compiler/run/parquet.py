@@ -208,8 +208,7 @@ def _time_column(array) -> Column:
         for row, count in enumerate(array.cast(pa.int64()).to_pylist()):
             micros = None if count is None else count * scale // divide  # floor, as ISO text
             if micros is not None and not MIN_MICROS <= micros <= MAX_MICROS:
-                problems[row] = (f"invalid time: the timestamp {micros // MICROS} seconds "
-                                 "after 1970-01-01 is outside the years 1 to 9999")
+                problems[row] = out_of_range(micros)
             values.append(micros)
         return Column(values, problems=problems)
     if pa.types.is_integer(kind):
@@ -224,6 +223,11 @@ def _time_column(array) -> Column:
     if is_text(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
         return Column(array.to_pylist())
     return Column(_presence(array), found=_type_found(kind))
+
+
+def out_of_range(micros: int) -> str:
+    return (f"invalid time: the timestamp {micros // MICROS} seconds after 1970-01-01 is "
+            "outside the years 1 to 9999")
 
 
 def _props_column(array) -> Column:
@@ -365,7 +369,7 @@ def row_raw(batch, row: int) -> str:
             count = array.cast(pa.int64())[row].as_py()
             scale, divide = _UNIT_MICROS[kind.unit]
             micros = count * scale // divide
-            record[name] = (_iso_micros(micros) if MIN_MICROS <= micros <= MAX_MICROS
+            record[name] = (iso_micros(micros) if MIN_MICROS <= micros <= MAX_MICROS
                             else f"{count} {kind.unit} after 1970-01-01")
             continue
         try:
@@ -375,7 +379,8 @@ def row_raw(batch, row: int) -> str:
     return json.dumps(record, default=str, ensure_ascii=False)
 
 
-def _iso_micros(micros: int) -> str:
+def iso_micros(micros: int) -> str:
+    """A time as ISO-8601 text in UTC, with its microseconds when it has any."""
     text = format_time(micros)
     fraction = micros % MICROS
     return f"{text[:-1]}.{fraction:06d}Z" if fraction else text

@@ -65,6 +65,18 @@ CREATE OR REPLACE TEMP MACRO sl_string(j) AS (
        WHEN contains(j, '\\') THEN j ->> '$' ELSE j[2:-2] END);
 """
 
+def distinct(keys: str, pairs_up_to: int = 5) -> str:
+    """SQL: no key of the list `keys` is there twice. Short lists compare their items pairwise
+    (list_distinct costs more than a parse of the line)."""
+    cases = []
+    for size in range(2, pairs_up_to + 1):
+        pairs = " AND ".join(f"{keys}[{i}] <> {keys}[{j}]" for i in range(1, size + 1)
+                             for j in range(i + 1, size + 1))
+        cases.append(f"WHEN {size} THEN {pairs}")
+    return (f"(CASE len({keys}) WHEN 0 THEN TRUE WHEN 1 THEN TRUE {' '.join(cases)} "
+            f"ELSE len({keys}) = len(list_distinct({keys})) END)")
+
+
 # A list of keys holds each of the six known ones at most once and nothing else exactly when its
 # length is the number of known keys in it (list_distinct would cost a third of the reading).
 _KEYS_KNOWN = " + ".join(f"list_contains(keys, '{key}')::INTEGER" for key in rio.EVENT_KEYS)
@@ -109,8 +121,7 @@ p AS (
       AND (jt IS NULL OR target IS NOT NULL) AND (ji IS NULL OR id IS NOT NULL)
       AND (props IS NULL
            OR (props_keys IS NOT NULL AND strlen(t) - strlen(replace(t, '{{', '')) <= 2
-               AND (len(props_keys) < 2
-                    OR len(props_keys) = len(list_distinct(props_keys))))),
+               AND {distinct('props_keys')})),
       FALSE) AS good
   FROM w
 )
@@ -381,15 +392,15 @@ def _parquet_select(con, schema) -> str:
             elif key in names:
                 checks.append(f"{q(key)} IS NULL")
     values["at"] = _parquet_time(pa, kinds["at"], q("at")) if "at" in names else "NULL::BIGINT"
-    props_check, values["props"] = _parquet_props(pa, kinds.get("props"), q("props"))
-    checks.append(props_check)
+    props_inner, props_check, props_value = _parquet_props(pa, kinds.get("props"), q("props"))
     inner = ", ".join(f"{value} AS {q(key)}" for key, value in values.items())
     ok = " AND ".join(f"({check})" for check in checks) or "TRUE"
-    return (f"WITH r AS (SELECT file_row_number + 1 AS line, {inner}, {ok} AS ok "
-            "FROM read_parquet(?, file_row_number = true)) "
-            f"SELECT line, CASE WHEN ok AND \"at\" BETWEEN {MIN_MICROS} AND {MAX_MICROS} "
-            "THEN 1 ELSE 2 END AS kind, "
-            "contact, event, target, \"at\", id, props, NULL::VARCHAR AS raw FROM r")
+    # two levels: what the checks of `props` read is computed once, in the inner one
+    return (f"WITH r AS (SELECT file_row_number + 1 AS line, {inner}, {props_inner}, "
+            f"{ok} AS ok FROM read_parquet(?, file_row_number = true)) "
+            f"SELECT line, CASE WHEN ok AND ({props_check}) AND \"at\" BETWEEN {MIN_MICROS} "
+            f"AND {MAX_MICROS} THEN 1 ELSE 2 END AS kind, contact, event, target, \"at\", id, "
+            f"{props_value} AS props, NULL::VARCHAR AS raw FROM r")
 
 
 def _parquet_time(pa, kind, column: str) -> str:
@@ -410,36 +421,30 @@ def _parquet_time(pa, kind, column: str) -> str:
     return "NULL"
 
 
-def _parquet_props(pa, kind, column: str) -> tuple[str, str]:
-    """(the check, the JSON text) of a `props` column."""
+def _parquet_props(pa, kind, column: str) -> tuple[str, str, str]:
+    """A `props` column: (the inner columns `pj` = its JSON text and `pk` = its keys, the check
+    and the value, both over those)."""
     if kind is None or pa.types.is_null(kind):
-        return "TRUE", "NULL::VARCHAR"
+        return "NULL::VARCHAR AS pj, NULL::VARCHAR[] AS pk", "TRUE", "NULL::VARCHAR"
     if pa.types.is_struct(kind) or pa.types.is_map(kind):
         # merge-patching into {} drops the null members at any depth, as parquet.plain does
-        text = f"json_merge_patch('{{}}', to_json({column}))::VARCHAR"
+        inner = f"json_merge_patch('{{}}', to_json({column}))::VARCHAR AS pj, NULL AS pk"
         check = "TRUE"
         if _has(pa, kind, lambda k: pa.types.is_decimal(k) and k.scale <= 0):
-            check = f"{column} IS NULL"  # to_json writes 12.0 where the number is 12
+            check = "pj IS NULL"  # to_json writes 12.0 where the number is 12
         elif _has(pa, kind, pa.types.is_floating):
-            check = (f"{column} IS NULL OR (NOT contains({text}, 'NaN') "
-                     f"AND NOT contains({text}, 'Infinity'))")
-        return check, (f"CASE WHEN {column} IS NULL OR {text} = '{{}}' THEN NULL "
-                       f"ELSE {text} END")
+            check = "pj IS NULL OR (NOT contains(pj, 'NaN') AND NOT contains(pj, 'Infinity'))"
+        return inner, check, "CASE WHEN pj <> '{}' THEN pj END"
     if pq_reader.is_text(kind):
-        # CASE, not AND: DuckDB may evaluate every operand, and json_type fails on bad JSON
         text = f"{column}::VARCHAR"
-        good = (f"CASE WHEN {column} IS NULL THEN TRUE WHEN starts_with({text}, '{{') "
-                f"AND strlen({text}) < 4000 AND NOT contains({text}, 'NaN') "
-                f"AND NOT contains({text}, 'Infinity') "
+        keys = (f"CASE WHEN starts_with({text}, '{{') AND strlen({text}) < 4000 "
+                f"AND NOT contains({text}, 'NaN') AND NOT contains({text}, 'Infinity') "
                 f"AND NOT regexp_matches({text}, ',[ \\t\\r\\n]*[\\]}}]') "
                 f"AND strlen({text}) - strlen(replace({text}, '{{', '')) <= 1 "
-                f"AND json_valid({text}) "
-                f"THEN len(json_keys({text})) < 2 "
-                f"OR len(json_keys({text})) = len(list_distinct(json_keys({text}))) "
-                "ELSE FALSE END")
-        return good, (f"CASE WHEN {good} AND {column} IS NOT NULL AND json({text}) <> '{{}}' "
-                      f"THEN json({text})::VARCHAR END")
-    return f"{column} IS NULL", "NULL::VARCHAR"
+                f"THEN try(json_keys({text})) END")
+        check = f"pj IS NULL OR (pk IS NOT NULL AND {distinct('pk')})"
+        return (f"{text} AS pj, {keys} AS pk", check, "CASE WHEN len(pk) > 0 THEN pj END")
+    return (f"{column} IS NOT NULL AS pj, NULL AS pk", "NOT pj", "NULL::VARCHAR")
 
 
 def _has(pa, kind, test) -> bool:

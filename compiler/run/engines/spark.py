@@ -33,7 +33,7 @@ import zipfile
 from typing import Callable, Iterable, Iterator
 
 from runtime import io as rio
-from runtime.events import Event, Reject
+from runtime.events import MAX_MICROS, MIN_MICROS, Event, Reject
 
 DEFAULT_MASTER = "local[2]"
 MASTER_ENV = "SCORELANG_SPARK_MASTER"
@@ -42,7 +42,7 @@ _SKIP = ("blank",)  # _decode's record for a blank line: no JSON value equals a 
 _ROW_SCHEMA = ("kind int, contact string, line long, at long, event string, target string, "
                "id string, data string, reason string, raw string")
 _RESULT_SCHEMA = "contact string, result string"
-_ISO_MICROS = "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'"  # Spark's pattern for a UTC time as text
+_MICROS = "__epoch_us"  # a timestamp cell, as the struct {_MICROS: microseconds}
 _PARQUET_RESULT_SCHEMA = ("contact string, scores map<string, bigint>, grades map<string, string>,"
                           " stage string, actions array<struct<at: string, action: string, "
                           "arg: string>>")
@@ -139,11 +139,12 @@ def _parquet_rows(spark, files: list[str]):
     """RDD of (1-based row number, record dict) over Parquet files in the given order."""
     from pyspark.sql import functions as F
 
+    _check_local_schema(files)
     frame = spark.read.parquet(*files)
     columns = [name for name in frame.columns]
     for name, kind in frame.dtypes:
-        if kind.startswith("timestamp"):  # as text, so executors' local zones play no part
-            frame = frame.withColumn(name, F.date_format(F.col(name), _ISO_MICROS))
+        if kind.startswith("timestamp"):  # microseconds, so executors' zones play no part
+            frame = frame.withColumn(name, F.struct(F.unix_micros(F.col(name)).alias(_MICROS)))
     frame = frame.select(*columns, F.col("_metadata.file_path").alias("__file"),
                          F.col("_metadata.row_index").alias("__row"))
     counts = dict(frame.groupBy("__file").count().collect())
@@ -158,6 +159,17 @@ def _parquet_rows(spark, files: list[str]):
         return line, record
 
     return frame.rdd.map(number)
+
+
+def _check_local_schema(files: list[str]) -> None:
+    """Refuse `props` of a type no JSON value holds, as `compiler.run.parquet` does, for the
+    files the driver can open itself (local ones); a cluster's files are not checked here."""
+    from compiler.run import parquet
+
+    for name in files:
+        local = name[len("file:"):] if name.startswith("file:") else name
+        if "://" not in local and os.path.isfile(local):
+            parquet.check_schema(local, parquet.open_file(local).schema_arrow, ("props",))
 
 
 def _file_rank(name: str, files: list[str]) -> tuple[int, str]:
@@ -227,9 +239,20 @@ def _profile_rows(fmt: str, header: list[str] | None) -> Callable[[Iterable], It
 def _decode(fmt: str, header: list[str] | None, line: int, item):
     """(record | _RecordError | _SKIP, raw) for one line or row, as `runtime.io` reads it."""
     if fmt == "parquet":
+        from compiler.run import parquet  # noqa: PLC0415 (executor side)
+
         record = {key: _spark_plain(value) for key, value in item.items()
                   if value is not None or key in rio.REQUIRED_KEYS}
-        raw = json.dumps(record, default=str, ensure_ascii=False)
+        raw = json.dumps({key: _micros_text(value) if isinstance(value, _Micros) else value
+                          for key, value in record.items()}, default=str, ensure_ascii=False)
+        if isinstance(record.get("at"), _Micros):
+            micros = int(record["at"])
+            if not MIN_MICROS <= micros <= MAX_MICROS:
+                return rio.RecordError(parquet.out_of_range(micros)), raw
+            record["at"] = parquet.iso_micros(micros)  # reads back to the same microseconds
+        if isinstance(record.get("props"), dict) and _not_finite(record["props"]):
+            return rio.RecordError(f"`props` holds {_not_finite(record['props'])!r}, which "
+                                   "JSON cannot hold"), raw
         if isinstance(record.get("props"), str):
             try:
                 record["props"] = rio.decode_json(record["props"])
@@ -248,12 +271,39 @@ def _decode(fmt: str, header: list[str] | None, line: int, item):
         return exc, raw
 
 
+class _Micros(int):
+    """A timestamp cell of a Parquet row, in microseconds (see `_parquet_rows`)."""
+
+
+def _micros_text(micros: int) -> str:
+    from compiler.run import parquet  # noqa: PLC0415 (executor side)
+
+    if MIN_MICROS <= micros <= MAX_MICROS:
+        return parquet.iso_micros(micros)
+    return f"{int(micros)} us after 1970-01-01"
+
+
+def _not_finite(value):
+    """The first NaN or infinity in a decoded value, else None."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
+        else ()
+    for item in items:
+        found = _not_finite(item)
+        if found is not None:
+            return found
+    return None
+
+
 def _spark_plain(value):
     """A Spark row value as the JSON value `compiler.run.parquet.plain` makes of the same
     Parquet cell: maps and structs (dicts here) without their null entries, decimals as
-    numbers."""
+    numbers, a timestamp as its `_Micros`."""
     import decimal
 
+    if isinstance(value, dict) and set(value) == {_MICROS}:
+        return None if value[_MICROS] is None else _Micros(value[_MICROS])
     if isinstance(value, dict):
         return {key: _spark_plain(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
@@ -359,6 +409,23 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _unreadable_is_an_error(path: str, job):
+    """Run the first job over the input; a file Spark cannot read (a corrupt Parquet page) is
+    an `EngineError` naming it, not a Java stack trace."""
+    try:
+        return job()
+    except Exception as exc:
+        if type(exc).__name__ not in ("Py4JJavaError", "SparkException") \
+                and not type(exc).__module__.startswith("pyspark"):
+            raise
+        from . import EngineError
+
+        message = str(exc).strip().splitlines()
+        reason = next((line for line in message if "Exception:" in line or "Error" in line),
+                      message[0] if message else type(exc).__name__)
+        raise EngineError(f"{path}: Spark cannot read it: {reason.strip()[:300]}") from None
+
+
 def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
            on_reject: Callable[[Reject], None], *, spark=None, grouping: str = "partitions"):
     """An RDD of (contact, section-7 result as JSON text); rejects go to `on_reject` first.
@@ -373,8 +440,9 @@ def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
     spark = spark or session()
     rows = _read(spark, events, _event_rows).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        found = rows.filter(lambda row: row[0] == _KIND_REJECT).map(
-            lambda row: (row[2], row[8], row[9])).collect()
+        found = _unreadable_is_an_error(events, lambda: rows.filter(
+            lambda row: row[0] == _KIND_REJECT).map(lambda row: (row[2], row[8], row[9])
+                                                    ).collect())
         for line, reason, raw in sorted(found):
             on_reject(Reject(line, reason, raw))
         accepted = rows.filter(lambda row: row[0] == _KIND_EVENT)
