@@ -54,6 +54,9 @@ def dataset(folder: str, events: int, contacts: int, seed: int) -> dict:
               file=sys.stderr)
     if not os.path.exists(paths["parquet"]):
         to_parquet(paths["events"], paths["parquet"])
+    paths["csv"] = os.path.join(where, "events.csv")
+    if not os.path.exists(paths["csv"]):
+        to_csv(paths["events"], paths["csv"])
     with open(paths["events"], "rb") as stream:
         chunks = iter(lambda: stream.read(1 << 24), b"")
         paths["lines"] = sum(chunk.count(b"\n") for chunk in chunks)
@@ -88,6 +91,23 @@ def to_parquet(jsonl: str, parquet: str) -> None:
     os.replace(parquet + ".tmp", parquet)
 
 
+def to_csv(jsonl: str, target: str) -> None:
+    """The same events, in the same order, as CSV: `at` as in the JSON, `props` JSON text."""
+    import csv
+
+    columns = ("contact", "event", "target", "at", "id", "props")
+    with open(jsonl, encoding="utf-8") as source, \
+            open(target + ".tmp", "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(columns)
+        for line in source:
+            record = json.loads(line)
+            if "props" in record:
+                record["props"] = json.dumps(record["props"])
+            writer.writerow(["" if record.get(c) is None else record[c] for c in columns])
+    os.replace(target + ".tmp", target)
+
+
 # name -> (what it computes, check kind)
 MEASURES = {
     "runtime-batch": ("scorelang runtime, batch (`score run`)", "reference"),
@@ -100,6 +120,14 @@ MEASURES = {
     "duckdb-hand-scores": ("hand-written DuckDB SQL, final scores only (no lifecycle), query "
                            "on loaded tables", "scores"),
     "runtime-flat": ("scorelang runtime, event rules only (flat)", "flat-reference"),
+    "reader-python-jsonl": ("Python reader: events.jsonl to Event objects", "reader"),
+    "reader-python-csv": ("Python reader: the same events as CSV", "reader"),
+    "reader-python-parquet": ("Python reader: the same events as Parquet (record batches)",
+                              "reader"),
+    "reader-duckdb-jsonl": ("DuckDB engine's reader: events.jsonl validated into a DuckDB "
+                            "table", "reader"),
+    "reader-duckdb-parquet": ("DuckDB engine's reader: events.parquet validated into a DuckDB "
+                              "table", "reader"),
     "zen-engine": ("GoRules zen-engine decision table", "totals"),
     "rule-engine": ("rule-engine Rule.matches", "totals"),
     "business-rules": ("business-rules run_all", "totals"),
@@ -192,6 +220,8 @@ def child(args) -> dict:
         seconds, output, note = _duckdb_query(name, table, paths)
     elif name == "python-loop":
         seconds, output = _loop(paths)
+    elif name.startswith("reader-"):
+        seconds, output = _reader(name, paths)
     else:
         peer = {"zen-engine": peers.zen, "rule-engine": peers.rule_engine_peer,
                 "business-rules": peers.business_rules_peer,
@@ -222,6 +252,33 @@ def _loop(paths: dict):
             "grades": {"tier": tier} if scored else {}, "stage": stage,
             "actions": [{"at": at, "action": kind, "arg": arg} for at, kind, arg in actions or ()]}
     return seconds, output
+
+
+def _reader(name: str, paths: dict):
+    """Reading and validating the events alone: (seconds, {"events": n, "rejects": m})."""
+    from compiler.run import readers
+    from runtime import io as rio
+    from runtime.events import Reject
+
+    source = {"jsonl": paths["events"], "csv": paths["csv"], "parquet": paths["parquet"]}[
+        name.rsplit("-", 1)[1]]
+    counts = {"events": 0, "rejects": 0}
+    if name.startswith("reader-duckdb"):
+        from compiler.run.engines import duckdb as engine
+        from compiler.run.engines import duckdb_input
+
+        connection = engine.connect(tempfile.mkdtemp(prefix="scorelang-bench-"))
+        started = _Clock()
+        duckdb_input.load_events(connection, source, lambda reject: counts.__setitem__(
+            "rejects", counts["rejects"] + 1))
+        counts["events"] = connection.execute(
+            f"SELECT count(*) FROM {duckdb_input.TABLE}").fetchone()[0]
+        return started.stop(), counts
+    started = _Clock()
+    with rio.paused_collector():
+        for item in readers.read_events(source):
+            counts["rejects" if isinstance(item, Reject) else "events"] += 1
+    return started.stop(), counts
 
 
 def _streaming(table: dict, paths: dict):
@@ -353,6 +410,8 @@ def check(name: str, result: dict, reference: dict | None, flat: dict | None) ->
     output = result.get("output")
     if output is None or kind in ("reference", "flat-reference"):
         return "reference" if output is not None else ""
+    if kind == "reader":
+        return f"{output['events']:,} events, {output['rejects']:,} rejects"
     if kind == "exact":
         if reference is None:
             return "no reference"

@@ -28,7 +28,7 @@ from runtime.events import format_time, shown
 from runtime.records import (EVENT_KEYS, REQUIRED_KEYS, RecordError, decode_json,
                              epoch_seconds_to_micros, event_time, type_name)
 
-from .readers import ReaderError
+from .errors import ReaderError
 
 BATCH_ROWS = 65_536
 _UNIT_MICROS = {"s": (MICROS, 1), "ms": (1000, 1), "us": (1, 1), "ns": (1, 1000)}  # (×, ÷)

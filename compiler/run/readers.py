@@ -8,10 +8,9 @@ from typing import Iterator
 from runtime import io as rio
 from runtime.events import Event, Reject
 
+from .errors import ReaderError
 
-class ReaderError(Exception):
-    """A file that cannot be read at all: missing, unreadable, not Parquet, or pyarrow not
-    installed."""
+__all__ = ["ReaderError", "read_contacts", "read_events"]
 
 
 def read_events(path: str, *, progress: rio.Progress | None = None) -> Iterator[Event | Reject]:

@@ -438,7 +438,8 @@ def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping `{grouping}` (choose from {', '.join(GROUPINGS)})")
     spark = spark or session()
-    rows = _read(spark, events, _event_rows).persist(StorageLevel.MEMORY_AND_DISK)
+    rows = _unreadable_is_an_error(events, lambda: _read(spark, events, _event_rows)).persist(
+        StorageLevel.MEMORY_AND_DISK)
     try:
         found = _unreadable_is_an_error(events, lambda: rows.filter(
             lambda row: row[0] == _KIND_REJECT).map(lambda row: (row[2], row[8], row[9])
