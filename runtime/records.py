@@ -1,5 +1,5 @@
 """One decoded line (a JSON object, a CSV row, a Parquet row) into an `Event` or a reason why
-not (LANGUAGE.md section 7, 9.10). Standard library only; shared by every reader and engine.
+not (docs/language.md section 7, 9.10). Standard library only; shared by every reader and engine.
 
 Two ways to the same answer for a JSON line:
 - `decode_json` + `event_from_record`, the strict path: no NaN/Infinity, no duplicate key at any

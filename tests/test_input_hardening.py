@@ -200,9 +200,11 @@ def test_a_corrupt_page_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("props, problem", [
-    (pa.array([{"blob": b"x"}] * 3, pa.struct([("blob", pa.binary())])), "`props.blob` is of type binary"),
+    (pa.array([{"blob": b"x"}] * 3, pa.struct([("blob", pa.binary())])),
+     "`props.blob` is of type binary"),
     (pa.array([{"when": datetime.datetime(2026, 3, 1, tzinfo=UTC)}] * 3,
-              pa.struct([("when", pa.timestamp("us", tz="UTC"))])), "`props.when` is of type timestamp"),
+              pa.struct([("when", pa.timestamp("us", tz="UTC"))])),
+     "`props.when` is of type timestamp"),
 ])
 def test_props_of_a_type_json_cannot_hold_are_a_clear_error(tmp_path, props, problem):
     path = write_parquet(tmp_path / "e.parquet", at=pa.array([1772359200] * 3), props=props)

@@ -100,7 +100,8 @@ p AS (
   FROM src
 ), q AS (
   SELECT line, t, raw, blank, keys,
-    CASE WHEN len(keys) = {_KEYS_KNOWN} THEN json_transform(t, '{{"contact": "JSON", "event": "JSON", "at": "JSON",
+    CASE WHEN len(keys) = {_KEYS_KNOWN}
+         THEN json_transform(t, '{{"contact": "JSON", "event": "JSON", "at": "JSON",
                                    "target": "JSON", "id": "JSON", "props": "JSON"}}') END AS j
   FROM p
 ), v AS (
