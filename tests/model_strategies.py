@@ -218,8 +218,9 @@ def event_rules(draw, scores, capped: bool = True, v2: bool = False):
     """With v2: quoted event names, and `by PROP [LO..HI]` rules (10.5)."""
     by = None
     if v2 and draw(st.integers(0, 3)) == 0:
+        # the forms of score bounds (10.8.10): `LO..HI`, `LO..`, or none; never `..HI`
         low = draw(st.one_of(st.none(), st.integers(-30, 10)))
-        high = draw(st.one_of(st.none(), st.integers(low if low is not None else -10, 40)))
+        high = None if low is None else draw(st.one_of(st.none(), st.integers(low, 40)))
         by = ast.ByProperty(draw(st.sampled_from(BY_PROPS)), low, high)
     return ast.EventRule(
         event=draw(st.sampled_from(STREAM_TYPES + (QUOTED_TYPES if v2 else ()))),
@@ -253,9 +254,13 @@ def profile_rules(draw, scores):
 
 # --------------------------------------------------------------------------- v2 statements
 
+# durations that are multiples of the v2 streams' time steps, so that an activity event often
+# falls exactly at a due time (it answers the award, 10.3)
 quiet_durations = st.one_of(
     st.builds(ast.Duration, st.integers(1, 48), st.just("hour")),
     st.builds(ast.Duration, st.integers(1, 4), st.just("day")),
+    st.sampled_from((ast.Duration(6, "hour"), ast.Duration(12, "hour"), ast.Duration(1, "day"),
+                     ast.Duration(2, "day"))),
 )
 # `every` without `at most` repeats until T: at least half a day, so a long quiet gap gives
 # tens of awards, not thousands (the reference interpreter recomputes at every one)
@@ -280,12 +285,12 @@ def inactivity_rules(draw, scores):
 
 
 @st.composite
-def group_decls(draw, declared: list):
-    """0-2 groups of the declared scores (or of the default score), each with at least one
-    bound, `min <= max`, and bounds within the score's own range."""
+def group_decls(draw, declared: list, at_least: int = 0):
+    """0-2 groups (`at_least` of them) of the declared scores (or of the default score), each
+    with at least one bound, `min <= max`, and bounds within the score's own range."""
     made = []
     owners = declared or [ast.ScoreDecl("score")]
-    for name in GROUP_NAMES[:draw(st.integers(0, 2))]:
+    for name in GROUP_NAMES[:draw(st.integers(at_least, 2))]:
         owner = draw(st.sampled_from(owners))
         floor = owner.low if owner.low is not None else -20
         ceiling = owner.high if owner.high is not None else 40
@@ -366,15 +371,15 @@ def triggers(draw, score_names, grade_list, stage_names, resets: bool = True, gr
 
 @st.composite
 def models(draw, *, bounds=True, caps=True, decay=True, expire=True, stages=True, resets=True,
-           absence=True, stage_chains=STAGE_CHAINS, v2=False):
+           absence=True, stage_chains=STAGE_CHAINS, v2=False, min_groups=0):
     """A semantically valid model; the keywords turn features off. `stage_chains`: stage
     conditions may read `stage` itself (`stage SQL when stage is MQL`). `v2`: the language
-    v2 constructs too (see the module's docstring)."""
+    v2 constructs too (see the module's docstring), with at least `min_groups` groups."""
     declared = draw(score_decls(bounded=bounds))
     score_names = [d.name for d in declared] or ["score"]
     rule_scores = [d.name for d in declared]
     statements: list = list(declared)
-    groups = draw(group_decls(declared)) if v2 else []
+    groups = draw(group_decls(declared, min_groups)) if v2 else []
     group_names = [g.name for g in groups]
     statements += groups
     targets_of_rules = rule_scores + group_names
@@ -474,11 +479,15 @@ def events(draw, max_size: int = 16, contacts=CONTACT_IDS, v2: bool = False):
     size = draw(st.integers(0, max_size))
     who = _contact_ids(tuple(contacts))
     kinds, props = (_V2_STREAM_TYPES, _V2_PROPS) if v2 else (_STREAM_TYPES, _PROPS)
+    times = _HALF_HOURS.map(lambda half_hours: START + half_hours * HOUR // 2)
+    if v2:  # a coarser grid makes times, due times and activity coincide more often
+        step = draw(st.sampled_from((HOUR // 2, 6 * HOUR, 24 * HOUR)))
+        times = st.integers(0, SPAN_HOURS * HOUR // step).map(lambda k: START + k * step)
     for seq in range(size):
         made.append(Event(
             contact=draw(who),
             event=draw(kinds),
-            at=START + draw(_HALF_HOURS) * HOUR // 2,
+            at=draw(times),
             target=draw(_TARGETS),
             id=draw(_IDS),
             props=draw(props),

@@ -492,6 +492,11 @@ def clamp(value: int, declaration) -> int:
     return value
 
 
+def raw_groups(view: View, totals: dict[tuple, int]) -> dict[str, int]:
+    """Each group's sum before its bounds."""
+    return {g.name: totals[(view.group_score(g), g.name)] for g in view.groups}
+
+
 def combine(view: View, totals: dict[tuple, int]) -> tuple[dict, dict]:
     """Section 10.2: group = clamp(its awards + its profile awards, min, max); score =
     clamp(its groups' values + its ungrouped awards and profile awards, LO, HI)."""
@@ -502,10 +507,10 @@ def combine(view: View, totals: dict[tuple, int]) -> tuple[dict, dict]:
     return {d.name: clamp(sums[d.name], d) for d in view.scores}, groups
 
 
-def compute_scores(view: View, events: list[Event], profile: dict, point: tuple,
-                   resets: dict[str, tuple]) -> tuple[dict, dict]:
-    """Every score and group as of the point, from scratch: awards so far minus the reset
-    ones (a reset of a score discards its groups' awards too)."""
+def compute_totals(view: View, events: list[Event], profile: dict, point: tuple,
+                   resets: dict[str, tuple]) -> dict[tuple, int]:
+    """The raw sums per (score, group) as of the point, from scratch: awards so far minus
+    the reset ones (a reset of a score discards its groups' awards too)."""
     now = point[0]
     awards = (event_awards(view, events, profile, point) + absence_awards(view, events, point)
               + inactivity_awards(view, events, point))
@@ -517,7 +522,13 @@ def compute_scores(view: View, events: list[Event], profile: dict, point: tuple,
         if reset is not None and award.key <= reset:
             continue
         totals[(award.score, award.group)] += contribution(view, award, now)
-    return combine(view, totals)
+    return totals
+
+
+def compute_scores(view: View, events: list[Event], profile: dict, point: tuple,
+                   resets: dict[str, tuple]) -> tuple[dict, dict]:
+    """Every score and group value as of the point."""
+    return combine(view, compute_totals(view, events, profile, point, resets))
 
 
 def compute_grades(view: View, scores: dict[str, int], groups: dict[str, int]) -> dict:
@@ -564,6 +575,7 @@ class Point:
     conditions: list[bool]  # each trigger's condition, in file order
     actions: list[dict]
     groups: dict = field(default_factory=dict)
+    raw_groups: dict = field(default_factory=dict)  # the groups' sums before their bounds
 
 
 @dataclass
@@ -571,6 +583,7 @@ class ContactTrace:
     result: dict
     points: list[Point] = field(default_factory=list)
     groups: dict | None = None  # as of T (None: unscored)
+    raw_groups: dict | None = None
 
 
 def unscored(view: View, contact: str) -> dict:
@@ -593,7 +606,8 @@ def trace_contact(view: View, contact: str, profile: dict, events: list[Event],
     points: list[Point] = []
     keys = [] if as_of is None else evaluation_points(view, events, as_of)
     for key in keys:
-        scores, groups = compute_scores(view, events, profile, key, resets)  # (1) and (2)
+        totals = compute_totals(view, events, profile, key, resets)  # (1)
+        scores, groups = combine(view, totals)  # (2)
         grades = compute_grades(view, scores, groups)
         lookup = state_lookup(view, profile, scores, grades, stage, groups)  # (3)
         holding = [i for i, s in enumerate(view.stages)
@@ -614,15 +628,17 @@ def trace_contact(view: View, contact: str, profile: dict, events: list[Event],
             if action["action"] == "reset":
                 resets[action["arg"]] = key
         actions.extend(here)
-        points.append(Point(key, scores, grades, stage, conditions, here, groups))
+        points.append(Point(key, scores, grades, stage, conditions, here, groups,
+                            raw_groups(view, totals)))
     if keys:
-        scores, groups = compute_scores(view, events, profile, keys[-1], resets)
+        totals = compute_totals(view, events, profile, keys[-1], resets)
     else:
-        scores, groups = combine(view, profile_points(view, profile))
+        totals = profile_points(view, profile)
+    scores, groups = combine(view, totals)
     result = {"contact": contact, "scores": scores,
               "grades": compute_grades(view, scores, groups), "stage": stage,
               "actions": actions}
-    return ContactTrace(result, points, groups)
+    return ContactTrace(result, points, groups, raw_groups(view, totals))
 
 
 def _profiles(contacts) -> dict[str, dict]:

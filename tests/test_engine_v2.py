@@ -460,3 +460,17 @@ def test_malformed_v2_entries_are_refused_with_their_position(change, message):
 def test_the_broken_table_base_is_valid():
     Engine(_broken(lambda table: None))
     assert format_time(at("2026-03-01")) == "2026-03-01T00:00:00Z"
+
+
+def test_raising_a_group_max_can_lower_the_score_when_a_trigger_resets_it():
+    """Why the monotonicity property (tests/test_engine_properties_v2.py) excludes resets:
+    with max 10, `g >= 15` never holds and nothing is reset (10 + 100 = 110); with max 20 the
+    second x makes g 20, the trigger resets s, and only the later +100 remains."""
+    def model(high):
+        return T.table(groups=[T.group("g", "score", high=high)],
+                       rules=[T.event("x", 10, "score", group="g"), T.event("y", 100, "score")],
+                       triggers=[T.trigger([">=", ["group", "g"], 15], ("reset", "score"))])
+    events = [ev("c", "x", "2026-03-01T10:00:00Z"), ev("c", "x", "2026-03-01T10:01:00Z"),
+              ev("c", "y", "2026-03-01T10:02:00Z")]
+    assert results(model(10), events)["c"]["scores"] == {"score": 110}
+    assert results(model(20), events)["c"]["scores"] == {"score": 100}
