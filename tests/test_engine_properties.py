@@ -1,7 +1,9 @@
 """Semantic properties of the runtime engine, against the reference interpreter.
 
-Models come from `model_strategies` (semantically valid ASTs), lowered with
-`compiler.lower.lower`; the reference interpreter (`tests/reference.py`) reads the same AST.
+Models come from `model_strategies` (semantically valid ASTs, language v2 constructs included:
+`v2=True`), lowered with `compiler.lower.lower`; the reference interpreter
+(`tests/reference.py`) reads the same AST. The v2-only properties (group bounds, inactivity
+spells) are in `tests/test_engine_properties_v2.py`.
 Properties: the engine equals the reference; streaming equals batch; snapshot/restore through
 JSON at any point equals an uninterrupted run; scores stay within their bounds; without bounds,
 caps, decay, expiry, stages and resets the scores do not depend on the order of the input;
@@ -62,7 +64,7 @@ def _stream(table, events, contacts, as_of, split=None):
 
 
 @PROPERTY
-@given(ms.scenarios())
+@given(ms.scenarios(v2=True))
 def test_engine_equals_reference(scenario):
     model, events, contacts, as_of = scenario
     expected = reference.interpret(model, events, contacts, as_of)
@@ -70,7 +72,7 @@ def test_engine_equals_reference(scenario):
 
 
 @PROPERTY
-@given(ms.scenarios(ms.models(absence=True), max_events=20))
+@given(ms.scenarios(ms.models(absence=True, v2=True), max_events=20, v2=True))
 def test_engine_equals_reference_on_one_busy_contact(scenario):
     """All events on one contact: more interaction between caps, absences and triggers."""
     model, events, contacts, as_of = scenario
@@ -83,7 +85,7 @@ def test_engine_equals_reference_on_one_busy_contact(scenario):
 
 
 @PROPERTY
-@given(ms.scenarios())
+@given(ms.scenarios(v2=True))
 def test_streaming_equals_batch(scenario):
     model, events, contacts, as_of = scenario
     table = table_of(model)
@@ -99,7 +101,7 @@ def test_streaming_equals_batch(scenario):
 
 
 @PROPERTY
-@given(ms.scenarios(), st.integers(0, 20))
+@given(ms.scenarios(v2=True), st.integers(0, 20))
 def test_snapshot_restore_anywhere_equals_uninterrupted(scenario, split):
     model, events, contacts, as_of = scenario
     table = table_of(model)
@@ -115,7 +117,7 @@ def test_snapshot_restore_anywhere_equals_uninterrupted(scenario, split):
 
 
 @PROPERTY
-@given(ms.scenarios())
+@given(ms.scenarios(v2=True))
 def test_scores_stay_within_bounds(scenario):
     model, events, contacts, as_of = scenario
     declared = {s.name: s for s in model.statements if isinstance(s, ast.ScoreDecl)}
@@ -166,7 +168,7 @@ def _expected_actions(model: ast.Model, points: list[reference.Point]) -> list[d
 
 
 @PROPERTY
-@given(ms.scenarios())
+@given(ms.scenarios(v2=True))
 def test_triggers_fire_on_each_false_to_true_change(scenario):
     model, events, contacts, as_of = scenario
     assume(any(isinstance(s, ast.Trigger) for s in model.statements))
@@ -181,7 +183,7 @@ def test_triggers_fire_on_each_false_to_true_change(scenario):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ms.scenarios())
+@given(ms.scenarios(v2=True))
 def test_engine_on_formatted_and_compiled_text_equals_reference(scenario):
     """Format the AST, compile the text with the pipeline: the whole front end in the loop."""
     pytest.importorskip("dsl.parser", reason="dsl.parser has not landed yet")
