@@ -136,6 +136,14 @@ def _require(statements, names: _Names):
     return found[0] if len(found) == 1 else ["and", *found]
 
 
+def require_forms(model: ast.Model) -> list[tuple[str, object]]:
+    """`(file:line, condition)` of each `require` line: the table holds them joined by `and`;
+    rule coverage tells which line held and which failed."""
+    names = _Names([], [], [])  # profile conditions name attributes only
+    return [(_at(s), condition(s.condition, names, "profile")) for s in model.statements
+            if isinstance(s, ast.Require)]
+
+
 def _grade(grade, names: _Names) -> dict:
     if isinstance(grade, ast.MatrixGrade):
         buckets = [[b.label, list(b.cells)] for b in grade.buckets] or None

@@ -23,6 +23,15 @@ from ._options import AS_OF, history_inputs, terminal
 @click.option("--accounts", metavar="FILE",
               help="Also write one line per account here (the model's `account` "
                    "statements), in --format or by the file's extension.")
+@click.option("--timeline", type=click.Choice(("day", "week", "month")),
+              help="Write, instead of the results, each contact's scores, grades and stage "
+                   "at the end of every day, week or month (the model's time zone).")
+@click.option("--coverage", is_flag=True,
+              help="Also report (on stderr) what of the model the history never exercised: "
+                   "rules that never awarded, limits never reached, stages, triggers.")
+@click.option("--coverage-out", metavar="FILE",
+              help="Write the coverage report here (JSON for a .json name); implies "
+                   "--coverage.")
 @click.option("--max-rejects", type=click.IntRange(min=0), metavar="N",
               help="Exit 1 when more than N lines are rejected.")
 @click.option("--engine", type=click.Choice(engines.names()), default="python", show_default=True,
@@ -30,8 +39,8 @@ from ._options import AS_OF, history_inputs, terminal
 @click.option("--auto-threshold", type=click.IntRange(min=0), default=engines.AUTO_THRESHOLD,
               show_default=True, metavar="BYTES",
               help="With --engine auto: events files larger than this use duckdb.")
-def command(model, events, contacts, as_of, out, fmt, rejects, accounts, max_rejects, engine,
-            auto_threshold):
+def command(model, events, contacts, as_of, out, fmt, rejects, accounts, timeline, coverage,
+            coverage_out, max_rejects, engine, auto_threshold):
     """Score the --events file with MODEL (a .score file or a compiled .json table).
 
     Results go to stdout (or --out), rejected lines to stderr as FILE:LINE: REASON.
@@ -39,5 +48,7 @@ def command(model, events, contacts, as_of, out, fmt, rejects, accounts, max_rej
     --max-rejects, 2 when an option or file cannot be used. See docs/running.md.
     """
     options = scoring.RunOptions(events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
-                                 auto_threshold, color=terminal(sys.stdout), accounts=accounts)
+                                 auto_threshold, color=terminal(sys.stdout), accounts=accounts,
+                                 timeline=timeline, coverage=coverage or coverage_out is not None,
+                                 coverage_out=coverage_out)
     sys.exit(scoring.run_model(model, options, sys.stdout, sys.stderr))

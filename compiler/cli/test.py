@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from compiler.review import coverage as rule_coverage
 from compiler.review import journeys, testing
-from compiler.review.reports import junit, render, views
+from compiler.review.reports import dump_json, junit, render, views
 
 
 @click.command("test")
@@ -17,14 +18,37 @@ from compiler.review.reports import junit, render, views
 @click.option("--journeys", "journeys_dir", type=click.Path(exists=True, file_okay=False,
                                                              path_type=str),
               help="Score the labelled journeys in DIR/won and DIR/lost with each model.")
-def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | None) -> None:
+@click.option("--coverage", is_flag=True,
+              help="Also list, per file, what no test exercises: rules that never awarded, "
+                   "limits never reached, grade labels, stages, triggers, each side of each "
+                   "require.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Exit 1 when the coverage is under PCT percent (implies --coverage).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True,
+              help="json: one document with the tests (and the coverage) for tools.")
+def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | None,
+            coverage: bool, fail_under: float | None, fmt: str) -> None:
     """Run every test of PATHS (files, or folders searched for `*.score`; default `.`).
 
     Prints one line per test, the details of each failure, and `N passed, M failed`;
-    exits 1 when a test fails."""
-    run = testing.run_files(paths or (".",))
-    click.echo(render("test", views.test_view(run)), nl=False)
-    failed = not run.ok
+    exits 1 when a test fails (or, with --fail-under, when the coverage is too low)."""
+    coverage = coverage or fail_under is not None
+    collector = rule_coverage.Collector("tests") if coverage else None
+    run = testing.run_files(paths or (".",), coverage=collector)
+    report = collector.report() if collector is not None else None
+    if fmt == "json":
+        document = {"tests": run.to_json()}
+        if report is not None:
+            document["coverage"] = report.to_json()
+        click.echo(dump_json(document), nl=False)
+    else:
+        click.echo(render("test", views.test_view(run)), nl=False)
+        if report is not None:
+            click.echo()
+            click.echo(render("coverage", views.coverage_view(report, fail_under)), nl=False)
+    failed = not run.ok or (report is not None and fail_under is not None
+                            and report.percent < fail_under)
     if junit_file:
         try:
             Path(junit_file).write_text(junit.junit_xml(run), encoding="utf-8")
@@ -33,11 +57,11 @@ def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | 
             failed = True
     if journeys_dir:
         models = testing.collect_files(paths or (".",))
-        for report, errors in journeys.evaluate_paths(models, journeys_dir):
+        for journey_report, errors in journeys.evaluate_paths(models, journeys_dir):
             for message in errors:
                 click.echo(message, err=True)
-            failed = failed or report is None
-            if report is not None:
+            failed = failed or journey_report is None
+            if journey_report is not None:
                 click.echo()
-                click.echo(render("journeys", views.journeys_view(report)), nl=False)
+                click.echo(render("journeys", views.journeys_view(journey_report)), nl=False)
     sys.exit(1 if failed else 0)

@@ -408,8 +408,10 @@ def collect_files(paths) -> list[Path]:
     return list(unique.values())
 
 
-def run_files(paths, explain: bool = True) -> TestRun:
-    """Compile each model and run its tests; a model that does not compile is one failure."""
+def run_files(paths, explain: bool = True, coverage=None) -> TestRun:
+    """Compile each model and run its tests; a model that does not compile is one failure.
+    With `coverage` (a `compiler.review.coverage.Collector`), each test is also scored with
+    the model's coverage observing."""
     from compiler.pipeline import compile as compile_model
     from dsl.render import format_diagnostic
     from runtime import Engine
@@ -425,13 +427,26 @@ def run_files(paths, explain: bool = True) -> TestRun:
             outcomes.append(TestOutcome(str(path), 0, "(compile)", errors=errors))
             continue
         engine = Engine(compiled.table)
+        observer = coverage.model(engine.table, compiled.model) if coverage is not None else None
         grades = {s.name: s.score for s in compiled.model.statements if isinstance(s, ast.Grade)}
         for test in tests_of(compiled.model):
             key = (_position(test), test.name)
             if key not in seen:
                 seen.add(key)
                 outcomes.append(run_test(test, engine, explain, grades))
+                if observer is not None:
+                    observe_test(engine, test, observer)
     return TestRun(tuple(outcomes))
+
+
+def observe_test(engine, test: ast.Test, observer) -> None:
+    """Score the test's contact again with `observer` told every step (coverage)."""
+    try:
+        scenario = scenario_of(test)
+    except ScenarioError:
+        return  # the test itself failed to run and says why
+    engine.run(list(scenario.events), _contacts(scenario), as_of=scenario.as_of,
+               observer=observer)
 
 
 def tests_of(model: ast.Model) -> list[ast.Test]:

@@ -40,6 +40,7 @@ class LoadedModel:
     grade_names: tuple[str, ...] = ()
     warnings: str = ""  # rendered warnings of a model that compiled
     sources: dict = field(default_factory=dict)  # file name -> SourceFile (none for a table)
+    model: object = None  # the dsl.ast.Model of a `.score` file (None for a table)
 
 
 def load_model(path: str, *, color: bool = False) -> LoadedModel:
@@ -55,6 +56,7 @@ def load_model(path: str, *, color: bool = False) -> LoadedModel:
         return LoadedModel(None, text)
     loaded = _named(result.table)
     loaded.sources = dict(result.sources or {})
+    loaded.model = result.model
     if result.diagnostics:
         loaded.warnings = render.render_text(result.diagnostics, result.sources, color=color)
     return loaded
@@ -115,16 +117,20 @@ class RunOptions:
     auto_threshold: int = engines.AUTO_THRESHOLD
     color: bool = False
     accounts: str | None = None  # `--accounts FILE` (docs/language.md 10.6)
+    timeline: str | None = None  # `--timeline day|week|month`: rows per period, not results
+    coverage: bool = False  # `--coverage`: what of the model the history exercised
+    coverage_out: str | None = None  # `--coverage-out FILE` (.json: JSON), else stderr
 
 
 def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[str]) -> int:
     """`score run`: results to `--out` or stdout, rejects to stderr and `--rejects`."""
     try:
         _check_inputs(options.events, options.contacts)
-        _check_writable(options.out, options.rejects, options.accounts)
+        _check_writable(options.out, options.rejects, options.accounts, options.coverage_out)
         _check_accounts_output(options)
         engine_name = engines.choose(options.engine, options.events, options.auto_threshold)
         engines.get(engine_name)
+        _check_combination(options, engine_name)
     except (UsageError, engines.EngineError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
@@ -138,19 +144,27 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
     try:
         with _open_for_writing(options.rejects) as rejects_file:
             log = RejectLog(stderr, rejects_file)
-            results, accounts = _score(engine_name, model.table, options, log, stderr)
+            collector = _coverage_collector(model, options)
+            results, accounts = _score(engine_name, model.table, options, log, stderr,
+                                       collector)
     except (UsageError, readers.ReaderError, rio.InputError, engines.EngineError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
     fmt = output.format_for(options.out, options.fmt)
     try:
         with _open_for_writing(options.out, default=stdout) as out:
-            output.write_results(results, out, fmt, score_names=model.score_names,
-                                 grade_names=model.grade_names,
-                                 color=options.color if options.out is None else False,
-                                 timezone=model.table.get("timezone"))
+            color = options.color if options.out is None else False
+            if options.timeline is not None:
+                output.write_timeline(results, out, fmt, score_names=model.score_names,
+                                      grade_names=model.grade_names, color=color)
+            else:
+                output.write_results(results, out, fmt, score_names=model.score_names,
+                                     grade_names=model.grade_names, color=color,
+                                     timezone=model.table.get("timezone"))
         if options.accounts is not None:
             _write_accounts(accounts, model.table, options)
+        if collector is not None:
+            _write_coverage(collector, options, stderr)
     except UsageError as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
@@ -158,6 +172,48 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         _quiet_stdout()
         return EXIT_OK
     return _rejects_verdict(log, options.max_rejects, stderr)
+
+
+def _check_combination(options: RunOptions, engine_name: str) -> None:
+    """A timeline replaces the results: it cannot also feed accounts or coverage. Coverage
+    observes the Python runtime."""
+    if options.coverage and engine_name != "python":
+        raise UsageError(f"--coverage needs --engine python: the rule coverage comes from the "
+                         f"Python runtime, not the {engine_name} engine")
+    if options.timeline is None:
+        return
+    for flag, given in (("--accounts", options.accounts is not None),
+                        ("--coverage", options.coverage)):
+        if given:
+            raise UsageError(f"--timeline writes a timeline instead of the results and cannot "
+                             f"be combined with {flag}: run them separately")
+
+
+def _coverage_collector(model: LoadedModel, options: RunOptions):
+    if not options.coverage:
+        return None
+    from runtime import CompiledTable
+
+    from ..review.coverage import Collector
+
+    collector = Collector(rio.display_name(options.events))
+    collector.model(CompiledTable(model.table), model.model)
+    return collector
+
+
+def _write_coverage(collector, options: RunOptions, stderr: IO[str]) -> None:
+    """The coverage report: to `--coverage-out` (JSON for a `.json` name), else stderr."""
+    from ..review.reports import dump_json, render, views
+
+    report = collector.report()
+    target = options.coverage_out
+    text = dump_json(report.to_json()) if target and target.lower().endswith(".json") else \
+        render("coverage", views.coverage_view(report))
+    if target is None or target == rio.STDIN:
+        stderr.write(text)
+        return
+    with _open_for_writing(target) as handle:
+        handle.write(text)
 
 
 def _check_accounts_output(options: RunOptions) -> None:
@@ -206,8 +262,9 @@ def _quiet_stdout() -> None:
 
 
 def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
-           stderr: IO[str]) -> tuple[list[dict], list[dict]]:
-    """The results and, with `--accounts`, the accounts (else an empty list)."""
+           stderr: IO[str], collector=None) -> tuple[list[dict], list[dict]]:
+    """The results (with `--timeline`, the timeline's rows) and, with `--accounts`, the
+    accounts (else an empty list); `collector` observes the run (`--coverage`)."""
     with _readable_twice(options.contacts) as contacts:
         if contacts:
             _, contact_rejects = readers.read_contacts(contacts)
@@ -218,9 +275,12 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
             # Engines get absolute paths: a JVM (Spark) does not follow Python's working folder.
             arguments = (engine_name, table, _absolute(options.events), _absolute(contacts),
                          options.as_of, log.reporter(rio.display_name(options.events)))
+            if options.timeline is not None:
+                return engines.timeline(*arguments, options.timeline, progress=progress), []
             if options.accounts is not None:
                 return engines.run_with_accounts(*arguments, progress=progress)
-            return engines.run(*arguments, progress=progress), []
+            observer = collector.models[0] if collector is not None else None
+            return engines.run(*arguments, progress=progress, observer=observer), []
 
 
 def _absolute(path: str | None) -> str | None:

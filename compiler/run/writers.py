@@ -6,6 +6,7 @@ Decisions live in `compiler.run.scoring`; this module only lays values out.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 from typing import IO, Iterable, Iterator, Mapping
@@ -104,6 +105,55 @@ def write_accounts(accounts: list[Mapping], stream: IO[str], fmt: str, *,
         console.print(f"{len(rows)} account{'s' if len(rows) != 1 else ''}")
     else:
         raise ValueError(f"unknown output format {fmt!r}")
+
+
+def timeline_columns(score_names: Iterable[str], grade_names: Iterable[str]) -> list[tuple]:
+    """(header, section, key) of a timeline row: contact, period, as_of, each score, each
+    grade, stage; a score or grade named like a fixed column is prefixed as in results."""
+    fixed = {"contact", "period", "as_of", "stage"}
+    scores = list(dict.fromkeys(score_names))
+    columns = [("contact", "contact", ""), ("period", "period", ""), ("as_of", "as_of", "")]
+    columns += [(f"score:{n}" if n in fixed else n, "scores", n) for n in scores]
+    columns += [(f"grade:{n}" if n in fixed or n in scores else n, "grades", n)
+                for n in dict.fromkeys(grade_names)]
+    return columns + [("stage", "stage", "")]
+
+
+def write_timeline(rows: Iterable[Mapping], stream: IO[str], fmt: str, *,
+                   score_names: Iterable[str] = (), grade_names: Iterable[str] = (),
+                   color: bool | None = None) -> None:
+    """`score run --timeline`: one JSON line or CSV row per contact and period (docs/running.md),
+    or a readable table."""
+    if fmt == "jsonl":
+        for row in rows:
+            stream.write(rio.json_line({key: row[key] for key in _TIMELINE_KEYS}))
+        return
+    columns = timeline_columns(score_names, grade_names)
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow([header for header, _, _ in columns])
+        for row in rows:
+            writer.writerow(["" if cell is None else str(cell)
+                             for cell in _timeline_cells(row, columns)])
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for header, section, _ in columns:
+        table.add_column(header, justify="right" if section == "scores" else "left")
+    rows = list(rows)
+    for row in rows:
+        table.add_row(*("-" if cell is None else str(cell)
+                        for cell in _timeline_cells(row, columns)))
+    console = Console(file=stream, force_terminal=color, no_color=color is False,
+                      width=None if _is_tty(stream) else 200, highlight=False)
+    console.print(table)
+    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+
+_TIMELINE_KEYS = ("contact", "period", "as_of", "scores", "grades", "stage")
+
+
+def _timeline_cells(row: Mapping, columns) -> list:
+    return [row[section].get(key) if key else row[section] for _, section, key in columns]
 
 
 def write_rejects(rejects: Iterable[tuple[str, Reject]], stream: IO[str]) -> None:

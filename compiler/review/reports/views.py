@@ -205,3 +205,32 @@ def _histogram_view(histogram, svg: dict) -> dict:
             "unscored_before": histogram.unscored_before,
             "unscored_after": histogram.unscored_after, "svg": svg,
             "band_width": max(len(r["band"]) for r in rows)}
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def coverage_view(report, fail_under: float | None = None) -> dict:
+    """`report` is a `compiler.review.coverage.CoverageReport`."""
+    what = f"{report.contacts} test{'s' if report.contacts != 1 else ''}" \
+        if report.source == "tests" else \
+        f"{report.contacts} contact{'s' if report.contacts != 1 else ''} of {report.source}"
+    verdict = ""
+    if fail_under is not None and report.percent < fail_under:
+        verdict = f"coverage {_percent_text(report.percent)} is under --fail-under " \
+                  f"{decimal(fail_under, 1).removesuffix('.0')}%"
+    return {
+        "title": rule(f"coverage of {what}"),
+        "files": [{"file": f.file, "summary": f"{f.covered} of {f.total} covered "
+                                              f"({_percent_text(f.percent)})",
+                   "missed": [f"{i.at}: {i.missing}: {i.subject}" for i in f.missed]}
+                  for f in report.files],
+        "summary_rule": rule(),
+        "summary": f"coverage: {report.covered} of {report.total} ({_percent_text(report.percent)})",
+        "verdict": verdict,
+    }
+
+
+def _percent_text(value: float) -> str:
+    """One decimal, rounded down, so that 99.96% never reads as 100%."""
+    return f"{int(value * 10) / 10:.1f}%"

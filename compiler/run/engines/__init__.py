@@ -7,7 +7,10 @@ standard input where the engine can read it), `as_of` is epoch microseconds or N
 `on_reject` receives every rejected events line. The result is the list of section-7 dicts
 sorted by contact id. An engine may also accept `progress=callable(bytes_read)`, and offer
     run_with_accounts(...same arguments...) -> (results, accounts)
-for `score run --accounts` (docs/language.md 10.6).
+for `score run --accounts` (docs/language.md 10.6), and
+    timeline(...same arguments..., period) -> rows
+for `score run --timeline` (rows as `runtime.timeline` makes them, equal on every engine).
+The Python engine's `run` also takes `observer=` (runtime.observe: `score run --coverage`).
 """
 from __future__ import annotations
 
@@ -92,9 +95,29 @@ def run_with_accounts(name: str, table: dict, events: str, contacts: str | None,
 
 
 def run(name: str, table: dict, events: str, contacts: str | None, as_of: int | None,
-        on_reject, progress=None) -> list[dict]:
-    """Run the named engine, passing `progress` only to engines that accept it."""
+        on_reject, progress=None, observer=None) -> list[dict]:
+    """Run the named engine, passing `progress` only to engines that accept it; an
+    `observer` (rule coverage) only the Python runtime can take."""
     engine = get(name)
+    options = {}
+    if observer is not None:
+        if "observer" not in inspect.signature(engine.run).parameters:
+            raise EngineError(f"--coverage needs --engine python: the rule coverage comes from "
+                              f"the Python runtime, not the {name} engine")
+        options["observer"] = observer
     if progress is not None and "progress" in inspect.signature(engine.run).parameters:
-        return engine.run(table, events, contacts, as_of, on_reject, progress=progress)
-    return engine.run(table, events, contacts, as_of, on_reject)
+        options["progress"] = progress
+    return engine.run(table, events, contacts, as_of, on_reject, **options)
+
+
+def timeline(name: str, table: dict, events: str, contacts: str | None, as_of: int | None,
+             on_reject, period: str, progress=None) -> list[dict]:
+    """The named engine's timeline (`score run --timeline`): per contact and period end, the
+    scores, grades and stage; equal on every engine."""
+    engine = get(name)
+    if not hasattr(engine, "timeline"):
+        raise EngineError(f"the {name} engine cannot write timelines; use --engine python")
+    if progress is not None and "progress" in inspect.signature(engine.timeline).parameters:
+        return engine.timeline(table, events, contacts, as_of, on_reject, period,
+                               progress=progress)
+    return engine.timeline(table, events, contacts, as_of, on_reject, period)

@@ -13,15 +13,25 @@ from .. import readers
 
 
 def run(table: dict, events: str, contacts: str | None, as_of: int | None,
-        on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None
-        ) -> list[dict]:
-    """Score the events file against the rule table; rejected lines go to `on_reject`.
+        on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None,
+        observer=None) -> list[dict]:
+    """Score the events file against the rule table; rejected lines go to `on_reject`;
+    an `observer` (runtime.observe) is told every step (rule coverage).
 
     Rejected contacts lines are skipped here: the caller reports them (see `compiler.run.scoring`).
     """
     profiles, accepted = _inputs(events, contacts, on_reject, progress)
     with _frozen():
-        return Engine(table).run(accepted, profiles, as_of=as_of)
+        return Engine(table).run(accepted, profiles, as_of=as_of, observer=observer)
+
+
+def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
+             on_reject: Callable[[Reject], None], period: str,
+             progress: Callable[[int], None] | None = None) -> list[dict]:
+    """Each contact's scores, grades and stage at the end of every period (Engine.timeline)."""
+    profiles, accepted = _inputs(events, contacts, on_reject, progress)
+    with _frozen():
+        return Engine(table).timeline(accepted, profiles, as_of=as_of, period=period)
 
 
 def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int | None,

@@ -364,9 +364,10 @@ def _event_of(row) -> Event:
                  json.loads(data) if _text(data) else {}, int(line), int(line))
 
 
-def _score_partition(table_json: str, as_of: int | None):
+def _score_partition(table_json: str, as_of: int | None, period: str | None = None):
     """mapPartitions over (contact, row) pairs hashed by contact: every contact's rows are in
-    one partition, so one `Engine.run` over the partition scores its contacts completely."""
+    one partition, so one `Engine.run` over the partition scores its contacts completely.
+    With `period`, `Engine.timeline` instead: ((contact, period), row as JSON text)."""
 
     def score(items):
         events: list[Event] = []
@@ -378,6 +379,10 @@ def _score_partition(table_json: str, as_of: int | None):
             else:
                 events.append(_event_of(row))
         known = {contact: profile for contact, (_, profile) in profiles.items()}
+        if period is not None:
+            for row in _engine(table_json).timeline(events, known, as_of=as_of, period=period):
+                yield (row["contact"], row["period"]), json.dumps(row, ensure_ascii=False)
+            return
         for result in _engine(table_json).run(events, known, as_of=as_of):
             yield result["contact"], json.dumps(rio.result_json(result), ensure_ascii=False)
 
@@ -427,8 +432,10 @@ def _unreadable_is_an_error(path: str, job):
 
 
 def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
-           on_reject: Callable[[Reject], None], *, spark=None, grouping: str = "partitions"):
+           on_reject: Callable[[Reject], None], *, spark=None, grouping: str = "partitions",
+           period: str | None = None):
     """An RDD of (contact, section-7 result as JSON text); rejects go to `on_reject` first.
+    With `period` (partitions only): ((contact, period), timeline row as JSON text).
 
     `grouping="partitions"` (default) hashes rows by contact and runs the runtime once per
     partition; `grouping="pandas"` is `groupBy(contact).applyInPandas`, one call per contact
@@ -453,14 +460,14 @@ def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
         if contacts:
             accepted = accepted.union(_read(spark, contacts, _profile_rows))
         table_json = json.dumps(table, sort_keys=True)
-        if grouping == "pandas":
+        if grouping == "pandas" and period is None:
             frame = spark.createDataFrame(accepted, _ROW_SCHEMA)
             result = frame.groupBy("contact").applyInPandas(
                 _score_group(table_json, as_of), _RESULT_SCHEMA).rdd.map(tuple)
         else:
             partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
             result = accepted.map(lambda row: (row[1], row)).partitionBy(partitions).mapPartitions(
-                _score_partition(table_json, as_of), preservesPartitioning=True)
+                _score_partition(table_json, as_of, period), preservesPartitioning=True)
         return result.persist(StorageLevel.MEMORY_AND_DISK), rows
     except BaseException:
         rows.unpersist()
@@ -473,6 +480,23 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
     """Score on Spark; the section-7 results sorted by contact, identical to the Python engine."""
     result, rows = scored(table, events, contacts, as_of, on_reject, spark=spark,
                           grouping=grouping)
+    try:
+        collected = result.collect()
+    finally:
+        result.unpersist()
+        rows.unpersist()
+    return [json.loads(text) for _, text in sorted(collected)]
+
+
+def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
+             on_reject: Callable[[Reject], None], period: str, *, spark=None) -> list[dict]:
+    """`score run --timeline` on Spark: the rows of `Engine.timeline`, sorted by contact and
+    period, identical to the Python engine (each contact is evaluated by one runtime, as of the
+    same default time)."""
+    from runtime.timeline import check_period
+
+    check_period(period)
+    result, rows = scored(table, events, contacts, as_of, on_reject, spark=spark, period=period)
     try:
         collected = result.collect()
     finally:
