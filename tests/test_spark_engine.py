@@ -227,3 +227,17 @@ def test_spark_equals_python_on_generated_scenarios(spark, tmp_path_factory):
         assert spark_rejects == python_rejects
 
     check()
+
+
+@pytest.mark.parametrize("name,period", [("b2b_saas", "week"), ("hubspot_port", "day")])
+def test_timeline_equals_the_python_engine(name, period, spark):
+    """`score run --timeline` on Spark: the same rows as the Python engine (v2 included)."""
+    examples = CASES.parent.parent / "examples"
+    table = _table(examples / f"{name}.score")
+    data = examples / "data" / name
+    arguments = (table, str(data / "events.jsonl"), str(data / "contacts.jsonl"), None)
+    expected = python_engine.timeline(*arguments, lambda reject: None, period)
+    rejects = []
+    got = spark_engine.timeline(*arguments, rejects.append, period, spark=spark)
+    assert got == expected
+    assert len(got) > 1000

@@ -169,3 +169,32 @@ def test_a_stage_chain_moves_again_at_a_period_end():
     assert [(r["contact"], r["period"], r["stage"]) for r in rows] == [
         ("c", "2026-03-02", "SQL"), ("c", "2026-03-03", "SQL"), ("c", "2026-03-04", "SQL"),
         ("d", "2026-03-04", "SQL")]
+
+
+def test_score_run_timeline_writes_rows_in_every_format(tmp_path):
+    from click.testing import CliRunner
+
+    from compiler.cli import main
+
+    data = "examples/data/b2b_saas"
+    base = ["run", "examples/b2b_saas.score", "-e", f"{data}/events.jsonl", "-c",
+            f"{data}/contacts.jsonl", "--timeline", "week"]
+    jsonl = CliRunner().invoke(main, base)
+    assert jsonl.exit_code == 0
+    rows = [__import__("json").loads(line) for line in jsonl.stdout.splitlines()]
+    compiled = compile_model("examples/b2b_saas.score")
+    events = [e for e in read_events(f"{data}/events.jsonl") if isinstance(e, Event)]
+    contacts = read_contacts(f"{data}/contacts.jsonl")[0]
+    assert rows == Engine(compiled.table).timeline(events, contacts, period="week")
+    assert list(rows[0]) == ["contact", "period", "as_of", "scores", "grades", "stage"]
+    out = tmp_path / "timeline.csv"
+    assert CliRunner().invoke(main, base + ["--out", str(out)]).exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "contact,period,as_of,engagement,fit,tier,stage"
+    assert len(lines) == len(rows) + 1
+    first = rows[0]
+    assert lines[1] == ",".join([first["contact"], first["period"], first["as_of"],
+                                 str(first["scores"]["engagement"]), str(first["scores"]["fit"]),
+                                 first["grades"].get("tier", ""), first["stage"] or ""])
+    refused = CliRunner().invoke(main, base + ["--coverage"])
+    assert refused.exit_code == 2 and "cannot be combined with --coverage" in refused.output
