@@ -2,8 +2,8 @@
 
 - every conformance case, results and rejects;
 - Parquet and CSV inputs, a directory of files, the `write` path;
-- a Hypothesis differential test: generated models and event streams, Spark == Python (few
-  examples: each one is a Spark job).
+- a Hypothesis differential test: generated models (language v2 too) and event streams,
+  Spark == Python (few examples: each one is a Spark job).
 One SparkSession is shared by the whole test session. Skipped, saying why, when pyspark or
 Java is missing.
 """
@@ -213,7 +213,7 @@ def test_spark_equals_python_on_generated_scenarios(spark, tmp_path_factory):
 
     @settings(max_examples=6, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(model_strategies.scenarios(max_events=12))
+    @given(model_strategies.scenarios(max_events=12, v2=True))
     def check(scenario):
         model, events, profiles, as_of = scenario
         table = lower(model, "differential")
