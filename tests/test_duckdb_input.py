@@ -235,3 +235,46 @@ def test_parquet_with_flipped_bytes_reads_the_same_or_fails_the_same(tmp_path):
             except readers.ReaderError as exc:
                 outcomes.append(str(exc))
         assert outcomes[0] == outcomes[1]
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+def _profiles_both(path: str):
+    from compiler.run.engines import duckdb_contacts
+
+    con = duckdb.connect()
+    duckdb_contacts.load_contacts(con, path)
+    ours = {contact: json.loads(profile) for contact, profile in
+            con.execute(f"SELECT contact, profile FROM {duckdb_contacts.TABLE}").fetchall()}
+    return readers.read_contacts(path)[0], ours
+
+
+PROFILE_LINES = lines + [
+    '{"contact": "a", "title": "CEO", "employees": 250}', '{"contact": "a", "title": null}',
+    '{"contact": "b", "x": {"y": 1}}', '{"contact": "c", "contact": "d"}', '{"contact": ""}',
+    '{"contact": 5}', '{"title": "x"}', '{"contact": "e", "l": [1, {"a": 1, "a": 2}]}',
+    '{"contact": "f", "a": 1, "b": 2, "a": 3}', '{"contact": "g", "t": "\\u00e9\\ud83d\\ude00"}']
+
+
+def test_contacts_read_the_same(tmp_path):
+    rnd = random.Random(2)
+    for _ in range(20):
+        chosen = [rnd.choice(PROFILE_LINES) for _ in range(rnd.randint(0, 30))]
+        python, ours = _profiles_both(write(tmp_path / "c.jsonl", chosen))
+        assert ours == python
+
+
+@pytest.mark.parametrize("columns", [
+    {"contact": ["a", "b", None, "", "a"], "employees": [1, None, 3, 4, 5]},
+    {"contact": ["a", "b"], "s": struct([{"u": 1, "v": None}, None], u=pa.int64(), v=pa.string())},
+    {"contact": ["a", "b"], "d": pa.array([D("1.50"), None], pa.decimal128(5, 2))},
+    {"contact": ["a", "b"], "d": pa.array([D("1"), None], pa.decimal128(5, 0))},
+    {"contact": ["a", "b"], "f": [1.5, float("nan")]},
+    {"contact": [1, 2], "f": [1, 2]},
+    {"contact": ["a", "b"], "l": [[1, None], []]},
+], ids=["plain", "struct", "decimal", "whole_decimal", "nan", "int_contact", "list"])
+def test_parquet_contacts_read_the_same(tmp_path, columns):
+    path = str(tmp_path / "c.parquet")
+    pq.write_table(pa.table(columns), path)
+    python, ours = _profiles_both(path)
+    assert ours == python

@@ -3,11 +3,10 @@
 The events are read and validated inside DuckDB (`duckdb_input`: `read_csv` cut to lines for
 JSON Lines, `read_parquet`), so no Python object is made per event, and the rejects, their line
 numbers, reasons and raw text, the duplicates and the default as-of time are exactly those of
-`score run --engine python`. The profiles come from the Python readers (one object per contact)
-as an Arrow table:
+`score run --engine python`; so are the profiles (`duckdb_contacts`):
 
     sl_events(line, contact, event, target, at BIGINT microseconds, id, props JSON text)
-    contacts(contact, profile JSON text)
+    sl_contacts(contact, profile JSON text)
 
 DuckDB may use `SCORELANG_DUCKDB_MEMORY` of memory (default 3GB), spilling to a temporary
 folder beyond it. A table the SQL targets cannot compute exactly raises
@@ -22,9 +21,8 @@ from typing import Callable, Iterable
 
 from runtime.events import Event, Reject
 
-from .. import readers
 from ...sql import check, generate
-from . import duckdb_input
+from . import duckdb_contacts, duckdb_input
 
 MEMORY_ENV = "SCORELANG_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "3GB"
@@ -43,18 +41,17 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
 
         raise EngineError("the duckdb engine refuses this model:\n" +
                           render.render_text(refused).rstrip("\n"))
-    profiles = readers.read_contacts(contacts)[0] if contacts else {}
     with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
         con = connect(spill)
         try:
+            duckdb_contacts.load_contacts(con, contacts)
             duckdb_input.load_events(con, events, on_reject, progress)
-            con.register("contacts", _contacts_arrow(profiles))
-            sql = generate(table, "duckdb", duckdb_input.TABLE, "contacts", as_of=as_of,
-                           seq_column="line")
+            sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
+                           as_of=as_of, seq_column="line")
             rows = con.execute(sql).fetchall()
         finally:
             con.close()
-    return [_result(table, row) for row in rows]
+    return results(table, rows)
 
 
 def connect(spill: str | None = None):
@@ -84,7 +81,7 @@ def run_events(table: dict, events: Iterable[Event], profiles: dict[str, dict],
         con.unregister("contacts")
         if connection is None:
             con.close()
-    return [_result(table, row) for row in rows]
+    return results(table, rows)
 
 
 def _events_arrow(events: Iterable[Event]):
@@ -132,14 +129,27 @@ def text_array(values: list[str]):
 
 
 def _result(table: dict, row) -> dict:
-    contact, scores, grades, stage, actions = row
-    scores = json.loads(scores)
-    grades = json.loads(grades)
-    return {
-        "contact": contact,
-        "scores": {s["name"]: scores.get(s["name"]) for s in table["scores"]},
-        "grades": {g["name"]: grades[g["name"]] for g in table["grades"] if g["name"] in grades},
-        "stage": stage,
-        "actions": [{"at": a["at"], "action": a["action"], "arg": a["arg"]}
-                    for a in json.loads(actions)],
-    }
+    return results(table, [row])[0]
+
+
+def results(table: dict, rows) -> list[dict]:
+    """The query's rows as section-7 results: one per contact, so per-row work is kept small
+    (names looked up once, the C scanner called directly, `[]` and `{}` not parsed)."""
+    import json.scanner
+
+    scan = json.scanner.make_scanner(json.JSONDecoder())
+    score_names = [score["name"] for score in table["scores"]]
+    grade_names = [grade["name"] for grade in table["grades"]]
+    out = []
+    for contact, scores, grades, stage, actions in rows:
+        scores = scan(scores, 0)[0]
+        grades = scan(grades, 0)[0] if grades != "{}" else {}
+        out.append({
+            "contact": contact,
+            "scores": {name: scores.get(name) for name in score_names},
+            "grades": {name: grades[name] for name in grade_names if name in grades},
+            "stage": stage,
+            "actions": [{"at": a["at"], "action": a["action"], "arg": a["arg"]}
+                        for a in scan(actions, 0)[0]] if actions != "[]" else [],
+        })
+    return out

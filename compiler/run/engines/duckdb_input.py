@@ -80,6 +80,14 @@ def distinct(keys: str, pairs_up_to: int = 5) -> str:
 # A list of keys holds each of the six known ones at most once and nothing else exactly when its
 # length is the number of known keys in it (list_distinct would cost a third of the reading).
 _KEYS_KNOWN = " + ".join(f"list_contains(keys, '{key}')::INTEGER" for key in rio.EVENT_KEYS)
+# A line `t` that DuckDB's JSON parser may be given: an object, and nothing DuckDB accepts that
+# Python refuses (NaN, Infinity, trailing commas) or that needs Python's own check (deep
+# nesting; numbers past Python's digit limit).
+JSON_GUARDS = f"""starts_with(t, '{{') AND NOT contains(t, 'NaN') AND NOT contains(t, 'Infinity')
+          AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
+          AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))
+          AND (strlen(t) <= {2 * MAX_DEPTH}
+               OR strlen(t) - strlen(replace(replace(t, '{{', ''), '[', '')) <= {MAX_DEPTH})"""
 # One JSON line, parsed only when it is free of what DuckDB's parser accepts and Python's does
 # not (NaN, Infinity, trailing commas) and of what needs Python's own check (deep nesting;
 # numbers past Python's digit limit). Parsing costs: `try(json_keys(t))` is the validity check
@@ -91,12 +99,7 @@ p AS (
   SELECT line, t, raw,
     raw IS NULL OR coalesce(NOT starts_with(t, '{{') AND regexp_full_match(t, '[ \\t]*'),
                             FALSE) AS blank,
-    CASE WHEN starts_with(t, '{{') AND NOT contains(t, 'NaN') AND NOT contains(t, 'Infinity')
-          AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
-          AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))
-          AND (strlen(t) <= {2 * MAX_DEPTH}
-               OR strlen(t) - strlen(replace(replace(t, '{{', ''), '[', '')) <= {MAX_DEPTH})
-         THEN try(json_keys(t)) END AS keys
+    CASE WHEN {JSON_GUARDS} THEN try(json_keys(t)) END AS keys
   FROM src
 ), q AS (
   SELECT line, t, raw, blank, keys,
