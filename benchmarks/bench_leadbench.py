@@ -5,8 +5,8 @@ engines, CPU time, interleaved, every result checked.
     python benchmarks/bench_leadbench.py --events 200000 --rounds 1
     python benchmarks/bench_leadbench.py --growth 200000,2000000,20000000 --only duckdb-e2e
 
-The workload is the folder `shared/bench` next to this checkout (or `--bench-dir`, or
-$LEADBENCH_DIR): `gen.py` writes its data, `ref_python.py` and `duckdb_sql.py` are the hand-
+The workload is `benchmarks/leadbench/`, a verbatim copy of the independent workload (or
+`--bench-dir`, or $LEADBENCH_DIR): `gen.py` writes its data, `ref_python.py` and `duckdb_sql.py` are the hand-
 written references, `leadbench.score` the same rules in our language. Without that folder the
 script says so and exits 0. The data is generated once per size (under `--data`), then turned
 into our input format once (contact ids as text, `at` as epoch seconds, `props` as given):
@@ -45,8 +45,7 @@ ROWS = ("ref_python", "ref_python_dict", "duckdb_hand", "engine_run", "score_run
 
 
 def default_bench_dir() -> str:
-    return os.environ.get("LEADBENCH_DIR") or os.path.join(os.path.dirname(ROOT), "shared",
-                                                           "bench")
+    return os.environ.get("LEADBENCH_DIR") or os.path.join(HERE, "leadbench")
 
 
 # --- data ---------------------------------------------------------------------------------

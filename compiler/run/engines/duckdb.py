@@ -108,24 +108,8 @@ def _contacts_arrow(profiles: dict[str, dict]):
 
     names = sorted(profiles)
     texts = [json.dumps(profiles[name], ensure_ascii=False) for name in names]
-    return pa.table({"contact": text_array(names), "profile": text_array(texts)})
-
-
-def text_array(values: list[str]):
-    """Text as an Arrow array built from its buffers: `pa.array` on a Python list first
-    imports pandas (half a second) to look for pandas types."""
-    import array
-
-    import pyarrow as pa
-
-    data = [value.encode("utf-8") for value in values]
-    offsets = array.array("q", [0])
-    total = 0
-    for item in data:
-        total += len(item)
-        offsets.append(total)
-    return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets),
-                                            pa.py_buffer(b"".join(data)))
+    return pa.table({"contact": duckdb_contacts.text_array(names),
+                     "profile": duckdb_contacts.text_array(texts)})
 
 
 def _result(table: dict, row) -> dict:

@@ -87,7 +87,6 @@ def _insert(con, found: list[tuple[int, str, dict]]) -> None:
 
     import pyarrow as pa
 
-    from .duckdb import text_array
 
     lines, contacts, profiles = zip(*found)
     texts = [json.dumps(profile, ensure_ascii=False) for profile in profiles]
@@ -146,3 +145,20 @@ def _from_python(con, path: str) -> None:
                 "contact VARCHAR, profile VARCHAR, raw VARCHAR)")
     _insert(con, [(index, contact, profile)
                   for index, (contact, profile) in enumerate(profiles.items(), start=1)])
+
+
+def text_array(values: list[str]):
+    """Text as an Arrow array built from its buffers: `pa.array` on a Python list first
+    imports pandas (half a second) to look for pandas types."""
+    import array
+
+    import pyarrow as pa
+
+    data = [value.encode("utf-8") for value in values]
+    offsets = array.array("q", [0])
+    total = 0
+    for item in data:
+        total += len(item)
+        offsets.append(total)
+    return pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets),
+                                            pa.py_buffer(b"".join(data)))
