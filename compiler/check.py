@@ -15,13 +15,16 @@ from typing import Iterable, Mapping
 
 from dsl import ast
 from dsl.formatter import duration as fmt_duration, event_name
-from dsl.diagnostics import Diagnostic, did_you_mean, error, sort_diagnostics, warning
+from dsl.diagnostics import (Diagnostic, did_you_mean, error, has_errors, sort_diagnostics,
+                             warning)
 from dsl.source import SourceFile, Span
 
 from .check_accounts import ACCOUNT_CODES, check_accounts
 from .event_names import check_event_samples, check_test_events, event_lead
 from .lints import (band_reach, check_groups, check_matrix, check_overlaps, check_usage,
                     possible_labels)
+from .lower import lower
+from .reach import check_reachability
 from .resolve import (STAGE_REF, Locator, ScoreInfo, Symbols, label_span, reserved_word,
                       resolve)
 
@@ -31,7 +34,8 @@ REPORTED_CODES = (
     "E101", "E102", "E103", "E104", "E105", "E107", "E108", "E109", "E110", "E111", "E112",
     "E201", "E202", "E203", "E204", "E205", "E206",
     "W101", "W102", "W103", "W104", "W105", "W106", "W107", "W108", "W109", "W110",
-    "W111", "W112", "W113", "W114", "W115", "W116",
+    "W111", "W112", "W113", "W114", "W115", "W116", "W130", "W131", "W132", "W133", "W134",
+    "W135",
 ) + ACCOUNT_CODES
 ORDERING = ("<", "<=", ">", ">=")
 _VALUE_TYPES = {ast.Number: "number", ast.Text: "text", ast.Bool: "bool"}
@@ -55,6 +59,8 @@ def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = No
     found.extend(check_matrix(model, symbols, locate))
     found.extend(check_usage(model, symbols, locate))
     found.extend(check_test_events(model, symbols, locate))
+    if not has_errors(found):  # reachability reads the rule table: only of a sound model
+        found.extend(check_reachability(model, symbols, locate, lower(model)))
     found.extend(check_accounts(model, symbols, locate,
                                 lambda condition: checker.condition(condition,
                                                                     _Scope("lifecycle")),

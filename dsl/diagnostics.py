@@ -71,6 +71,13 @@ CODES: dict[str, str] = {
     "W115": "group never awarded",
     "W116": "activity list without inactivity rules",
     "W120": "account score read as a member's attribute",
+    # reachability (compiler/reach.py)
+    "W130": "stage that can never be reached",
+    "W131": "trigger that can never fire",
+    "W132": "identical triggers",
+    "W133": "threshold above what the rules can give",
+    "W134": "expected action that no trigger produces",
+    "W135": "score read that no rule awards",
 }
 
 

@@ -88,7 +88,7 @@ def test_symbols_know_grades_stages_events_and_timezone():
 
 def test_clean_model_has_no_diagnostics():
     assert check(FIT, ENGAGEMENT, rule(score="engagement"),
-                 ProfileRule(Compare(Ref("employees"), ">=", Number(200)), 15, "fit"),
+                 ProfileRule(Compare(Ref("employees"), ">=", Number(200)), 30, "fit"),
                  TIER, MQL, Trigger(In(Ref("tier"), (Label("A"), Label("B"))),
                                     (Action("notify", "sales"),))) == []
 

@@ -76,6 +76,14 @@ def test_timeline_equals_repeated_as_of_runs(scenario, period):
 
 
 @PROPERTY
+@given(ms.scenarios(v2=True), st.sampled_from(("day", "week")))
+def test_timeline_equals_repeated_as_of_runs_on_v2_models(scenario, period):
+    """Groups, inactivity spells (awards due between events), matrix grades, `by PROP`."""
+    model, events, contacts, as_of = scenario
+    assert_equals_as_of_runs(Engine(lower(model, "0" * 64)), events, contacts, as_of, period)
+
+
+@PROPERTY
 @given(ms.scenarios(ms.models(absence=True), max_events=20))
 def test_timeline_of_one_busy_contact_by_day(scenario):
     """Decay steps, absences due and stage chains between the events of one contact."""
