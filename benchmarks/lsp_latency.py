@@ -13,6 +13,7 @@ sample data configured, which adds the W106 comparison to every check.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -55,9 +56,10 @@ def large_model(lines: int = 2000) -> str:
 def measure(client: Client, path: Path, text: str, rounds: int) -> list[float]:
     document = client.open(path, text)
     client.diagnostics(document, 1)
-    # one character of the first rule changes: `+5` <-> `+6`
-    line = next(i for i, l in enumerate(text.split("\n")) if l.startswith("visit"))
-    column = text.split("\n")[line].index("+") + 1
+    # one character of the first rule with points changes: `+5` <-> `+6`
+    rule = re.compile(r"[^\s#].*?\+(\d)")
+    line, match = next((i, m) for i, l in enumerate(text.split("\n")) if (m := rule.match(l)))
+    column = match.start(1)
     from lsprotocol import types
 
     edit = types.Range(types.Position(line, column), types.Position(line, column + 1))

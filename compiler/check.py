@@ -25,8 +25,9 @@ from .lints import (band_reach, check_groups, check_matrix, check_overlaps, chec
                     possible_labels)
 from .lower import lower
 from .reach import check_reachability
-from .resolve import (STAGE_REF, Locator, ScoreInfo, Symbols, label_span, reserved_word,
-                      resolve)
+from .resolve import (RESERVED, STAGE_REF, Locator, ScoreInfo, Symbols, label_span,
+                      reserved_word, resolve)
+from .samples import ContactFacts, EventFacts
 
 # Every code that resolution, these checks and the loader report (docs/diagnostics.md).
 # E106 (an unknown property type) is also checked, but the parser reports it first (E006).
@@ -43,11 +44,13 @@ _KIND_PHRASES = {"number": "a number", "text": "text", "bool": "true/false",
                  "bare word": "a bare word"}
 
 
-def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = None,
-                sample_events: Iterable[Mapping] | None = None,
+def check_model(model: ast.Model,
+                sample_contacts: Iterable[Mapping] | ContactFacts | None = None,
+                sample_events: Iterable[Mapping] | EventFacts | None = None,
                 sources: Mapping[str, SourceFile] | None = None) -> list[Diagnostic]:
     """All diagnostics of `model`, sorted. With sample data, also W106 for attributes and
-    properties that the samples never carry. `sources` (file name -> SourceFile) lets the
+    properties that the samples never carry (rows, or their facts summarised once by
+    `compiler.samples`). `sources` (file name -> SourceFile) lets the
     diagnostics underline the exact word instead of the whole statement."""
     locate = Locator(sources)
     symbols, found = resolve(model, locate)
@@ -66,11 +69,12 @@ def check_model(model: ast.Model, sample_contacts: Iterable[Mapping] | None = No
                                                                     _Scope("lifecycle")),
                                 checker.attribute_uses))
     if sample_contacts is not None:
-        found.extend(_check_attribute_samples(checker.attribute_uses, sample_contacts))
+        found.extend(_check_attribute_samples(checker.attribute_uses,
+                                              ContactFacts.of(sample_contacts)))
     if sample_events is not None:
-        sample_events = list(sample_events)
-        found.extend(_check_property_samples(checker.property_uses, sample_events))
-        found.extend(check_event_samples(model, locate, sample_events))
+        events = EventFacts.of(sample_events)
+        found.extend(_check_property_samples(checker.property_uses, events))
+        found.extend(check_event_samples(model, locate, events))
     return sort_diagnostics(_unique(found))
 
 
@@ -146,7 +150,8 @@ class _Checker:
                 pass  # declarations are resolve's; includes are the loader's
 
     def event_rule(self, rule: ast.EventRule) -> None:
-        self.event_ref(rule.event, *self.locate.event(rule.span, rule.event))
+        if not self.event_is_fine(rule.event):  # locating costs a regex; most names are fine
+            self.event_ref(rule.event, *self.locate.event(rule.span, rule.event))
         if rule.where is not None:
             self.condition(rule.where, _Scope("where", rule.event))
         if rule.by is None:
@@ -274,6 +279,12 @@ class _Checker:
         hint = did_you_mean(name, scores) or f"declared scores: {_names(scores)}"
         self.found.append(error("E102", f"unknown score `{name}`", span, hint=hint))
         return None
+
+    def event_is_fine(self, name: str) -> bool:
+        """Whether `event_ref` would find nothing to report about `name`, wherever written."""
+        if self.symbols.has_catalog:
+            return name in self.symbols.events
+        return name not in RESERVED
 
     def event_ref(self, name: str, span: Span | None, quoted: bool = False) -> None:
         if not self.symbols.has_catalog:
@@ -720,34 +731,24 @@ def _names(names) -> str:
 
 
 def _check_attribute_samples(uses: dict[str, Span | None],
-                             contacts: Iterable[Mapping]) -> list[Diagnostic]:
-    contacts = list(contacts)
-    present = {key for contact in contacts for key, value in contact.items()
-               if value is not None and key != "contact"}
+                             contacts: ContactFacts) -> list[Diagnostic]:
     return [warning(
         "W106", f"attribute `{name}` is never present in the sample contacts "
-        f"({len(contacts)} read)", span,
-        hint=did_you_mean(name, present) or "conditions on it will always be false")
-        for name, span in uses.items() if name not in present]
+        f"({contacts.count} read)", span,
+        hint=did_you_mean(name, contacts.present) or "conditions on it will always be false")
+        for name, span in uses.items() if name not in contacts.present]
 
 
 def _check_property_samples(uses: dict[tuple[str, str], Span | None],
-                            events: Iterable[Mapping]) -> list[Diagnostic]:
-    present: dict[str, set[str]] = {}
-    counts: dict[str, int] = {}
-    for event in events:
-        kind = event.get("event")
-        counts[kind] = counts.get(kind, 0) + 1
-        props = event.get("props") or {}
-        if isinstance(props, Mapping):
-            present.setdefault(kind, set()).update(k for k, v in props.items() if v is not None)
+                            events: EventFacts) -> list[Diagnostic]:
     found = []
     for (kind, name), span in uses.items():
-        seen = present.get(kind, set())
-        if name in seen or not counts.get(kind):  # no such event at all: W112 says so
+        seen = events.props.get(kind, frozenset())
+        count = events.counts.get(kind, 0)
+        if name in seen or not count:  # no such event at all: W112 says so
             continue
         found.append(warning(
             "W106", f"no `{kind}` event in the sample events has a property `{name}` "
-            f"({counts.get(kind, 0)} `{kind}` events read)", span,
+            f"({count} `{kind}` events read)", span,
             hint=did_you_mean(name, seen) or "conditions on it will always be false"))
     return found

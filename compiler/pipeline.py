@@ -25,6 +25,7 @@ from dsl.source import SourceFile
 from .check import check_model
 from .loader import LoadResult, load, load_source
 from .lower import lower, source_hash
+from .samples import ContactFacts, EventFacts
 
 
 class CompileError(ValueError):
@@ -169,8 +170,8 @@ def check_paths(paths: Iterable[str], *, sample_contacts=None, sample_events=Non
     another checked file includes is checked through its includer only: alone, a shared
     catalog would be reported as "declared but never used"."""
     files, diagnostics = find_models(paths)
-    contacts = None if sample_contacts is None else list(sample_contacts)
-    events = None if sample_events is None else list(sample_events)
+    contacts = None if sample_contacts is None else ContactFacts.of(sample_contacts)
+    events = None if sample_events is None else EventFacts.of(sample_events)
     results = {path: compile(path, sample_contacts=contacts, sample_events=events, parse=parse)
                for path in files}
     includers = {path: [other for other, result in results.items() if other != path

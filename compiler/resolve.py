@@ -93,11 +93,9 @@ class Locator:
         source = self.sources.get(span.file)
         if source is None:
             return span, not _plain(name)
-        quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        pattern = rf"{lead}(?:({re.escape(quoted)})|(?<!\w)({re.escape(name)})(?!\w))"
         text = source.line_text(span.line)
         end = span.end_column - 1 if span.end_line == span.line else len(text)
-        match = _compile(pattern).search(text, span.column - 1 + start, max(0, end))
+        match = _event_pattern(lead, name).search(text, span.column - 1 + start, max(0, end))
         if match is None:
             return span, not _plain(name)
         group = 1 if match.group(1) is not None else 2
@@ -109,6 +107,14 @@ class Locator:
 @lru_cache(maxsize=256)
 def _compile(pattern: str) -> re.Pattern:
     return re.compile(pattern)
+
+
+@lru_cache(maxsize=8192)
+def _event_pattern(lead: str, name: str) -> re.Pattern:
+    # one per event name of a model: a 2,000-line model names ~2,000 (the editor checks it on
+    # every keystroke, docs/editors.md)
+    quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return re.compile(rf"{lead}(?:({re.escape(quoted)})|(?<!\w)({re.escape(name)})(?!\w))")
 
 
 _PLAIN = re.compile(r"[^\W\d]\w*")

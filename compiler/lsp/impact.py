@@ -18,6 +18,8 @@ from typing import Callable
 from runtime import Engine
 from runtime.events import Event
 
+from ..samples import ContactFacts, EventFacts
+
 
 class SampleError(Exception):
     """A sample data file that cannot be read; the message names it."""
@@ -38,12 +40,13 @@ class Sample:
     def event_names(self) -> list[str]:
         return sorted(self.targets)
 
-    def for_check(self) -> tuple[list[dict], list[dict]]:
-        """Contacts and events as `score check --contacts --events` reads them (W106), made
+    def for_check(self) -> tuple[ContactFacts, EventFacts]:
+        """What `score check --contacts --events` compares against (W106, W112), summarised
         once per sample, not per keystroke."""
         if self._for_check is None:
-            self._for_check = (list(self.contacts.values()),
-                               [{"event": e.event, "props": e.props} for e in self.events])
+            self._for_check = (ContactFacts.of(self.contacts.values()),
+                               EventFacts.of({"event": e.event, "props": e.props}
+                                             for e in self.events))
         return self._for_check
 
 
