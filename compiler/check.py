@@ -23,7 +23,7 @@ from .check_accounts import ACCOUNT_CODES, check_accounts
 from .event_names import check_event_samples, check_test_events, event_lead
 from .lints import (band_reach, check_groups, check_matrix, check_overlaps, check_usage,
                     possible_labels)
-from .lower import lower
+from .lower import lower_lifecycle
 from .reach import check_reachability
 from .resolve import (RESERVED, STAGE_REF, Locator, ScoreInfo, Symbols, label_span,
                       reserved_word, resolve)
@@ -63,7 +63,8 @@ def check_model(model: ast.Model,
     found.extend(check_usage(model, symbols, locate))
     found.extend(check_test_events(model, symbols, locate))
     if not has_errors(found):  # reachability reads the rule table: only of a sound model
-        found.extend(check_reachability(model, symbols, locate, lower(model)))
+        found.extend(check_reachability(model, symbols, locate,
+                                         lower_lifecycle(model)))
     found.extend(check_accounts(model, symbols, locate,
                                 lambda condition: checker.condition(condition,
                                                                     _Scope("lifecycle")),

@@ -168,3 +168,32 @@ def test_lowering_is_deterministic_and_every_example_loads():
         assert json.dumps(first.table) == json.dumps(second.table)
         assert first.table["source"]["sha256"] and len(first.table["source"]["sha256"]) == 64
         Engine(first.table)
+
+
+# ------------------------------------------------------------------ lower_lifecycle
+
+from pathlib import Path  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+
+from compiler.lower import lower_lifecycle  # noqa: E402
+from compiler.pipeline import compile as compile_model  # noqa: E402
+from model_strategies import models  # noqa: E402
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.score"))
+
+
+def _lifecycle(table: dict) -> tuple:
+    return table["stages"], table["triggers"], table["scores"], table["grades"]
+
+
+def test_lower_lifecycle_equals_lower_on_every_example():
+    for path in EXAMPLES:
+        model = compile_model(str(path), lower_table=False).model
+        assert _lifecycle(lower_lifecycle(model)) == _lifecycle(lower(model)), path.name
+
+
+@settings(max_examples=60, deadline=None)
+@given(models(v2=True))
+def test_lower_lifecycle_equals_lower_on_generated_models(model):
+    assert _lifecycle(lower_lifecycle(model)) == _lifecycle(lower(model))
