@@ -96,9 +96,13 @@ def _profile(model: str, rnd: random.Random) -> dict:
     return profile
 
 
-def generate(model: str, seed: int) -> tuple[list[dict], list[dict]]:
+def generate(model: str, seed: int, size: tuple[int, int] | None = None
+             ) -> tuple[list[dict], list[dict]]:
+    """(events, profiles) of `model`; `size` (contacts, events) scales it for benchmarks."""
     rnd = random.Random(f"{model}-{seed}")
     contacts, events, behaviours = MODELS[model]
+    if size is not None:
+        contacts, events = size
     prefix = "hs" if model == "hubspot_port" else model[:3]
     ids = [f"{prefix}-{n:04d}" for n in range(1, contacts + 1)]
     interest = [rnd.paretovariate(1.3) for _ in ids]
