@@ -31,6 +31,8 @@ class _DiffCommand(click.Command):
 @click.argument("sides", nargs=-1, metavar="OLD [NEW] [-- PATH...]")
 @click.option("--events", "-e", metavar="FILE", help="Also score these events with both models.")
 @click.option("--contacts", "-c", metavar="FILE", help="Contact profiles for --events.")
+@click.option("--by", type=click.Choice(("week", "month")),
+              help="With --events: stage entries and actions per week or month, old and new.")
 @click.option("--as-of", type=AS_OF, metavar="TIME", help="Score as of this time.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", "-o", metavar="FILE", help="Write the report here instead of stdout.")
@@ -40,7 +42,7 @@ class _DiffCommand(click.Command):
               help="Act as git's external diff driver (PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE "
                    "NEW-HEX NEW-MODE); see docs/ci.md.")
 @click.pass_context
-def command(ctx, sides, events, contacts, as_of, fmt, out, exit_code, git_driver):
+def command(ctx, sides, events, contacts, by, as_of, fmt, out, exit_code, git_driver):
     """Compare two versions of a model by meaning.
 
     OLD and NEW are files, folders or git revisions; with OLD alone, a revision is compared
@@ -51,8 +53,10 @@ def command(ctx, sides, events, contacts, as_of, fmt, out, exit_code, git_driver
         sys.exit(_driver(sides + paths))
     if not 1 <= len(sides) <= 2:
         raise click.UsageError("give OLD and optionally NEW (files, folders or git revisions)")
+    if by and not events:
+        raise click.UsageError("--by needs --events: the history to count per period")
     try:
-        data = review.load_data(events, contacts, as_of) if events else None
+        data = review.load_data(events, contacts, as_of, by) if events else None
         result = review.review(sides[0], sides[1] if len(sides) > 1 else None, paths, ".", data)
     except (gitrev.RevisionError, ReaderError, InputError) as exc:
         click.echo(f"score diff: error: {exc}", err=True)

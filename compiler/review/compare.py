@@ -110,7 +110,8 @@ def _review_file(name, old_path, new_path, old_side, new_side, data) -> FileRevi
             and status == "changed":
         review.impact = replace(
             impact(before.table, after.table, data.events, data.contacts, data.as_of,
-                   score_bounds(after.model), stage_order(before.model, after.model)),
+                   score_bounds(after.model), stage_order(before.model, after.model),
+                   data.by),
             rejects=data.rejects)  # the lines of the data neither side could score
     return review
 
@@ -149,9 +150,11 @@ class ImpactData:
     as_of: int | None
     events_name: str
     rejects: int = 0
+    by: str | None = None  # week | month: stage entries and actions per period
 
 
-def load_data(events_path: str, contacts_path: str | None, as_of: int | None) -> ImpactData:
+def load_data(events_path: str, contacts_path: str | None, as_of: int | None,
+              by: str | None = None) -> ImpactData:
     """Events and contacts for the impact; rejects are counted (the run never stops)."""
     from runtime.events import Event
 
@@ -167,7 +170,7 @@ def load_data(events_path: str, contacts_path: str | None, as_of: int | None) ->
     if contacts_path:
         contacts, contact_rejects = read_contacts(contacts_path)
         rejects += len(contact_rejects)
-    return ImpactData(events, contacts, as_of, events_path, rejects)
+    return ImpactData(events, contacts, as_of, events_path, rejects, by)
 
 
 def review(old: str, new: str | None, paths: tuple[str, ...] = (), cwd: str | Path = ".",

@@ -15,9 +15,13 @@ times a power of ten); the last bin includes its upper edge.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from runtime.events import Event
+
+if TYPE_CHECKING:
+    from .by_period import ByPeriod
 
 TOP_MOVERS = 10
 BINS = 10
@@ -80,9 +84,10 @@ class Impact:
     histograms: tuple[Histogram, ...]
     rejects: int = 0
     extra: dict = field(default_factory=dict)
+    periods: "ByPeriod | None" = None  # with `--by week|month`
 
     def to_json(self) -> dict:
-        return {
+        found = {
             "contacts": self.contacts,
             "changed": len(self.changed),
             "rejects": self.rejects,
@@ -99,6 +104,9 @@ class Impact:
             "changed_contacts": [{"contact": c.contact, "what": list(c.what)}
                                  for c in self.changed],
         }
+        if self.periods is not None:
+            found["by_period"] = self.periods.to_json()
+        return found
 
 
 # --------------------------------------------------------------------------- computing
@@ -106,16 +114,33 @@ class Impact:
 
 def impact(old_table: dict, new_table: dict, events: list[Event], contacts: dict[str, dict],
            as_of: int | None = None, bounds: dict | None = None,
-           stages: tuple[str, ...] = ()) -> Impact:
+           stages: tuple[str, ...] = (), by: str | None = None) -> Impact:
     """Run both tables with the Python engine and compare the results contact by contact.
 
     `bounds` maps a score to its declared (low, high) range, used for the histogram bins;
-    `stages` lists stage names in lifecycle order (movements follow it)."""
+    `stages` lists stage names in lifecycle order (movements follow it); `by` (week or
+    month) adds the stage entries and actions per period (`by_period`)."""
     from runtime import Engine
 
-    before = {r["contact"]: r for r in Engine(old_table).run(list(events), contacts, as_of=as_of)}
-    after = {r["contact"]: r for r in Engine(new_table).run(list(events), contacts, as_of=as_of)}
-    return compare_results(before, after, as_of, bounds or {}, stages)
+    if by is None:
+        before = Engine(old_table).run(list(events), contacts, as_of=as_of)
+        after = Engine(new_table).run(list(events), contacts, as_of=as_of)
+        return compare_results(_by_contact(before), _by_contact(after), as_of, bounds or {},
+                               stages)
+    from .by_period import by_period, first_event, run_observed
+
+    before, old_entries = run_observed(old_table, events, contacts, as_of)
+    after, new_entries = run_observed(new_table, events, contacts, as_of)
+    result = compare_results(_by_contact(before), _by_contact(after), as_of, bounds or {},
+                             stages)
+    until = as_of if as_of is not None else max((e.at for e in events), default=None)
+    periods = by_period(by, old_table, new_table, old_entries, new_entries,
+                        first_event(events), until, stages)
+    return replace(result, periods=periods)
+
+
+def _by_contact(results: list[dict]) -> dict[str, dict]:
+    return {r["contact"]: r for r in results}
 
 
 def compare_results(before: dict[str, dict], after: dict[str, dict], as_of: int | None = None,

@@ -1,4 +1,4 @@
-"""Geometry of the inline SVG histograms of the HTML diff report (the template only draws)."""
+"""Geometry of the inline SVG charts of the HTML diff report (the template only draws)."""
 from __future__ import annotations
 
 WIDTH = 560
@@ -35,3 +35,36 @@ def histogram_svg(histogram) -> dict:
 
 def _r(value: float) -> float:
     return round(value, 1)
+
+
+LINE_WIDTH = 560
+LINE_HEIGHT = 150
+
+
+def line_svg(series, periods) -> dict:
+    """Two lines (old, new) of counts per period, with the y axis from 0 to the peak and the
+    first, middle and last periods named on the x axis."""
+    count = len(periods)
+    peak = max(list(series.old) + list(series.new) + [1])
+    plot_width = LINE_WIDTH - MARGIN_LEFT - 16
+    plot_height = LINE_HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
+    step = plot_width / max(count - 1, 1)
+
+    def points(values) -> str:
+        return " ".join(f"{_r(MARGIN_LEFT + i * step)},"
+                        f"{_r(MARGIN_TOP + plot_height - plot_height * v / peak)}"
+                        for i, v in enumerate(values))
+
+    named = sorted({0, count // 2, count - 1}) if count else []
+    labels = [{"x": _r(MARGIN_LEFT + i * step), "y": LINE_HEIGHT - MARGIN_BOTTOM + 14,
+               "text": periods[i]} for i in named]
+    dots = [{"x": _r(MARGIN_LEFT + i * step),
+             "y": _r(MARGIN_TOP + plot_height - plot_height * new / peak),
+             "title": f"{periods[i]}: {old} old, {new} new"}
+            for i, (old, new) in enumerate(zip(series.old, series.new))]
+    return {"width": LINE_WIDTH, "height": LINE_HEIGHT, "old": points(series.old),
+            "new": points(series.new), "labels": labels, "dots": dots, "peak": peak,
+            "peak_y": MARGIN_TOP + 4, "zero_y": MARGIN_TOP + plot_height + 4,
+            "axis_y": MARGIN_TOP + plot_height, "axis_x1": MARGIN_LEFT,
+            "axis_x2": LINE_WIDTH - 16, "legend_y": LINE_HEIGHT - 6,
+            "title": f"{series.name} per period: old and new", "name": series.name}

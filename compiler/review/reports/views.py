@@ -176,6 +176,37 @@ def impact_view(impact) -> dict:
         "histograms": [_histogram_view(h, histogram_svg(h)) for h in impact.histograms],
         "examples": [{"contact": c.contact, "what": "; ".join(c.what)}
                      for c in impact.changed[:20]],
+        "periods": None if impact.periods is None else periods_view(impact.periods),
+    }
+
+
+_PERIOD_NOTES = {"week": "weeks from Monday", "month": "calendar months"}
+MARKDOWN_PERIODS = 53  # the latest year of weeks: a longer history is in the HTML and JSON
+
+
+def periods_view(periods) -> dict:
+    """`periods` is a `compiler.review.by_period.ByPeriod`: one row per period, one column
+    per stage entered or action fired; a cell reads `old -> new`, or one number when equal."""
+    from .charts import line_svg
+
+    def cell(old: int, new: int) -> str:
+        return str(new) if old == new else f"{old} -> {new}"
+
+    columns = [s.name for s in periods.series]
+    rows = [{"period": period,
+             "cells": [cell(s.old[i], s.new[i]) for s in periods.series]}
+            for i, period in enumerate(periods.periods)]
+    totals = [cell(sum(s.old), sum(s.new)) for s in periods.series]
+    widths = [max([len(c), len(t)] + [len(r["cells"][k]) for r in rows])
+              for k, (c, t) in enumerate(zip(columns, totals))]
+    return {
+        "by": periods.by, "timezone": periods.timezone,
+        "title": f"per {periods.by} ({_PERIOD_NOTES[periods.by]}, {periods.timezone}): "
+                 "old -> new",
+        "columns": columns, "rows": rows, "totals": totals, "widths": widths,
+        "period_width": max([len(periods.by), len("total")] + [len(p) for p in periods.periods]),
+        "recent": rows[-MARKDOWN_PERIODS:], "earlier": max(0, len(rows) - MARKDOWN_PERIODS),
+        "charts": [line_svg(s, periods.periods) for s in periods.series],
     }
 
 
