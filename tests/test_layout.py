@@ -19,7 +19,7 @@ CLI_MAY_IMPORT = {
     "compiler.run.readers",
     "compiler.review", "compiler.review.compare", "compiler.review.testing",
     "compiler.review.journeys", "compiler.review.gitrev", "compiler.review.reports",
-    "compiler.review.coverage",
+    "compiler.review.coverage", "compiler.review.outcomes",
     "compiler.review.reports.views", "compiler.review.reports.junit",
     "compiler.sql.emit", "compiler.sql.dialects", "compiler.lsp",
     "dsl.diagnostics", "dsl.render", "dsl.formatter", "dsl.source",

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from compiler.review import coverage as rule_coverage
-from compiler.review import journeys, testing
+from compiler.review import journeys, outcomes, testing
+from compiler.run.readers import ReaderError
 from compiler.review.reports import dump_json, junit, render, views
+from runtime.io import InputError
 
 
 @click.command("test")
@@ -18,6 +20,19 @@ from compiler.review.reports import dump_json, junit, render, views
 @click.option("--journeys", "journeys_dir", type=click.Path(exists=True, file_okay=False,
                                                              path_type=str),
               help="Score the labelled journeys in DIR/won and DIR/lost with each model.")
+@click.option("--outcomes", "outcomes_file", type=click.Path(exists=True, dir_okay=False,
+                                                             path_type=str),
+              help="Journeys from a history: a CSV (or JSON Lines) file with the columns "
+                   "contact,outcome,closed_at (won or lost); needs --events.")
+@click.option("--events", "-e", "events_file", type=click.Path(exists=True, dir_okay=False,
+                                                                 path_type=str),
+              help="With --outcomes: the history the labelled contacts' events come from.")
+@click.option("--contacts", "-c", "contacts_file", type=click.Path(exists=True, dir_okay=False,
+                                                                     path_type=str),
+              help="With --outcomes: the contacts' profiles.")
+@click.option("--lead-time", default="0d", show_default=True, metavar="DURATION",
+              help="With --outcomes: score each contact this long before its closed_at "
+                   "(14d, 2w, 36h).")
 @click.option("--coverage", is_flag=True,
               help="Also list, per file, what no test exercises: rules that never awarded, "
                    "limits never reached, grade labels, stages, triggers, each side of each "
@@ -28,12 +43,14 @@ from compiler.review.reports import dump_json, junit, render, views
               show_default=True,
               help="json: one document with the tests (and the coverage) for tools.")
 def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | None,
-            coverage: bool, fail_under: float | None, fmt: str) -> None:
+            outcomes_file: str | None, events_file: str | None, contacts_file: str | None,
+            lead_time: str, coverage: bool, fail_under: float | None, fmt: str) -> None:
     """Run every test of PATHS (files, or folders searched for `*.score`; default `.`).
 
     Prints one line per test, the details of each failure, and `N passed, M failed`;
     exits 1 when a test fails (or, with --fail-under, when the coverage is too low)."""
     coverage = coverage or fail_under is not None
+    _check_outcome_options(outcomes_file, events_file, contacts_file, lead_time)
     collector = rule_coverage.Collector("tests") if coverage else None
     run = testing.run_files(paths or (".",), coverage=collector)
     report = collector.report() if collector is not None else None
@@ -64,4 +81,39 @@ def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | 
             if journey_report is not None:
                 click.echo()
                 click.echo(render("journeys", views.journeys_view(journey_report)), nl=False)
+    if outcomes_file:
+        failed = _outcome_journeys(paths, events_file, contacts_file, outcomes_file,
+                                   lead_time) or failed
     sys.exit(1 if failed else 0)
+
+
+def _check_outcome_options(outcomes_file, events_file, contacts_file, lead_time) -> None:
+    if outcomes_file and not events_file:
+        raise click.UsageError("--outcomes needs --events: the history of the labelled contacts")
+    if not outcomes_file and (events_file or contacts_file):
+        raise click.UsageError("--events and --contacts go with --outcomes (labelled journeys "
+                               "from a history)")
+    try:
+        outcomes.parse_lead_time(lead_time)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--lead-time") from None
+
+
+def _outcome_journeys(paths, events_file, contacts_file, outcomes_file, lead_time) -> bool:
+    """Prints the journeys report of each model; True when a model did not compile."""
+    models = testing.collect_files(paths or (".",))
+    try:
+        found = outcomes.evaluate_outcome_paths(models, events_file, contacts_file,
+                                                outcomes_file, lead_time)
+    except (OSError, ValueError, ReaderError, InputError) as exc:
+        click.echo(f"score test: error: {exc}", err=True)
+        sys.exit(2)
+    failed = False
+    for journey_report, messages in found:
+        for message in messages:
+            click.echo(message, err=True)
+        failed = failed or journey_report is None
+        if journey_report is not None:
+            click.echo()
+            click.echo(render("journeys", views.journeys_view(journey_report)), nl=False)
+    return failed

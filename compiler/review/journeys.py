@@ -43,6 +43,7 @@ class Journey:
     label: str  # won | lost
     profile: dict
     events: tuple[Event, ...]
+    as_of: int | None = None  # scored as of this instant; None: the latest event's time
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ class JourneyReport:
     scores: tuple[ScoreRow, ...]
     grades: tuple[tuple[str, str, int, int], ...]  # (grade, label, won, lost)
     outcomes: tuple[Outcome, ...] = field(default=(), repr=False)
+    source: str = ""  # where the labels came from, when not journey files
 
 
 # --------------------------------------------------------------------------- reading
@@ -163,11 +165,12 @@ def score_journey(engine, journey: Journey) -> Outcome:
     contacts = {journey.id: journey.profile}
     events = list(journey.events)
     times = sorted({e.at for e in events})
-    final = _result(engine.run(events, contacts, as_of=times[-1] if times else None), journey.id)
+    as_of = journey.as_of if journey.as_of is not None else times[-1] if times else None
+    final = _result(engine.run(events, contacts, as_of=as_of), journey.id)
     peaks: dict = dict(final.get("scores", {}))
     seen = [_result(engine.run(events, contacts, as_of=t), journey.id).get("scores", {})
-            for t in times[:-1]]
-    seen += _values_before_resets(engine, journey, contacts, times[-1] if times else None)
+            for t in times if t != as_of]
+    seen += _values_before_resets(engine, journey, contacts, as_of)
     for scores in seen:
         for name, value in scores.items():
             if name in peaks and isinstance(value, int) and not isinstance(value, bool) \
@@ -203,7 +206,8 @@ def handover_stage(model: ast.Model) -> str | None:
     return stages[-1] if stages else None
 
 
-def build_report(model_name: str, model: ast.Model, outcomes: list[Outcome]) -> JourneyReport:
+def build_report(model_name: str, model: ast.Model, outcomes: list[Outcome],
+                 source: str = "") -> JourneyReport:
     won_total = sum(1 for o in outcomes if o.journey.label == "won")
     lost_total = len(outcomes) - won_total
     stages = [s.name for s in model.statements if isinstance(s, ast.Stage)]
@@ -217,7 +221,7 @@ def build_report(model_name: str, model: ast.Model, outcomes: list[Outcome]) -> 
         sorted({name for o in outcomes for name in o.peaks})
     score_rows = tuple(score_row(name, outcomes, won_total, lost_total) for name in score_names)
     return JourneyReport(model_name, won_total, lost_total, stage_rows, score_rows,
-                         _grade_rows(model, outcomes), tuple(outcomes))
+                         _grade_rows(model, outcomes), tuple(outcomes), source)
 
 
 def _stage_index(stages: list[str], stage: str | None) -> int:
@@ -317,6 +321,7 @@ def evaluate_paths(models, directory) -> list[tuple[JourneyReport | None, list[s
 def report_json(report: JourneyReport) -> dict:
     return {
         "model": report.model, "won": report.won, "lost": report.lost,
+        **({"source": report.source} if report.source else {}),
         "stages": [{"stage": r.stage, "handover": r.handover, **_split_json(r.split)}
                    for r in report.stages],
         "scores": [{"score": r.score, "won_mean": r.won_mean, "lost_mean": r.lost_mean,

@@ -52,6 +52,7 @@ def journeys_view(report) -> dict:
     """`report` is a `compiler.review.journeys.JourneyReport`."""
     return {
         "model": report.model,
+        "source": report.source,
         "won": report.won,
         "lost": report.lost,
         "stages": [{"stage": r.stage, "mark": " (hand-over)" if r.handover else "",
