@@ -44,6 +44,7 @@ class Mover:
     after: int | None
     stage_before: str | None
     stage_after: str | None
+    handover: bool = False  # one model reset the score (a trigger's `reset`) and not the other
 
     @property
     def delta(self) -> int:
@@ -72,6 +73,17 @@ class Histogram:
 class ContactChange:
     contact: str
     what: tuple[str, ...]  # "stage MQL -> SQL", "tier B -> A", "+notify sales", "engagement 40-50 -> 80-90"
+    stage_before: str | None = None
+    stage_after: str | None = None
+    scores_before: dict = field(default_factory=dict)
+    scores_after: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    before: str | None  # the stage under the old model (None: no stage)
+    after: str | None
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +97,24 @@ class Impact:
     rejects: int = 0
     extra: dict = field(default_factory=dict)
     periods: "ByPeriod | None" = None  # with `--by week|month`
+    stages: tuple[str, ...] = ()  # lifecycle order
+    transitions: tuple[Transition, ...] = ()  # every (old stage, new stage) pair seen
+
+    def funnel(self) -> list[tuple[str, int, int]]:
+        """(stage, contacts at or past it before, after), in lifecycle order: stages only
+        move forward, so a contact at SQL has passed MQL."""
+        order = list(self.stages) + sorted({s for t in self.transitions
+                                            for s in (t.before, t.after)
+                                            if s is not None and s not in self.stages})
+        rank = {stage: i for i, stage in enumerate(order)}
+        rows = []
+        for i, stage in enumerate(order):
+            rows.append((stage,
+                         sum(t.count for t in self.transitions
+                             if t.before is not None and rank[t.before] >= i),
+                         sum(t.count for t in self.transitions
+                             if t.after is not None and rank[t.after] >= i)))
+        return rows
 
     def to_json(self) -> dict:
         found = {
@@ -101,8 +131,15 @@ class Impact:
                             "bins": [{"low": b.low, "high": b.high, "before": b.before,
                                       "after": b.after} for b in h.bins]}
                            for h in self.histograms],
-            "changed_contacts": [{"contact": c.contact, "what": list(c.what)}
+            "changed_contacts": [{"contact": c.contact, "what": list(c.what),
+                                  "stage_before": c.stage_before, "stage_after": c.stage_after,
+                                  "scores_before": c.scores_before,
+                                  "scores_after": c.scores_after}
                                  for c in self.changed],
+            "funnel": [{"stage": stage, "before": b, "after": a}
+                       for stage, b, a in self.funnel()],
+            "transitions": [{"before": t.before, "after": t.after, "count": t.count}
+                            for t in self.transitions],
         }
         if self.periods is not None:
             found["by_period"] = self.periods.to_json()
@@ -153,8 +190,17 @@ def compare_results(before: dict[str, dict], after: dict[str, dict], as_of: int 
     edges = {h.score: h for h in histograms}
     changed = tuple(change for change in (_contact_change(c, b, a, edges) for c, b, a in pairs)
                     if change.what)
+    moves = Counter((b.get("stage"), a.get("stage")) for _, b, a in pairs)
+    order = {stage: i for i, stage in enumerate((None, *stages))}
+
+    def rank(stage):
+        return (order.get(stage, len(order)), stage or "")
+
+    transitions = tuple(Transition(b, a, n) for (b, a), n in
+                        sorted(moves.items(), key=lambda item: (rank(item[0][0]),
+                                                                rank(item[0][1]))))
     return Impact(len(ids), as_of, changed, movements(pairs, stages), top_movers(pairs),
-                  histograms)
+                  histograms, stages=tuple(stages), transitions=transitions)
 
 
 def score_names(before: dict, after: dict) -> list[str]:
@@ -163,6 +209,10 @@ def score_names(before: dict, after: dict) -> list[str]:
         for result in results.values():
             names.update(dict.fromkeys(result.get("scores", {})))
     return list(names)
+
+
+def _resets(result: dict) -> Counter:
+    return Counter(a.get("arg") for a in result.get("actions", ()) if a.get("action") == "reset")
 
 
 def _actions(result: dict) -> Counter:
@@ -216,13 +266,17 @@ def top_movers(pairs, limit: int = TOP_MOVERS) -> tuple[Mover, ...]:
     movers = []
     for contact, before, after in pairs:
         names = list(dict.fromkeys([*before.get("scores", {}), *after.get("scores", {})]))
+        resets = _resets(before), _resets(after)
         candidates = [Mover(contact, name, before.get("scores", {}).get(name),
                             after.get("scores", {}).get(name), before.get("stage"),
-                            after.get("stage")) for name in names]
+                            after.get("stage"), resets[0][name] != resets[1][name])
+                      for name in names]
         candidates = [m for m in candidates if m.before != m.after]
         if candidates:
-            movers.append(max(candidates, key=lambda m: abs(m.delta)))
-    movers.sort(key=lambda m: (-abs(m.delta), m.contact))
+            movers.append(max(candidates, key=lambda m: (not m.handover, abs(m.delta))))
+    # a score reset at a hand-over is a contact handed to sales, not a loss: such movers
+    # come after the contacts whose scores really moved
+    movers.sort(key=lambda m: (m.handover, -abs(m.delta), m.contact))
     return tuple(movers[:limit])
 
 
@@ -305,9 +359,17 @@ def _contact_change(contact: str, before: dict, after: dict, histograms: dict) -
         what.append(f"+{kind} {arg}")
     for (kind, arg) in sorted((old_actions - new_actions).elements()):
         what.append(f"-{kind} {arg}")
+    resets = _resets(before), _resets(after)
     for name, hist in histograms.items():
         old_band = band_text(hist, before.get("scores", {}).get(name))
         new_band = band_text(hist, after.get("scores", {}).get(name))
-        if old_band != new_band:
+        if old_band == new_band:
+            continue
+        if resets[0][name] != resets[1][name]:
+            side = "new" if resets[1][name] > resets[0][name] else "old"
+            what.append(f"{name} {old_band} -> {new_band} (reset at hand-over by the {side} "
+                        "model)")
+        else:
             what.append(f"{name} {old_band} -> {new_band}")
-    return ContactChange(contact, tuple(what))
+    return ContactChange(contact, tuple(what), before.get("stage"), after.get("stage"),
+                         dict(before.get("scores", {})), dict(after.get("scores", {})))

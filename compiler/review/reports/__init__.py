@@ -41,11 +41,25 @@ def dump_json(data) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+COMMENT_LIMIT = 65_536  # characters of a GitHub pull-request comment
+
+
 def diff_report(review, fmt: str) -> str:
-    """The `score diff` report in `fmt`; Markdown is capped to fit a pull-request comment."""
-    from .views import MARKDOWN_CHANGES, diff_view
+    """The `score diff` report in `fmt`. Markdown is made to fit a pull-request comment: the
+    rule changes, changed contacts and periods it lists are cut in steps (each cut counted in
+    the report, the full lists being in the text, HTML and JSON reports) until it fits."""
+    from .views import MARKDOWN_CHANGES, MARKDOWN_CONTACTS, MARKDOWN_PERIODS, diff_view
 
     if fmt == "json":
         return dump_json(review.to_json())
-    limit = MARKDOWN_CHANGES if fmt == "markdown" else None
-    return render("diff", diff_view(review, limit), fmt)
+    if fmt != "markdown":
+        return render("diff", diff_view(review), fmt)
+    text = ""
+    for scale in (1, 4, 16, 64):
+        text = render("diff", diff_view(review, MARKDOWN_CHANGES // scale,
+                                        MARKDOWN_CONTACTS // scale,
+                                        MARKDOWN_PERIODS // scale), fmt)
+        if len(text) <= COMMENT_LIMIT:
+            return text
+    notice = "\n\n… the report is cut here to fit a pull-request comment: see the HTML report.\n"
+    return text[:COMMENT_LIMIT - len(notice)] + notice

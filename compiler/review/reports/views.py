@@ -87,10 +87,12 @@ BAR = 30  # characters of the widest text histogram bar
 MARKDOWN_CHANGES = 150  # per file: a PR comment holds at most 65,536 characters
 
 
-def diff_view(review, max_changes: int | None = None) -> dict:
-    """`review` is a `compiler.review.compare.Review`; `max_changes` caps the changes shown per file
-    (the rest are counted as omitted)."""
-    files = [_file_view(f, max_changes) for f in review.files]
+def diff_view(review, max_changes: int | None = None, max_contacts: int | None = None,
+              max_periods: int | None = None) -> dict:
+    """`review` is a `compiler.review.compare.Review`; `max_changes` caps the changes shown per file,
+    `max_contacts` the changed contacts, `max_periods` the latest periods of `--by` (the rest
+    are counted as omitted)."""
+    files = [_file_view(f, max_changes, max_contacts, max_periods) for f in review.files]
     shown = [f for f in files if f["status"] != "unchanged"]
     return {
         "old": review.old_label,
@@ -117,7 +119,8 @@ def _diff_summary(review) -> str:
            f"{counts['changed']} changed"
 
 
-def _file_view(file, max_changes: int | None = None) -> dict:
+def _file_view(file, max_changes: int | None = None, max_contacts: int | None = None,
+               max_periods: int | None = None) -> dict:
     view = {"name": file.name, "status": file.status, "errors": list(file.errors),
             "headline": file.status, "sections": [], "impact": None, "omitted": 0}
     if file.diff is not None:
@@ -128,7 +131,7 @@ def _file_view(file, max_changes: int | None = None) -> dict:
         view["sections"] = _sections(shown)
         view["omitted"] = len(file.diff.changes) - len(shown)
     if file.impact is not None:
-        view["impact"] = impact_view(file.impact)
+        view["impact"] = impact_view(file.impact, max_contacts, max_periods)
     return view
 
 
@@ -162,22 +165,32 @@ def _field_text(field) -> str:
     return f"{field.field}: {field.old} -> {field.new}"
 
 
-def impact_view(impact) -> dict:
+MARKDOWN_CONTACTS = 50  # changed contacts listed in Markdown; the HTML lists them all
+
+
+def impact_view(impact, max_contacts: int | None = None, max_periods: int | None = None) -> dict:
     from .charts import histogram_svg
 
+    contacts = [_contact_view(c) for c in impact.changed]
+    shown = contacts if max_contacts is None else contacts[:max_contacts]
     return {
         "contacts": impact.contacts,
         "changed": len(impact.changed),
         "changed_noun": "contact changes" if len(impact.changed) == 1 else "contacts change",
         "movements": [str(m) for m in impact.movements],
         "movers": [{"contact": m.contact, "score": m.score, "before": _value(m.before),
-                    "after": _value(m.after), "delta": f"{m.delta:+d}",
+                    "after": _value(m.after),
+                    "delta": "hand-over (reset)" if m.handover else f"{m.delta:+d}",
                     "stage": _stage_move(m.stage_before, m.stage_after)}
                    for m in impact.movers],
         "histograms": [_histogram_view(h, histogram_svg(h)) for h in impact.histograms],
-        "examples": [{"contact": c.contact, "what": "; ".join(c.what)}
-                     for c in impact.changed[:20]],
-        "periods": None if impact.periods is None else periods_view(impact.periods),
+        "funnel": _funnel_view(impact),
+        "matrix": _matrix_view(impact),
+        "changed_contacts": shown,
+        "contacts_omitted": len(contacts) - len(shown),
+        "score_names": [h.score for h in impact.histograms],
+        "periods": None if impact.periods is None else periods_view(impact.periods,
+                                                                    max_periods),
     }
 
 
@@ -185,7 +198,7 @@ _PERIOD_NOTES = {"week": "weeks from Monday", "month": "calendar months"}
 MARKDOWN_PERIODS = 53  # the latest year of weeks: a longer history is in the HTML and JSON
 
 
-def periods_view(periods) -> dict:
+def periods_view(periods, max_periods: int | None = None) -> dict:
     """`periods` is a `compiler.review.by_period.ByPeriod`: one row per period, one column
     per stage entered or action fired; a cell reads `old -> new`, or one number when equal."""
     from .charts import line_svg
@@ -206,9 +219,46 @@ def periods_view(periods) -> dict:
                  "old -> new",
         "columns": columns, "rows": rows, "totals": totals, "widths": widths,
         "period_width": max([len(periods.by), len("total")] + [len(p) for p in periods.periods]),
-        "recent": rows[-MARKDOWN_PERIODS:], "earlier": max(0, len(rows) - MARKDOWN_PERIODS),
+        "recent": rows if max_periods is None else rows[len(rows) - max_periods:] if max_periods else [],
+        "earlier": 0 if max_periods is None else max(0, len(rows) - max_periods),
         "charts": [line_svg(s, periods.periods) for s in periods.series],
     }
+
+
+def _contact_view(change) -> dict:
+    names = list(dict.fromkeys([*change.scores_before, *change.scores_after]))
+    return {"contact": change.contact,
+            "stage": _stage_move(change.stage_before, change.stage_after),
+            "scores": [_score_move(change.scores_before.get(n), change.scores_after.get(n))
+                       for n in names],
+            "what": "; ".join(change.what)}
+
+
+def _score_move(before, after) -> str:
+    return _value(after) if before == after else f"{_value(before)} -> {_value(after)}"
+
+
+def _funnel_view(impact) -> list[dict]:
+    rows = impact.funnel()
+    peak = max([max(b, a) for _, b, a in rows] + [1])
+    return [{"stage": stage, "before": b, "after": a, "delta": f"{a - b:+d}",
+             "width_before": round(100 * b / peak, 1), "width_after": round(100 * a / peak, 1)}
+            for stage, b, a in rows]
+
+
+def _matrix_view(impact) -> dict:
+    """Rows: the stage under the old model; columns: under the new one; the diagonal is the
+    contacts that stayed."""
+    names = [None, *impact.stages] + sorted({s for t in impact.transitions
+                                             for s in (t.before, t.after)
+                                             if s is not None and s not in impact.stages})
+    counts = {(t.before, t.after): t.count for t in impact.transitions}
+    used = [n for n in names if any(counts.get((n, m)) or counts.get((m, n)) for m in names)]
+    return {"labels": [n or "(none)" for n in used],
+            "rows": [{"label": b or "(none)",
+                      "cells": [{"count": counts.get((b, a), 0), "stayed": a == b}
+                                for a in used]} for b in used],
+            "moved": sum(t.count for t in impact.transitions if t.before != t.after)}
 
 
 def _value(value) -> str:
