@@ -33,14 +33,7 @@ EVENT_COLUMNS = ("contact", "event", "target", "at", "id", "props", "seq")
 def run(table: dict, events: str, contacts: str | None, as_of: int | None,
         on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None
         ) -> list[dict]:
-    refused = check(table, "duckdb")
-    if refused:
-        from dsl import render
-
-        from . import EngineError
-
-        raise EngineError("the duckdb engine refuses this model:\n" +
-                          render.render_text(refused).rstrip("\n"))
+    _refuse(table)
     with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
         con = connect(spill)
         try:
@@ -52,6 +45,17 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
         finally:
             con.close()
     return results(table, rows)
+
+
+def _refuse(table: dict) -> None:
+    refused = check(table, "duckdb")
+    if refused:
+        from dsl import render
+
+        from . import EngineError
+
+        raise EngineError("the duckdb engine refuses this model:\n" +
+                          render.render_text(refused).rstrip("\n"))
 
 
 def connect(spill: str | None = None):
@@ -137,3 +141,20 @@ def results(table: dict, rows) -> list[dict]:
                         for a in scan(actions, 0)[0]] if actions != "[]" else [],
         })
     return out
+
+
+def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
+             on_reject: Callable[[Reject], None], period: str,
+             progress: Callable[[int], None] | None = None) -> list[dict]:
+    """`score run --timeline` with DuckDB: the generated query as of every period end
+    (`duckdb_timeline`); the same rows as the Python engine."""
+    from . import duckdb_timeline
+
+    _refuse(table)
+    with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
+        con = connect(spill)
+        try:
+            return duckdb_timeline.timeline(con, table, contacts, events, as_of, on_reject,
+                                            period, results, progress)
+        finally:
+            con.close()
