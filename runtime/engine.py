@@ -25,6 +25,7 @@ from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
 from .events import NEAR_EPOCH, Event, check_event, check_micros, format_time
 from .explain import Explanation, Tracer
+from .compiled import Program, Unordered
 from .observe import Observer
 from .snapshot import dump, load
 from .table import ABSENCE, EVENT, CompiledTable
@@ -38,7 +39,7 @@ _ORDER = attrgetter("at", "seq")
 class _Contact:
     __slots__ = ("key", "profile", "scored", "base", "sums", "awards", "caps", "pending", "spell",
                  "stage", "fired", "was_true", "actions", "clock", "point", "recent", "seen",
-                 "order", "dirty")
+                 "order", "dirty", "seq")
 
     def __init__(self, key: str, profile: dict):
         self.key = key  # the contact id
@@ -66,6 +67,17 @@ class _Contact:
         self.seen: set | None = None  # event ids, for duplicates
         self.order = 0  # events processed: A's processing order for absences
         self.dirty = True  # something changed since the last evaluation point
+        self.seq = None  # batch only: `seq` of the latest event, to check the input's order
+
+
+class _Actions(list):
+    """What `process` and `advance` return: each action fired, with its contact."""
+
+    def fired(self, state: _Contact, at: int, action: dict, cause) -> None:
+        self.append({"contact": state.key, **action})
+
+    def restart(self) -> None:
+        self.clear()
 
     def fork(self) -> "_Contact":
         """A copy to evaluate ahead (a timeline's period end) without changing this one: the
@@ -85,9 +97,16 @@ class _Contact:
 
 
 class Engine:
-    """Runs one rule table. `contacts` (optional) gives profiles for the streaming API."""
+    """Runs one rule table. `contacts` (optional) gives profiles for the streaming API.
 
-    def __init__(self, table, contacts: Mapping[str, dict] | None = None):
+    `compiled` (default) runs the table through Python source written for it
+    (`runtime.compiled`); `compiled=False` interprets the table step by step, as explanations
+    always do. Both give the same results."""
+
+    contact_class = _Contact
+
+    def __init__(self, table, contacts: Mapping[str, dict] | None = None, *,
+                 compiled: bool = True):
         if table is None:
             raise TypeError("Engine(None): no rule table. `compile(...)` gives `table = None` "
                             "when the model has errors: read `result.diagnostics`, or use "
@@ -99,17 +118,44 @@ class Engine:
         self._profiles: dict[str, dict] = dict(contacts or {})
         self._states: dict[str, _Contact] = {}
         self._members: dict[str, set[str]] | None = None  # account -> contacts, on first use
+        self.compiled = bool(compiled)
+        self._program: Program | None = None
+
+    @property
+    def program(self) -> Program:
+        """The compiled evaluator of this engine's table, written on first use."""
+        if self._program is None:
+            self._program = Program(self)
+        return self._program
 
     # ------------------------------------------------------------------ batch
 
     def run(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
             as_of: int | None = None, observer: Observer | None = None) -> list[dict]:
         """Results (docs/language.md 7) for every contact in the events or the contacts, sorted.
-        An `observer` (runtime.observe) is told every step of every contact's evaluation."""
+        An `observer` (runtime.observe) is told every step of every contact's evaluation.
+
+        The events are read once, in the order given, keeping only a state per contact. A
+        list or tuple may be in any order (it is sorted when a contact's events are not in
+        time order); a one-shot iterator (a generator) must give each contact's events in
+        time order, else LateEventError names the first one out of order."""
         if observer is not None and not isinstance(observer, Observer):
             raise TypeError(f"observer must be a runtime.observe.Observer, not "
                             f"{type(observer).__name__}")
-        return self._run(events, contacts, as_of, None, observer)
+        if observer is not None:
+            return self._run(events, contacts, as_of, None, observer)
+        return list(self.iter_run(events, contacts, as_of))
+
+    def iter_run(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
+                 as_of: int | None = None, *, actions=None) -> Iterator[dict]:
+        """`run`'s results one by one, sorted by contact: each contact's state is let go
+        once its result is out (memory for a large run). The events are all read before
+        this returns. `actions` (optional) receives every action fired, with its cause:
+        an object with `fired(state, at, action, cause)` and `restart()` (see
+        `runtime.actions.ActionLog`)."""
+        contacts = contacts or {}
+        states, until = self._batch(events, contacts, as_of, actions)
+        return self._results(states, contacts, until, None, actions)
 
     def run_with_accounts(self, events: Iterable[Event],
                           contacts: Mapping[str, dict] | None = None,
@@ -125,21 +171,72 @@ class Engine:
     def _run(self, events, contacts, as_of, rollup: Rollup | None,
              observer: Observer | None = None) -> list[dict]:
         contacts = contacts or {}
+        if observer is not None:  # every step reported: the interpreted path, per contact
+            return self._observed(events, contacts, as_of, observer)
+        states, until = self._batch(events, contacts, as_of, None)
+        return list(self._results(states, contacts, until, rollup, None))
+
+    def _batch(self, events, contacts: Mapping, as_of, sink) -> tuple[dict, int | None]:
+        """Every event through its contact's state (no as-of point yet): the states and T."""
+        if not self.compiled:
+            return self._batch_interpreted(events, contacts, as_of, sink)
+        states: dict[str, _Contact] = {}
+        try:
+            try:
+                latest = self.program.batch(events, states, contacts, as_of, sink)
+            except Unordered as exc:
+                if iter(events) is events:  # one pass only: its events are gone
+                    raise LateEventError(_unordered(exc.args[0])) from None
+                states = {}
+                if sink is not None:
+                    sink.restart()
+                # a stable sort keeps the input order of events with the same (at, seq)
+                latest = self.program.batch(sorted(events, key=_ORDER), states, contacts,
+                                            as_of, sink)
+        except (TypeError, AttributeError):
+            _refuse_malformed(events)
+            raise
+        if latest is not None and type(latest) is not int:
+            _refuse_malformed(events)
+        return states, as_of if as_of is not None else latest
+
+    def _batch_interpreted(self, events, contacts: Mapping, as_of, sink):
+        grouped, latest = _group(events)
+        until = as_of if as_of is not None else latest
+        states = {}
+        for contact_id, items in grouped.items():
+            state = states[contact_id] = self._new_contact(contact_id, contacts.get(contact_id))
+            for event in sorted(items, key=_ORDER):
+                if until is not None and event.at > until:
+                    break
+                self._on_event(state, event, None, sink)
+        return states, until
+
+    def _results(self, states: dict, contacts: Mapping, until, rollup: Rollup | None,
+                 sink) -> Iterator[dict]:
+        for contact_id in sorted(states.keys() | contacts.keys()):
+            state = states.pop(contact_id, None)
+            if state is None:
+                state = self._new_contact(contact_id, contacts.get(contact_id))
+            if until is not None:
+                self._finish(state, until, None, sink)
+            if rollup is None:
+                yield self._result(contact_id, state)
+                continue
+            live = self.live(state, state.point) if state.scored else None
+            yield self._result(contact_id, state, live)
+            rollup.add(state.profile, live)
+
+    def _observed(self, events, contacts: Mapping, as_of, observer: Observer) -> list[dict]:
         grouped, latest = _group(events)
         until = as_of if as_of is not None else latest
         results = []
         for contact_id in sorted(set(grouped) | set(contacts)):
             state = self._evaluate(contact_id, grouped.get(contact_id, ()),
                                    contacts.get(contact_id), until, observer)
-            if rollup is None:
-                result = self._result(contact_id, state)
-                if observer is not None:
-                    observer.result(contact_id, result)
-                results.append(result)
-                continue
-            live = self.live(state, state.point) if state.scored else None
-            results.append(self._result(contact_id, state, live))
-            rollup.add(state.profile, live)
+            result = self._result(contact_id, state)
+            observer.result(contact_id, result)
+            results.append(result)
         return results
 
     def timeline(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
@@ -191,10 +288,16 @@ class Engine:
         for event in sorted(items, key=_ORDER):
             if until is not None and event.at > until:
                 break
-            self._on_event(state, event, tracer, None)
+            self._event(state, event, tracer, None)
         if until is not None:
             self._finish(state, until, tracer, None)
         return state
+
+    def _event(self, state: _Contact, event: Event, tracer, out) -> None:
+        if tracer is None and self.compiled:
+            self.program.step(state, event, out)
+        else:
+            self._on_event(state, event, tracer, out)
 
     # ------------------------------------------------------------------ streaming
 
@@ -216,25 +319,29 @@ class Engine:
         if type(at) is not int or -NEAR_EPOCH < at < NEAR_EPOCH or \
                 type(event.contact) is not str or type(event.props) is not dict:
             check_event(event)
-        out: list[dict] = []
+        out = _Actions()
         state = self._states.get(event.contact)
-        self._on_event(state if state is not None else self._state_of(event.contact), event,
-                       None, out)
-        return out
+        if state is None:
+            state = self._state_of(event.contact)
+        if self.compiled:
+            self.program.step(state, event, out)
+        else:
+            self._on_event(state, event, None, out)
+        return list(out)
 
     def advance(self, now: int) -> list[dict]:
         """Absence awards due <= now, then an evaluation point at `now`, for every contact
         (those with profiles included). A contact already past `now` is left as it is.
         `now` is an int of microseconds since the epoch."""
         check_micros(now, "advance(now)")
-        out: list[dict] = []
+        out = _Actions()
         for contact_id in self._profiles:
             self._state_of(contact_id)
         for contact_id in sorted(self._states):
             state = self._states[contact_id]
             if state.clock is None or state.clock <= now:
                 self._finish(state, now, None, out)
-        return out
+        return list(out)
 
     def state(self, contact_id: str) -> dict:
         """The contact's result as of its last evaluation point (asking registers nothing)."""
@@ -325,6 +432,8 @@ class Engine:
     # ------------------------------------------------------------------ per contact
 
     def _new_contact(self, contact_id: str, profile: dict | None) -> _Contact:
+        if self.compiled:
+            return self.program.new_contact(contact_id, profile)
         state = _Contact(contact_id, profile or {})
         table = self.table
         state.sums = [0] * len(table.slot_names)
@@ -349,7 +458,9 @@ class Engine:
         state.base = tuple(base)
         state.dirty = True
 
-    def _on_event(self, state: _Contact, event: Event, tracer, out) -> None:
+    def _admit(self, state: _Contact, event: Event) -> bool:
+        """False for an event that changes nothing more: a duplicate, or an event of an
+        unscored contact (its clock moves). LateEventError for one older than the clock."""
         at = event.at
         ident = event.id
         if ident is not None:
@@ -357,7 +468,7 @@ class Engine:
             if seen is None:
                 state.seen = {ident}
             elif ident in seen:
-                return  # a duplicate: the first in processing order counts
+                return False  # a duplicate: the first in processing order counts
             else:
                 seen.add(ident)
         if state.clock is not None and at < state.clock:
@@ -365,7 +476,13 @@ class Engine:
                                  f"arrives after {format_time(state.clock)}")
         if not state.scored:
             state.clock = at
+            return False
+        return True
+
+    def _on_event(self, state: _Contact, event: Event, tracer, out) -> None:
+        if not self._admit(state, event):
             return
+        at = event.at
         if state.pending or state.spell is not None:
             self._flush(state, at, False, tracer, out)
         table = self.table
@@ -411,7 +528,7 @@ class Engine:
             else:
                 state.recent = [(event.event, event.target)]
         state.order += 1
-        self._point(state, at, tracer, out)
+        self._point(state, at, tracer, out, event)
 
     def _finish(self, state: _Contact, until: int, tracer, out) -> None:
         """The as-of point: absences due <= until, then the point itself."""
@@ -424,7 +541,7 @@ class Engine:
             state.recent = ()
         if tracer is not None:
             tracer.point(state, "as-of", until, None)
-        self._point(state, until, tracer, out)
+        self._point(state, until, tracer, out, "as-of")
 
     def _count(self, state: _Contact, rule, at: int) -> bool:
         """Counts one matching event against the rule's cap; False when capped."""
@@ -508,8 +625,8 @@ class Engine:
             due = self._next_due(state)
             if due is None or due > until or (due == until and not inclusive):
                 return
+            kind = "absence" if pending and pending[0][0] == due else "inactivity"
             if tracer is not None:
-                kind = "absence" if pending and pending[0][0] == due else "inactivity"
                 tracer.point(state, kind, due, None)
             while pending and pending[0][0] == due:
                 item = pending.pop(0)
@@ -531,11 +648,15 @@ class Engine:
             if state.clock is None or due > state.clock:
                 state.clock = due
                 state.recent = ()
-            self._point(state, due, tracer, out)
+            self._point(state, due, tracer, out, kind)
 
     # ------------------------------------------------------------------ evaluation points
 
-    def _point(self, state: _Contact, at: int, tracer, out) -> None:
+    def _point(self, state: _Contact, at: int, tracer, out, cause) -> None:
+        """An evaluation point; `cause` is the event, or "absence", "inactivity", "as-of"."""
+        if tracer is None and self.compiled:
+            self.program.point(state, at, out, cause)
+            return
         state.point = at
         table = self.table
         if not table.lifecycle and tracer is None:
@@ -552,7 +673,7 @@ class Engine:
         live = self.live(state, at)
         env = (None, state.profile, live)
         moved = self._advance_stage(state, env, live, at, tracer)
-        resets = self._fire(state, env, at, tracer, out)
+        resets = self._fire(state, env, at, tracer, out, cause)
         for score in resets:
             for slot in table.reset_slots[score]:  # the score's own awards and its groups'
                 state.sums[slot] = state.base[slot]
@@ -662,7 +783,7 @@ class Engine:
                 return True
         return False
 
-    def _fire(self, state: _Contact, env, at: int, tracer, out) -> list[int]:
+    def _fire(self, state: _Contact, env, at: int, tracer, out, cause) -> list[int]:
         resets = _NO_RESETS
         for j, (test, actions, each_time, _) in enumerate(self.table.triggers):
             bit = 1 << j
@@ -683,7 +804,7 @@ class Engine:
                     state.actions = []
                 state.actions.append(action)
                 if out is not None:
-                    out.append({"contact": state.key, **action})
+                    out.fired(state, at, action, cause)
                 if score is not None:
                     resets = resets + [score] if resets else [score]
             if tracer is not None:
@@ -734,6 +855,12 @@ def _group(events: Iterable[Event]) -> tuple[dict, int | None]:
     if latest is not None and type(latest) is not int:  # the latest of them all: cheap to ask
         _refuse_malformed(events)
     return grouped, latest
+
+
+def _unordered(contact) -> str:
+    return (f"Engine.run: the events of contact {contact!r} are not in time order, and a "
+            "one-shot iterator cannot be read again to sort them: pass a list (any order), "
+            "or sort the events by time")
 
 
 def _refuse_malformed(events) -> None:

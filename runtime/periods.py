@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-_MICROS_PER_DAY = 86_400_000_000
+MICROS_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_EPOCH_ORDINAL = _EPOCH.date().toordinal()
+EPOCH_ORDINAL = _EPOCH.date().toordinal()
 PERIODS = ("day", "week", "month")
 _QUARTER = 900_000_000
 _CACHE_LIMIT = 1 << 16
@@ -24,13 +24,17 @@ class Calendar:
         self._utc = zone_name in ("UTC", "Etc/UTC")
         self._days: dict[int, int] = {}
 
+    @property
+    def is_utc(self) -> bool:
+        return self._utc
+
     def _local_date(self, micros: int):
         moment = _EPOCH + timedelta(microseconds=micros)
         return moment.astimezone(self.zone).date()
 
     def day(self, micros: int) -> int:
         if self._utc:  # no zone lookup on the common path
-            return _EPOCH_ORDINAL + micros // _MICROS_PER_DAY
+            return EPOCH_ORDINAL + micros // MICROS_PER_DAY
         # Zone offsets change at most once in a quarter hour: when both ends of a quarter
         # hour fall on the same local day, every instant in it does, and the day is cached.
         bucket = micros // _QUARTER

@@ -1,0 +1,604 @@
+"""The compiled evaluator: Python source written for one rule table, run on the engine's state.
+
+`Program(engine)` reads the engine's `CompiledTable` (never the model's AST) and writes one
+module of Python source for it (`Program.source`), then executes it once. What the model does
+not use leaves no code: without decay there is no call to the decay heap, without absence rules
+no pending list is looked at, without stages or triggers a point only moves the clock. Rules are
+dispatched on (event type, target) to one function per distinct list of matching rules, with
+caps counted inline; stage and trigger conditions over a bounded score are compares on the raw
+integer sum; a once trigger that has fired is not tested again, and a contact whose triggers
+have all fired and whose stage is the last one skips its points altogether.
+
+The state is the engine's own `_Contact`, so the interpreted path (`Engine(compiled=False)`,
+explanations, snapshots) and the compiled one can take turns on the same contact; the property
+tests hold them equal to each other and to the reference interpreter. Every value from the
+table enters the source through `codegen.literal`; the rest is indices.
+"""
+from __future__ import annotations
+
+from .codegen import Refs, condition, literal
+from .conditions import compile_glob
+from .decay import add_award, awards_due, awards_total, new_awards
+from .events import format_time
+from .periods import EPOCH_ORDINAL, MICROS_PER_DAY
+from .table import ABSENCE, BY, EVENT
+
+_NUMBER = (int, float)
+_CACHE_LIMIT = 65536
+_PERIODS = {"day": "day", "week": "week", "month": "month"}  # the calendar's functions
+# before and after any time in microseconds (Python ints compare with every int)
+_BEFORE, _AFTER = -(1 << 80), 1 << 80
+_INLINE_LIMIT = 64  # rule lists dispatched inline in the event loop
+_INLINE_POINT_LINES = 60  # a longer point is called, not repeated after every rule list
+
+
+class Unordered(Exception):
+    """A batch input whose events of one contact are not in time order (`Engine.run` sorts)."""
+
+
+class _Writer:
+    def __init__(self):
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def block(self, lines: list[str]) -> None:
+        for line in lines:
+            self(line)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+class Program:
+    """The compiled functions of one engine's table (see the module docstring)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        table = self.table = engine.table
+        self._globs: dict[str, str] = {}
+        self._constants: list[str] = []  # module-level lines: globs, cell maps
+        self.handlers: list = []  # functions for rule lists met later than the load
+        self._ready = False
+        self._inline_point: list[str] | None = None
+        self.cache: dict[str, dict] = {}
+        self._cached = 0
+        self.namespace = {
+            "__builtins__": {"type": type, "len": len, "list": list, "tuple": tuple,
+                             "int": int, "float": float, "str": str, "bool": bool,
+                             "dict": dict, "set": set, "None": None},
+            "_NUMBER": _NUMBER, "_glob": lambda pattern: compile_glob(pattern).fullmatch,
+            "add_award": add_award, "awards_due": awards_due, "awards_total": awards_total,
+            "new_awards": new_awards, "format_time": format_time, "Unordered": Unordered,
+            "RULES": table.rules, "DECAYS": table.decays, "EXPIRES": table.expires,
+            "Contact": engine.contact_class, "admit": engine._admit, "flush": engine._flush,
+            "answer": engine._answer, "expect": engine._expect,
+            "start_spell": engine._start_spell, "is_activity": table.is_activity,
+            "day": table.calendar.day, "week": table.calendar.week,
+            "month": table.calendar.month, "code_for": self._code_for,
+            "CACHE": self.cache, "HANDLERS": self.handlers,
+        }
+        self._inline = self._known_rule_lists()
+        self._codes = {key: code for code, key in enumerate(self._inline)}
+        body = _Writer()
+        self._write_point(body)
+        self._write_new_contact(body)
+        self._write_step(body)
+        self._write_batch(body)
+        self.source = "".join(line + "\n" for line in self._constants) + body.text()
+        exec(compile(self.source, f"<scorelang table {table.sha256 or ''}>", "exec"),
+             self.namespace)
+        self._ready = True
+        self.point = self.namespace["point"]
+        self.new_contact = self.namespace["new_contact"]
+        self.step = self.namespace["step"]
+        self.batch = self.namespace["batch"]
+
+    # ---------------------------------------------------------------- shared pieces
+
+    def _glob_name(self, pattern: str) -> str:
+        name = self._globs.get(pattern)
+        if name is None:
+            name = self._globs[pattern] = f"G{len(self._globs)}"
+            self._constant_line(f"{name} = _glob({literal(pattern)})")
+        return name
+
+    def _constant_line(self, line: str) -> None:
+        """A module-level line; once the module runs (handlers are written later, on first
+        sight of an event), it runs at once in the module's namespace."""
+        self._constants.append(line)
+        if self._ready:
+            exec(compile(line, "<scorelang constant>", "exec"), self.namespace)
+
+    def _constant(self, prefix: str, source: str) -> str:
+        name = f"{prefix}{len(self._constants)}"
+        self._constant_line(f"{name} = {source}")
+        return name
+
+    def _refs(self, values: dict) -> Refs:
+        """Refs over the locals the point computes (`values`: (kind, name) -> local)."""
+        table = self.table
+
+        def value(kind, name):
+            if kind == "score":
+                i = table.score_index[name]
+                return values[("score", name)], table.lows[i], table.highs[i]
+            group = table.groups[table.group_names.index(name)]
+            return values[("group", name)], group[2], group[3]
+
+        return Refs(value=value, grade=lambda name: values[("grade", name)],
+                    stage_labels=tuple(stage[0] for stage in table.stages),
+                    globs=self._glob_name)
+
+    # ---------------------------------------------------------------- evaluation point
+
+    def _lifecycle_refs(self) -> set:
+        """Every score, group and grade a stage or trigger condition reads, and what those
+        grades read in turn."""
+        from .conditions import references
+
+        table = self.table
+        wanted = set()
+        for form in [s["condition"] for s in table.raw["stages"]] + \
+                [t["condition"] for t in table.raw["triggers"]]:
+            for ref in references(form):
+                if ref[0] in ("score", "group", "grade"):
+                    wanted.add((ref[0], ref[1]))
+        grades = {g[0]: g for g in table.grades}
+        stack = [name for kind, name in wanted if kind == "grade"]
+        while stack:
+            name, source, bands, _ = grades[stack.pop()]
+            if source is None:
+                for part in bands[:2]:
+                    if ("grade", part) not in wanted:
+                        wanted.add(("grade", part))
+                        stack.append(part)
+            elif source in table.score_index:
+                wanted.add(("score", source))
+            else:
+                wanted.add(("group", source))
+        scores_with_groups = {table.score_names[g[1]] for g in table.groups}
+        for kind, name in list(wanted):
+            if kind == "score" and name in scores_with_groups:
+                for group in table.groups:
+                    if table.score_names[group[1]] == name:
+                        wanted.add(("group", group[0]))
+        return wanted
+
+    def _write_values(self, w: _Writer, wanted: set) -> dict:
+        """Locals for the raw sums of the wanted slots, then group values, score sums and
+        grade labels, in the order they depend on each other."""
+        table = self.table
+        values: dict = {}
+
+        def raw(slot: int) -> str:
+            if slot not in table.timed:
+                return f"sums[{slot}]"
+            return (f"sums[{slot}] + awards_total(awards[{slot}], at, DECAYS[{slot}], "
+                    f"EXPIRES[{slot}])")
+
+        for j, (name, score, low, high, slot) in enumerate(table.groups):
+            if ("group", name) in wanted:
+                local = values[("group", name)] = f"g{j}"
+                w(f"{local} = {raw(slot)}")
+        for i, name in enumerate(table.score_names):
+            if ("score", name) not in wanted:
+                continue
+            local = values[("score", name)] = f"s{i}"
+            parts = [raw(i)]
+            for j, (gname, score, low, high, _) in enumerate(table.groups):
+                if score == i:  # the group's clamped value is part of its score (10.2)
+                    parts.append(_clamp_source(values[("group", gname)], low, high))
+            w(f"{local} = {' + '.join(parts)}")
+        refs = self._refs(values)
+        for j, (name, source, bands, otherwise) in enumerate(table.grades):
+            if ("grade", name) not in wanted:
+                continue
+            local = f"r{j}"
+            if source is None:
+                first, second, cells = bands
+                a, b = values[("grade", first)], values[("grade", second)]
+                if cells is None:
+                    label = f"{a} + {b}"
+                else:
+                    mapping = self._constant("CELLS", "{" + ", ".join(
+                        f"{literal(k)}: {literal(v)}" for k, v in cells.items()) + "}")
+                    label = f"{mapping}.get({a} + {b}, {literal(otherwise)})"
+                w(f"{local} = {label} if {a} is not None and {b} is not None else None")
+            else:
+                kind = "score" if source in table.score_index else "group"
+                chain = ""
+                for label, threshold in bands:
+                    test = condition([">=", [kind, source], threshold], refs)
+                    chain += f"{literal(label)} if {test} else "
+                w(f"{local} = {chain}{literal(otherwise)}")
+            values[("grade", name)] = local
+        return values
+
+    def _point_guard(self) -> str | None:
+        """When a point can change anything: something changed since the last point (or an
+        award reached a decay step), and the contact is not done. None: never (no stages
+        and no triggers, so nothing at a point is observable)."""
+        table = self.table
+        if not table.stages and not table.triggers:
+            return None
+        changed = "st.dirty"
+        if table.timed:
+            changed = "(st.dirty or " + " or ".join(
+                f"awards_due(st.awards[{i}], at)" for i in table.timed) + ")"
+        done = self._done()
+        return f"not ({done}) and {changed}" if done else changed
+
+    def _write_point(self, w: _Writer) -> None:
+        w("def point(st, at, out, cause):")
+        w.depth += 1
+        w("st.point = at")
+        guard = self._point_guard()
+        if guard is None:
+            w("st.dirty = False")
+        else:
+            w(f"if {guard}:")
+            w.depth += 1
+            w.block(self._point_body("cause"))
+            w.depth -= 1
+            w("else:")
+            w("    st.dirty = False")
+        w.depth -= 1
+
+    def _point_body(self, cause: str) -> list[str]:
+        """The point itself: values, stage (forward only), triggers in file order, then the
+        resets (docs/semantics.md 13-15). `cause` names the event or the kind of point."""
+        table = self.table
+        w = _Writer()
+        triggers = table.triggers
+        last = len(table.stages) - 1
+        w("sums = st.sums")
+        if table.timed:
+            w("awards = st.awards")
+        if self._reads_profile():
+            w("profile = st.profile")
+        values = self._write_values(w, self._lifecycle_refs())
+        refs = self._refs(values)
+        w("stage = st.stage")
+        moved = "False"
+        if table.stages:
+            w("moved = False")
+            moved = "moved"
+            for j in range(last, -1, -1):
+                form = table.raw["stages"][j]["condition"]
+                w(f"{'if' if j == last else 'elif'} stage < {j} and {condition(form, refs)}:")
+                w(f"    st.stage = stage = {j}")
+                w("    moved = True")
+        resets: list[tuple] = []
+        w("stamp = None")
+        for j, (_, actions, _, _) in enumerate(triggers):
+            if any(score is not None for _, _, score in actions):
+                w(f"reset{j} = False")
+        for j, (_, actions, each_time, raw) in enumerate(triggers):
+            bit = 1 << j
+            test = condition(raw["condition"], refs)
+            if each_time:
+                w(f"if {test}:")
+                w(f"    if not st.was_true & {bit}:")
+                w(f"        st.was_true |= {bit}")
+                w.depth += 2
+                self._write_fire(w, j, actions, resets, cause)
+                w.depth -= 2
+                w(f"elif st.was_true & {bit}:")
+                w(f"    st.was_true &= {~bit}")
+            else:
+                w(f"if not st.fired & {bit} and {test}:")
+                w(f"    st.fired |= {bit}")
+                w.depth += 1
+                self._write_fire(w, j, actions, resets, cause)
+                w.depth -= 1
+        for flag, slots in resets:
+            w(f"if {flag}:")
+            for slot in slots:
+                w(f"    sums[{slot}] = st.base[{slot}]")
+                if slot in table.timed:
+                    w(f"    st.awards[{slot}] = new_awards()")
+        if resets:
+            w(f"st.dirty = {' or '.join(flag for flag, _ in resets)} or {moved}")
+        else:
+            w(f"st.dirty = {moved}")
+        return w.lines
+
+    def _reads_profile(self) -> bool:
+        from .conditions import references
+
+        forms = [s["condition"] for s in self.table.raw["stages"]] + \
+            [t["condition"] for t in self.table.raw["triggers"]]
+        return any(ref[0] == "contact" for form in forms for ref in references(form))
+
+    def _write_fire(self, w: _Writer, index: int, actions: tuple, resets: list,
+                    cause: str) -> None:
+        w("if stamp is None:")
+        w("    stamp = format_time(at)")
+        w("if not st.actions:")
+        w("    st.actions = []")
+        slots: list[int] = []
+        for kind, arg, score in actions:
+            w(f"action = {{'at': stamp, 'action': {literal(kind)}, 'arg': {literal(arg)}}}")
+            w("st.actions.append(action)")
+            w("if out is not None:")
+            w(f"    out.fired(st, at, action, {cause})")
+            if score is not None:
+                slots.extend(s for s in self.table.reset_slots[score] if s not in slots)
+        if slots:
+            flag = f"reset{index}"
+            w(f"{flag} = True")
+            resets.append((flag, slots))
+
+    # ---------------------------------------------------------------- contacts
+
+    def _write_new_contact(self, w: _Writer) -> None:
+        table = self.table
+        w("def new_contact(key, profile):")
+        w.depth += 1
+        w("if profile is None:")
+        w("    profile = {}")
+        w("st = Contact(key, profile)")
+        refs = Refs(value=_no_values, grade=_no_values, globs=self._glob_name)
+        require = table.raw["require"]
+        if require is not None and require is not True:
+            w(f"st.scored = {condition(require, refs)}")
+        count = len(table.slot_names)
+        w(f"base = [0] * {count}")
+        for _, points, slot, raw in table.profile:
+            w(f"if {condition(raw['condition'], refs)}:")
+            w(f"    base[{slot}] += {literal(points)}")
+        w("st.base = tuple(base)")
+        w("st.sums = base")
+        awards = ", ".join("new_awards()" if i in table.timed else "None" for i in range(count))
+        w(f"st.awards = [{awards}{',' if count == 1 else ''}]")
+        w("return st")
+        w.depth -= 1
+
+    # ---------------------------------------------------------------- events
+
+    def _write_prologue(self, w: _Writer, exit_: str, batch: bool) -> None:
+        """From an event to its rules: duplicates, order, unscored contacts, awards due
+        before it, absence answers, the quiet spell. `exit_` leaves the event."""
+        table = self.table
+        w("clock = st.clock")
+        if batch:
+            # Before the duplicate check: a duplicate first in the input but later in time
+            # would hide its original. Ties in time are processed in `seq` order.
+            w("seq = ev.seq")
+            w("if clock is not None and at <= clock and (at < clock or seq < st.seq):")
+            w("    raise Unordered(ev.contact)")
+            w("st.seq = seq")
+            w("if ev.id is not None or not st.scored:")
+        else:
+            w("if ev.id is not None or (clock is not None and at < clock) or not st.scored:")
+        w("    if not admit(st, ev):")
+        w(f"        {exit_}")
+        if table.has_absence or table.inactivity:
+            w("if st.pending or st.spell is not None:")
+            w("    flush(st, at, False, None, out)")
+        if table.has_absence:
+            w("if at != st.clock and st.recent:")
+            w("    st.recent = ()")
+            w("answer(st, ev)")
+        if table.inactivity:
+            w("if is_activity(ev.event):")
+            w("    start_spell(st, at)")
+        w("st.clock = at")
+        self._write_dispatch(w, exit_)
+        if table.has_absence:
+            w("if st.recent:")
+            w("    st.recent.append((ev.event, ev.target))")
+            w("else:")
+            w("    st.recent = [(ev.event, ev.target)]")
+            w("st.order += 1")
+
+    def _write_step(self, w: _Writer) -> None:
+        w("def step(st, ev, out):")
+        w.depth += 1
+        w("at = ev.at")
+        w("cache_get = CACHE.get")
+        self._write_prologue(w, "return", False)
+        w.depth -= 1
+
+    def _write_batch(self, w: _Writer) -> None:
+        """The batch loop: every event of an input in time order per contact; returns the
+        latest time. Events after `until` do not exist, but their contacts do."""
+        w("def batch(events, states, profiles, until, out):")
+        w.depth += 1
+        w("get = states.get")
+        w("cache_get = CACHE.get")
+        w(f"latest = {literal(_BEFORE)}")
+        w(f"if until is None:")
+        w(f"    until = {literal(_AFTER)}")
+        w("for ev in events:")
+        w.depth += 1
+        w("at = ev.at")
+        w("if at > latest:")
+        w("    latest = at")
+        w("st = get(ev.contact)")
+        w("if st is None:")
+        w("    st = states[ev.contact] = new_contact(ev.contact, profiles.get(ev.contact))")
+        w("if at > until:")
+        w("    continue")
+        self._write_prologue(w, "continue", True)
+        w.depth -= 1
+        w(f"return None if latest == {literal(_BEFORE)} else latest")
+        w.depth -= 1
+
+    def _known_rule_lists(self) -> list[tuple]:
+        """The lists of rule indices an event can match, as far as the table tells them
+        (exact targets, `any`, up to three patterns of one event type in every combination):
+        these are dispatched inline. Others get a function on first sight."""
+        table = self.table
+        found: dict[tuple, None] = {(): None}
+        for event in sorted(table.raw["dispatch"]):
+            index = table.raw["dispatch"][event]
+            chosen, globs = set(index["any"]), index["glob"]
+            subsets = [()]
+            if len(globs) <= 3:
+                subsets = [tuple(g for k, g in enumerate(globs) if mask >> k & 1)
+                           for mask in range(1 << len(globs))]
+            for subset in subsets:
+                found[tuple(sorted(chosen | set(subset)))] = None
+            for target in sorted(index["exact"]):
+                matched = {i for i in globs if table.rules[i].matches(target)}
+                found[tuple(sorted(chosen | set(index["exact"][target]) | matched))] = None
+        return list(found)[:_INLINE_LIMIT]
+
+    def _write_dispatch(self, w: _Writer, exit_: str) -> None:
+        """`code` -> the rules' code inline (a binary tree of compares), else a call."""
+        w("by_target = cache_get(ev.event)")
+        w("code = by_target.get(ev.target) if by_target is not None else None")
+        w("if code is None:")
+        w("    code = code_for(ev.event, ev.target)")
+        count = len(self._inline)
+        w(f"if code < {count}:")
+        w.depth += 1
+        self._write_tree(w, 0, count)
+        w.depth -= 1
+        w("else:")
+        w("    HANDLERS[code](st, ev, at, out)")
+
+    def _write_tree(self, w: _Writer, low: int, high: int) -> None:
+        if high - low == 1:
+            self._write_rules(w, [self.table.rules[i] for i in self._inline[low]])
+            return
+        middle = (low + high) // 2
+        w(f"if code < {middle}:")
+        w.depth += 1
+        self._write_tree(w, low, middle)
+        w.depth -= 1
+        w("else:")
+        w.depth += 1
+        self._write_tree(w, middle, high)
+        w.depth -= 1
+
+    def _code_for(self, event: str, target) -> int:
+        """The dispatch code of an event of this type and target (cached): the position of
+        its rule list among the inline ones, else of a function written now."""
+        key = tuple(rule.index for rule in self.table.rules_for(event, target))
+        code = self._codes.get(key)
+        if code is None:
+            code = self._codes[key] = len(self._inline) + len(self.handlers)
+            self.handlers.append(self._compile_handler([self.table.rules[i] for i in key]))
+        if self._cached >= _CACHE_LIMIT:
+            self.cache.clear()  # bound memory under unbounded target vocabularies
+            self._cached = 0
+        self.cache.setdefault(event, {})[target] = code
+        self._cached += 1
+        return code
+
+    def _compile_handler(self, rules) -> object:
+        w = _Writer()
+        name = f"handler{len(self.handlers)}"
+        w(f"def {name}(st, ev, at, out):")
+        w.depth += 1
+        self._write_rules(w, rules)
+        source = w.text()
+        exec(compile(source, f"<scorelang rules {[r.index for r in rules]}>", "exec"),
+             self.namespace)
+        handler = self.namespace[name]
+        handler.source = source
+        return handler
+
+    def _write_rules(self, w: _Writer, rules) -> None:
+        """The awards of the matching rules, then the event's point."""
+        table = self.table
+        if any(rule.where is not None for rule in rules):
+            w("props = ev.props if ev.props is not None else {}")
+            w("profile = st.profile")
+        if any(rule.cap is not None for rule in rules):
+            w("caps = st.caps")
+            w("if caps is None:")
+            w("    caps = st.caps = {}")
+        if any(rule.kind != ABSENCE and rule.slot not in table.timed for rule in rules):
+            w("sums = st.sums")
+        refs = Refs(value=_no_values, grade=_no_values, globs=self._glob_name)
+        raw_rules = table.raw["rules"]
+        for rule in rules:
+            depth = w.depth
+            if rule.where is not None:
+                w(f"if {condition(raw_rules[rule.index]['where'], refs)}:")
+                w.depth += 1
+            if rule.kind == ABSENCE:
+                w(f"expect(st, RULES[{rule.index}], ev)")
+                w.depth = depth
+                continue
+            points = literal(rule.points) if rule.kind == EVENT else "points"
+            if rule.kind == BY:
+                w(f"points = RULES[{rule.index}].points_of(ev.props)")
+                w("if points is not None:")
+                w.depth += 1
+            if rule.cap is not None:
+                self._write_cap(w, rule)
+            if rule.slot in table.timed:
+                w(f"add_award(st.awards[{rule.slot}], at, {points}, DECAYS[{rule.slot}], "
+                  f"EXPIRES[{rule.slot}])")
+            else:
+                w(f"sums[{rule.slot}] += {points}")
+            w("st.dirty = True")
+            w.depth = depth
+        self._write_point_call(w)
+
+    def _write_cap(self, w: _Writer, rule) -> None:
+        index, cap = rule.index, literal(rule.cap)
+        if rule.per is None:
+            w(f"used = caps.get({index}, 0)")
+            w(f"if used < {cap}:")
+            w(f"    caps[{index}] = used + 1")
+        else:
+            if rule.per == "day" and self.table.calendar.is_utc:
+                w(f"key = {literal(EPOCH_ORDINAL)} + at // {literal(MICROS_PER_DAY)}")
+            else:
+                w(f"key = {_PERIODS[rule.per]}(at)")
+            w(f"entry = caps.get({index})")
+            w("if entry is None or entry[0] != key:")
+            w(f"    entry = caps[{index}] = [key, 0]")  # periods only move forward
+            w(f"if entry[1] < {cap}:")
+            w("    entry[1] += 1")
+        w.depth += 1
+
+    def _write_point_call(self, w: _Writer) -> None:
+        """The point after an event: inline when its code is short, else a call."""
+        w("st.point = at")
+        guard = self._point_guard()
+        if guard is None:
+            w("st.dirty = False")
+            return
+        if self._inline_point is None:
+            body = self._point_body("ev")
+            self._inline_point = body if len(body) <= _INLINE_POINT_LINES else []
+        w(f"if {guard}:")
+        w.depth += 1
+        w.block(self._inline_point or ["point(st, at, out, ev)"])
+        w.depth -= 1
+        w("else:")
+        w("    st.dirty = False")
+
+    def _done(self) -> str | None:
+        """An expression true when no point of this contact can change anything any more:
+        every once trigger fired, no each-time trigger, the last stage reached."""
+        table = self.table
+        if any(t[2] for t in table.triggers):
+            return None
+        once = sum(1 << j for j in range(len(table.triggers)))
+        done = [f"st.fired == {once}"] if once else []
+        if table.stages:
+            done.append(f"st.stage == {len(table.stages) - 1}")
+        return " and ".join(done) or None
+
+
+def _clamp_source(local: str, low, high) -> str:
+    text = local
+    if high is not None:
+        text = f"({literal(high)} if {local} > {literal(high)} else {text})"
+    if low is not None:
+        text = f"({literal(low)} if {local} < {literal(low)} else {text})"
+    return text
+
+
+def _no_values(*_):
+    raise ValueError("a profile or `where` condition reads only the profile and the event")
