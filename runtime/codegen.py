@@ -17,6 +17,7 @@ from typing import Callable
 # is exempt, so large integers are written in hexadecimal and never hit the limit.
 _DECIMAL_DIGITS = 18
 _ORDERS = ("<", "<=", ">", ">=")
+_OPERATORS = frozenset(_ORDERS + ("=", "in", "glob"))
 
 
 def literal(value) -> str:
@@ -89,6 +90,8 @@ def condition(form, refs: Refs) -> str:
         return "(" + " or ".join(condition(part, refs) for part in form[1:]) + ")"
     if head == "not":
         return f"(not {condition(form[1], refs)})"
+    if head not in _OPERATORS:  # an operator is written into the source as it is
+        raise ValueError(f"unknown operator {head!r}")
     ref, operand = form[1], form[2]
     kind = ref[0]
     if kind in ("score", "group"):

@@ -69,16 +69,6 @@ class _Contact:
         self.dirty = True  # something changed since the last evaluation point
         self.seq = None  # batch only: `seq` of the latest event, to check the input's order
 
-
-class _Actions(list):
-    """What `process` and `advance` return: each action fired, with its contact."""
-
-    def fired(self, state: _Contact, at: int, action: dict, cause) -> None:
-        self.append({"contact": state.key, **action})
-
-    def restart(self) -> None:
-        self.clear()
-
     def fork(self) -> "_Contact":
         """A copy to evaluate ahead (a timeline's period end) without changing this one: the
         containers points change are copied, the rest (profile, seen ids) shared."""
@@ -94,6 +84,16 @@ class _Actions(list):
         twin.actions = list(self.actions) if self.actions else ()
         twin.recent = list(self.recent) if self.recent else ()
         return twin
+
+
+class _Actions(list):
+    """What `process` and `advance` return: each action fired, with its contact."""
+
+    def fired(self, state: _Contact, at: int, action: dict, cause) -> None:
+        self.append({"contact": state.key, **action})
+
+    def restart(self) -> None:
+        self.clear()
 
 
 class Engine:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-MICROS_PER_DAY = 86_400_000_000
+_MICROS_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-EPOCH_ORDINAL = _EPOCH.date().toordinal()
+_EPOCH_ORDINAL = _EPOCH.date().toordinal()
+MICROS_PER_DAY, EPOCH_ORDINAL = _MICROS_PER_DAY, _EPOCH_ORDINAL  # for runtime.compiled
 PERIODS = ("day", "week", "month")
 _QUARTER = 900_000_000
 _CACHE_LIMIT = 1 << 16
@@ -34,7 +35,7 @@ class Calendar:
 
     def day(self, micros: int) -> int:
         if self._utc:  # no zone lookup on the common path
-            return EPOCH_ORDINAL + micros // MICROS_PER_DAY
+            return _EPOCH_ORDINAL + micros // _MICROS_PER_DAY
         # Zone offsets change at most once in a quarter hour: when both ends of a quarter
         # hour fall on the same local day, every instant in it does, and the day is cached.
         bucket = micros // _QUARTER
