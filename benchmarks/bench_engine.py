@@ -6,7 +6,8 @@
 Generates the data once with `benchmarks/generate.py` (kept under `--data`), then measures,
 each in a fresh subprocess so that peak memory is that mode's own:
 
-- `batch`: `Engine(table).run(events, contacts)`;
+- `batch`: `Engine(table).run(events, contacts)` (the compiled evaluator, runtime/compiled.py);
+- `interpreted`: the same with `Engine(table, compiled=False)` (the table interpreted);
 - `streaming`: `Engine.process(event)` for every event in processing order, then `advance(T)`,
   then `state(contact)` for every contact; also the JSON snapshot's size per contact;
 - `loop`: `b2b_loop.score_b2b`, a plain hand-written Python loop for this one model (the
@@ -34,7 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-MODES = ("batch", "streaming", "loop")
+MODES = ("batch", "interpreted", "streaming", "loop")
 
 
 def _rss_mb() -> float:
@@ -94,9 +95,9 @@ def worker(mode: str, data: str, model: str, freeze: bool = True) -> dict:
         summary = summary_of_loop(results)
     else:
         from runtime import Engine
-        if mode == "batch":
+        if mode in ("batch", "interpreted"):
             started, cpu = time.perf_counter(), time.process_time()
-            results = Engine(table).run(events, profiles, as_of=as_of)
+            results = Engine(table, compiled=mode == "batch").run(events, profiles, as_of=as_of)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         else:
             started, cpu = time.perf_counter(), time.process_time()

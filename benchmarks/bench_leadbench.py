@@ -15,7 +15,9 @@ events.jsonl, events.parquet, contacts.jsonl.
 Rows, each measured in a fresh interpreter (CPU = user + system time of the process, DuckDB's
 threads included; peak = its largest resident set):
 - ref_python, ref_python_dict, duckdb_hand: the references, input in memory (not timed);
-- engine_run: `Engine(table).run(events, profiles)` on `Event` objects already in memory;
+- engine_run: `Engine(table).run(events, profiles)` on `Event` objects already in memory
+  (the compiled evaluator, runtime/compiled.py);
+- engine_interpreted: the same with `Engine(table, compiled=False)` (the table interpreted);
 - score_run: `score run` end to end, python engine, from events.jsonl;
 - generated_query: our generated DuckDB query on tables already loaded in DuckDB;
 - duckdb_e2e / duckdb_e2e_parquet: `score run --engine duckdb` end to end from events.jsonl /
@@ -40,7 +42,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT]
-ROWS = ("ref_python", "ref_python_dict", "duckdb_hand", "engine_run", "score_run",
+ROWS = ("ref_python", "ref_python_dict", "duckdb_hand", "engine_run", "engine_interpreted",
+        "score_run",
         "generated_query", "duckdb_e2e", "duckdb_e2e_parquet")
 
 
@@ -141,7 +144,7 @@ def _ours(row: str, bench: str, ours: str):
     table = compile_model(model).table
     events_jsonl = os.path.join(ours, "events.jsonl")
     contacts = os.path.join(ours, "contacts.jsonl")
-    if row == "engine_run":
+    if row in ("engine_run", "engine_interpreted"):
         from runtime import io as rio
 
         with rio.paused_collector():
@@ -149,7 +152,7 @@ def _ours(row: str, bench: str, ours: str):
             events = [e for e in readers.read_events(events_jsonl) if not hasattr(e, "reason")]
         gc.freeze()
         started = cpu()
-        results = Engine(table).run(events, profiles)
+        results = Engine(table, compiled=row == "engine_run").run(events, profiles)
         return cpu() - started, _summary(results)
     if row == "score_run":
         out = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
@@ -234,6 +237,7 @@ def table_of(results: dict[str, list[dict]], events: int) -> list[str]:
         lines.append(f"| {row} | {cpus[row]:.2f} | {events / cpus[row]:,.0f} | {ratio} | "
                      f"{max(r['peak_mib'] for r in runs):,.0f} | {ok} |")
     pairs = [("engine_run", "ref_python"), ("engine_run", "ref_python_dict"),
+             ("engine_interpreted", "engine_run"),
              ("score_run", "engine_run"), ("generated_query", "duckdb_hand"),
              ("duckdb_e2e", "generated_query"), ("duckdb_e2e_parquet", "generated_query")]
     notes = [f"{a} / {b}: {cpus[a] / cpus[b]:.2f}x" for a, b in pairs if a in cpus and b in cpus]
