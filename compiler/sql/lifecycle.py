@@ -1,0 +1,339 @@
+"""The lifecycle in the query: evaluation points, running sums, stages, triggers, actions, and
+the second pass after a `once` reset."""
+from __future__ import annotations
+
+from .conditions import Scope, condition_sql, references
+from .scores import _worth
+from .statements import select, union_all
+
+
+class LifecycleParts:
+    """Part of `QueryBuilder` (compiler/sql/query.py): everything that happens per point."""
+
+    def _lifecycle(self) -> None:
+        self._flow()
+        self._running_sums("run", cut=False)
+        if self.reset_trigger is None:
+            self._pass("p1_", cut=False)
+            self.add("fire", select(["*"], "p1_fire"))
+        else:
+            self._pass("p1_", cut=False)
+            index = self.table_triggers().index(self.reset_trigger)
+            first = select(["contact", "ts", "kind", "seq", "pn", "stage", "ROW_NUMBER() OVER "
+                            "(PARTITION BY contact ORDER BY pn) AS r"], "p1_fire", [f"fire_{index}"])
+            self.add("cut", select(["contact", "ts AS f_ts", "kind AS f_kind", "seq AS f_seq",
+                                    "pn AS f_pn", "stage AS f_stage"], f"({first}) AS z",
+                                   ["r = 1"]))
+            self.add("fin", select(self.final_columns, self.final_source, group_by=["a.contact"]))
+            self._redo()
+            self._running_sums("run2", cut=True)
+            self._pass("p2_", cut=True)
+            kept = select(["p.*"], "p1_fire AS p\nLEFT JOIN redo AS r ON r.contact = p.contact",
+                          ["r.contact IS NULL"])
+            self.add("fire", union_all([kept, select(["*"], "p2_fire")]))
+        self._actions()
+
+    def _redo(self) -> None:
+        """`redo`: the reset contacts that need the second pass. After the reset only the
+        reset scores differ from the first pass; the resetting trigger is `once`, so it cannot
+        fire again. When no other trigger reads a reset score (directly or through a grade),
+        a contact whose stage at the reset is already the last one (stages never move back)
+        has the same stage and firings in both passes: its first pass stands."""
+        grades = {g["name"]: g["score"] for g in self.t["grades"]}
+        reset = set(self.reset_scores)
+
+        def reads_reset(trigger: dict) -> bool:
+            return any((ref[0] == "score" and ref[1] in reset) or
+                       (ref[0] == "grade" and grades.get(ref[1]) in reset)
+                       for ref in references(trigger["condition"]))
+
+        others = [t for t in self.table_triggers() if t is not self.reset_trigger]
+        where = None if any(map(reads_reset, others)) else [
+            f"f_stage < {len(self.t['stages'])}"]
+        self.add("redo", select(["*"], "cut", where))
+
+    # Per-point score values without pair joins: an award's worth is a step function of its
+    # age (decay steps, expiry), so each award also emits one *change row* per step reached
+    # by T (`steps_I` lists, per rule, the ages and the change of `trunc(points * M_k /
+    # 10^9)`, computed exactly in Python). A running sum over awards and change rows in
+    # evaluation order is then the score at every point; the change rows of a time come
+    # before the points of that time (age >= step counts), an award before its own point.
+    def _steps(self, i: int) -> list[tuple[int, int, int]]:
+        info = self.score_info[self.scores[i]]
+        decay, expire = info.get("decay"), info.get("expire")
+        ages: set[int] = set()
+        if decay:
+            every = int(decay["every"])
+            ages.update(j * every for j in range(1, len(decay["multipliers"]) + 1))
+        if expire is not None:
+            ages = {a for a in ages if a < int(expire)} | {int(expire)}
+        rows = []
+        for r in self._rules_of(self.scores[i]):
+            points, before = self.rules[r]["points"], 0
+            for age in sorted(ages):
+                delta = _worth(info, points, age) - _worth(info, points, before)
+                before = age
+                if delta:
+                    rows.append((r, age, delta))
+        return rows
+
+    def _flow(self) -> None:
+        """`pts`: the evaluation points; `flow`: points, awards and change rows."""
+        # unscored contacts are not processed at all: their events are no points
+        points = [select(["e.contact AS contact", "e.ts AS ts", "0 AS kind", "e.seq AS seq"],
+                         "ev AS e\nJOIN ppl AS p ON p.contact = e.contact", ["p.scored"])]
+        if any(r["kind"] == "absence" for r in self.rules):
+            points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
+                                 ["kind = 1"]))
+        points.append(select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind",
+                              "0 AS seq"], "ppl AS p\nCROSS JOIN tnow",
+                             ["p.scored", "tnow.as_of IS NOT NULL"]))
+        self.add("pts", union_all(points))
+        scores = self._summed_scores()
+        key = ["contact", "ts", "kind", "seq"]
+        parts = [select(key + ["1 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
+                        [f"{self.lit(0)} AS d_{i}" for i in scores], "pts")]
+        if scores:
+            wanted = ", ".join(str(i) for i in scores)
+            parts.append(select([f"a.{k} AS {k}" for k in key] +
+                                ["0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
+                                [f"CASE WHEN a.si = {i} THEN a.c * a.p ELSE 0 END AS d_{i}"
+                                 for i in scores],
+                                "aw AS a\nJOIN ppl AS pp ON pp.contact = a.contact",
+                                [f"a.si IN ({wanted})", "a.c <> 0", "pp.scored"]))
+        for i in scores:
+            info = self.score_info[self.scores[i]]
+            if not (info.get("decay") or info.get("expire") is not None):
+                continue
+            steps = self._steps(i)
+            if not steps:
+                continue
+            self.add(f"steps_{i}", self.d.values_table(steps, ("rule", "age", "d")))
+            parts.append(select(
+                ["a.contact AS contact", "a.ts + s.age AS ts", "-1 AS kind", "0 AS seq",
+                 "0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
+                [f"a.c * s.d AS d_{k}" if k == i else f"{self.lit(0)} AS d_{k}" for k in scores],
+                f"aw AS a\nCROSS JOIN tnow\nJOIN steps_{i} AS s ON s.rule = a.rule "
+                f"AND a.ts + s.age <= tnow.as_of", [f"a.si = {i}", "a.c <> 0"]))
+        self.add("flow", union_all(parts))
+
+    def _running_sums(self, name: str, cut: bool) -> None:
+        """Per point and lifecycle score: `run_I` = the sum of awards and change rows up to
+        the point; with a reset point (`cut`), `pre_I` = the same over the awards up to the
+        reset only (what the reset discarded, as it would stand now).
+
+        A point with no award or change row since the previous point has the same state as
+        that point, so it can neither move the stage nor make a trigger rise: it is dropped
+        (kept: a contact's first point, T, and the point after a reset). Not when a stage
+        condition reads `stage`: a stage may then move again with the same scores."""
+        order = "OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq, x.isp"
+        window = f"{order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        # pn orders a contact's points; a row number over all the flow rows does (it need
+        # not count points only) and costs no running sum
+        columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.seq AS seq",
+                   "x.isp AS isp", f"ROW_NUMBER() {order}) AS pn",
+                   f"LAG(x.isp) {order}) AS prev_isp"]
+        source = "flow AS x"
+        if cut:
+            columns += ["r.f_ts AS f_ts", "r.f_kind AS f_kind", "r.f_seq AS f_seq"]
+            columns += [f"LAG(x.{k}) {order}) AS prev_{k}" for k in ("ts", "kind", "seq")]
+            source += "\nJOIN redo AS r ON r.contact = x.contact"
+            before = (f"r.f_ts IS NOT NULL AND NOT "
+                      f"{self._after_key('x.ats', 'x.akind', 'x.aseq', 'r')}")
+        for i in self._summed_scores():
+            columns.append(f"SUM(x.d_{i}) {window} AS run_{i}")
+            if cut and self.scores[i] in self.reset_scores:
+                columns.append(f"SUM(CASE WHEN {before} THEN x.d_{i} ELSE 0 END) {window}"
+                               f" AS pre_{i}")
+        keep = ["w.isp = 1"]
+        if not self.stage_reads_stage:
+            # the previous row in evaluation order is a point: nothing changed since
+            alive = ["w.prev_isp IS NULL", "w.prev_isp = 0", "w.kind = 2"]
+            if cut:
+                alive.append("(w.prev_ts = w.f_ts AND w.prev_kind = w.f_kind AND "
+                             "w.prev_seq = w.f_seq)")
+            keep.append("(" + " OR ".join(alive) + ")")
+        self.add(name, select(["w.*"], f"({select(columns, source)}) AS w", keep))
+
+    def _summed_scores(self) -> list[int]:
+        """Lifecycle scores that rules award (the others are their profile points)."""
+        return [i for i in self.lifecycle_scores() if self._rules_of(self.scores[i])]
+
+    def _value(self, i: int, cut: bool) -> str:
+        """The unclamped sum of score `i`'s awards that count at point `p`."""
+        if not self._rules_of(self.scores[i]):
+            return self.lit(0)
+        if cut and self.scores[i] in self.reset_scores:
+            after = self._after_key("p.ts", "p.kind", "p.seq", "p")
+            return (f"(p.run_{i} - CASE WHEN p.f_ts IS NOT NULL AND {after} "
+                    f"THEN p.pre_{i} ELSE 0 END)")
+        return f"p.run_{i}"
+
+    def _pass(self, prefix: str, cut: bool) -> None:
+        scores = self.lifecycle_scores()
+        columns = ["p.contact AS contact", "p.pn AS pn", "p.ts AS ts", "p.kind AS kind",
+                   "p.seq AS seq"]
+        if self._lifecycle_reads_profile():
+            # (only then: the profile text would otherwise ride through every later window)
+            columns.append("pp.profile AS profile")
+        source = f"{'run2' if cut else 'run'} AS p\nJOIN ppl AS pp ON pp.contact = p.contact"
+        for i in scores:
+            raw = self._value(i, cut)
+            columns.append(f"{self._clamp(i, f'{raw} + pp.prof_{i}')} AS s_{i}")
+        self.add(f"{prefix}val", select(columns, source, ["pp.scored"]))
+
+        grades = self._grades_for(scores)
+        score_col = {self.scores[i]: f"s_{i}" for i in scores}
+        grade_col = {g["name"]: f"g_{j}" for j, g in grades}
+        stages = tuple(s["name"] for s in self.t["stages"])
+        scope = self._scope(json_columns={"contact": "profile"}, score=score_col.__getitem__,
+                            grade=grade_col.__getitem__, stages=stages)
+        columns = ["v.*"] + [self._grade_sql(g, "s_%d" % self.scores.index(g["score"]))
+                             + f" AS g_{j}" for j, g in grades]
+        self.add(f"{prefix}gr", select(columns, f"{prefix}val AS v"))
+        if self.stage_reads_stage:
+            self.add(f"{prefix}lab", self._stage_rounds(prefix, scope))
+        else:
+            self.add(f"{prefix}lab", select(["g.*", f"{self._holds(scope)} AS h"],
+                                            f"{prefix}gr AS g"))
+        self._stage(prefix)
+        scope.stage = "stage"
+        columns = ["s.*"] + [f"{condition_sql(t['condition'], scope)} AS k_{n}"
+                             for n, t in enumerate(self.t["triggers"])]
+        self.add(f"{prefix}trg", select(columns, f"{prefix}stg AS s"))
+        self._firings(prefix)
+
+    # The stage and `once` firings are "from the first point where ... holds": with CTEs
+    # computed once (MATERIALIZED), a per-contact MIN joined back is cheaper than a sort of
+    # the points (DuckDB at 2M events: 10% of the query); where every CTE reference is
+    # inlined (Spark, BigQuery, Snowflake) it would compute the points twice, so windows.
+    def _stage(self, prefix: str) -> None:
+        """`stg`: the stage at every point, the highest stage held at or before it."""
+        count = len(self.t["stages"])
+        if not count:  # triggers without stages: nothing to aggregate or sort
+            self.add(f"{prefix}stg", select(["l.*", "0 AS stage"], f"{prefix}lab AS l"))
+            return
+        if not self.d.materialized_keyword:
+            self.add(f"{prefix}stg", select(
+                ["l.*", "MAX(l.h) OVER (PARTITION BY l.contact ORDER BY l.pn ROWS BETWEEN "
+                 "UNBOUNDED PRECEDING AND CURRENT ROW) AS stage"], f"{prefix}lab AS l"))
+            return
+        # f_J: the first point holding stage J or later; the stage is the count of those reached
+        self.add(f"{prefix}sf", select(
+            ["contact"] + [f"MIN(CASE WHEN h >= {j} THEN pn END) AS f_{j}"
+                           for j in range(1, count + 1)], f"{prefix}lab", group_by=["contact"]))
+        reached = " + ".join(f"CASE WHEN l.pn >= f.f_{j} THEN 1 ELSE 0 END"
+                             for j in range(1, count + 1))
+        self.add(f"{prefix}stg", select(["l.*", f"{reached} AS stage"],
+                                        f"{prefix}lab AS l\nJOIN {prefix}sf AS f "
+                                        "ON f.contact = l.contact"))
+
+    def _firings(self, prefix: str) -> None:
+        """`fire`: per point, whether each trigger fires there: `each time`, where its
+        condition becomes true; `once`, at the first point where it holds."""
+        columns = ["t.contact AS contact", "t.pn AS pn", "t.ts AS ts", "t.kind AS kind",
+                   "t.seq AS seq", "t.stage AS stage"]
+        source = f"{prefix}trg AS t"
+        firsts = []
+        for n, trigger in enumerate(self.t["triggers"]):
+            if trigger.get("each_time"):
+                before = (f"COALESCE(LAG(t.k_{n}) OVER (PARTITION BY t.contact ORDER BY t.pn), "
+                          "FALSE)")
+                columns.append(f"(t.k_{n} AND NOT {before}) AS fire_{n}")
+            elif self.d.materialized_keyword:
+                firsts.append(f"MIN(CASE WHEN k_{n} THEN pn END) AS m_{n}")
+                columns.append(f"COALESCE(t.pn = m.m_{n}, FALSE) AS fire_{n}")
+            else:
+                before = (f"COALESCE(MAX(CASE WHEN t.k_{n} THEN 1 ELSE 0 END) OVER (PARTITION BY "
+                          f"t.contact ORDER BY t.pn ROWS BETWEEN UNBOUNDED PRECEDING AND 1 "
+                          f"PRECEDING), 0)")
+                columns.append(f"(t.k_{n} AND {before} = 0) AS fire_{n}")
+        if firsts:
+            self.add(f"{prefix}tf", select(["contact"] + firsts, f"{prefix}trg",
+                                           group_by=["contact"]))
+            source += f"\nJOIN {prefix}tf AS m ON m.contact = t.contact"
+        self.add(f"{prefix}fire", select(columns, source))
+
+    def _lifecycle_reads_profile(self) -> bool:
+        return any(ref[0] == "contact" for item in [*self.t["stages"], *self.t["triggers"]]
+                   for ref in references(item["condition"]))
+
+    def _holds(self, scope: Scope) -> str:
+        """The index (1-based) of the last declared stage whose condition holds, else 0."""
+        holds = " ".join(f"WHEN {condition_sql(s['condition'], scope)} THEN {n + 1}"
+                         for n, s in reversed(list(enumerate(self.t["stages"]))))
+        return f"CASE {holds} ELSE 0 END" if holds else "0"
+
+    @property
+    def stage_reads_stage(self) -> bool:
+        return any(ref[0] == "stage" for s in self.t["stages"]
+                   for ref in references(s["condition"]))
+
+    def _stage_rounds(self, prefix: str, scope: Scope) -> str:
+        """Stage conditions that read `stage` see the stage before this point's move, so the
+        stage is a state machine. It only moves forward, so it moves at most once per
+        declared stage. `hs`: per point, `h_S` = the stage the conditions pick when the
+        current stage is S. Round K (`mv_K`) finds each contact's K-th move, the first point
+        after the (K-1)-th move whose `h_` of the current stage is a later stage, with one
+        window over the contact's points: `m_K` = MIN(pn * B + new stage), B = stages + 1.
+        Returns the body of `lab`: `h` = the stage a point moves to, 0 when it does not move.
+
+        No joins, and each round reads the previous one once: a planner that inlines every
+        CTE reference (Spark) gets a plan linear in the number of stages (rounds that joined
+        the points with the previous round's state were exponential in it)."""
+        count = len(self.t["stages"])
+        base = self.lit(count + 1)
+        columns = ["g.*"]
+        for s in range(count):  # at the last stage no move is possible
+            at = Scope(scope.dialect, scope.json_columns, scope.score, scope.grade, str(s),
+                       scope.stages)
+            columns.append(f"{self._holds(at)} AS h_{s}")
+        self.add(f"{prefix}hs", select(columns, f"{prefix}gr AS g"))
+
+        def moved_at(alias: str, k: int) -> str:  # the point of move K (NULL: none)
+            return self.d.int_div(f"{alias}.m_{k}", base)
+
+        def moved_to(alias: str, k: int) -> str:  # the stage of move K (NULL: none)
+            return f"({alias}.m_{k} - {moved_at(alias, k)} * {base})"
+
+        source = f"{prefix}hs"
+        for k in range(1, count + 1):
+            if k == 1:
+                after, current, picked = "0", "0", "x.h_0"
+            else:
+                after, current = moved_at("x", k - 1), moved_to("x", k - 1)
+                picked = (f"CASE {current} "
+                          + " ".join(f"WHEN {s} THEN x.h_{s}" for s in range(count)) + " END")
+            move = (f"CASE WHEN x.pn > {after} AND {picked} > {current} "
+                    f"THEN x.pn * {base} + {picked} END")
+            self.add(f"{prefix}mv_{k}", select(
+                ["x.*", f"MIN({move}) OVER (PARTITION BY x.contact) AS m_{k}"], f"{source} AS x"))
+            source = f"{prefix}mv_{k}"
+        moves = " ".join(f"WHEN m.pn = {moved_at('m', k)} THEN {moved_to('m', k)}"
+                         for k in range(1, count + 1))
+        return select(["m.*", f"CASE {moves} ELSE 0 END AS h"], f"{source} AS m")
+
+    def _actions(self) -> None:
+        """`acts`: one row per action fired, from one scan of the firing points joined with
+        the (small) table of the triggers' actions."""
+        rows, fired = [], []
+        for n, trigger in enumerate(self.t["triggers"]):
+            fired.append(f"WHEN {n} THEN f.fire_{n}")
+            for a, action in enumerate(trigger["actions"]):
+                rows.append(select([f"{n} AS ti", f"{a} AS ai",
+                                    f"{self.d.string(action['action'])} AS action",
+                                    f"{self.d.string(action['arg'])} AS arg"], None))
+        if not rows:
+            return
+        self.add("actdef", union_all(rows))
+        any_fired = " OR ".join(f"fire_{n}" for n in range(len(self.t["triggers"])))
+        # (Spark misreads `WHERE (column)` followed by `) AS alias`: no parentheses here)
+        firing = select(["*"], "fire", [any_fired])
+        self.add("acts", select(["f.contact AS contact", "f.pn AS pn", "a.ti AS ti",
+                                 "a.ai AS ai", "f.ts AS ts", "a.action AS action",
+                                 "a.arg AS arg"],
+                                f"({firing}) AS f\nCROSS JOIN actdef AS a",
+                                [f"CASE a.ti {' '.join(fired)} END"]))
+        fields = [("at", self.d.format_utc("ts")), ("action", "action"), ("arg", "arg")]
+        self.add("actagg", select(["contact", self.d.json_array_agg(fields, ["pn", "ti", "ai"], "TRUE")
+                                   + " AS actions"], "acts", group_by=["contact"]))
