@@ -33,7 +33,6 @@ from .scores import ScoreParts
 from .statements import Cte, Query, select
 
 
-
 class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
     def __init__(self, table: dict, dialect: Dialect, events_table: str, contacts_table: str,
                  as_of: int | None = None, seq_column: str | None = "seq") -> None:
