@@ -1,4 +1,5 @@
-"""The award rows of the query (`aw`): event rules' matches with their caps, absence awards."""
+"""The award rows of the query (`aw`): event rules' matches with their caps (points written in
+the rule or taken from an event property), absence awards, inactivity awards."""
 from __future__ import annotations
 
 from .conditions import condition_sql, references
@@ -42,21 +43,29 @@ class AwardParts:
     def _period(self, micros: str, per: str) -> str:
         return self.d.period(micros, self.t["timezone"], per)
 
-    def _award_columns(self, index: int, ts: str, kind: int, seq: str, counted: str) -> list[str]:
-        rule = self.rules[index]
+    def _award_columns(self, index: int, ts: str, kind: int, seq: str, counted: str,
+                       points: str | None = None) -> list[str]:
+        rule = self.award_rules[index]
+        if points is None:
+            points = self.lit(rule["points"])
         return ["contact", f"{ts} AS ts", f"{kind} AS kind", f"{seq} AS seq",
-                f"{index} AS rule", f"{self.scores.index(rule['score'])} AS si",
-                f"{self.lit(rule['points'])} AS p", f"{counted} AS c"]
+                f"{index} AS rule", f"{self.slot_of(rule)} AS si", f"{points} AS p",
+                f"{counted} AS c"]
 
     def _awards(self) -> None:
-        """`aw`: one row per award (contact, ts, kind, seq = its evaluation point; rule, si =
-        the score's index, p = points, c = 1, or 0 when a cap withholds it)."""
+        """`aw`: one row per award (contact, ts, kind, seq = its evaluation point; rule = its
+        index in `award_rules`, si = the slot, p = points, c = 1, or 0 when a cap withholds
+        it)."""
         parts = []
         for i, rule in enumerate(self.rules):
             if rule["kind"] == "event":
                 parts.append(self._event_awards(i, rule))
             else:
                 parts.append(self._absence_awards(i, rule))
+        if self.t.get("inactivity"):
+            self._spells()
+            for j, rule in enumerate(self.t["inactivity"]):
+                parts.append(self._inactivity_awards(len(self.rules) + j, rule))
         if not parts:
             parts = [select(["contact", "ts", "0 AS kind", "seq", "0 AS rule", "0 AS si",
                              f"{self.lit(0)} AS p", "0 AS c"], "ev", ["FALSE"])]
@@ -64,15 +73,23 @@ class AwardParts:
 
     def _event_awards(self, i: int, rule: dict) -> str:
         limit = rule.get("limit")
-        source = "ev AS u"
-        if limit is None:
-            return select(self._award_columns(i, "ts", 0, "seq", "1"), source, [self._match(rule)])
-        partition = "contact"
-        if limit.get("per"):
-            partition += ", " + self._period("ts", limit["per"])
-        rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY ts, seq)"
-        counted = f"CASE WHEN {rank} <= {int(limit['count'])} THEN 1 ELSE 0 END"
-        return select(self._award_columns(i, "ts", 0, "seq", counted), source, [self._match(rule)])
+        source, where, points = "ev AS u", [self._match(rule)], None
+        by = rule.get("by")
+        if by is not None:
+            # the property's integer value, else no match: nothing awarded nor counted (10.5)
+            value = self.d.json_integer("u.props", by["prop"])
+            inner = select(["u.contact AS contact", "u.ts AS ts", "u.seq AS seq",
+                            f"{value} AS bv"], source, where)
+            source, where = f"({inner}) AS b", ["b.bv IS NOT NULL"]
+            points = self._bounded("b.bv", by.get("low"), by.get("high"))
+        counted = "1"
+        if limit is not None:
+            partition = "contact"
+            if limit.get("per"):
+                partition += ", " + self._period("ts", limit["per"])
+            rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY ts, seq)"
+            counted = f"CASE WHEN {rank} <= {int(limit['count'])} THEN 1 ELSE 0 END"
+        return select(self._award_columns(i, "ts", 0, "seq", counted, points), source, where)
 
     def _absence_awards(self, i: int, rule: dict) -> str:
         """A events with no answering B in [t, t + within] (an event never answers itself),
@@ -100,3 +117,37 @@ class AwardParts:
             rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY a_ts, a_seq)"
             counted = f"CASE WHEN {rank} <= {int(limit['count'])} THEN 1 ELSE 0 END"
         return select(self._award_columns(i, "due", 1, "0", counted), f"({open_}) AS y")
+
+    # Inactivity (language 10.3): the quiet spell from an activity time u lasts until the next
+    # activity time v (an activity at exactly a due time answers it), so a rule's awards are
+    # due at u + after + k * every for k = 0, 1, ... while due < v and due <= T (at most
+    # `count` of them; one without `every`).
+    def _spells(self) -> None:
+        """`spell`: per contact, each distinct activity time `u` and the next one `v` (NULL:
+        none by T)."""
+        kinds = self.t.get("activity")
+        where = None
+        if kinds is not None:
+            where = [f"event IN ({', '.join(self.d.string(k) for k in kinds)})"]
+        act = select(["DISTINCT contact", "ts AS u"], "ev", where)
+        self.add("spell", select(["contact", "u", "LEAD(u) OVER (PARTITION BY contact "
+                                  "ORDER BY u) AS v"], f"({act}) AS t"))
+
+    def _inactivity_awards(self, index: int, rule: dict) -> str:
+        after = self.lit(rule["after"])
+        last = "COALESCE(s.v - 1, tnow.as_of)"  # the latest time an award may be due
+        first_due = f"s.u + {after}"
+        source = "spell AS s\nCROSS JOIN tnow"
+        if rule.get("every") is None:
+            due = select(["s.contact AS contact", f"{first_due} AS due"], source,
+                         [f"{first_due} <= {last}"])
+        else:
+            every = self.lit(rule["every"])
+            kmax = self.d.int_div(f"{last} - ({first_due})", every)
+            if rule.get("count") is not None:
+                kmax = f"LEAST({kmax}, {self.lit(int(rule['count']) - 1)})"
+            spells = select(["s.contact AS contact", "s.u AS u", f"{kmax} AS kmax"], source,
+                            [f"{first_due} <= {last}"])
+            due = select(["z.contact AS contact", f"z.u + {after} + z.k * {every} AS due"],
+                         f"{self.d.series(spells, 'kmax', 'k')} AS z")
+        return select(self._award_columns(index, "due", 1, "0", "1"), f"({due}) AS y")

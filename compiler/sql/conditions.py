@@ -24,7 +24,8 @@ class Scope:
     """How the references of one context read in SQL.
 
     `json_columns` maps a REF kind (`event`, `contact`) to the SQL JSON column holding it;
-    `score`/`grade` map names to SQL expressions of the current (clamped) value / label;
+    `score`/`group`/`grade` map names to SQL expressions of the current (clamped) value /
+    label;
     `stage` is the SQL expression of the current stage index (0 = no stage) and `stages`
     the declared labels in lifecycle order."""
     dialect: Dialect
@@ -33,6 +34,7 @@ class Scope:
     grade: Callable[[str], str] | None = None
     stage: str | None = None
     stages: tuple[str, ...] = ()
+    group: Callable[[str], str] | None = None
 
 
 class UnsupportedCondition(ValueError):
@@ -141,6 +143,10 @@ def _typed(scope: Scope, ref, kind: str) -> str | None:
         if scope.score is None:
             raise UnsupportedCondition("scores are not available here")
         return scope.score(ref[1]) if kind == "number" else None
+    if head == "group":
+        if scope.group is None:
+            raise UnsupportedCondition("groups are not available here")
+        return scope.group(ref[1]) if kind == "number" else None
     if head == "grade":
         if scope.grade is None:
             raise UnsupportedCondition("grades are not available here")

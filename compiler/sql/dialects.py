@@ -19,6 +19,8 @@ class Dialect(QuotingRules):
     like_escape = "!"  # the LIKE escape character (a dialect without ESCAPE uses `\`)
     like_has_escape_clause = True
     bigint = "BIGINT"
+    double = "DOUBLE"
+    wide = "DECIMAL(38, 0)"  # sums of points taken from event properties (up to 2^63 each)
     union_distinct = "UNION"
     materialized_keyword: str | None = None  # `name AS MATERIALIZED (...)`
     # IANA zone names that the dialect reads as something else (a fixed-offset abbreviation):
@@ -47,6 +49,25 @@ class Dialect(QuotingRules):
         """Integer division truncating toward zero (both operands BIGINT)."""
         return f"({left}) / ({right})"
 
+    def wide_div(self, left: str, right: str) -> str:
+        """`int_div` of a `wide` numerator (the result fits BIGINT)."""
+        return self.int_div(left, right)
+
+    def _integral_double(self, value: str) -> str:
+        """`value` (a DOUBLE) as a BIGINT when it is an integer within -2^63 .. 2^63-1, else
+        NULL (infinity too). A double at or above 2^63 is out of range; below, every double
+        of that size is an integer that BIGINT holds."""
+        low = f"CAST('-9223372036854775808' AS {self.double})"
+        high = f"CAST('9223372036854775808' AS {self.double})"
+        # the range first: FLOOR may return BIGINT (Spark), which a huge double overflows
+        return (f"CASE WHEN {value} >= {low} AND {value} < {high} THEN CASE WHEN {value} = "
+                f"FLOOR({value}) THEN CAST({value} AS {self.bigint}) END END")
+
+    def series(self, source: str, upper: str, name: str) -> str:
+        """A FROM item: every row of the SELECT `source` once per integer `name` in
+        0 .. its column `upper` (>= 0)."""
+        raise NotImplementedError
+
     # -- JSON: typed access to one key of an object column; NULL unless of that type --------
     def json_number(self, column: str, key: str) -> str:
         raise NotImplementedError
@@ -55,6 +76,13 @@ class Dialect(QuotingRules):
         raise NotImplementedError
 
     def json_bool(self, column: str, key: str) -> str:
+        raise NotImplementedError
+
+    def json_integer(self, column: str, key: str) -> str:
+        """The key's value as a BIGINT when it is a JSON number with an integer value within
+        -2^63 .. 2^63-1 (`20`, `20.0`, `2e1`), else NULL (language 10.5, 10.8.9). As the
+        Python runtime reads JSON, a number written with a fraction or an exponent is read
+        as a double, an integer written as one exactly."""
         raise NotImplementedError
 
     # -- time --------------------------------------------------------------------------------
@@ -98,6 +126,7 @@ class DuckDB(Dialect):
     name = "duckdb"
     sqlglot = "duckdb"
     materialized_keyword = "MATERIALIZED"
+    wide = "HUGEINT"
 
     def int_div(self, left: str, right: str) -> str:
         return f"(({left}) // ({right}))"  # DuckDB `//` truncates toward zero
@@ -120,6 +149,19 @@ class DuckDB(Dialect):
         path = self._path(key)
         return (f"CASE WHEN json_type({column}, {path}) = 'BOOLEAN' "
                 f"THEN CAST(json_extract_string({column}, {path}) AS BOOLEAN) END")
+
+    def json_integer(self, column, key):
+        path = self._path(key)
+        text = f"json_extract_string({column}, {path})"
+        number = f"CAST({text} AS DOUBLE)"
+        # DuckDB keeps an integer too long for 64 bits as its text (type DOUBLE): exact then
+        return (f"CASE WHEN json_type({column}, {path}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN "
+                f"CASE WHEN regexp_full_match({text}, '-?[0-9]+') THEN TRY_CAST({text} AS BIGINT) "
+                f"ELSE {self._integral_double(number)} END END")
+
+    def series(self, source, upper, name):
+        return (f"(SELECT s.*, unnest(generate_series(CAST(0 AS BIGINT), s.{upper})) AS {name} "
+                f"FROM ({source}) AS s)")
 
     def local_time(self, micros: str, zone: str) -> str:
         return f"timezone({self.string(zone)}, make_timestamptz({micros}))"
@@ -163,6 +205,15 @@ class Postgres(Dialect):
     # Default, Australia) before the tz database: CET, EET, MET and WET then have no DST,
     # EST (+10:00 in the Australia set), MST and HST no history
     zone_abbreviations = frozenset({"CET", "EET", "MET", "WET", "EST", "MST", "HST"})
+    double = "DOUBLE PRECISION"
+    wide = "NUMERIC"
+
+    def wide_div(self, left, right):
+        return f"DIV({left}, {right})"  # numeric `/` keeps the fraction; DIV truncates
+
+    def series(self, source, upper, name):
+        return (f"(SELECT s.*, generate_series(CAST(0 AS BIGINT), s.{upper}) AS {name} "
+                f"FROM ({source}) AS s)")
 
     # `props`/`profile` may be `jsonb` (no-op cast), `json` or JSON `text`
     def json_number(self, column, key):
@@ -178,6 +229,22 @@ class Postgres(Dialect):
         k, c = self.string(key), f"CAST({column} AS jsonb)"
         return (f"CASE WHEN jsonb_typeof({c} -> {k}) = 'boolean' "
                 f"THEN CAST({c} ->> {k} AS BOOLEAN) END")
+
+    def json_integer(self, column, key):
+        # jsonb keeps a number's decimal value (`2e1` reads back as `20`): an integer text is
+        # exact; one with a fraction goes through DOUBLE PRECISION as in the Python runtime,
+        # but only between 1 and 10^19 in magnitude (the cast fails outside DOUBLE's range;
+        # above 10^19 no double is in range, below 1 only zero is an integer)
+        k, c = self.string(key), f"CAST({column} AS jsonb)"
+        text = f"({c} ->> {k})"
+        number = f"CAST({text} AS NUMERIC)"
+        double = f"CAST({number} AS DOUBLE PRECISION)"
+        return (f"CASE WHEN jsonb_typeof({c} -> {k}) = 'number' THEN "
+                f"CASE WHEN {text} ~ '^-?[0-9]+$' THEN CASE WHEN {number} BETWEEN "
+                f"-9223372036854775808 AND 9223372036854775807 THEN CAST({number} AS BIGINT) END "
+                f"WHEN ABS({number}) < 1 THEN CASE WHEN {number} = 0 THEN CAST(0 AS BIGINT) END "
+                f"WHEN ABS({number}) < 10000000000000000000 THEN {self._integral_double(double)} "
+                f"END END")
 
     @staticmethod
     def _utc(micros):
@@ -251,6 +318,21 @@ class Spark(Dialect):
     def json_bool(self, column, key):
         return self._typed(column, key, ("BOOLEAN",), "BOOLEAN")
 
+    def json_integer(self, column, key):
+        # VARIANT reads an integer as BIGINT, or DECIMAL(p,0) beyond 64 bits; a number with a
+        # fraction as DECIMAL(p,s), one with an exponent as DOUBLE
+        path = self.string(self._path(key))
+        v = f"try_variant_get(parse_json({column}), {path})"
+        kind = f"schema_of_variant({v})"
+        return (f"CASE WHEN {kind} = 'BIGINT' OR {kind} LIKE 'DECIMAL(%,0)' THEN "
+                f"try_variant_get(parse_json({column}), {path}, 'bigint') "
+                f"WHEN {kind} = 'DOUBLE' OR {kind} LIKE 'DECIMAL%' THEN "
+                f"{self._integral_double(f'CAST({v} AS DOUBLE)')} END")
+
+    def series(self, source, upper, name):
+        return (f"(SELECT s.*, explode(sequence(CAST(0 AS BIGINT), s.{upper})) AS {name} "
+                f"FROM ({source}) AS s)")
+
     def local_time(self, micros, zone):
         return f"from_utc_timestamp(timestamp_micros({micros}), {self.string(zone)})"
 
@@ -275,6 +357,7 @@ class Spark(Dialect):
 class Snowflake(Dialect):
     """Snowflake: `props`/`profile` are VARIANT; WEEK_START must be 0 or 1 (Monday)."""
     name = "snowflake"
+    wide = "NUMBER(38, 0)"
     sqlglot = "snowflake"
     backslash_escapes = True
     nul_char = "CHR(0)"
@@ -297,6 +380,17 @@ class Snowflake(Dialect):
     def json_bool(self, column, key):
         g = self._get(column, key)
         return f"CASE WHEN TYPEOF({g}) = 'BOOLEAN' THEN CAST({g} AS BOOLEAN) END"
+
+    def json_integer(self, column, key):
+        g = self._get(column, key)
+        return (f"CASE WHEN TYPEOF({g}) = 'INTEGER' THEN CASE WHEN CAST({g} AS NUMBER(38, 0)) "
+                f"BETWEEN -9223372036854775808 AND 9223372036854775807 THEN "
+                f"CAST({g} AS BIGINT) END WHEN TYPEOF({g}) IN ('DECIMAL', 'DOUBLE') THEN "
+                f"{self._integral_double(f'CAST({g} AS DOUBLE)')} END")
+
+    def series(self, source, upper, name):
+        return (f"(SELECT s.*, CAST(g.value AS BIGINT) AS {name} FROM ({source}) AS s, "
+                f"LATERAL FLATTEN(input => ARRAY_GENERATE_RANGE(0, s.{upper} + 1)) AS g)")
 
     def local_time(self, micros, zone):
         return f"CONVERT_TIMEZONE('UTC', {self.string(zone)}, TO_TIMESTAMP_NTZ({micros}, 6))"
@@ -329,6 +423,8 @@ class BigQuery(Dialect):
     like_has_escape_clause = False
     like_escape = "\\"
     bigint = "INT64"
+    double = "FLOAT64"
+    wide = "NUMERIC"  # 29 integer digits: a product 2^63 * 10^9 fits
     union_distinct = "UNION DISTINCT"
 
     def like(self, expr, pattern):
@@ -354,6 +450,15 @@ class BigQuery(Dialect):
     def json_bool(self, column, key):
         v = f"{column}[{self.string(key)}]"
         return f"CASE WHEN JSON_TYPE({v}) = 'boolean' THEN BOOL({v}) END"
+
+    def json_integer(self, column, key):
+        v = f"{column}[{self.string(key)}]"
+        return (f"CASE WHEN JSON_TYPE({v}) = 'number' THEN COALESCE(SAFE.INT64({v}), "
+                f"{self._integral_double(f'SAFE.FLOAT64({v})')}) END")
+
+    def series(self, source, upper, name):
+        return (f"(SELECT s.*, {name} FROM ({source}) AS s "
+                f"CROSS JOIN UNNEST(GENERATE_ARRAY(0, s.{upper})) AS {name})")
 
     def local_time(self, micros, zone):
         return f"DATETIME(TIMESTAMP_MICROS({micros}), {self.string(zone)})"

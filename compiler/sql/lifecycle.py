@@ -2,8 +2,10 @@
 the second pass after a `once` reset."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .conditions import Scope, condition_sql, references
-from .scores import _worth
+from .scores import _worth, multiplier_at, step_ages
 from .statements import select, union_all
 
 
@@ -36,90 +38,119 @@ class LifecycleParts:
     def _redo(self) -> None:
         """`redo`: the reset contacts that need the second pass. After the reset only the
         reset scores differ from the first pass; the resetting trigger is `once`, so it cannot
-        fire again. When no other trigger reads a reset score (directly or through a grade),
-        a contact whose stage at the reset is already the last one (stages never move back)
-        has the same stage and firings in both passes: its first pass stands."""
-        grades = {g["name"]: g["score"] for g in self.t["grades"]}
+        fire again. When no other trigger reads a reset score (directly, through one of its
+        groups or through a grade), a contact whose stage at the reset is already the last
+        one (stages never move back) has the same stage and firings in both passes: its
+        first pass stands."""
         reset = set(self.reset_scores)
 
         def reads_reset(trigger: dict) -> bool:
-            return any((ref[0] == "score" and ref[1] in reset) or
-                       (ref[0] == "grade" and grades.get(ref[1]) in reset)
-                       for ref in references(trigger["condition"]))
+            return any(self.scores_behind(ref) & reset for ref in references(trigger["condition"]))
 
         others = [t for t in self.table_triggers() if t is not self.reset_trigger]
         where = None if any(map(reads_reset, others)) else [
             f"f_stage < {len(self.t['stages'])}"]
         self.add("redo", select(["*"], "cut", where))
 
+    def lifecycle_values(self):
+        """(score indices, group slots, grades) that stage and trigger conditions read."""
+        if not hasattr(self, "_lifecycle_values"):
+            self._lifecycle_values = self.lifecycle_reads()
+        return self._lifecycle_values
+
+    def _summed_slots(self) -> list[int]:
+        """The slots whose running sums the lifecycle reads (slots no rule awards hold only
+        their profile points)."""
+        scores, groups, _ = self.lifecycle_values()
+        wanted = {k for i in scores for k in self.slots_of_score(i)} | set(groups)
+        return [k for k in sorted(wanted) if self._rules_of_slot(k)]
+
     # Per-point score values without pair joins: an award's worth is a step function of its
     # age (decay steps, expiry), so each award also emits one *change row* per step reached
     # by T (`steps_I` lists, per rule, the ages and the change of `trunc(points * M_k /
-    # 10^9)`, computed exactly in Python). A running sum over awards and change rows in
-    # evaluation order is then the score at every point; the change rows of a time come
-    # before the points of that time (age >= step counts), an award before its own point.
-    def _steps(self, i: int) -> list[tuple[int, int, int]]:
+    # 10^9)`, computed exactly in Python; for points taken from an event property,
+    # `bsteps_I` lists the multipliers before and after, and SQL computes the change). A
+    # running sum over awards and change rows in evaluation order is then the value at every
+    # point; the change rows of a time come before the points of that time (age >= step
+    # counts), an award before its own point.
+    def _steps(self, i: int, rules: list[int]) -> tuple[list[tuple], list[tuple]]:
+        """(rule, age, change) rows for the rules with points; (rule, age, new multiplier,
+        old multiplier) rows for the rules with points from an event property."""
         info = self.score_info[self.scores[i]]
-        decay, expire = info.get("decay"), info.get("expire")
-        ages: set[int] = set()
-        if decay:
-            every = int(decay["every"])
-            ages.update(j * every for j in range(1, len(decay["multipliers"]) + 1))
-        if expire is not None:
-            ages = {a for a in ages if a < int(expire)} | {int(expire)}
-        rows = []
-        for r in self._rules_of(self.scores[i]):
-            points, before = self.rules[r]["points"], 0
-            for age in sorted(ages):
-                delta = _worth(info, points, age) - _worth(info, points, before)
+        fixed, by = [], []
+        for r in rules:
+            points, before = self.award_rules[r].get("points"), 0
+            for age in step_ages(info):
+                if points is None:
+                    new, old = multiplier_at(info, age), multiplier_at(info, before)
+                    if new != old:
+                        by.append((r, age, new, old))
+                else:
+                    delta = _worth(info, points, age) - _worth(info, points, before)
+                    if delta:
+                        fixed.append((r, age, delta))
                 before = age
-                if delta:
-                    rows.append((r, age, delta))
-        return rows
+        return fixed, by
 
     def _flow(self) -> None:
         """`pts`: the evaluation points; `flow`: points, awards and change rows."""
         # unscored contacts are not processed at all: their events are no points
         points = [select(["e.contact AS contact", "e.ts AS ts", "0 AS kind", "e.seq AS seq"],
                          "ev AS e\nJOIN ppl AS p ON p.contact = e.contact", ["p.scored"])]
-        if any(r["kind"] == "absence" for r in self.rules):
+        if any(r["kind"] == "absence" for r in self.rules) or self.t.get("inactivity"):
             points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
                                  ["kind = 1"]))
         points.append(select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind",
                               "0 AS seq"], "ppl AS p\nCROSS JOIN tnow",
                              ["p.scored", "tnow.as_of IS NOT NULL"]))
         self.add("pts", union_all(points))
-        scores = self._summed_scores()
+        slots = self._summed_slots()
         key = ["contact", "ts", "kind", "seq"]
         parts = [select(key + ["1 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
-                        [f"{self.lit(0)} AS d_{i}" for i in scores], "pts")]
-        if scores:
-            wanted = ", ".join(str(i) for i in scores)
+                        [f"{self.lit(0)} AS d_{k}" for k in slots], "pts")]
+        if slots:
+            wanted = ", ".join(str(k) for k in slots)
             parts.append(select([f"a.{k} AS {k}" for k in key] +
                                 ["0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
-                                [f"CASE WHEN a.si = {i} THEN a.c * a.p ELSE 0 END AS d_{i}"
-                                 for i in scores],
+                                [f"CASE WHEN a.si = {k} THEN a.c * a.p ELSE 0 END AS d_{k}"
+                                 for k in slots],
                                 "aw AS a\nJOIN ppl AS pp ON pp.contact = a.contact",
                                 [f"a.si IN ({wanted})", "a.c <> 0", "pp.scored"]))
-        for i in scores:
-            info = self.score_info[self.scores[i]]
-            if not (info.get("decay") or info.get("expire") is not None):
+        for i, name in enumerate(self.scores):
+            info = self.score_info[name]
+            mine = [k for k in slots if self.slots[k].score == name]
+            if not mine or not (info.get("decay") or info.get("expire") is not None):
                 continue
-            steps = self._steps(i)
-            if not steps:
-                continue
-            self.add(f"steps_{i}", self.d.values_table(steps, ("rule", "age", "d")))
-            parts.append(select(
-                ["a.contact AS contact", "a.ts + s.age AS ts", "-1 AS kind", "0 AS seq",
-                 "0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
-                [f"a.c * s.d AS d_{k}" if k == i else f"{self.lit(0)} AS d_{k}" for k in scores],
-                f"aw AS a\nCROSS JOIN tnow\nJOIN steps_{i} AS s ON s.rule = a.rule "
-                f"AND a.ts + s.age <= tnow.as_of", [f"a.si = {i}", "a.c <> 0"]))
+            rules = [r for r in self._rules_of(name) if self.slot_of(self.award_rules[r]) in mine]
+            fixed, by = self._steps(i, rules)
+            if fixed:
+                self.add(f"steps_{i}", self.d.values_table(fixed, ("rule", "age", "d")))
+                parts.append(self._change_rows(f"steps_{i}", "s.d", mine, slots))
+            if by:
+                self.add(f"bsteps_{i}", self.d.values_table(by, ("rule", "age", "mn", "mo")))
+                change = (f"({self._scaled('a.p', 's.mn')} - {self._scaled('a.p', 's.mo')})")
+                parts.append(self._change_rows(f"bsteps_{i}", change, mine, slots))
         self.add("flow", union_all(parts))
 
+    def _change_rows(self, steps: str, change: str, mine: list[int], slots: list[int]) -> str:
+        """The change rows of the awards of slots `mine` (one score's), from table `steps`."""
+        if len(mine) == 1:
+            deltas = [f"a.c * {change} AS d_{k}" if k in mine else f"{self.lit(0)} AS d_{k}"
+                      for k in slots]
+            where = [f"a.si = {mine[0]}", "a.c <> 0"]
+        else:
+            deltas = [f"CASE WHEN a.si = {k} THEN a.c * {change} ELSE 0 END AS d_{k}"
+                      if k in mine else f"{self.lit(0)} AS d_{k}" for k in slots]
+            where = [f"a.si IN ({', '.join(str(k) for k in mine)})", "a.c <> 0"]
+        return select(
+            ["a.contact AS contact", "a.ts + s.age AS ts", "-1 AS kind", "0 AS seq",
+             "0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] + deltas,
+            f"aw AS a\nCROSS JOIN tnow\nJOIN {steps} AS s ON s.rule = a.rule "
+            f"AND a.ts + s.age <= tnow.as_of", where)
+
     def _running_sums(self, name: str, cut: bool) -> None:
-        """Per point and lifecycle score: `run_I` = the sum of awards and change rows up to
-        the point; with a reset point (`cut`), `pre_I` = the same over the awards up to the
+        """Per point and summed slot: `run_K` = the sum of awards and change rows up to the
+        point; with a reset point (`cut`), `pre_K` = the same over the awards up to the
         reset only (what the reset discarded, as it would stand now).
 
         A point with no award or change row since the previous point has the same state as
@@ -140,11 +171,11 @@ class LifecycleParts:
             source += "\nJOIN redo AS r ON r.contact = x.contact"
             before = (f"r.f_ts IS NOT NULL AND NOT "
                       f"{self._after_key('x.ats', 'x.akind', 'x.aseq', 'r')}")
-        for i in self._summed_scores():
-            columns.append(f"SUM(x.d_{i}) {window} AS run_{i}")
-            if cut and self.scores[i] in self.reset_scores:
-                columns.append(f"SUM(CASE WHEN {before} THEN x.d_{i} ELSE 0 END) {window}"
-                               f" AS pre_{i}")
+        for k in self._summed_slots():
+            columns.append(f"SUM({self.sum_arg(f'x.d_{k}')}) {window} AS run_{k}")
+            if cut and self.slots[k].score in self.reset_scores:
+                pre = self.sum_arg(f"CASE WHEN {before} THEN x.d_{k} ELSE 0 END")
+                columns.append(f"SUM({pre}) {window} AS pre_{k}")
         keep = ["w.isp = 1"]
         if not self.stage_reads_stage:
             # the previous row in evaluation order is a point: nothing changed since
@@ -155,42 +186,42 @@ class LifecycleParts:
             keep.append("(" + " OR ".join(alive) + ")")
         self.add(name, select(["w.*"], f"({select(columns, source)}) AS w", keep))
 
-    def _summed_scores(self) -> list[int]:
-        """Lifecycle scores that rules award (the others are their profile points)."""
-        return [i for i in self.lifecycle_scores() if self._rules_of(self.scores[i])]
-
-    def _value(self, i: int, cut: bool) -> str:
-        """The unclamped sum of score `i`'s awards that count at point `p`."""
-        if not self._rules_of(self.scores[i]):
+    def _value(self, slot: int, cut: bool) -> str:
+        """The unclamped sum of `slot`'s awards that count at point `p`."""
+        if slot not in self._summed_slots():
             return self.lit(0)
-        if cut and self.scores[i] in self.reset_scores:
+        if cut and self.slots[slot].score in self.reset_scores:
             after = self._after_key("p.ts", "p.kind", "p.seq", "p")
-            return (f"(p.run_{i} - CASE WHEN p.f_ts IS NOT NULL AND {after} "
-                    f"THEN p.pre_{i} ELSE 0 END)")
-        return f"p.run_{i}"
+            return (f"(p.run_{slot} - CASE WHEN p.f_ts IS NOT NULL AND {after} "
+                    f"THEN p.pre_{slot} ELSE 0 END)")
+        return f"p.run_{slot}"
 
     def _pass(self, prefix: str, cut: bool) -> None:
-        scores = self.lifecycle_scores()
+        scores, groups, grades = self.lifecycle_values()
         columns = ["p.contact AS contact", "p.pn AS pn", "p.ts AS ts", "p.kind AS kind",
                    "p.seq AS seq"]
         if self._lifecycle_reads_profile():
             # (only then: the profile text would otherwise ride through every later window)
             columns.append("pp.profile AS profile")
         source = f"{'run2' if cut else 'run'} AS p\nJOIN ppl AS pp ON pp.contact = p.contact"
+
+        def part(slot: int) -> str:
+            return f"{self._value(slot, cut)} + pp.prof_{slot}"
+
         for i in scores:
-            raw = self._value(i, cut)
-            columns.append(f"{self._clamp(i, f'{raw} + pp.prof_{i}')} AS s_{i}")
+            columns.append(f"{self._score_value(i, part)} AS s_{i}")
+        for k in groups:
+            columns.append(f"{self._group_value(k, part)} AS s_{k}")
         self.add(f"{prefix}val", select(columns, source, ["pp.scored"]))
 
-        grades = self._grades_for(scores)
         score_col = {self.scores[i]: f"s_{i}" for i in scores}
+        group_col = {self.slots[k].group: f"s_{k}" for k in groups}
         grade_col = {g["name"]: f"g_{j}" for j, g in grades}
         stages = tuple(s["name"] for s in self.t["stages"])
         scope = self._scope(json_columns={"contact": "profile"}, score=score_col.__getitem__,
-                            grade=grade_col.__getitem__, stages=stages)
-        columns = ["v.*"] + [self._grade_sql(g, "s_%d" % self.scores.index(g["score"]))
-                             + f" AS g_{j}" for j, g in grades]
-        self.add(f"{prefix}gr", select(columns, f"{prefix}val AS v"))
+                            grade=grade_col.__getitem__, stages=stages,
+                            group=group_col.__getitem__)
+        self.add(f"{prefix}gr", self.with_grades(f"{prefix}val", grades, "s_"))
         if self.stage_reads_stage:
             self.add(f"{prefix}lab", self._stage_rounds(prefix, scope))
         else:
@@ -285,8 +316,7 @@ class LifecycleParts:
         base = self.lit(count + 1)
         columns = ["g.*"]
         for s in range(count):  # at the last stage no move is possible
-            at = Scope(scope.dialect, scope.json_columns, scope.score, scope.grade, str(s),
-                       scope.stages)
+            at = replace(scope, stage=str(s))
             columns.append(f"{self._holds(at)} AS h_{s}")
         self.add(f"{prefix}hs", select(columns, f"{prefix}gr AS g"))
 

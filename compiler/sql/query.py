@@ -29,7 +29,7 @@ from .conditions import Scope, condition_sql
 from .dialects import Dialect
 from .lifecycle import LifecycleParts
 from .quoting import quote_identifier, quote_table
-from .scores import ScoreParts
+from .scores import ScoreParts, slots_of
 from .statements import Cte, Query, select
 
 
@@ -45,6 +45,13 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         self.scores = [s["name"] for s in table["scores"]]
         self.score_info = {s["name"]: s for s in table["scores"]}
         self.rules = list(table["rules"])
+        # every rule that makes award rows: event and absence rules (their index in `rules`),
+        # then inactivity rules
+        self.award_rules = self.rules + [dict(r, kind="inactivity")
+                                         for r in table.get("inactivity") or ()]
+        self.slots = slots_of(table)
+        self.group_slot = {s.group: s.index for s in self.slots if s.group is not None}
+        self.wide = any(r.get("by") is not None for r in self.rules)
         self.lifecycle = bool(table["stages"] or table["triggers"])
         self.reset_trigger = self._reset_trigger()
         self.reset_scores = sorted({a["arg"] for a in self.reset_trigger["actions"]
@@ -123,11 +130,11 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         require = self.t.get("require")
         scored = condition_sql(require, scope) if require is not None else "TRUE"
         columns = ["k.contact AS contact", "c.profile AS profile", f"{scored} AS scored"]
-        for i, name in enumerate(self.scores):
+        for slot in self.slots:
             terms = [f"CASE WHEN {condition_sql(p['condition'], scope)} THEN "
                      f"{self.lit(p['points'])} ELSE 0 END"
-                     for p in self.t["profile"] if p["score"] == name]
-            columns.append(f"{' + '.join(terms) if terms else self.lit(0)} AS prof_{i}")
+                     for p in self.t["profile"] if self.slot_of(p) == slot.index]
+            columns.append(f"{' + '.join(terms) if terms else self.lit(0)} AS prof_{slot.index}")
         contacts = (f"(SELECT x.{q('contact')} AS contact, x.{q('profile')} AS profile "
                     f"FROM {self.contacts_table} AS x)")
         keys = (f"(SELECT contact FROM raw {self.d.union_distinct} SELECT contact FROM {contacts}"
@@ -149,9 +156,17 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
 
     # ------------------------------------------------------------------ result
     def _result(self) -> None:
+        """`res`: per contact, the values as of T (`fs_K`: score K's, or group slot K's) and
+        the stage; the final SELECT lays out the section-7 result."""
         columns = ["p.contact AS contact", "p.scored AS scored"]
+
+        def part(slot: int) -> str:
+            return f"COALESCE(f.v_{slot}, 0) + p.prof_{slot}"
+
         for i, _ in enumerate(self.scores):
-            columns.append(f"{self._clamp(i, f'COALESCE(f.v_{i}, 0) + p.prof_{i}')} AS fs_{i}")
+            columns.append(f"{self._score_value(i, part)} AS fs_{i}")
+        for slot in self.slots[len(self.scores):]:
+            columns.append(f"{self._group_value(slot.index, part)} AS fs_{slot.index}")
         source = "ppl AS p\nLEFT JOIN fin AS f ON f.contact = p.contact"
         has_actions = any(t["actions"] for t in self.t["triggers"])
         if self.lifecycle:
@@ -161,9 +176,8 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
             columns.append("ag.actions AS actions")
             source += "\nLEFT JOIN actagg AS ag ON ag.contact = p.contact"
         self.add("res", select(columns, source))
+        grades = list(enumerate(self.t["grades"]))
         scores = [(name, f"CASE WHEN scored THEN fs_{i} END") for i, name in enumerate(self.scores)]
-        grades = [(g["name"], self._grade_sql(g, "fs_%d" % self.scores.index(g["score"])))
-                  for g in self.t["grades"]]
         stage = "NULL"
         if self.t["stages"]:
             whens = " ".join(f"WHEN {n + 1} THEN {self.d.string(s['name'])}"
@@ -172,9 +186,19 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         actions = "'[]'"
         if has_actions:
             actions = "CASE WHEN scored THEN COALESCE(actions, '[]') ELSE '[]' END"
-        grades_sql = (f"CASE WHEN scored THEN {self.d.json_object_present(grades)} ELSE '{{}}' END"
-                      if grades else "'{}'")
+        source = "res"
+        grades_sql = "'{}'"
+        if grades:
+            if any("matrix" in g for _, g in grades):
+                # a matrix grade reads other grades' columns: they are computed around `res`
+                source = f"({self.with_grades('res', grades, 'fs_', 'rg_')}) AS r"
+                labels = [(g["name"], f"rg_{j}") for j, g in grades]
+            else:
+                labels = [(g["name"], self._grade_sql(g, self.grade_value_column(g, "fs_")))
+                          for _, g in grades]
+            grades_sql = (f"CASE WHEN scored THEN {self.d.json_object_present(labels)} "
+                          "ELSE '{}' END")
         self.query.final = select([
             "contact", f"{self.d.json_object(scores)} AS scores", f"{grades_sql} AS grades",
-            f"{stage} AS stage", f"{actions} AS actions"], "res",
+            f"{stage} AS stage", f"{actions} AS actions"], source,
             order_by=[self.d.sort_key("contact")])

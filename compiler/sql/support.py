@@ -13,8 +13,8 @@ with an E3xx diagnostic that names the construct and the engines that do support
 | `reset` in an `each time` trigger or in several triggers | no | no | no | no | no |
 | a stage condition that reads `stage` (the stage before the move) | yes | yes | yes | yes | yes |
 | text containing NUL | yes | yes | no | yes | yes |
-| v2: quoted event names, labels with digits | yes | yes | yes | yes | yes |
-| v2: groups, inactivity rules, matrix grades, `by PROP` | no | no | no | no | no |
+| v2: quoted event names, labels with digits, matrix grades | yes | yes | yes | yes | yes |
+| v2: groups with bounds, inactivity rules (`every`, `at most`, `activity`), `by PROP` | yes | yes | yes | yes | yes |
 | calendar caps in the zones CET, EET, MET, WET, EST, MST, HST | yes | yes | no | yes | yes |
 
 (`yes` for snowflake and bigquery means "generated"; duckdb, spark and postgres are executed
@@ -65,31 +65,6 @@ def unsupported(table: dict, dialect: Dialect) -> list[Diagnostic]:
                 f"(only one `once` trigger may reset; the first is at {once[0].get('at')})",
                 span_of(trigger.get("at")), hint=ELSEWHERE))
     out += _zone_abbreviation(table, dialect, engine)
-    out += _language_v2(table, engine)
-    return out
-
-
-def _language_v2(table: dict, engine: str) -> list[Diagnostic]:
-    """The constructs of language v2 that the SQL generator does not compute yet: refused,
-    never approximated (a query that ignored a group's cap would give wrong scores)."""
-    out = []
-
-    def refuse(what: str, at: str | None) -> None:
-        out.append(error("E301", f"{what} not supported by {engine} yet", span_of(at),
-                         hint=ELSEWHERE))
-
-    for group in table.get("groups") or ():
-        refuse(f"groups (`group {group['name']}`, language 10.2) are", group.get("at"))
-    for rule in table.get("inactivity") or ():
-        refuse("inactivity rules (`inactive`, language 10.3) are", rule.get("at"))
-    for grade in table.get("grades") or ():
-        if "matrix" in grade:
-            refuse(f"matrix grades (`grade {grade['name']} by {grade['matrix'][0]} and "
-                   f"{grade['matrix'][1]}`, language 10.4) are", grade.get("at"))
-    for rule in table.get("rules") or ():
-        if rule.get("by") is not None:
-            refuse(f"points from an event property (`by {rule['by']['prop']}`, language "
-                   "10.5) are", rule.get("at"))
     return out
 
 
