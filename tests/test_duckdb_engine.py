@@ -21,6 +21,7 @@ from compiler.run.engines import duckdb as engine  # noqa: E402
 from compiler.lower import lower  # noqa: E402
 from compiler.sql import check  # noqa: E402
 from dsl import ast  # noqa: E402
+from runtime import Engine  # noqa: E402
 from runtime import io as rio  # noqa: E402
 from runtime.events import Event, parse_time  # noqa: E402
 
@@ -82,6 +83,25 @@ def test_duckdb_equals_reference_interpreter(scenario):
 @given(ms.scenarios(ms.models()))
 def test_duckdb_equals_reference_with_resets(scenario):
     _differential(scenario)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ms.scenarios(v2=True))
+def test_duckdb_equals_reference_on_v2_models(scenario):
+    """Language v2: groups with bounds, inactivity rules over long quiet gaps, matrix grades
+    and digit labels, `by PROP` with integer, decimal, text, null, out-of-range and missing
+    values, quoted event names."""
+    _differential(scenario)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ms.scenarios(v2=True, max_events=40))
+def test_duckdb_equals_python_runtime_on_v2_models(scenario):
+    model, events, contacts, as_of = scenario
+    table = lower(model)
+    assume(not check(table, "duckdb"))
+    expected = Engine(table).run(events, contacts, as_of=as_of)
+    assert engine.run_events(table, events, contacts, as_of, connection=CON) == expected
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

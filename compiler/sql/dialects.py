@@ -231,20 +231,22 @@ class Postgres(Dialect):
                 f"THEN CAST({c} ->> {k} AS BOOLEAN) END")
 
     def json_integer(self, column, key):
-        # jsonb keeps a number's decimal value (`2e1` reads back as `20`): an integer text is
-        # exact; one with a fraction goes through DOUBLE PRECISION as in the Python runtime,
-        # but only between 1 and 10^19 in magnitude (the cast fails outside DOUBLE's range;
-        # above 10^19 no double is in range, below 1 only zero is an integer)
-        k, c = self.string(key), f"CAST({column} AS jsonb)"
+        # read as `json` (not jsonb), so that a number's text is as written (jsonb keeps its
+        # decimal value: `2e1` reads back as `20`): an integer text is exact; a text with a
+        # fraction or an exponent is read as a DOUBLE PRECISION, as the Python runtime does.
+        # The cast to a double fails outside its range, so magnitudes from 10^19 (no double
+        # there is in range) and below 10^-300 (a double holds 0 or a fraction) are decided
+        # on the NUMERIC: below 2^-1075 (2.4703282292062327e-324, 17 digits) it rounds to 0.
+        k, c = self.string(key), f"CAST({column} AS json)"
         text = f"({c} ->> {k})"
         number = f"CAST({text} AS NUMERIC)"
-        double = f"CAST({number} AS DOUBLE PRECISION)"
-        return (f"CASE WHEN jsonb_typeof({c} -> {k}) = 'number' THEN "
+        double = f"CAST({text} AS DOUBLE PRECISION)"
+        return (f"CASE WHEN json_typeof({c} -> {k}) = 'number' THEN "
                 f"CASE WHEN {text} ~ '^-?[0-9]+$' THEN CASE WHEN {number} BETWEEN "
                 f"-9223372036854775808 AND 9223372036854775807 THEN CAST({number} AS BIGINT) END "
-                f"WHEN ABS({number}) < 1 THEN CASE WHEN {number} = 0 THEN CAST(0 AS BIGINT) END "
-                f"WHEN ABS({number}) < 10000000000000000000 THEN {self._integral_double(double)} "
-                f"END END")
+                f"WHEN ABS({number}) >= 10000000000000000000 THEN NULL "
+                f"WHEN ABS({number}) >= 1e-300 THEN {self._integral_double(double)} "
+                f"WHEN ABS({number}) < 2.4703282292062327e-324 THEN CAST(0 AS BIGINT) END END")
 
     @staticmethod
     def _utc(micros):
@@ -319,13 +321,19 @@ class Spark(Dialect):
         return self._typed(column, key, ("BOOLEAN",), "BOOLEAN")
 
     def json_integer(self, column, key):
-        # VARIANT reads an integer as BIGINT, or DECIMAL(p,0) beyond 64 bits; a number with a
-        # fraction as DECIMAL(p,s), one with an exponent as DOUBLE
+        # VARIANT reads an integer as BIGINT when it fits 64 bits, else as DECIMAL(p,0) (out
+        # of range then); a number with a fraction as DECIMAL(p,s) (`20.0` as DECIMAL(2,0)),
+        # one with an exponent as DOUBLE. The Python runtime reads the latter two as doubles.
+        # A DECIMAL(p,0) below -2^63 is taken for an integer (a double would round
+        # -9223372036854775809.0 to -2^63, which is in range)
         path = self.string(self._path(key))
         v = f"try_variant_get(parse_json({column}), {path})"
         kind = f"schema_of_variant({v})"
-        return (f"CASE WHEN {kind} = 'BIGINT' OR {kind} LIKE 'DECIMAL(%,0)' THEN "
+        low = f"try_variant_get(parse_json({column}), {path}, 'decimal(38,0)') < " \
+              "-9223372036854775808"
+        return (f"CASE WHEN {kind} = 'BIGINT' THEN "
                 f"try_variant_get(parse_json({column}), {path}, 'bigint') "
+                f"WHEN {kind} LIKE 'DECIMAL(%,0)' AND {low} THEN NULL "
                 f"WHEN {kind} = 'DOUBLE' OR {kind} LIKE 'DECIMAL%' THEN "
                 f"{self._integral_double(f'CAST({v} AS DOUBLE)')} END")
 

@@ -1,24 +1,27 @@
 """The rule table as one SQL query: decisions here, layout in `templates/query.sql.j2`.
 
-Shape of the query (CTEs in order; docs/sql.md explains each):
+Shape of the query (CTEs in order; docs/sql.md explains each). The builder is split by job:
+this module (input, people, events, result), `awards.py` (`aw`), `scores.py` (slots,
+contributions, `fin`, grades), `lifecycle.py` (everything per evaluation point).
 
   raw     the events table, columns renamed; `seq` is the input order
   tnow    the as-of time T (a literal, or the latest `at` of the events)
   ppl     every contact (events or contacts table): profile, `scored` (require), profile
-          points per score
-  ev      events kept (not a duplicate id, at <= T) with one match flag per rule
-  cap     per-rule award counts (0/1) after `once` / `at most N [per period]`
-  abs_J   absence rule J: A events with no answering B in [t, t + within], due <= T, capped
-  pts     evaluation points: events (kind 0), absence due times (kind 1), T (kind 2, only
-          with stages or triggers) with the award count of every rule
-  fin     final scores as of T (decay / expiry as of T; awards before a reset excluded)
-  -- with stages or triggers, per evaluation point (window functions over `pn`):
-  val/lab/stg/trg   score values, grades and stage-rule holds, the stage, trigger firings
+          points per slot (a score's ungrouped part, or a group)
+  ev      events kept (not a duplicate id, at <= T)
+  spell   with inactivity rules: each activity time and the next one
+  aw      one row per award: event rules (caps by ROW_NUMBER), absence rules, inactivity
+          rules; `c` = 0 for an award a cap withholds (its time is still a point)
+  fin     final sums per slot as of T (decay / expiry as of T; awards before a reset excluded)
+  -- with stages or triggers, per evaluation point:
+  pts/flow/run      the points, and running sums per slot over awards and decay changes
+  val/gr/lab/stg/trg/fire   values, grades, stage holds, the stage, trigger firings
   (twice when a `once` trigger resets: the first pass finds the reset point, `cut`)
-  acts    the actions fired, in evaluation order
+  acts/actagg       the actions fired, in evaluation order
+  res     the result row per contact
 
-Awards keep their own truncation under decay: a point stores per-rule award *counts*, so a
-decayed contribution is `count * trunc(points * M_k / 10^9)` for every rule.
+Awards keep their own truncation under decay: an award row's contribution is
+`c * trunc(p * M_k / 10^9)`.
 """
 from __future__ import annotations
 
