@@ -11,6 +11,8 @@ the generated query with sqlglot (`tests/test_sql_generate.py`). See `docs/sql.m
 """
 from __future__ import annotations
 
+import re
+
 from .quoting import QuotingRules, quote_identifier, quote_string
 
 
@@ -323,19 +325,28 @@ class Spark(Dialect):
     def json_integer(self, column, key):
         # VARIANT reads an integer as BIGINT when it fits 64 bits, else as DECIMAL(p,0) (out
         # of range then); a number with a fraction as DECIMAL(p,s) (`20.0` as DECIMAL(2,0)),
-        # one with an exponent as DOUBLE. The Python runtime reads the latter two as doubles.
-        # A DECIMAL(p,0) below -2^63 is taken for an integer (a double would round
-        # -9223372036854775809.0 to -2^63, which is in range)
+        # one with an exponent as DOUBLE. The Python runtime reads the latter two as doubles,
+        # so the VARIANT cannot tell `-9223372036854775809` (out of range) from
+        # `-9223372036854775809.0` (the double -2^63, in range). get_json_object can: it
+        # returns an integer's text as written and a number with a fraction or an exponent as
+        # Java's double (`-9.223372036854776E18`). Its path syntax has no escapes, so it is
+        # used for plain ASCII names (every `by PROP` of the language; a loaded table's other
+        # names keep the VARIANT reading, where a DECIMAL(p,0) is an integer)
         path = self.string(self._path(key))
         v = f"try_variant_get(parse_json({column}), {path})"
         kind = f"schema_of_variant({v})"
+        number = f"({kind} = 'BIGINT' OR {kind} = 'DOUBLE' OR {kind} LIKE 'DECIMAL%')"
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            text = f"get_json_object({column}, {self.string('$.' + key)})"
+            return (f"CASE WHEN {number} THEN CASE WHEN {text} RLIKE '^-?[0-9]+$' THEN "
+                    f"try_cast({text} AS BIGINT) ELSE "
+                    f"{self._integral_double(f'try_cast({text} AS DOUBLE)')} END END")
         low = f"try_variant_get(parse_json({column}), {path}, 'decimal(38,0)') < " \
               "-9223372036854775808"
         return (f"CASE WHEN {kind} = 'BIGINT' THEN "
                 f"try_variant_get(parse_json({column}), {path}, 'bigint') "
                 f"WHEN {kind} LIKE 'DECIMAL(%,0)' AND {low} THEN NULL "
-                f"WHEN {kind} = 'DOUBLE' OR {kind} LIKE 'DECIMAL%' THEN "
-                f"{self._integral_double(f'CAST({v} AS DOUBLE)')} END")
+                f"WHEN {number} THEN {self._integral_double(f'CAST({v} AS DOUBLE)')} END")
 
     def series(self, source, upper, name):
         return (f"(SELECT s.*, explode(sequence(CAST(0 AS BIGINT), s.{upper})) AS {name} "
