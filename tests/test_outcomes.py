@@ -160,3 +160,15 @@ def test_outcome_usage_errors(monkeypatch, tmp_path):
     result = _run(*CLI[:5], "--outcomes", str(bad))
     assert result.exit_code == 2 and "the header must name the columns" in result.output
     assert "Traceback" not in result.output
+
+
+def test_json_format_holds_the_journeys(monkeypatch):
+    """`--format json` is one JSON document, journeys included (not text after the JSON)."""
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["test", *CLI, "--lead-time", "14d",
+                                       "--journeys", "examples/journeys/b2b", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    files, labelled = document["journeys"]
+    assert labelled["source"].startswith("examples/journeys/crm/outcomes.csv")
+    assert labelled["stages"] == files["stages"] and labelled["scores"] == files["scores"]

@@ -41,7 +41,8 @@ from runtime.io import InputError
               help="Exit 1 when the coverage is under PCT percent (implies --coverage).")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True,
-              help="json: one document with the tests (and the coverage) for tools.")
+              help="json: one document with the tests (and the coverage, the journeys) for "
+                   "tools.")
 def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | None,
             outcomes_file: str | None, events_file: str | None, contacts_file: str | None,
             lead_time: str, coverage: bool, fail_under: float | None, fmt: str) -> None:
@@ -54,36 +55,39 @@ def command(paths: tuple[str, ...], junit_file: str | None, journeys_dir: str | 
     collector = rule_coverage.Collector("tests") if coverage else None
     run = testing.run_files(paths or (".",), coverage=collector)
     report = collector.report() if collector is not None else None
+    found = []  # (journeys report or None, messages) per model and source of journeys
+    if journeys_dir:
+        found += journeys.evaluate_paths(testing.collect_files(paths or (".",)), journeys_dir)
+    if outcomes_file:
+        found += _outcome_journeys(paths, events_file, contacts_file, outcomes_file, lead_time)
+    for _, messages in found:
+        for message in messages:
+            click.echo(message, err=True)
+    reports = [journey_report for journey_report, _ in found if journey_report is not None]
     if fmt == "json":
         document = {"tests": run.to_json()}
         if report is not None:
             document["coverage"] = report.to_json()
+        if journeys_dir or outcomes_file:
+            document["journeys"] = [journeys.report_json(r) for r in reports]
         click.echo(dump_json(document), nl=False)
     else:
         click.echo(render("test", views.test_view(run)), nl=False)
         if report is not None:
             click.echo()
             click.echo(render("coverage", views.coverage_view(report, fail_under)), nl=False)
+        for journey_report in reports:
+            click.echo()
+            click.echo(render("journeys", views.journeys_view(journey_report)), nl=False)
     failed = not run.ok or (report is not None and fail_under is not None
                             and report.percent < fail_under)
+    failed = failed or any(journey_report is None for journey_report, _ in found)
     if junit_file:
         try:
             Path(junit_file).write_text(junit.junit_xml(run), encoding="utf-8")
         except OSError as exc:
             click.echo(f"score test: error: {junit_file}: {exc.strerror or exc}", err=True)
             failed = True
-    if journeys_dir:
-        models = testing.collect_files(paths or (".",))
-        for journey_report, errors in journeys.evaluate_paths(models, journeys_dir):
-            for message in errors:
-                click.echo(message, err=True)
-            failed = failed or journey_report is None
-            if journey_report is not None:
-                click.echo()
-                click.echo(render("journeys", views.journeys_view(journey_report)), nl=False)
-    if outcomes_file:
-        failed = _outcome_journeys(paths, events_file, contacts_file, outcomes_file,
-                                   lead_time) or failed
     sys.exit(1 if failed else 0)
 
 
@@ -99,21 +103,12 @@ def _check_outcome_options(outcomes_file, events_file, contacts_file, lead_time)
         raise click.BadParameter(str(exc), param_hint="--lead-time") from None
 
 
-def _outcome_journeys(paths, events_file, contacts_file, outcomes_file, lead_time) -> bool:
-    """Prints the journeys report of each model; True when a model did not compile."""
+def _outcome_journeys(paths, events_file, contacts_file, outcomes_file, lead_time) -> list:
+    """(report or None, messages) per model; exits 2 when an input cannot be read."""
     models = testing.collect_files(paths or (".",))
     try:
-        found = outcomes.evaluate_outcome_paths(models, events_file, contacts_file,
-                                                outcomes_file, lead_time)
+        return outcomes.evaluate_outcome_paths(models, events_file, contacts_file,
+                                               outcomes_file, lead_time)
     except (OSError, ValueError, ReaderError, InputError) as exc:
         click.echo(f"score test: error: {exc}", err=True)
         sys.exit(2)
-    failed = False
-    for journey_report, messages in found:
-        for message in messages:
-            click.echo(message, err=True)
-        failed = failed or journey_report is None
-        if journey_report is not None:
-            click.echo()
-            click.echo(render("journeys", views.journeys_view(journey_report)), nl=False)
-    return failed
