@@ -159,12 +159,16 @@ class Engine:
 
     def run_with_accounts(self, events: Iterable[Event],
                           contacts: Mapping[str, dict] | None = None,
-                          as_of: int | None = None) -> tuple[list[dict], list[dict]]:
+                          as_of: int | None = None, rollup: Rollup | None = None
+                          ) -> tuple[list[dict], list[dict]]:
         """`run`'s results and, from the same evaluation, the accounts (docs/language.md
         10.6): one line per account, sorted by name; none when the table has no `account by`.
-        Only each account's aggregates are kept while the contacts are scored."""
+        Only each account's aggregates are kept while the contacts are scored. A `rollup`
+        given (`runtime.accounts.Rollup` of this table) receives them, so that a caller
+        scoring the contacts in parts can merge the parts' `partial()`s."""
         spec = self.table.accounts
-        rollup = Rollup(spec) if spec is not None else None
+        if rollup is None and spec is not None:
+            rollup = Rollup(spec)
         results = self._run(events, contacts, as_of, rollup)
         return results, [] if rollup is None else rollup.results()
 

@@ -70,7 +70,12 @@ def test_an_unwritable_accounts_file_fails_before_scoring(tmp_path):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("engine", ["python"])
+@pytest.mark.parametrize("engine", ["python", "duckdb", "spark"])
 def test_engines_write_the_same_file(engine, tmp_path):
+    from test_conformance_cli import engine_skip_reason
+
+    reason = engine_skip_reason(engine)
+    if reason:
+        pytest.skip(reason)
     assert run("--engine", engine, "--accounts", str(tmp_path / "a.jsonl")).exit_code == 0
     assert (tmp_path / "a.jsonl").read_text() == (CASE / "expected_accounts.jsonl").read_text()

@@ -61,6 +61,13 @@ def test_conformance_case(case: Path):
     python_rejects = [r for r in rio.read_events(str(case / "events.jsonl"))
                       if not isinstance(r, Event)]
     assert [(r.line, r.reason) for r in rejects] == [(r.line, r.reason) for r in python_rejects]
+    if (case / "expected_accounts.jsonl").exists():  # docs/language.md 10.6
+        again, accounts = engine.run_with_accounts(
+            table, str(case / "events.jsonl"), str(contacts) if contacts.exists() else None,
+            _as_of(case), lambda reject: None)
+        assert again == expected
+        assert accounts == [json.loads(line) for line in (case / "expected_accounts.jsonl")
+                            .read_text(encoding="utf-8").splitlines() if line]
 
 
 # --------------------------------------------------------------------------- differential

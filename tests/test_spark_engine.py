@@ -73,6 +73,14 @@ def test_conformance_case(case, spark):
                       str(contacts) if contacts.exists() else None, _as_of(case),
                       python_rejects.append)
     assert rejects == python_rejects
+    expected_accounts = case / "expected_accounts.jsonl"
+    if expected_accounts.exists():  # docs/language.md 10.6
+        _, accounts = spark_engine.run_with_accounts(
+            _table(case / "model.score"), str(case / "events.jsonl"),
+            str(contacts) if contacts.exists() else None, _as_of(case), lambda r: None,
+            spark=spark)
+        assert accounts == [json.loads(line) for line in
+                            expected_accounts.read_text().splitlines() if line.strip()]
 
 
 MODEL = """\

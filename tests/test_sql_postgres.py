@@ -33,7 +33,8 @@ import model_strategies as ms  # noqa: E402
 import pg_server  # noqa: E402
 import reference  # noqa: E402
 from compiler.run import readers  # noqa: E402
-from compiler.run.engines.duckdb import _result  # noqa: E402
+from compiler.run.engines.duckdb import _result, account_line  # noqa: E402
+from compiler.sql.accounts import accounts_sql  # noqa: E402
 from compiler.lower import lower  # noqa: E402
 from compiler.sql import UnsupportedError, check, generate  # noqa: E402
 from compiler.sql.dialects import get_dialect  # noqa: E402
@@ -86,6 +87,16 @@ class Postgres:
     def run(self, table: dict, as_of: int | None, **names) -> list[dict]:
         sql = generate(table, "postgres", as_of=as_of, **names)
         return [_result(table, row) for row in self.con.execute(sql).fetchall()]
+
+    def accounts(self, table: dict, as_of: int | None, events_table: str = "events",
+                 contacts_table: str = "contacts") -> list[dict]:
+        """The accounts statement (docs/language.md 10.6) over the contact query's results,
+        kept in a temporary table as docs/sql.md describes."""
+        sql = generate(table, "postgres", events_table, contacts_table, as_of=as_of)
+        self.con.execute("DROP TABLE IF EXISTS pg_temp.contact_results")
+        self.con.execute(f"CREATE TEMP TABLE contact_results AS {sql}")
+        statement = accounts_sql(table, "postgres", "contact_results", contacts_table)
+        return [account_line(table, row) for row in self.con.execute(statement).fetchall()]
 
     def score(self, model: ast.Model, events: list[Event], profiles: dict[str, dict],
               as_of: int | None = None) -> list[dict]:
@@ -149,6 +160,10 @@ def test_conformance_case(pg, case: Path, json_type: str):
     expected = [json.loads(line) for line in
                 (case / "expected.jsonl").read_text(encoding="utf-8").splitlines() if line]
     assert pg.run(table, _as_of(case), **names) == expected
+    if (case / "expected_accounts.jsonl").exists():  # docs/language.md 10.6
+        assert pg.accounts(table, _as_of(case), *names.values()) == [
+            json.loads(line) for line in
+            (case / "expected_accounts.jsonl").read_text(encoding="utf-8").splitlines() if line]
 
 
 def test_there_are_conformance_cases():

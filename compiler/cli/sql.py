@@ -6,7 +6,7 @@ import sys
 import click
 
 from ..sql.dialects import DIALECTS
-from ..sql.emit import emit_sql
+from ..sql.emit import emit_accounts_sql, emit_sql
 from ._options import AS_OF, terminal
 
 
@@ -24,9 +24,19 @@ from ._options import AS_OF, terminal
                    "them by `at` only.")
 @click.option("--as-of", type=AS_OF, default=None, metavar="TIME",
               help="Fix the as-of time T (default: the latest `at` in the events table).")
-def command(model, dialect, events_table, contacts_table, seq_column, as_of):
+@click.option("--accounts", is_flag=True,
+              help="Print the accounts statement instead (docs/language.md 10.6): it reads "
+                   "the results of the contact query, kept in --results-table.")
+@click.option("--results-table", default="results", show_default=True, metavar="TABLE",
+              help="With --accounts: where the contact query's results are kept.")
+def command(model, dialect, events_table, contacts_table, seq_column, as_of, accounts,
+            results_table):
     """Print the SQL query computing MODEL's results (see docs/sql.md)."""
     seq = None if seq_column.lower() == "none" else seq_column
+    if accounts:
+        sys.exit(emit_accounts_sql(model, dialect, sys.stdout, sys.stderr,
+                                   results_table=results_table, contacts_table=contacts_table,
+                                   color=terminal(sys.stderr)))
     sys.exit(emit_sql(model, dialect, sys.stdout, sys.stderr, events_table=events_table,
                       contacts_table=contacts_table, as_of=as_of, seq_column=seq,
                       color=terminal(sys.stderr)))

@@ -33,6 +33,32 @@ def emit_sql(model_path: str, dialect: str, stdout: IO[str], stderr: IO[str], *,
     return EXIT_OK
 
 
+def emit_accounts_sql(model_path: str, dialect: str, stdout: IO[str], stderr: IO[str], *,
+                      results_table: str = "results", contacts_table: str = "contacts",
+                      color: bool = False) -> int:
+    """`score sql --accounts`: the accounts statement over the kept contact results."""
+    from ..run.scoring import load_model
+    from .accounts import accounts_sql
+
+    model = load_model(model_path, color=color)
+    if model.table is None:
+        stderr.write(model.text)
+        stderr.write(f"error: {model_path} has errors; no SQL was generated\n")
+        return EXIT_FAILED
+    try:
+        sql = accounts_sql(model.table, dialect, results_table, contacts_table)
+    except UnsupportedError as exc:
+        stderr.write(render.render_text(exc.diagnostics, _sources(model_path), color=color))
+        stderr.write(f"error: {model_path}'s accounts cannot be computed exactly in "
+                     f"{dialect}; no SQL was generated\n")
+        return EXIT_FAILED
+    if sql is None:
+        stderr.write(f"error: {model_path} has no `account by`: it has no accounts\n")
+        return EXIT_FAILED
+    stdout.write(sql)
+    return EXIT_OK
+
+
 def _sources(model_path: str) -> dict:
     """The model's text, so that diagnostics show the line they refer to."""
     if model_path.lower().endswith(".json"):

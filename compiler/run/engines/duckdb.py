@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 from runtime.events import Event, Reject
 
 from ...sql import check, generate
+from ...sql.accounts import accounts_sql, check_accounts
 from . import duckdb_contacts, duckdb_input
 
 MEMORY_ENV = "SCORELANG_DUCKDB_MEMORY"
@@ -34,6 +35,21 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
         on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None
         ) -> list[dict]:
     _refuse(table)
+    return _run_files(table, events, contacts, as_of, on_reject, progress, False)[0]
+
+
+def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int | None,
+                      on_reject: Callable[[Reject], None],
+                      progress: Callable[[int], None] | None = None
+                      ) -> tuple[list[dict], list[dict]]:
+    """`run`, then the accounts statement (`compiler.sql.accounts`) over its results."""
+    _refuse(table, accounts=True)
+    return _run_files(table, events, contacts, as_of, on_reject, progress, True)
+
+
+def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bool):
+    statement = accounts_sql(table, "duckdb", RESULTS_TABLE, duckdb_contacts.TABLE) \
+        if accounts else None
     with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
         con = connect(spill)
         try:
@@ -41,14 +57,15 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
             duckdb_input.load_events(con, events, on_reject, progress)
             sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
                            as_of=as_of, seq_column="line")
-            rows = con.execute(sql).fetchall()
+            if statement is None:
+                return results(table, con.execute(sql).fetchall()), []
+            return _with_accounts(table, con, sql, statement)
         finally:
             con.close()
-    return results(table, rows)
 
 
-def _refuse(table: dict) -> None:
-    refused = check(table, "duckdb")
+def _refuse(table: dict, accounts: bool = False) -> None:
+    refused = check(table, "duckdb") + (check_accounts(table, "duckdb") if accounts else [])
     if refused:
         from dsl import render
 
@@ -86,6 +103,55 @@ def run_events(table: dict, events: Iterable[Event], profiles: dict[str, dict],
         if connection is None:
             con.close()
     return results(table, rows)
+
+
+RESULTS_TABLE = "scorelang_results"  # the contact results, for the accounts statement
+
+
+def run_events_with_accounts(table: dict, events: Iterable[Event], profiles: dict[str, dict],
+                             as_of: int | None = None, connection=None
+                             ) -> tuple[list[dict], list[dict]]:
+    """`run_events`, and the accounts (docs/language.md 10.6): the contact query's results
+    are kept in a temporary table that the accounts statement reads."""
+    import duckdb
+
+    accounts = accounts_sql(table, "duckdb", RESULTS_TABLE, "contacts")
+    if accounts is None:
+        return run_events(table, events, profiles, as_of, connection), []
+    sql = generate(table, "duckdb", "events", "contacts", as_of=as_of)
+    con = connection if connection is not None else duckdb.connect()
+    try:
+        con.register("events", _events_arrow(events))
+        con.register("contacts", _contacts_arrow(profiles))
+        return _with_accounts(table, con, sql, accounts)
+    finally:
+        con.unregister("events")
+        con.unregister("contacts")
+        if connection is None:
+            con.close()
+
+
+def _with_accounts(table: dict, con, sql: str, accounts: str) -> tuple[list[dict], list[dict]]:
+    """The contact query's results kept in a temporary table, then the accounts statement
+    over it; the table is dropped again (a caller's connection stays as it was)."""
+    try:
+        con.execute(f"CREATE TEMP TABLE {RESULTS_TABLE} AS {sql}")
+        rows = con.execute(f"SELECT * FROM {RESULTS_TABLE} ORDER BY contact").fetchall()
+        lines = con.execute(accounts).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {RESULTS_TABLE}")
+    return results(table, rows), [account_line(table, row) for row in lines]
+
+
+def account_line(table: dict, row) -> dict:
+    """An accounts row of the statement as the accounts line of `score run --accounts`."""
+    account, members, scores, grades = row
+    scores, grades = json.loads(scores), json.loads(grades)
+    section = table["accounts"]
+    return {"account": account, "contacts": int(members),
+            "scores": {s["name"]: scores.get(s["name"]) for s in section["scores"]},
+            "grades": {g["name"]: grades[g["name"]] for g in section["grades"]
+                       if g["name"] in grades}}
 
 
 def _events_arrow(events: Iterable[Event]):

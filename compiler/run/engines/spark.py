@@ -364,10 +364,14 @@ def _event_of(row) -> Event:
                  json.loads(data) if _text(data) else {}, int(line), int(line))
 
 
-def _score_partition(table_json: str, as_of: int | None, period: str | None = None):
+def _score_partition(table_json: str, as_of: int | None, period: str | None = None,
+                     accounts: bool = False):
     """mapPartitions over (contact, row) pairs hashed by contact: every contact's rows are in
     one partition, so one `Engine.run` over the partition scores its contacts completely.
-    With `period`, `Engine.timeline` instead: ((contact, period), row as JSON text)."""
+    With `period`, `Engine.timeline` instead: ((contact, period), row as JSON text).
+    With `accounts`, it yields `(RESULT, contact, text)` and, after the partition's results,
+    `(ACCOUNT, account, aggregates as JSON)` for each account the partition's contacts
+    belong to (`runtime.accounts.Rollup.partial`), which merge across partitions."""
 
     def score(items):
         events: list[Event] = []
@@ -379,14 +383,39 @@ def _score_partition(table_json: str, as_of: int | None, period: str | None = No
             else:
                 events.append(_event_of(row))
         known = {contact: profile for contact, (_, profile) in profiles.items()}
+        engine = _engine(table_json)
         if period is not None:
-            for row in _engine(table_json).timeline(events, known, as_of=as_of, period=period):
+            for row in engine.timeline(events, known, as_of=as_of, period=period):
                 yield (row["contact"], row["period"]), json.dumps(row, ensure_ascii=False)
             return
-        for result in _engine(table_json).run(events, known, as_of=as_of):
-            yield result["contact"], json.dumps(rio.result_json(result), ensure_ascii=False)
+        if not accounts:
+            for result in engine.run(events, known, as_of=as_of):
+                yield result["contact"], json.dumps(rio.result_json(result), ensure_ascii=False)
+            return
+        from runtime.accounts import Rollup
+
+        rollup = Rollup(engine.table.accounts)
+        results, _ = engine.run_with_accounts(events, known, as_of=as_of, rollup=rollup)
+        for result in results:
+            yield _RESULT, result["contact"], json.dumps(rio.result_json(result),
+                                                          ensure_ascii=False)
+        for account, row in rollup.partial().items():
+            yield _ACCOUNT, account, json.dumps(row)
 
     return score
+
+
+_RESULT, _ACCOUNT = 0, 1
+
+
+def _combine_rows(table_json: str):
+    """reduceByKey's function: two partitions' aggregates of one account, combined."""
+    def combine(left: str, right: str) -> str:
+        row = json.loads(left)
+        _engine(table_json).table.accounts.combine(row, json.loads(right))
+        return json.dumps(row)
+
+    return combine
 
 
 def _score_group(table_json: str, as_of: int | None):
@@ -433,9 +462,10 @@ def _unreadable_is_an_error(path: str, job):
 
 def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
            on_reject: Callable[[Reject], None], *, spark=None, grouping: str = "partitions",
-           period: str | None = None):
+           period: str | None = None, accounts: bool = False):
     """An RDD of (contact, section-7 result as JSON text); rejects go to `on_reject` first.
     With `period` (partitions only): ((contact, period), timeline row as JSON text).
+    With `accounts` (partitions only), the tagged records of `_score_partition` instead.
 
     `grouping="partitions"` (default) hashes rows by contact and runs the runtime once per
     partition; `grouping="pandas"` is `groupBy(contact).applyInPandas`, one call per contact
@@ -444,6 +474,8 @@ def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
 
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping `{grouping}` (choose from {', '.join(GROUPINGS)})")
+    if accounts and grouping != "partitions":
+        raise ValueError("accounts are rolled up per partition: use grouping=\"partitions\"")
     spark = spark or session()
     rows = _unreadable_is_an_error(events, lambda: _read(spark, events, _event_rows)).persist(
         StorageLevel.MEMORY_AND_DISK)
@@ -467,7 +499,7 @@ def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
         else:
             partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
             result = accepted.map(lambda row: (row[1], row)).partitionBy(partitions).mapPartitions(
-                _score_partition(table_json, as_of, period), preservesPartitioning=True)
+                _score_partition(table_json, as_of, period, accounts), preservesPartitioning=True)
         return result.persist(StorageLevel.MEMORY_AND_DISK), rows
     except BaseException:
         rows.unpersist()
@@ -503,6 +535,33 @@ def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
         result.unpersist()
         rows.unpersist()
     return [json.loads(text) for _, text in sorted(collected)]
+
+
+def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int | None,
+                      on_reject: Callable[[Reject], None], *, spark=None
+                      ) -> tuple[list[dict], list[dict]]:
+    """`run`, and the accounts (docs/language.md 10.6): each partition rolls its contacts up
+    into per-account aggregates, which are combined on the cluster (reduceByKey); only the
+    results and one row per account reach the driver."""
+    from runtime.accounts import Rollup, compile_accounts
+
+    spec = compile_accounts(table.get("accounts"))
+    if spec is None:
+        return run(table, events, contacts, as_of, on_reject, spark=spark), []
+    result, rows = scored(table, events, contacts, as_of, on_reject, spark=spark,
+                          accounts=True)
+    try:
+        collected = result.filter(lambda item: item[0] == _RESULT).map(
+            lambda item: (item[1], item[2])).collect()
+        combined = result.filter(lambda item: item[0] == _ACCOUNT).map(
+            lambda item: (item[1], item[2])).reduceByKey(
+            _combine_rows(json.dumps(table, sort_keys=True))).collect()
+    finally:
+        result.unpersist()
+        rows.unpersist()
+    rollup = Rollup(spec)
+    rollup.merge({account: json.loads(row) for account, row in combined})
+    return [json.loads(text) for _, text in sorted(collected)], rollup.results()
 
 
 def write(table: dict, events: str, contacts: str | None, as_of: int | None, out: str, *,
