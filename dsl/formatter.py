@@ -19,7 +19,7 @@ from decimal import Decimal
 from . import ast
 from .diagnostics import Diagnostic, error, has_errors
 from .parser import parse
-from .source import Comment, SourceFile
+from .source import LINE_END_BLANKS, Comment, SourceFile
 
 INDENT = "    "
 ALIGN_LIMIT = 40  # display columns; see _align_points
@@ -610,5 +610,5 @@ def _render(lines: list[_Line]) -> str:
         text = INDENT * line.indent + line.code
         if line.comment is not None:
             text += line.comment  # a trailing comment carries its alignment spaces
-        out.append(text.rstrip())
+        out.append(text.rstrip(LINE_END_BLANKS))  # only what the grammar ignores
     return "\n".join(out) + "\n" if out else ""

@@ -3,12 +3,30 @@
 Every AST node and every diagnostic carries a `Span` so that errors, explanations and
 runtime traces can cite `file:line:column`. Lines and columns are 1-based; `end_column`
 is exclusive (the column just after the last character).
+
+A line ends at `\n` (a `\r` just before it belongs to the line break), as the grammar reads
+it; nothing else ends a line: `\f`, `\v`, `\x85`, U+2028 and U+2029 are characters inside
+a line (in a string or a comment, or an error elsewhere). `split_lines` is that one
+definition; everything that numbers lines uses it.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+# what the grammar ignores at the end of a line (dsl/score.lark: %ignore /[\t \f\r]+/)
+LINE_END_BLANKS = " \t\f\r"
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of `text` as the parser numbers them: split at `\n` only, the `\r` of a
+    `\r\n` removed. A text ending with `\n` has no empty last line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +80,7 @@ class SourceFile:
     def from_text(cls, text: str, name: str = "<string>") -> "SourceFile":
         if text.startswith("\ufeff"):
             text = text[1:]
-        return cls(name, text, tuple(text.splitlines()))
+        return cls(name, text, tuple(split_lines(text)))
 
     @classmethod
     def read(cls, path: str | Path) -> "SourceFile":
@@ -89,8 +107,8 @@ class SourceFile:
         for number, line in enumerate(self._lines, start=1):
             column = _comment_column(line)
             if column is not None:
-                found.append(Comment(line[column:].rstrip(), number, column + 1,
-                                     not line[:column].strip()))
+                found.append(Comment(line[column:].rstrip(LINE_END_BLANKS), number, column + 1,
+                                     not line[:column].strip(LINE_END_BLANKS)))
         return tuple(found)
 
 

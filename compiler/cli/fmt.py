@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -120,7 +121,8 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 
 def _diff_lines(text: str) -> list[str]:
-    lines = text.splitlines(keepends=True)
+    # lines as `patch` reads them (and the parser): only `\n` ends one
+    lines = re.findall(r"[^\n]*\n|[^\n]+\Z", text)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n\\ No newline at end of file\n"
     return lines

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsl import ast
+from dsl.source import split_lines
 from runtime.events import Event, Reject
 
 LABELS = ("won", "lost")
@@ -137,7 +138,7 @@ def read_journey(path: Path, label: str) -> tuple[Journey, list[Reject]]:
     events: list[Event] = []
     rejects: list[Reject] = []
     text = path.read_text(encoding="utf-8", errors="replace")
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(text), start=1):  # U+2028 is JSON, not a break
         if not raw.strip():
             continue
         try:
