@@ -28,12 +28,13 @@ from .reach import check_reachability
 from .resolve import (RESERVED, STAGE_REF, Locator, ScoreInfo, Symbols, label_span,
                       reserved_word, resolve)
 from .samples import ContactFacts, EventFacts
+from .test_times import check_test_times
 
 # Every code that resolution, these checks and the loader report (docs/diagnostics.md).
 # E106 (an unknown property type) is also checked, but the parser reports it first (E006).
 REPORTED_CODES = (
     "E101", "E102", "E103", "E104", "E105", "E107", "E108", "E109", "E110", "E111", "E112",
-    "E201", "E202", "E203", "E204", "E205", "E206",
+    "E201", "E202", "E203", "E204", "E205", "E206", "E207",
     "W101", "W102", "W103", "W104", "W105", "W106", "W107", "W108", "W109", "W110",
     "W111", "W112", "W113", "W114", "W115", "W116", "W130", "W131", "W132", "W133", "W134",
     "W135",
@@ -62,6 +63,7 @@ def check_model(model: ast.Model,
     found.extend(check_matrix(model, symbols, locate))
     found.extend(check_usage(model, symbols, locate))
     found.extend(check_test_events(model, symbols, locate))
+    found.extend(check_test_times(model))
     if not has_errors(found):  # reachability reads the rule table: only of a sound model
         found.extend(check_reachability(model, symbols, locate,
                                          lower_lifecycle(model)))

@@ -74,9 +74,15 @@ class _Loader:
         return statements, result.model
 
     def include(self, statement: ast.Include, source: SourceFile, chain) -> list:
+        path_span = _string_span(statement, source)
+        if "\x00" in statement.path:  # no file system has such a name (and os refuses it)
+            self.diagnostics.append(error(
+                "E109", f"included file {_shown(statement.path)} not found: a file name "
+                "cannot hold the character U+0000", path_span,
+                hint="write the path of a .score file, relative to this file"))
+            return []
         path = _relative_to(source.name, statement.path)
         identity = _identity(path)
-        path_span = _string_span(statement, source)
         for index, (link, name) in enumerate(chain):
             if link == identity:
                 return self._cycle(statement.path, chain[index:], path_span)
@@ -101,6 +107,10 @@ class _Loader:
             hint="move the shared declarations into a file that includes nothing",
             notes=notes))
         return []
+
+
+def _shown(path: str) -> str:
+    return '"' + path.replace("\x00", "\\x00") + '"'
 
 
 def _relative_to(including: str, path: str) -> str:

@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "E005": "nesting too deep",
     "E006": "invalid value",
     "E007": "file cannot be read",
+    "E008": "number out of range",
     "E090": "formatter would change the meaning",  # internal safety net of `score fmt`
     # names
     "E101": "unknown event",
@@ -50,6 +51,7 @@ CODES: dict[str, str] = {
     "E204": "invalid percentage",
     "E205": "invalid limit",
     "E206": "invalid duration",
+    "E207": "test time outside the years 1 to 9999",
     # engines (E3xx): a construct an engine cannot compute exactly is refused, never approximated
     "E301": "not supported by this engine",
     "E302": "text not representable in this SQL dialect",

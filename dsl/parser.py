@@ -17,6 +17,7 @@ from lark.indenter import Indenter
 
 from . import ast
 from .diagnostics import Diagnostic, error, sort_diagnostics
+from .numbers import check_numbers
 from .source import SourceFile, Span
 from .recovery import MAX_DEPTH, MAX_ERRORS, blank_block, blank_deep_nesting, blank_statement
 from .syntax_errors import describe_lookalike, describe_unexpected, lookalike_in, match_catalogue
@@ -134,6 +135,7 @@ def parse(source: SourceFile) -> ParseResult:
                                      exc.hint))
             if not blank_block(lines, exc.line):
                 return ParseResult(None, tuple(sort_diagnostics(diagnostics)))
+    diagnostics.extend(check_numbers(tree, source.name))
     builder = _AstBuilder(source)
     try:
         model = builder.transform(tree)

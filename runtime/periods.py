@@ -12,6 +12,8 @@ _MICROS_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
 MICROS_PER_DAY, EPOCH_ORDINAL = _MICROS_PER_DAY, _EPOCH_ORDINAL  # for runtime.compiled
+_LAST_ORDINAL = date.max.toordinal()
+_LAST_MICRO = (_LAST_ORDINAL + 1 - _EPOCH_ORDINAL) * _MICROS_PER_DAY - 1  # 9999-12-31T23:59:59.999999Z
 PERIODS = ("day", "week", "month")
 _QUARTER = 900_000_000
 _CACHE_LIMIT = 1 << 16
@@ -33,6 +35,29 @@ class Calendar:
         moment = _EPOCH + timedelta(microseconds=micros)
         return moment.astimezone(self.zone).date()
 
+    def _local(self, micros: int) -> tuple[int, int, int]:
+        """(date ordinal, year, month) of the local date at `micros`. At the ends of time
+        the local date can be 0000-12-31 or 10000-01-01, which `datetime` cannot hold: it
+        is counted on (ordinal 0, or one past 9999-12-31) with the zone's offset of two
+        days inward (no zone changes its offset in the first or last days of the calendar),
+        so a cap counts the same day on every engine (docs/language.md 3.1)."""
+        try:
+            local = self._local_date(micros)
+            return local.toordinal(), local.year, local.month
+        except OverflowError:
+            utc = _EPOCH + timedelta(microseconds=micros)
+            inward = timedelta(days=2) if utc.year == 1 else -timedelta(days=2)
+            offset = (utc + inward).astimezone(self.zone).utcoffset()
+            seconds = utc.hour * 3600 + utc.minute * 60 + utc.second + \
+                int(offset.total_seconds())
+            ordinal = utc.toordinal() + seconds // 86400
+            if ordinal < 1:
+                return ordinal, 0, 12
+            if ordinal > _LAST_ORDINAL:
+                return ordinal, 10000, 1
+            local = date.fromordinal(ordinal)
+            return ordinal, local.year, local.month
+
     def day(self, micros: int) -> int:
         if self._utc:  # no zone lookup on the common path
             return _EPOCH_ORDINAL + micros // _MICROS_PER_DAY
@@ -41,10 +66,10 @@ class Calendar:
         bucket = micros // _QUARTER
         day = self._days.get(bucket)
         if day is None:
-            first = self._local_date(bucket * _QUARTER).toordinal()
-            last = self._local_date((bucket + 1) * _QUARTER - 1).toordinal()
+            first = self._local(bucket * _QUARTER)[0]
+            last = self._local(min((bucket + 1) * _QUARTER - 1, _LAST_MICRO))[0]
             if first != last:
-                return self._local_date(micros).toordinal()
+                return self._local(micros)[0]
             if len(self._days) >= _CACHE_LIMIT:
                 self._days.clear()
             day = self._days[bucket] = first
@@ -56,8 +81,8 @@ class Calendar:
         return ordinal - (ordinal - 1) % 7
 
     def month(self, micros: int) -> int:
-        local = self._local_date(micros)
-        return local.year * 12 + local.month - 1
+        _, year, month = self._local(micros)
+        return year * 12 + month - 1
 
     def key(self, per: str, micros: int) -> int:
         if per == "day":

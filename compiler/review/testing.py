@@ -22,10 +22,11 @@ from pathlib import Path
 
 from dsl import ast
 from dsl import formatter as fmt
-from runtime.events import MICROS, Event, TimeFormatError, parse_time
+from runtime.events import Event
+
+from ..test_times import START, StepTimeError, step_times
 
 TEST_CONTACT = "test"
-START = parse_time("2026-01-01T00:00:00Z")
 _OPS = {
     "=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
@@ -120,20 +121,23 @@ def scenario_of(test: ast.Test) -> Scenario:
     """The profile, events, as-of time and expects of one test block."""
     profile: dict = {}
     events: list[Event] = []
-    previous = START
     as_of = None
+    times = iter(step_times(test))
     expects = []
-    for step in test.steps:
-        match step:
-            case ast.TestContact(attributes=attributes):
-                profile.update({a.name: python_value(a.value) for a in attributes})
-            case ast.TestEvent():
-                previous = _event_time(step, previous, first=not events)
-                events.append(_event(step, previous, len(events)))
-            case ast.TestNow(at=at, after=after):
-                as_of = _moment(at, step) if at is not None else previous + _micros(after)
-            case _:
-                expects.append(step)
+    try:
+        for step in test.steps:
+            match step:
+                case ast.TestContact(attributes=attributes):
+                    profile.update({a.name: python_value(a.value) for a in attributes})
+                case ast.TestEvent():
+                    _, at = next(times)
+                    events.append(_event(step, at, len(events)))
+                case ast.TestNow():
+                    _, as_of = next(times)
+                case _:
+                    expects.append(step)
+    except StepTimeError as exc:
+        raise ScenarioError(str(exc), exc.span) from None
     if as_of is None:
         as_of = max((e.at for e in events), default=START)
     return Scenario(profile, tuple(events), as_of, tuple(expects))
@@ -150,29 +154,10 @@ def python_value(value: ast.Value):
     raise TypeError(f"not a value: {value!r}")
 
 
-def _event_time(step: ast.TestEvent, previous: int, first: bool) -> int:
-    if step.at is not None:
-        return _moment(step.at, step)
-    if step.after is not None:
-        return previous + _micros(step.after)
-    return previous if first else previous + MICROS
-
-
 def _event(step: ast.TestEvent, at: int, seq: int) -> Event:
     line = step.span.line if step.span is not None else 0
     props = {p.name: python_value(p.value) for p in step.properties}
     return Event(TEST_CONTACT, step.event, at, step.target, None, props, line, seq)
-
-
-def _moment(text: str, step) -> int:
-    try:
-        return parse_time(text)
-    except TimeFormatError as exc:
-        raise ScenarioError(str(exc), step.span) from None
-
-
-def _micros(duration: ast.Duration) -> int:
-    return duration.seconds * MICROS
 
 
 # --------------------------------------------------------------------------- checking
