@@ -29,7 +29,9 @@ _SHOWN = 24  # characters of a long literal quoted in a message
 def check_numbers(tree: Tree, name: str) -> list[Diagnostic]:
     """E008 for every number literal of the parse tree that an engine cannot hold."""
     found = []
-    for token in tree.scan_values(lambda v: isinstance(v, Token)):
+    tokens = (child for subtree in tree.iter_subtrees()  # not recursive: deep conditions
+              for child in subtree.children if isinstance(child, Token))
+    for token in tokens:
         problem = _problem(token.type, str(token))
         if problem is not None:
             span = Span(name, token.line, token.column, token.end_line, token.end_column)
