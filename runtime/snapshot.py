@@ -22,6 +22,11 @@ def dump(engine) -> dict:
         state = engine._states[contact_id]
         entry = {name: getattr(state, name) for name in _FIELDS}
         entry["profile"] = state.profile
+        # a heap's list order depends on the order of its pushes (the compiled and interpreted
+        # paths push in different orders); sorted, it is still a heap and the same state
+        # writes the same snapshot
+        entry["awards"] = [None if item is None else [item[0], sorted(item[1])]
+                           for item in state.awards]
         entry["caps"] = [[index, value] for index, value in sorted((state.caps or {}).items())]
         entry["pending"] = [list(item) for item in state.pending]
         entry["recent"] = [list(item) for item in state.recent]
