@@ -145,12 +145,13 @@ def test_points_from_raw_json_numbers_equal_the_python_runtime(bounds):
 def test_sums_beyond_64_bits_are_exact():
     """Two awards of 2^63 - 1 (each a valid `by PROP` value): the score is 2^64 - 2, exactly
     as the Python runtime's integers give; under decay the product 2^63 * 10^9 does not
-    overflow either."""
+    overflow either. The thresholds are the largest literal a model may write (E008: 64 bits):
+    a sum held in 64 bits would wrap to -2 and stay below them."""
     big = str(2 ** 63 - 1)
     for decay in ("", "decay s 10% every 1 day\n"):
         table = _table(f"score s\n{decay}adjust by points\nvisit +1\n"
-                       "grade g by s: top >= 18446744073709551000, else low\n"
-                       "when s >= 18446744073709551000 notify sales")
+                       "grade g by s: top >= 9223372036854775807, else low\n"
+                       "when s >= 9223372036854775807 notify sales")
         rows = [("c", "adjust", START, f'{{"points": {big}}}'),
                 ("c", "adjust", START + HOUR, f'{{"points": {big}}}'),
                 ("c", "visit", START + 30 * HOUR, None),
