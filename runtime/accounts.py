@@ -12,7 +12,7 @@ engine rolls up each partition, then merges).
 """
 from __future__ import annotations
 
-from .conditions import compile_condition
+from .conditions import compile_condition, render
 from .errors import TableError
 
 SUM, MAX, MIN, COUNT = "sum", "max", "min", "count"
@@ -177,3 +177,62 @@ def members(profiles: dict[str, dict], by: str) -> dict[str, set[str]]:
             found.setdefault(account, set()).add(contact_id)
     return found
 
+
+
+LEFT_OUT_UNSCORED, LEFT_OUT_WHERE, LEFT_OUT_NULL = "unscored", "where", "null"
+
+
+def explain_account(spec: AccountSpec, account: str, members: list[tuple]) -> dict:
+    """Why an account has its line (`score explain --account`): `members` are
+    `(contact_id, profile, live or None)`, live None for an unscored member. For each account
+    score, the members it takes with their part (the value a `sum` adds, a `count`'s 1, the
+    value a `max`/`min` compares, `chosen` on the member whose value it is) and the members it
+    leaves out with the reason: `unscored`, `where` (its condition does not hold for them) or
+    `null` (no value to take). The line itself is the one `Rollup` computes from the same
+    members, so the parts always add up to it."""
+    rollup = Rollup(spec)
+    ordered = sorted(members, key=lambda member: member[0])
+    for _, profile, live in ordered:
+        rollup.add(profile, live)
+    line = rollup.result(account) or spec.result(account, spec.start())
+    scores = []
+    for (name, aggregate, source, test), item in zip(spec.scores, spec.raw["scores"]):
+        taken, left_out = [], []
+        for contact_id, profile, live in ordered:
+            if live is None:
+                left_out.append({"contact": contact_id, "reason": LEFT_OUT_UNSCORED})
+            elif test is not None and not test((None, profile, live)):
+                left_out.append({"contact": contact_id, "reason": LEFT_OUT_WHERE})
+            elif aggregate == COUNT:
+                taken.append({"contact": contact_id, "value": 1})
+            elif live.get(source) is None:
+                left_out.append({"contact": contact_id, "reason": LEFT_OUT_NULL})
+            else:
+                taken.append({"contact": contact_id, "value": live[source]})
+        value = line["scores"][name]
+        if aggregate in (MAX, MIN):
+            for part in taken:  # the first member, by id, that holds the value
+                if part["value"] == value:
+                    part["chosen"] = True
+                    break
+        scores.append({"name": name, "aggregate": aggregate, "of": source,
+                       "where": _where_text(item.get("where")), "source": item.get("at"), "value": value,
+                       "members": taken, "left_out": left_out})
+    grades = []
+    for (name, source, bands, otherwise), item in zip(spec.grades, spec.raw["grades"]):
+        value = line["scores"].get(source)
+        band = None
+        if value is not None:
+            band = next(([label, threshold] for label, threshold in bands
+                         if value >= threshold), None)
+        grades.append({"name": name, "by": source, "source": item.get("at"), "value": value,
+                       "label": line["grades"].get(name), "band": band})
+    return {"account": account, "by": spec.by, "contacts": line["contacts"],
+            "scores": line["scores"], "grades": line["grades"],
+            "members": [{"contact": contact_id, "scored": live is not None}
+                        for contact_id, _, live in ordered],
+            "account_scores": scores, "account_grades": grades}
+
+
+def _where_text(where) -> str | None:
+    return None if where is None or where is True else render(where)

@@ -19,8 +19,8 @@ from operator import attrgetter
 from os import PathLike
 from typing import Iterable, Iterator, Mapping
 
-from .accounts import Rollup, account_of, members
-from .conditions import STAGE
+from .accounts import Rollup, account_of, explain_account, members
+from .conditions import STAGE, render
 from .decay import add_award, awards_due, awards_total, new_awards
 from .errors import LateEventError, SnapshotError
 from .events import NEAR_EPOCH, Event, check_event, check_micros, format_time
@@ -273,6 +273,40 @@ class Engine:
         if state.scored:
             tracer.finish(self.group_values(state, state.point))
         return Explanation(contact_id, self._result(contact_id, state), tracer, until)
+
+    def explain_account(self, account_id: str, events: Iterable[Event],
+                        contacts: Mapping[str, dict] | None = None,
+                        as_of: int | None = None) -> dict | None:
+        """Why an account has its line in `run_with_accounts` over the same input: each
+        member's part in each account score and the members left out, and why (see
+        `runtime.accounts.explain_account`), as of `as_of` (default: the latest event time of
+        all `events`, as `run`). None when the table has no `account by` or no profile in
+        `contacts` names the account."""
+        spec = self.table.accounts
+        contacts = contacts or {}
+        found = [contact_id for contact_id, profile in contacts.items()
+                 if spec is not None and account_of(profile, spec.by) == account_id]
+        if not found:
+            return None
+        grouped, latest = _group(events)
+        until = as_of if as_of is not None else latest
+        members = []
+        for contact_id in found:
+            state = self._evaluate(contact_id, grouped.get(contact_id, ()),
+                                   contacts[contact_id], until, None)
+            values = self._values(contact_id, state)
+            live = self.live(state, state.point) if state.scored else None
+            members.append((contact_id, state.profile, live, values))
+        data = explain_account(spec, account_id, [m[:3] for m in members])
+        data["as_of"] = None if until is None else format_time(until)
+        if self.table.raw.get("require") is not None:
+            data["require"] = render(self.table.raw["require"])
+        values = {m[0]: m[3] for m in members}
+        for member in data["members"]:
+            found_values = values[member["contact"]]
+            member.update({key: found_values[key] for key in
+                           ("at", "scores", "groups", "grades", "stage")})
+        return data
 
     def evaluate(self, contact_id: str, events: Iterable[Event],
                  contacts: Mapping[str, dict] | None = None, as_of: int | None = None) -> dict:

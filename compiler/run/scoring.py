@@ -21,6 +21,7 @@ from runtime.events import Event, Reject
 
 from . import engines, readers
 from . import writers as output
+from .explain_account_text import account_text
 from .explain_text import explanation_text
 
 EXIT_OK = 0
@@ -359,6 +360,59 @@ def explain_contact(model_path: str, contact: str, events: str, stdout: IO[str],
                     stderr: IO[str], *, contacts: str | None = None, as_of: int | None = None,
                     fmt: str = "text", color: bool = False) -> int:
     """`score explain`: why one contact has its scores, grades, stage and actions."""
+    loaded = _explain_inputs(model_path, events, contacts, stderr, color)
+    if isinstance(loaded, int):
+        return loaded
+    model, profiles, accepted = loaded
+    known = {event.contact for event in accepted} | set(profiles)
+    if contact not in known:
+        hint = closest_contact(contact, known)
+        stderr.write(f"error: contact `{contact}` is in neither the events nor the contacts"
+                     f"{'; ' + hint if hint else ''}\n")
+        return EXIT_FAILED
+    explanation = Engine(model.table).explain(contact, accepted, profiles, as_of=as_of)
+    if fmt == "json":
+        output.write_json(explanation.to_json(), stdout)
+    else:
+        stdout.write(explanation_text(explanation.to_json(), model.table, model.sources))
+    return EXIT_OK
+
+
+def explain_account(model_path: str, account: str, events: str, stdout: IO[str],
+                    stderr: IO[str], *, contacts: str | None = None, as_of: int | None = None,
+                    fmt: str = "text", color: bool = False) -> int:
+    """`score explain --account`: each member's part in each account score, the members
+    left out and why (docs/language.md 10.6)."""
+    loaded = _explain_inputs(model_path, events, contacts, stderr, color)
+    if isinstance(loaded, int):
+        return loaded
+    model, profiles, accepted = loaded
+    section = model.table.get("accounts")
+    if section is None:
+        stderr.write(f"error: {model_path} has no `account by` statement: it has no accounts "
+                     "to explain\n")
+        return EXIT_USAGE
+    data = Engine(model.table).explain_account(account, accepted, profiles, as_of=as_of)
+    if data is None:
+        known = {value for value in (profile.get(section["by"]) for profile in profiles.values())
+                 if type(value) is str and value}
+        hint = did_you_mean(account, known)
+        where = f"`{section['by']}`" + (f" in {contacts}" if contacts else "")
+        stderr.write(f"error: no profile names the account `{account}` in {where}"
+                     f"{'; ' + hint if hint else ''}"
+                     f"{'' if contacts else ' (give the profiles with --contacts)'}\n")
+        return EXIT_FAILED
+    if fmt == "json":
+        output.write_json(data, stdout)
+    else:
+        stdout.write(account_text(data, model.table, model.sources))
+    return EXIT_OK
+
+
+def _explain_inputs(model_path: str, events: str, contacts: str | None, stderr: IO[str],
+                    color: bool):
+    """The model, the profiles and the accepted events of `score explain`, or an exit code
+    (the reason written to `stderr`)."""
     try:
         _check_inputs(events, contacts)
     except UsageError as exc:
@@ -378,18 +432,7 @@ def explain_contact(model_path: str, contact: str, events: str, stdout: IO[str],
     except (readers.ReaderError, rio.InputError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
-    known = {event.contact for event in accepted} | set(profiles)
-    if contact not in known:
-        hint = closest_contact(contact, known)
-        stderr.write(f"error: contact `{contact}` is in neither the events nor the contacts"
-                     f"{'; ' + hint if hint else ''}\n")
-        return EXIT_FAILED
-    explanation = Engine(model.table).explain(contact, accepted, profiles, as_of=as_of)
-    if fmt == "json":
-        output.write_json(explanation.to_json(), stdout)
-    else:
-        stdout.write(explanation_text(explanation.to_json(), model.table, model.sources))
-    return EXIT_OK
+    return model, profiles, accepted
 
 
 def closest_contact(name: str, known) -> str | None:
