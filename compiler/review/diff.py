@@ -37,7 +37,7 @@ from dsl import ast
 from dsl import formatter as fmt
 
 SECTIONS = ("model", "declarations", "rules", "profile rules", "scores over time", "grades",
-            "stages", "triggers", "tests")
+            "stages", "triggers", "accounts", "tests")
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +298,15 @@ def _group_score(s: ast.GroupDecl, c: _Context) -> str:
     return c.score(s.score)
 
 
+def _account_aggregate_key(s: ast.AccountScore, c: _Context) -> tuple:
+    return (s.aggregate, s.score, _normal_where(s.condition), _normal_where(s.where))
+
+
+def _account_aggregate_text(s: ast.AccountScore, c: _Context) -> str:
+    """`sum of engagement where tier is A`: the statement after `account score NAME = `."""
+    return fmt.statement_text(s).partition(" = ")[2]
+
+
 KINDS: tuple[_Kind, ...] = (
     _Kind("timezone", "model", (ast.TimezoneDecl,), lambda s, c: "timezone",
           lambda s, c: "timezone",
@@ -368,6 +377,15 @@ KINDS: tuple[_Kind, ...] = (
                   _actions_text),
            _Field("each time", lambda s, c: s.each_time,
                   lambda s, c: "each time" if s.each_time else "once"))),
+    _Kind("account by", "accounts", (ast.AccountBy,), lambda s, c: "account by",
+          lambda s, c: "account by",
+          (_Field("attribute", lambda s, c: s.attribute, lambda s, c: s.attribute),)),
+    _Kind("account score", "accounts", (ast.AccountScore,), lambda s, c: s.name,
+          lambda s, c: f"account score {s.name}",
+          (_Field("aggregate", _account_aggregate_key, _account_aggregate_text),)),
+    _Kind("account grade", "accounts", (ast.AccountGrade,), lambda s, c: s.name,
+          lambda s, c: f"account grade {s.name}",
+          (_Field("score", lambda s, c: s.score, lambda s, c: s.score),)),
     _Kind("test", "tests", (ast.Test,), lambda s, c: s.name,
           lambda s, c: f"test {fmt.quote(s.name)}",
           (_Field("steps", lambda s, c: s.steps,
@@ -519,7 +537,7 @@ def _pair_group(kind: _Kind, left: list, right: list, contexts) -> list[tuple]:
 
 
 def _values(kind: _Kind, statement, context: _Context) -> tuple:
-    extra = _grade_bands(statement) if isinstance(statement, ast.Grade) else \
+    extra = _grade_bands(statement) if isinstance(statement, (ast.Grade, ast.AccountGrade)) else \
         _buckets(statement) if isinstance(statement, ast.MatrixGrade) else ()
     return tuple(f.key(statement, context) for f in kind.fields) + (extra,)
 
@@ -530,7 +548,7 @@ def _buckets(grade: ast.MatrixGrade) -> tuple:
         grade.otherwise,)
 
 
-def _grade_bands(grade: ast.Grade) -> tuple:
+def _grade_bands(grade: ast.Grade | ast.AccountGrade) -> tuple:
     return tuple((b.label, float(b.threshold)) for b in grade.bands) + (grade.otherwise,)
 
 
@@ -547,7 +565,7 @@ def _compare(kind: _Kind, old, new, contexts, where) -> Change | None:
         fields = _thresholds_for_condition(fields, old.condition, new.condition)
     elif kind.name in _CONDITION_KEYED and kind.key(old, contexts[0]) != kind.key(new, contexts[1]):
         fields = (_threshold_changes(old.condition, new.condition) or []) + fields
-    if isinstance(old, ast.Grade):
+    if isinstance(old, (ast.Grade, ast.AccountGrade)):
         fields.extend(_band_changes(old, new))
     if isinstance(old, ast.MatrixGrade):
         fields.extend(_bucket_changes(old, new))
@@ -567,7 +585,7 @@ def _thresholds_for_condition(fields: list[FieldChange], old, new) -> list[Field
     return [change for f in fields for change in (thresholds if f.field == "condition" else [f])]
 
 
-def _band_changes(old: ast.Grade, new: ast.Grade) -> list[FieldChange]:
+def _band_changes(old: ast.Grade | ast.AccountGrade, new: ast.Grade | ast.AccountGrade) -> list[FieldChange]:
     before = {b.label: b for b in old.bands}
     after = {b.label: b for b in new.bands}
     changes = []

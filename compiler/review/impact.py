@@ -8,6 +8,10 @@ Movements read like the agreement: `+312 reach SQL` (contacts in SQL with the ne
 were not with the old), `-40 leave MQL` (in MQL before, not any more), `+12 enter tier A`,
 `+5 get notify sales`, `-5 no longer get notify sales`, `+3 become unscored`.
 
+Accounts (docs/language.md 10.6), when either model has `account by`, are compared the same
+way, next to the contacts: an account *changes* when an account grade's label or an account
+score's value differs; `+3 accounts reach abm Hot`, `-1 account leaves abm Warm`.
+
 Histograms of each score share their bins between before and after: bounds of the declared
 range when it has both, else of the values seen; about ten bins of a "nice" width (1, 2, 5
 times a power of ten); the last bin includes its upper edge.
@@ -80,6 +84,28 @@ class ContactChange:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountChange:
+    account: str
+    what: tuple[str, ...]  # "abm Warm -> Hot", "heat 40 -> 80"
+    scores_before: dict = field(default_factory=dict)
+    scores_after: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountImpact:
+    accounts: int  # accounts under either model
+    changed: tuple[AccountChange, ...]
+    movements: tuple[Movement, ...]
+
+    def to_json(self) -> dict:
+        return {"accounts": self.accounts, "changed": len(self.changed),
+                "movements": [{"count": m.count, "text": m.text} for m in self.movements],
+                "changed_accounts": [{"account": c.account, "what": list(c.what),
+                                      "scores_before": c.scores_before,
+                                      "scores_after": c.scores_after} for c in self.changed]}
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     before: str | None  # the stage under the old model (None: no stage)
     after: str | None
@@ -99,6 +125,7 @@ class Impact:
     periods: "ByPeriod | None" = None  # with `--by week|month`
     stages: tuple[str, ...] = ()  # lifecycle order
     transitions: tuple[Transition, ...] = ()  # every (old stage, new stage) pair seen
+    accounts: AccountImpact | None = None  # when either model has `account by`
 
     def funnel(self) -> list[tuple[str, int, int]]:
         """(stage, contacts at or past it before, after), in lifecycle order: stages only
@@ -143,6 +170,8 @@ class Impact:
         }
         if self.periods is not None:
             found["by_period"] = self.periods.to_json()
+        if self.accounts is not None:
+            found["accounts"] = self.accounts.to_json()
         return found
 
 
@@ -152,18 +181,23 @@ class Impact:
 def impact(old_table: dict, new_table: dict, events: list[Event], contacts: dict[str, dict],
            as_of: int | None = None, bounds: dict | None = None,
            stages: tuple[str, ...] = (), by: str | None = None) -> Impact:
-    """Run both tables with the Python engine and compare the results contact by contact.
+    """Run both tables with the Python engine and compare the results contact by contact
+    (and account by account, when either table has accounts).
 
     `bounds` maps a score to its declared (low, high) range, used for the histogram bins;
     `stages` lists stage names in lifecycle order (movements follow it); `by` (week or
     month) adds the stage entries and actions per period (`by_period`)."""
     from runtime import Engine
 
+    with_accounts = bool(old_table.get("accounts") or new_table.get("accounts"))
     if by is None:
-        before = Engine(old_table).run(list(events), contacts, as_of=as_of)
-        after = Engine(new_table).run(list(events), contacts, as_of=as_of)
-        return compare_results(_by_contact(before), _by_contact(after), as_of, bounds or {},
-                               stages)
+        before, old_accounts = Engine(old_table).run_with_accounts(list(events), contacts, as_of)
+        after, new_accounts = Engine(new_table).run_with_accounts(list(events), contacts, as_of)
+        result = compare_results(_by_contact(before), _by_contact(after), as_of, bounds or {},
+                                 stages)
+        if with_accounts:
+            result = replace(result, accounts=compare_accounts(old_accounts, new_accounts))
+        return result
     from .by_period import by_period, first_event, run_observed
 
     before, old_entries = run_observed(old_table, events, contacts, as_of)
@@ -173,7 +207,48 @@ def impact(old_table: dict, new_table: dict, events: list[Event], contacts: dict
     until = as_of if as_of is not None else max((e.at for e in events), default=None)
     periods = by_period(by, old_table, new_table, old_entries, new_entries,
                         first_event(events), until, stages)
-    return replace(result, periods=periods)
+    result = replace(result, periods=periods)
+    if with_accounts:  # the observed runs keep no accounts: a plain run of each gives them
+        accounts = [Engine(table).run_with_accounts(list(events), contacts, as_of)[1]
+                    for table in (old_table, new_table)]
+        result = replace(result, accounts=compare_accounts(*accounts))
+    return result
+
+
+def compare_accounts(before: list[dict], after: list[dict]) -> AccountImpact:
+    """Accounts lines (`score run --accounts`) of the old and the new model, compared: an
+    account missing on one side (that model has no `account by`) has no scores or grades."""
+    old, new = ({line["account"]: line for line in lines} for lines in (before, after))
+    empty = {"scores": {}, "grades": {}}
+    pairs = [(a, old.get(a, empty), new.get(a, empty)) for a in sorted(set(old) | set(new))]
+    found: list[Movement] = []
+    for grade, label in _labels(pairs, lambda r: sorted(r.get("grades", {}).items())):
+        found += [Movement(m.count, m.text if abs(m.count) != 1 else m.text.replace(
+            "accounts reach", "account reaches").replace("accounts leave", "account leaves"))
+            for m in _movement(pairs, lambda r, g=grade, l=label: r.get("grades", {}).get(g) == l,
+                               f"accounts reach {grade} {label}",
+                               f"accounts leave {grade} {label}")]
+    changed = tuple(change for change in (_account_change(a, b, n) for a, b, n in pairs)
+                    if change.what)
+    return AccountImpact(len(pairs), changed, tuple(found))
+
+
+def _account_change(account: str, before: dict, after: dict) -> AccountChange:
+    what = []
+    for kind in ("grades", "scores"):
+        old, new = before.get(kind, {}), after.get(kind, {})
+        for name in dict.fromkeys([*old, *new]):
+            if old.get(name) != new.get(name):
+                what.append(f"{name} {_shown(old, name)} -> {_shown(new, name)}")
+    return AccountChange(account, tuple(what), dict(before.get("scores", {})),
+                         dict(after.get("scores", {})))
+
+
+def _shown(values: dict, name: str) -> str:
+    """A grade's label or a score's value; `(none)` where that model has no such name or
+    the value is null (a grade without a label, a max over no member)."""
+    value = values.get(name)
+    return "(none)" if value is None else str(value)
 
 
 def _by_contact(results: list[dict]) -> dict[str, dict]:

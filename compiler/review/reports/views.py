@@ -191,7 +191,20 @@ def impact_view(impact, max_contacts: int | None = None, max_periods: int | None
         "score_names": [h.score for h in impact.histograms],
         "periods": None if impact.periods is None else periods_view(impact.periods,
                                                                     max_periods),
+        "accounts": None if impact.accounts is None else _accounts_view(impact.accounts,
+                                                                        max_contacts),
     }
+
+
+def _accounts_view(accounts, max_accounts: int | None = None) -> dict:
+    """The accounts next to the contacts: movements of account grades, changed accounts
+    (cut to `max_accounts` in Markdown, as the contacts are)."""
+    changed = [{"account": c.account, "what": "; ".join(c.what)} for c in accounts.changed]
+    shown = changed if max_accounts is None else changed[:max_accounts]
+    return {"accounts": accounts.accounts, "changed": len(changed),
+            "changed_noun": "account changes" if len(changed) == 1 else "accounts change",
+            "movements": [str(m) for m in accounts.movements],
+            "changed_accounts": shown, "accounts_omitted": len(changed) - len(shown)}
 
 
 _PERIOD_NOTES = {"week": "weeks from Monday", "month": "calendar months"}
