@@ -56,7 +56,7 @@ def test_text_shows_parts_totals_and_reasons():
             "      left out: a3 (unscored)\n") in text
     assert ("model.score:13  account score champions = count where stage is SQL\n"
             "      a1  counted; champions = 1\n"
-            "      left out: a2 (`stage = \"SQL\"` does not hold), a3 (unscored)\n") in text
+            "      left out: a2 (`stage = \"SQL\"` does not hold); a3 (unscored)\n") in text
     assert "      a1  fit = 40  <- the highest\n      a2  fit = 0\n      best_fit = 40\n" in text
     assert "      heat = 60 -> Hot (>= 60)" in text
 

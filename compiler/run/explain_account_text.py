@@ -85,8 +85,11 @@ def _parts(score: dict, width: int) -> list[str]:
     elif aggregate in ("max", "min"):
         lines.append(f"      {name} = {_value(score['value'])}")
     if score["left_out"]:
-        lines.append("      left out: " + ", ".join(
-            f"{item['contact']} ({_reason(item['reason'], score)})" for item in score["left_out"]))
+        reasons: dict[str, list[str]] = {}  # members by reason, in the order first seen
+        for item in score["left_out"]:
+            reasons.setdefault(item["reason"], []).append(item["contact"])
+        lines.append("      left out: " + "; ".join(
+            f"{', '.join(ids)} ({_reason(reason, score)})" for reason, ids in reasons.items()))
     return lines
 
 
