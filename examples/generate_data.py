@@ -6,7 +6,9 @@ The same seed gives the same files byte for byte. Each model has a catalogue of 
 weights; every contact gets an interest level that makes some contacts much busier than others
 (as real journeys are), a profile, and events spread over the three months before 2026-04-01.
 The B2B events file carries two deliberately broken lines, so that a first run shows how rejects
-are reported without stopping the run.
+are reported without stopping the run. B2B contacts work for companies (`company_domain`, for the
+model's accounts): colleagues share an industry and a size, and about one in ten has no company
+(a personal address); the domains are drawn after the rest, so the other fields do not change.
 """
 from __future__ import annotations
 
@@ -96,6 +98,36 @@ def _profile(model: str, rnd: random.Random) -> dict:
     return profile
 
 
+COMPANY_WORDS = (["north", "blue", "bright", "iron", "silver", "green", "clear", "swift",
+                  "prime", "polar"],
+                 ["wind", "stone", "leaf", "path", "field", "works", "labs", "soft", "bay",
+                  "line"])
+TLDS = {"software": "io", "retail": "shop", "finance": "com", "health": "de"}
+
+
+def _companies(profiles: list[dict], seed: int) -> None:
+    """Adds `company_domain` to B2B profiles: contacts of the same industry and size split
+    into companies of 1 to 6 colleagues (never more than the company's employees); one in ten
+    has none. A Random of its own, so the other fields are those drawn before."""
+    rnd = random.Random(f"b2b_saas-companies-{seed}")
+    names = [a + b for a in COMPANY_WORDS[0] for b in COMPANY_WORDS[1]]
+    rnd.shuffle(names)
+    groups: dict[tuple, list[dict]] = {}
+    for profile in profiles:
+        groups.setdefault((profile["industry"], profile["employees"]), []).append(profile)
+    used = 0
+    for (industry, employees), members in sorted(groups.items()):
+        members = [p for p in members if rnd.random() >= 0.1]
+        rnd.shuffle(members)
+        while members:
+            size = rnd.randint(1, min(6, employees))
+            company = f"{names[used % len(names)]}{used // len(names) or ''}.{TLDS[industry]}"
+            used += 1
+            for profile in members[:size]:
+                profile["company_domain"] = company
+            members = members[size:]
+
+
 def generate(model: str, seed: int, size: tuple[int, int] | None = None
              ) -> tuple[list[dict], list[dict]]:
     """(events, profiles) of `model`; `size` (contacts, events) scales it for benchmarks."""
@@ -122,6 +154,8 @@ def generate(model: str, seed: int, size: tuple[int, int] | None = None
         rows.append(row)
     rows.sort(key=lambda r: r["at"])
     profiles = [{"contact": who, **_profile(model, rnd)} for who in ids]
+    if model == "b2b_saas":
+        _companies(profiles, seed)
     return rows, profiles
 
 
