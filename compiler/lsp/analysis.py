@@ -54,6 +54,16 @@ class Analysis:
             return Index(())
         return build_index(self.own.statements, self.symbols, self.locate)
 
+    @cached_property
+    def accounts(self) -> dict:
+        """The model's account scores and grades by name, first declaration first
+        (docs/language.md 10.6: a namespace of their own, which the symbol table leaves out)."""
+        found: dict = {}
+        for statement in self.result.model.statements if self.result.model else ():
+            if isinstance(statement, (ast.AccountScore, ast.AccountGrade)):
+                found.setdefault(statement.name, statement)
+        return found
+
     @property
     def statements(self) -> tuple:
         return self.own.statements if self.own is not None else ()

@@ -109,6 +109,8 @@ def _statement_names(tokens, names: "_Names") -> list[Item]:
     if not kinds:
         return names.events()
     first, last = kinds[0], kinds[-1]
+    if first == "ACCOUNT":
+        return _account_names(tokens, names)
     condition = _condition_start(kinds)
     if first == "WHEN" and last in ("NOTIFY", "TAG"):
         return names.action_args()
@@ -146,6 +148,24 @@ def _statement_names(tokens, names: "_Names") -> list[Item]:
         else _event_name(tokens[0])
     if last in ("NAME", "STRING", "_LPAR", "COMMA") and "POINTS" not in kinds:
         return names.targets(event)
+    return []
+
+
+def _account_names(tokens, names: "_Names") -> list[Item]:
+    """Account statements (docs/language.md 10.6): the profile attribute after `account by`,
+    a score or group after `sum of` (`max of`, `min of`), an account score after `account
+    grade NAME by`; in `where` (and `count where`) what a member's trigger reads."""
+    kinds = [kind for kind, _ in tokens]
+    last = kinds[-1]
+    if kinds == ["ACCOUNT", "BY"]:
+        return names.attributes()
+    if kinds[1:2] == ["GRADE"] and last == "BY":
+        return names.account_scores()
+    if kinds[1:2] == ["SCORE"] and last == "OF":
+        return names.scores()
+    if "WHERE" in kinds:
+        start = len(kinds) - 1 - kinds[::-1].index("WHERE")
+        return _condition_names(tokens[start + 1:], "lifecycle", "", names)
     return []
 
 
@@ -312,6 +332,11 @@ class _Names:
         if groups:
             found += [Item(n, "score", "group") for n in getattr(self.symbols, "groups", ())]
         return found
+
+    def account_scores(self) -> list[Item]:
+        accounts = self.analysis.accounts if self.analysis is not None else {}
+        return [Item(name, "score", "account score") for name, statement in accounts.items()
+                if isinstance(statement, ast.AccountScore)]
 
     def grades(self) -> list[Item]:
         return [Item(g, "grade", "grade") for g in self.grades_declared()]

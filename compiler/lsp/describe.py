@@ -53,6 +53,8 @@ def statement(node, symbols: Symbols) -> str | None:
         case ast.TimezoneDecl(zone=zone):
             return (f"days, weeks and months of `at most N per ...` limits are counted in "
                     f"**{zone}**")
+        case ast.AccountBy() | ast.AccountScore() | ast.AccountGrade():
+            return account_statement(node)
         case ast.Test(name=name, steps=steps):
             expects = sum(1 for s in steps if type(s).__name__.startswith("Expect"))
             return f"test **{name}**: one contact, {_plural(expects, 'expectation')}"
@@ -142,6 +144,59 @@ def trigger(node: ast.Trigger) -> str:
     when = ("every time the condition becomes true" if node.each_time
             else "once per contact, the first time the condition becomes true")
     return f"{actions} {when}: `{fmt.condition(node.condition)}`"
+
+
+_AGGREGATES = {"sum": "the members' **{of}** added up",
+               "max": "the highest **{of}** of the members",
+               "min": "the lowest **{of}** of the members"}
+
+
+def account_statement(node) -> str:
+    """Account statements (docs/language.md 10.6), in words."""
+    match node:
+        case ast.AccountBy(attribute=attribute):
+            return (f"a contact whose profile has text in `{attribute}` is a member of the "
+                    f"account that text names (`\"{attribute}\": \"acme.com\"`: account "
+                    "`acme.com`); without it, a contact belongs to no account. Account scores "
+                    "add the members up (`score run --accounts`)")
+        case ast.AccountScore(name=name, aggregate="count", condition=condition, where=where):
+            text = f"account score **{name}**: the number of scored members"
+            conditions = [c for c in (condition, where) if c is not None]
+            if conditions:
+                text += " for whom " + " and ".join(f"`{fmt.condition(c)}`" for c in conditions)
+                text += " holds"
+            return text + ", per account (0 when there is none)"
+        case ast.AccountScore(name=name, aggregate=aggregate, score=score, where=where):
+            text = f"account score **{name}**: " + _AGGREGATES[aggregate].format(of=score)
+            if where is not None:
+                text += f", taking only the members for whom `{fmt.condition(where)}` holds"
+            empty = "0" if aggregate == "sum" else "no value (null)"
+            return text + f", per account; unscored members add nothing ({empty} over no member)"
+        case ast.AccountGrade(name=name, score=score, bands=bands, otherwise=otherwise):
+            labels = [f"**{b.label}** from {fmt.number(b.threshold)}" for b in bands]
+            labels.append(f"**{otherwise}** below that" if otherwise is not None
+                          else "no label below that")
+            return (f"account grade **{name}** labels each account by its account score "
+                    f"**{score}**: " + ", ".join(labels) + " (the first band that holds wins; "
+                    f"an account whose {score} has no value has no label)")
+    return ""
+
+
+def account_declaration(kind: str, name: str, accounts: dict, owner: str | None = None) -> str:
+    """The hover's first line for an account score, account grade or account grade label;
+    `accounts` maps the names to the model's account statements."""
+    node = accounts.get(owner if kind == "account label" else name)
+    if kind == "account label":
+        return f"label `{name}` of account grade `{owner}`"
+    if kind == "account grade":
+        if not isinstance(node, ast.AccountGrade):
+            return f"account grade `{name}` (not declared)"
+        labels = [b.label for b in node.bands] + ([node.otherwise] if node.otherwise else [])
+        return f"account grade `{name}` by account score `{node.score}`: labels " + \
+            ", ".join(f"`{label}`" for label in dict.fromkeys(labels))
+    if not isinstance(node, ast.AccountScore):
+        return f"account score `{name}` (not declared)"
+    return f"account score `{name}` = {fmt.statement_text(node).partition(' = ')[2]}"
 
 
 def declaration(kind: str, name: str, symbols: Symbols, owner: str | None = None) -> str:

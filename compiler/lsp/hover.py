@@ -15,6 +15,7 @@ from .impact import Impact
 from .names import Occurrence
 
 _RULES = (ast.EventRule, ast.AbsenceRule, ast.ProfileRule, ast.InactivityRule)
+_ACCOUNT_KINDS = {ast.AccountScore: "account score", ast.AccountGrade: "account grade"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +33,13 @@ def hover(analysis: Analysis, line: int, column: int, impact=None) -> Found | No
     occurrence = analysis.index.at(line, column)
     statement = analysis.statement_at(line, column)
     parts: list[str] = []
-    if occurrence is not None:
+    if occurrence is not None and occurrence.kind.startswith("account "):
+        parts.append(describe.account_declaration(occurrence.kind, occurrence.name,
+                                                  analysis.accounts, occurrence.owner))
+    elif occurrence is not None:
         parts.append(describe.declaration(occurrence.kind, occurrence.name, symbols,
                                           occurrence.owner))
+    if occurrence is not None:
         where = declaration_span(analysis, occurrence)
         if where is not None and not occurrence.declares:
             parts[-1] += f" — declared at {_short(where, analysis.path)}"
@@ -132,6 +137,19 @@ def declaration_span(analysis: Analysis, occurrence: Occurrence) -> Span | None:
                 if prop.name == name:
                     return locate.word(prop.span, name)
             return None
+        case "account score" | "account grade":
+            node = analysis.accounts.get(name)
+            keyword = "account score" if isinstance(node, ast.AccountScore) else "account grade"
+            return locate.word(node.span, name, start=len(keyword)) \
+                if node is not None and kind == _ACCOUNT_KINDS[type(node)] else None
+        case "account label":
+            node = analysis.accounts.get(occurrence.owner or "")
+            if not isinstance(node, ast.AccountGrade):
+                return None
+            for band in node.bands:
+                if band.label == name:
+                    return label_span(band)
+            return locate.after(node.span, "else", name) if node.otherwise == name else None
         case "include":
             path = name if os.path.isabs(name) else os.path.join(
                 os.path.dirname(analysis.path), name)

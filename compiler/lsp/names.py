@@ -16,9 +16,10 @@ from dsl.source import Span
 from ..resolve import STAGE_REF, Locator, Symbols, label_span
 
 # What a name can stand for. Labels and properties belong to an `owner` (a grade or `stage`,
-# an event); attributes are profile attributes.
+# an event); attributes are profile attributes. Account scores and grades are a namespace of
+# their own (docs/language.md 10.6), and so are an account grade's labels.
 KINDS = ("score", "group", "grade", "stage", "label", "event", "property", "attribute",
-         "target", "include", "test")
+         "target", "include", "test", "account score", "account grade", "account label")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,29 @@ class _Builder:
                     if action.kind == "reset":
                         self.add(locate.word(action.span, action.arg, start=len("reset")),
                                  action.arg, "score")
+            case ast.AccountBy(attribute=attribute, span=span):
+                self.add(locate.word(span, attribute, start=len("account by")), attribute,
+                         "attribute")
+            case ast.AccountScore(name=name, span=span):
+                self.add(locate.word(span, name, start=len("account score")), name,
+                         "account score", True)
+                if statement.score is not None:
+                    self.add(locate.after(span, "of", statement.score), statement.score,
+                             self.score_kind(statement.score))
+                # a member's condition: names read as in a trigger (10.6)
+                for condition in (statement.condition, statement.where):
+                    if condition is not None:
+                        self.condition(condition, "lifecycle")
+            case ast.AccountGrade(name=name, span=span):
+                self.add(locate.word(span, name, start=len("account grade")), name,
+                         "account grade", True)
+                self.add(locate.after(span, "by", statement.score), statement.score,
+                         "account score")
+                for band in statement.bands:
+                    self.add(label_span(band), band.label, "account label", True, name)
+                if statement.otherwise is not None:
+                    self.add(locate.after(span, "else", statement.otherwise),
+                             statement.otherwise, "account label", True, name)
             case ast.Test(name=name, span=span):
                 self.add(locate.find(span, r'"(?:[^"\\]|\\.)*"'), name, "test", True)
                 for step in statement.steps:

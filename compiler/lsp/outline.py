@@ -32,6 +32,9 @@ _KINDS = {
     ast.InactivityRule: types.SymbolKind.Function,
     ast.Stage: types.SymbolKind.Class,
     ast.Trigger: types.SymbolKind.Event,
+    ast.AccountBy: types.SymbolKind.Property,
+    ast.AccountScore: types.SymbolKind.Variable,
+    ast.AccountGrade: types.SymbolKind.Enum,
     ast.Test: types.SymbolKind.Method,
 }
 _DETAILS = {ast.ScoreDecl: "score", ast.EventDecl: "event", ast.TimezoneDecl: "time zone",
@@ -40,7 +43,8 @@ _DETAILS = {ast.ScoreDecl: "score", ast.EventDecl: "event", ast.TimezoneDecl: "t
             ast.Decay: "decay", ast.Expire: "expiry", ast.Grade: "grade", ast.Stage: "stage",
             ast.Trigger: "trigger", ast.Test: "test", ast.MatrixGrade: "grade",
             ast.GroupDecl: "group", ast.ActivityDecl: "activity",
-            ast.InactivityRule: "inactivity rule"}
+            ast.InactivityRule: "inactivity rule", ast.AccountBy: "accounts",
+            ast.AccountScore: "account score", ast.AccountGrade: "account grade"}
 
 
 def symbols(analysis: Analysis, positions: Positions) -> list[types.DocumentSymbol]:
@@ -66,15 +70,19 @@ def _name(statement, analysis: Analysis):
             return name, locate.word(statement.span, name, start=len(keyword))
         case ast.Test(name=name):
             return name, locate.find(statement.span, r'"(?:[^"\\]|\\.)*"')
+        case ast.AccountScore(name=name) | ast.AccountGrade(name=name):
+            keyword = _KEYWORDS[type(statement)]
+            return name, locate.word(statement.span, name, start=len(keyword))
     return fmt.statement_text(statement), None
 
 
 _KEYWORDS = {ast.ScoreDecl: "score", ast.Grade: "grade", ast.MatrixGrade: "grade",
-             ast.Stage: "stage", ast.EventDecl: "event", ast.GroupDecl: "group"}
+             ast.Stage: "stage", ast.EventDecl: "event", ast.GroupDecl: "group",
+             ast.AccountScore: "account score", ast.AccountGrade: "account grade"}
 
 
 def _children(statement, positions: Positions) -> list[types.DocumentSymbol] | None:
-    if not isinstance(statement, ast.Grade):
+    if not isinstance(statement, (ast.Grade, ast.AccountGrade)):
         return None
     children = []
     for band in statement.bands:
