@@ -374,7 +374,7 @@ class Program:
             w("if ev.id is not None or not st.scored:")
         else:
             w("if ev.id is not None or (clock is not None and at < clock) or not st.scored:")
-        w("    if not admit(st, ev):")
+        w(f"    if not admit(st, ev{'' if batch else ', horizon'}):")
         w(f"        {exit_}")
         if table.has_absence or table.inactivity:
             w("if st.pending or st.spell is not None:")
@@ -396,7 +396,7 @@ class Program:
             w("st.order += 1")
 
     def _write_step(self, w: _Writer) -> None:
-        w("def step(st, ev, out):")
+        w("def step(st, ev, out, horizon=None):")
         w.depth += 1
         w("at = ev.at")
         w("cache_get = CACHE.get")

@@ -31,6 +31,7 @@ from .snapshot import dump, load
 from .table import ABSENCE, EVENT, CompiledTable
 from .timeline import check_period, contact_rows
 
+DUPLICATE_HORIZON = 7 * 24 * 3600 * 1_000_000  # 7 days of event time, in microseconds
 _EMPTY: dict = {}
 _NO_RESETS: list = []  # shared, never mutated: most points reset nothing
 _ORDER = attrgetter("at", "seq")
@@ -64,7 +65,9 @@ class _Contact:
         self.clock: int | None = None  # time of the latest event or advance
         self.point: int | None = None  # time of the latest evaluation point
         self.recent: list | tuple = ()  # (event, target) already processed at `clock`
-        self.seen: set | None = None  # event ids, for duplicates
+        # event id -> time, in time order (events of a contact come in time order), for
+        # duplicates; streaming forgets ids older than the duplicate horizon
+        self.seen: dict | None = None
         self.order = 0  # events processed: A's processing order for absences
         self.dirty = True  # something changed since the last evaluation point
         self.seq = None  # batch only: `seq` of the latest event, to check the input's order
@@ -106,7 +109,7 @@ class Engine:
     contact_class = _Contact
 
     def __init__(self, table, contacts: Mapping[str, dict] | None = None, *,
-                 compiled: bool = True):
+                 compiled: bool = True, duplicate_horizon: int | None = DUPLICATE_HORIZON):
         if table is None:
             raise TypeError("Engine(None): no rule table. `compile(...)` gives `table = None` "
                             "when the model has errors: read `result.diagnostics`, or use "
@@ -119,6 +122,12 @@ class Engine:
         self._states: dict[str, _Contact] = {}
         self._members: dict[str, set[str]] | None = None  # account -> contacts, on first use
         self.compiled = bool(compiled)
+        if duplicate_horizon is not None and (type(duplicate_horizon) is not int
+                                              or duplicate_horizon < 0):
+            raise TypeError(f"duplicate_horizon must be None or an int of microseconds >= 0, "
+                            f"not {duplicate_horizon!r}")
+        # streaming only (`process`): how long an event id is remembered, in event time
+        self.duplicate_horizon = duplicate_horizon
         self._program: Program | None = None
 
     @property
@@ -362,9 +371,9 @@ class Engine:
         if state is None:
             state = self._state_of(event.contact)
         if self.compiled:
-            self.program.step(state, event, out)
+            self.program.step(state, event, out, self.duplicate_horizon)
         else:
-            self._on_event(state, event, None, out)
+            self._on_event(state, event, None, out, self.duplicate_horizon)
         return list(out)
 
     def advance(self, now: int) -> list[dict]:
@@ -447,16 +456,18 @@ class Engine:
     def snapshot(self) -> dict:
         """The streaming state of every contact as a JSON-safe dict (profiles, sums, timed
         awards, caps, pending absences, stages, trigger states, actions so far, clocks and
-        seen event ids), stamped with the table's sha256. Store it anywhere JSON goes; the
-        engine is not changed by taking it."""
+        the event ids the duplicate horizon still covers), stamped with the table's identity
+        and a checksum of its content. Store it anywhere JSON goes; the engine is not changed
+        by taking it."""
         return dump(self)
 
     @classmethod
-    def restore(cls, table, snapshot: dict) -> "Engine":
-        """A new engine for `table` in exactly the state `snapshot` was taken in: feeding it
-        the rest of the events gives what the uninterrupted engine would have given.
-        Raises SnapshotError for a snapshot of another table or a malformed one."""
-        engine = cls(table)
+    def restore(cls, table, snapshot: dict, *, compiled: bool = True) -> "Engine":
+        """A new engine for `table` in exactly the state `snapshot` was taken in (its
+        duplicate horizon included): feeding it the rest of the events gives what the
+        uninterrupted engine would have given. Raises SnapshotError for a snapshot of another
+        table, of another version, changed or cut short (checksum), or malformed."""
+        engine = cls(table, compiled=compiled)
         load(engine, snapshot)
         return engine
 
@@ -496,29 +507,38 @@ class Engine:
         state.base = tuple(base)
         state.dirty = True
 
-    def _admit(self, state: _Contact, event: Event) -> bool:
+    def _admit(self, state: _Contact, event: Event, horizon: int | None = None) -> bool:
         """False for an event that changes nothing more: a duplicate, or an event of an
-        unscored contact (its clock moves). LateEventError for one older than the clock."""
+        unscored contact (its clock moves). LateEventError for one older than the clock,
+        before anything changes (the same event sent again in order is then scored).
+        `horizon` (streaming): an id seen more than that long before this event's time is
+        forgotten, and the event is scored as a new one (docs/semantics.md)."""
         at = event.at
         ident = event.id
-        if ident is not None:
-            seen = state.seen
-            if seen is None:
-                state.seen = {ident}
-            elif ident in seen:
+        seen = state.seen
+        if ident is not None and seen is not None:
+            prior = seen.get(ident)
+            if prior is not None and (horizon is None or prior >= at - horizon):
                 return False  # a duplicate: the first in processing order counts
-            else:
-                seen.add(ident)
         if state.clock is not None and at < state.clock:
             raise LateEventError(f"event at {format_time(at)} for contact {event.contact!r} "
                                  f"arrives after {format_time(state.clock)}")
+        if ident is not None:
+            if seen is None:
+                state.seen = {ident: at}
+            else:
+                if horizon is not None:
+                    forget_ids(seen, at - horizon)
+                seen.pop(ident, None)  # kept in time order: a new original goes last
+                seen[ident] = at
         if not state.scored:
             state.clock = at
             return False
         return True
 
-    def _on_event(self, state: _Contact, event: Event, tracer, out) -> None:
-        if not self._admit(state, event):
+    def _on_event(self, state: _Contact, event: Event, tracer, out,
+                  horizon: int | None = None) -> None:
+        if not self._admit(state, event, horizon):
             return
         at = event.at
         if state.pending or state.spell is not None:
@@ -893,6 +913,15 @@ def _group(events: Iterable[Event]) -> tuple[dict, int | None]:
     if latest is not None and type(latest) is not int:  # the latest of them all: cheap to ask
         _refuse_malformed(events)
     return grouped, latest
+
+
+def forget_ids(seen: dict, before: int) -> None:
+    """Drop the ids seen before `before` (the dict is in time order: the oldest first)."""
+    while seen:
+        ident = next(iter(seen))
+        if seen[ident] >= before:
+            return
+        del seen[ident]
 
 
 def _unordered(contact) -> str:

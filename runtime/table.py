@@ -7,6 +7,7 @@ looks at exactly the rules that can match it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from os import PathLike
 from pathlib import Path
@@ -140,6 +141,20 @@ class Inactivity:
         return due + self.every
 
 
+def identity_of(table: dict) -> str:
+    """What a snapshot is stamped with: the source's sha256 when the table carries one, else
+    `content:` and a sha256 of the table itself (a table built with `lower()` or with
+    `sha256: null`), so that no two different tables share an identity."""
+    sha = table["source"].get("sha256")
+    if sha is not None:
+        return sha
+    try:
+        text = json.dumps(table, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise TableError(f"malformed rule table: {type(exc).__name__} {exc}") from None
+    return "content:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 class CompiledTable:
     """What the engine runs. Points accumulate in *slots*: one per score (its ungrouped
     awards), then one per group (language 10.2), so slot `i < len(score_names)` is score `i`.
@@ -155,6 +170,7 @@ class CompiledTable:
     def _compile(self, table: dict) -> None:
         self.raw = table
         self.sha256 = table["source"].get("sha256")
+        self.identity = identity_of(table)
         try:
             self.calendar = Calendar(table["timezone"])
         except (ValueError, LookupError, OSError):  # zoneinfo's errors for unknown zones

@@ -12,6 +12,7 @@ import pytest
 
 import v2_tables as T
 from runtime import Engine, Event, SnapshotError, TableError, parse_time
+from runtime.snapshot import checksum
 from runtime.events import format_time
 from runtime.io import read_contacts, read_events
 
@@ -284,17 +285,21 @@ def test_a_snapshot_keeps_the_spell_and_an_old_version_is_refused():
     engine.process(ev("c", "visit", "2026-03-01"))
     engine.advance(at("2026-03-04"))
     snapshot = json.loads(json.dumps(engine.snapshot()))
-    assert snapshot["snapshot"] == 2 and snapshot["contacts"]["c"]["spell"][0] == \
+    assert snapshot["snapshot"] == 3 and snapshot["contacts"]["c"]["spell"][0] == \
         at("2026-03-01")
     resumed = Engine.restore(table, snapshot)
     for one in (engine, resumed):
         one.advance(at("2026-03-20"))
     assert resumed.state("c") == engine.state("c")
     assert resumed.state("c")["scores"] == {"score": 5}
-    with pytest.raises(SnapshotError, match="version 1 cannot be restored"):
-        Engine.restore(table, {**snapshot, "snapshot": 1})
+    for old in (1, 2):
+        with pytest.raises(SnapshotError, match=f"version {old} cannot be restored"):
+            Engine.restore(table, {**snapshot, "snapshot": old})
+    cut = {**snapshot, "contacts": {"c": {"sums": [0]}}}
+    with pytest.raises(SnapshotError, match="checksum does not match"):
+        Engine.restore(table, cut)
     with pytest.raises(SnapshotError, match="malformed snapshot"):
-        Engine.restore(table, {**snapshot, "contacts": {"c": {"sums": [0]}}})
+        Engine.restore(table, {**cut, "checksum": checksum(cut)})
 
 
 # --------------------------------------------------------------------------- points from a property
