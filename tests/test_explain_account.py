@@ -121,3 +121,35 @@ def test_every_account_explained_adds_up_to_its_line(scenario):
                 best = {"max": max, "min": min}[score["aggregate"]](values, default=None)
                 assert score["value"] == best and chosen == ([] if best is None else [best])
     assert engine.explain_account("no-such.account", events, contacts, as_of) is None
+
+
+def test_as_of_explains_the_account_at_that_time():
+    """Every member as of the same time: at 10:30 only a1's two visits (before a2's one),
+    so heat is 40 and a2 adds nothing yet; `score run --accounts --as-of` agrees."""
+    data = json.loads(explain("--account", "acme.com", "--as-of", "2026-03-02T10:30:00Z",
+                              "--format", "json").stdout)
+    assert data["as_of"] == "2026-03-02T10:30:00Z"
+    heat = next(s for s in data["account_scores"] if s["name"] == "heat")
+    assert heat["value"] == 40 and heat["members"] == [{"contact": "a1", "value": 40},
+                                                         {"contact": "a2", "value": 0}]
+    engine = Engine(lower_case())
+    events, contacts = case_inputs()
+    from runtime.events import parse_time
+    _, accounts = engine.run_with_accounts(events, contacts, parse_time("2026-03-02T10:30:00Z"))
+    line = next(a for a in accounts if a["account"] == "acme.com")
+    assert {k: data[k] for k in line} == line
+
+
+def lower_case() -> dict:
+    from compiler.pipeline import compile as compile_model
+
+    return compile_model(str(CASE / "model.score")).table
+
+
+def case_inputs():
+    from compiler.run import readers
+
+    profiles, _ = readers.read_contacts(str(CASE / "contacts.jsonl"))
+    events = [e for e in readers.read_events(str(CASE / "events.jsonl"))
+              if not hasattr(e, "reason")]
+    return events, profiles
