@@ -147,3 +147,27 @@ def test_an_account_score_named_like_a_grade_keeps_its_namespace(tmp_path):
     assert (span.line, span.column) == (7, len("account score ") + 1)
     assert lsp_hover.definition(analysis, *at("account score tier", len("account score "))) \
         == span
+
+
+def test_hover_shows_accounts_on_the_sample_data():
+    """With sample data, hover on an account grade counts the accounts per label, and on an
+    account score gives its range over the accounts (the lines of `score run --accounts`)."""
+    from compiler.lsp.impact import compute_impact, read_sample
+
+    data = ROOT / "examples" / "data" / "b2b_saas"
+    sample = read_sample(str(data / "events.jsonl"), str(data / "contacts.jsonl"))
+    text = B2B.read_text(encoding="utf-8")
+    analysis = analyse(text, str(B2B), 1, sample)
+    impact = compute_impact(analysis.table, sample)
+    labels = [a["grades"]["abm"] for a in impact.accounts]
+    assert len(impact.accounts) == 93 and set(labels) == {"Hot", "Warm", "Cold"}
+
+    def hover(needle):
+        where = position(text, needle)
+        return lsp_hover.hover(analysis, where.line + 1, where.character + 1, impact).markdown
+
+    assert (f"**93 accounts** on the sample data: {labels.count('Hot')} Hot, "
+            f"{labels.count('Warm')} Warm, {labels.count('Cold')} Cold") in hover("account grade")
+    heat = sorted(a["scores"]["heat"] for a in impact.accounts)
+    assert (f"**93 accounts** on the sample data: heat from {heat[0]} to {heat[-1]}, median "
+            f"{heat[46]}") in hover("account score heat")

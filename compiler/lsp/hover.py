@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 from dsl import ast
@@ -59,7 +60,8 @@ def hover(analysis: Analysis, line: int, column: int, impact=None) -> Found | No
 
 
 def _impact_lines(statement, analysis: Analysis, impact) -> list[str]:
-    if impact is None or not isinstance(statement, (_RULES + (ast.Stage,))):
+    if impact is None or not isinstance(statement, (_RULES + (ast.Stage, ast.AccountScore,
+                                                              ast.AccountGrade))):
         return []
     if isinstance(impact, str):
         return [f"*{impact}*"]
@@ -67,6 +69,8 @@ def _impact_lines(statement, analysis: Analysis, impact) -> list[str]:
         return [f"*sample data: the rules could not be run: {impact}*"]
     about = (f"on the sample data ({impact.events:,} events, {impact.contacts:,} contacts, "
              f"{impact.scored:,} scored)")
+    if isinstance(statement, (ast.AccountScore, ast.AccountGrade)):
+        return [_account_impact(statement, impact.accounts)]
     if isinstance(statement, ast.Stage):
         reached, now = impact.stages.get(statement.name, (0, 0))
         return [f"**{_plural(reached, 'contact')}** reached {statement.name} or a later stage "
@@ -80,6 +84,27 @@ def _impact_lines(statement, analysis: Analysis, impact) -> list[str]:
     if getattr(statement, "limit", None) is not None:
         text += f"; {_plural(capped, 'event')} capped by the limit"
     return [text]
+
+
+def _account_impact(statement, accounts: list[dict]) -> str:
+    """An account grade's labels or an account score's range over the sample's accounts."""
+    about = f"**{_plural(len(accounts), 'account')}** on the sample data"
+    if isinstance(statement, ast.AccountGrade):
+        labels = Counter(a["grades"].get(statement.name) for a in accounts)
+        order = [b.label for b in statement.bands] + [statement.otherwise]
+        shown = [f"{labels[label]:,} {label}" for label in dict.fromkeys(order)
+                 if label is not None and labels[label]]
+        if labels[None]:
+            shown.append(f"{labels[None]:,} without a label")
+        return about + (": " + ", ".join(shown) if shown else "")
+    values = sorted(v for v in (a["scores"].get(statement.name) for a in accounts)
+                    if v is not None)
+    if not values:
+        return about + (f": `{statement.name}` has no value for any" if accounts else "")
+    text = (f"{about}: {statement.name} from {values[0]:,} to {values[-1]:,}, median "
+            f"{values[(len(values) - 1) // 2]:,}")
+    missing = len(accounts) - len(values)
+    return text + (f"; no value for {missing:,}" if missing else "")
 
 
 def rule_id_of(statement, analysis: Analysis, impact: Impact) -> str | None:

@@ -121,6 +121,7 @@ class Impact:
     rules: dict[str, RuleImpact]  # by rule id
     stages: dict[str, tuple[int, int]]  # stage -> (reached it or a later one, there now)
     rule_ids: dict[str, list[str]]  # "file:line" -> ids of the rules on that line, in order
+    accounts: list[dict] = field(default_factory=list)  # `score run --accounts` lines (10.6)
 
 
 def compute_impact(table: dict, sample: Sample) -> Impact:
@@ -159,8 +160,12 @@ def compute_impact(table: dict, sample: Sample) -> Impact:
         stages[name] = (sum(stage_now[later] for later in order[index:]), stage_now[name])
     rules = {rule_id: RuleImpact(awards[rule_id], len(reached[rule_id]), capped[rule_id])
              for rule_id in set(awards) | set(capped)}
+    # the accounts from one batch run: the explanations carry no groups, which account
+    # scores may read
+    accounts = engine.run_with_accounts(sample.events, sample.contacts, as_of)[1] \
+        if table.get("accounts") else []
     return Impact(len(contact_ids), scored, len(sample.events), rules, stages,
-                  _rule_ids(table))
+                  _rule_ids(table), accounts)
 
 
 def _rule_ids(table: dict) -> dict[str, list[str]]:
