@@ -3,7 +3,8 @@
 `__all__` is the public API: the rule table and anything generated from it may use only these.
 """
 from .engine import Engine
-from .errors import LateEventError, ScoreRuntimeError, SnapshotError, TableError
+from .errors import (LateEventError, ScoreRuntimeError, SnapshotError, TableError,
+                     UnorderedInputError)
 from .events import Event, Reject, format_time, parse_time
 from .explain import Explanation
 from .table import FORMAT, CompiledTable, load_table
@@ -19,6 +20,7 @@ __all__ = [
     "ScoreRuntimeError",
     "SnapshotError",
     "TableError",
+    "UnorderedInputError",
     "format_time",
     "load_table",
     "parse_time",

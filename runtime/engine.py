@@ -22,7 +22,7 @@ from typing import Iterable, Iterator, Mapping
 from .accounts import Rollup, account_of, explain_account, members
 from .conditions import STAGE, render
 from .decay import add_award, awards_due, awards_total, new_awards
-from .errors import LateEventError, SnapshotError
+from .errors import LateEventError, SnapshotError, UnorderedInputError
 from .events import NEAR_EPOCH, Event, check_event, check_micros, format_time
 from .explain import Explanation, Tracer
 from .compiled import Program, Unordered
@@ -147,7 +147,8 @@ class Engine:
         The events are read once, in the order given, keeping only a state per contact. A
         list or tuple may be in any order (it is sorted when a contact's events are not in
         time order); a one-shot iterator (a generator) must give each contact's events in
-        time order, else LateEventError names the first one out of order."""
+        time order, else UnorderedInputError (a LateEventError) names the first one out of
+        order."""
         if observer is not None and not isinstance(observer, Observer):
             raise TypeError(f"observer must be a runtime.observe.Observer, not "
                             f"{type(observer).__name__}")
@@ -191,21 +192,19 @@ class Engine:
 
     def _batch(self, events, contacts: Mapping, as_of, sink) -> tuple[dict, int | None]:
         """Every event through its contact's state (no as-of point yet): the states and T."""
-        if not self.compiled:
-            return self._batch_interpreted(events, contacts, as_of, sink)
+        batch = self.program.batch if self.compiled else self._batch_interpreted
         states: dict[str, _Contact] = {}
         try:
             try:
-                latest = self.program.batch(events, states, contacts, as_of, sink)
+                latest = batch(events, states, contacts, as_of, sink)
             except Unordered as exc:
                 if iter(events) is events:  # one pass only: its events are gone
-                    raise LateEventError(_unordered(exc.args[0])) from None
+                    raise UnorderedInputError(_unordered(exc.args[0])) from None
                 states = {}
                 if sink is not None:
                     sink.restart()
                 # a stable sort keeps the input order of events with the same (at, seq)
-                latest = self.program.batch(sorted(events, key=_ORDER), states, contacts,
-                                            as_of, sink)
+                latest = batch(sorted(events, key=_ORDER), states, contacts, as_of, sink)
         except (TypeError, AttributeError):
             _refuse_malformed(events)
             raise
@@ -213,17 +212,27 @@ class Engine:
             _refuse_malformed(events)
         return states, as_of if as_of is not None else latest
 
-    def _batch_interpreted(self, events, contacts: Mapping, as_of, sink):
-        grouped, latest = _group(events)
-        until = as_of if as_of is not None else latest
-        states = {}
-        for contact_id, items in grouped.items():
-            state = states[contact_id] = self._new_contact(contact_id, contacts.get(contact_id))
-            for event in sorted(items, key=_ORDER):
-                if until is not None and event.at > until:
-                    break
-                self._on_event(state, event, None, sink)
-        return states, until
+    def _batch_interpreted(self, events, states: dict, profiles: Mapping, until, out):
+        """`Program.batch` step by step: the events read once, in the order given, into a
+        state per contact; Unordered when a contact's events are not in (at, seq) order.
+        Returns the latest time (events after `until` count for it, and make a contact)."""
+        latest = None
+        for event in events:
+            at = event.at
+            if latest is None or at > latest:
+                latest = at
+            state = states.get(event.contact)
+            if state is None:
+                state = states[event.contact] = self._new_contact(
+                    event.contact, profiles.get(event.contact))
+            if until is not None and at > until:
+                continue
+            clock = state.clock
+            if clock is not None and at <= clock and (at < clock or event.seq < state.seq):
+                raise Unordered(event.contact)
+            state.seq = event.seq
+            self._on_event(state, event, None, out)
+        return latest
 
     def _results(self, states: dict, contacts: Mapping, until, rollup: Rollup | None,
                  sink) -> Iterator[dict]:

@@ -20,5 +20,10 @@ class LateEventError(ScoreRuntimeError):
     Accepting it would silently diverge from the batch result, so it is refused."""
 
 
+class UnorderedInputError(LateEventError):
+    """Batch only: a one-shot input (a generator) gave a contact's events out of time order,
+    and its events already read are gone. Sort the input, or pass a list (any order)."""
+
+
 class SnapshotError(ScoreRuntimeError):
     """A snapshot does not belong to this table or is malformed."""

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from typing import Callable, Iterable, Iterator
 
-from runtime import Engine
+from runtime import Engine, UnorderedInputError
 from runtime import io as rio
 from runtime.events import Event, Reject
 
-from .. import readers
+from .. import external_sort, readers
 
 
 def run(table: dict, events: str, contacts: str | None, as_of: int | None,
@@ -18,11 +19,16 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
     """Score the events file against the rule table; rejected lines go to `on_reject`;
     an `observer` (runtime.observe) is told every step (rule coverage).
 
+    The events are read once and never held: each goes into its contact's state (memory
+    bounded by contacts), when every contact's events come in time order, as event logs and
+    exports give them. Otherwise the file is read again through an external sort on disk
+    (`compiler.run.external_sort`); rejects already reported are not reported twice.
     Rejected contacts lines are skipped here: the caller reports them (see `compiler.run.scoring`).
     """
-    profiles, accepted = _inputs(events, contacts, on_reject, progress)
-    with _frozen():
-        return Engine(table).run(accepted, profiles, as_of=as_of, observer=observer)
+    profiles = _profiles(contacts)
+    engine = Engine(table)
+    return _in_order(events, on_reject, progress, lambda accepted: engine.run(
+        accepted, profiles, as_of=as_of, observer=observer))
 
 
 def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
@@ -39,17 +45,68 @@ def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int
                       progress: Callable[[int], None] | None = None
                       ) -> tuple[list[dict], list[dict]]:
     """`run`, and the accounts (docs/language.md 10.6) from the same evaluation."""
-    profiles, accepted = _inputs(events, contacts, on_reject, progress)
-    with _frozen():
-        return Engine(table).run_with_accounts(accepted, profiles, as_of=as_of)
+    profiles = _profiles(contacts)
+    engine = Engine(table)
+    return _in_order(events, on_reject, progress, lambda accepted: engine.run_with_accounts(
+        accepted, profiles, as_of=as_of))
+
+
+def _profiles(contacts: str | None) -> dict:
+    with rio.paused_collector():
+        return readers.read_contacts(contacts)[0] if contacts else {}
 
 
 def _inputs(events, contacts, on_reject, progress) -> tuple[dict, list[Event]]:
     with rio.paused_collector():
         profiles = readers.read_contacts(contacts)[0] if contacts else {}
-        # A list, not a generator: the engine may walk the events more than once.
+        # A list, not a generator: a timeline walks the events more than once.
         accepted = list(_accepted(readers.read_events(events, progress=progress), on_reject))
     return profiles, accepted
+
+
+def _in_order(events: str, on_reject, progress, score):
+    """`score(accepted events)`, fed straight from the reader; if a contact's events turn
+    out not to be in time order, again from the start through an external sort, reporting
+    only the rejects after the line where the first pass stopped. Standard input is first
+    copied to a temporary file so that it can be read twice."""
+    with rio.paused_collector(), _rereadable(events) as path:
+        read = _Reading()
+        try:
+            return score(_accepted(readers.read_events(path, progress=progress), on_reject,
+                                   read))
+        except UnorderedInputError:
+            pass
+        stopped = read.line
+
+        def later(reject: Reject) -> None:
+            if reject.line > stopped:
+                on_reject(reject)
+        with external_sort.sorted_events(_accepted(readers.read_events(path), later)) as ordered:
+            return score(ordered)
+
+
+class _Reading:
+    """The line of the last item read (an event or a reject)."""
+    line = 0
+
+
+@contextlib.contextmanager
+def _rereadable(path: str) -> Iterator[str]:
+    if path != rio.STDIN:
+        yield path
+        return
+    import shutil
+    import sys
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="scorelang-stdin-")
+    try:
+        copy = os.path.join(folder, "stdin.jsonl")
+        with open(copy, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -63,8 +120,11 @@ def _frozen():
         gc.unfreeze()
 
 
-def _accepted(items: Iterable[Event | Reject], on_reject) -> Iterator[Event]:
+def _accepted(items: Iterable[Event | Reject], on_reject, read: _Reading | None = None
+              ) -> Iterator[Event]:
     for item in items:
+        if read is not None:
+            read.line = item.line
         if isinstance(item, Reject):
             on_reject(item)
         else:
