@@ -2,6 +2,7 @@
 
 `__all__` is the public API: the rule table and anything generated from it may use only these.
 """
+from .actions import ActionLog
 from .engine import Engine
 from .errors import (LateEventError, ScoreRuntimeError, SnapshotError, TableError,
                      UnorderedInputError)
@@ -10,6 +11,7 @@ from .explain import Explanation
 from .table import FORMAT, CompiledTable, load_table
 
 __all__ = [
+    "ActionLog",
     "FORMAT",
     "CompiledTable",
     "Engine",

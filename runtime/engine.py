@@ -90,10 +90,19 @@ class _Contact:
 
 
 class _Actions(list):
-    """What `process` and `advance` return: each action fired, with its contact."""
+    """What `process` and `advance` return: each action fired, with its contact; `also` (an
+    `ActionLog`) is handed each action too."""
+
+    def __init__(self, also=None):
+        super().__init__()
+        self.also = also
+        if also is not None:
+            also.begin()
 
     def fired(self, state: _Contact, at: int, action: dict, cause) -> None:
         self.append({"contact": state.key, **action})
+        if self.also is not None:
+            self.also.fired(state, at, action, cause)
 
     def restart(self) -> None:
         self.clear()
@@ -169,26 +178,27 @@ class Engine:
 
     def run_with_accounts(self, events: Iterable[Event],
                           contacts: Mapping[str, dict] | None = None,
-                          as_of: int | None = None, rollup: Rollup | None = None
-                          ) -> tuple[list[dict], list[dict]]:
+                          as_of: int | None = None, rollup: Rollup | None = None, *,
+                          actions=None) -> tuple[list[dict], list[dict]]:
         """`run`'s results and, from the same evaluation, the accounts (docs/language.md
         10.6): one line per account, sorted by name; none when the table has no `account by`.
         Only each account's aggregates are kept while the contacts are scored. A `rollup`
         given (`runtime.accounts.Rollup` of this table) receives them, so that a caller
-        scoring the contacts in parts can merge the parts' `partial()`s."""
+        scoring the contacts in parts can merge the parts' `partial()`s. `actions` as in
+        `iter_run`."""
         spec = self.table.accounts
         if rollup is None and spec is not None:
             rollup = Rollup(spec)
-        results = self._run(events, contacts, as_of, rollup)
+        results = self._run(events, contacts, as_of, rollup, actions=actions)
         return results, [] if rollup is None else rollup.results()
 
     def _run(self, events, contacts, as_of, rollup: Rollup | None,
-             observer: Observer | None = None) -> list[dict]:
+             observer: Observer | None = None, actions=None) -> list[dict]:
         contacts = contacts or {}
         if observer is not None:  # every step reported: the interpreted path, per contact
             return self._observed(events, contacts, as_of, observer)
-        states, until = self._batch(events, contacts, as_of, None)
-        return list(self._results(states, contacts, until, rollup, None))
+        states, until = self._batch(events, contacts, as_of, actions)
+        return list(self._results(states, contacts, until, rollup, actions))
 
     def _batch(self, events, contacts: Mapping, as_of, sink) -> tuple[dict, int | None]:
         """Every event through its contact's state (no as-of point yet): the states and T."""
@@ -366,8 +376,9 @@ class Engine:
         if state is not None:
             self._apply_profile(state, profile)
 
-    def process(self, event: Event) -> list[dict]:
-        """Feed one event; returns the actions it caused (each with its `contact`).
+    def process(self, event: Event, actions=None) -> list[dict]:
+        """Feed one event; returns the actions it caused (each with its `contact`); an
+        `actions` log (`runtime.ActionLog`) also gets them with their cause and values.
         Per contact, events must come in time order (LateEventError otherwise). A malformed
         event (`at` not an int of microseconds, or one that looks like epoch seconds) raises
         TypeError / ValueError before anything changes."""
@@ -375,7 +386,7 @@ class Engine:
         if type(at) is not int or -NEAR_EPOCH < at < NEAR_EPOCH or \
                 type(event.contact) is not str or type(event.props) is not dict:
             check_event(event)
-        out = _Actions()
+        out = _Actions(actions)
         state = self._states.get(event.contact)
         if state is None:
             state = self._state_of(event.contact)
@@ -385,12 +396,12 @@ class Engine:
             self._on_event(state, event, None, out, self.duplicate_horizon)
         return list(out)
 
-    def advance(self, now: int) -> list[dict]:
+    def advance(self, now: int, actions=None) -> list[dict]:
         """Absence awards due <= now, then an evaluation point at `now`, for every contact
         (those with profiles included). A contact already past `now` is left as it is.
-        `now` is an int of microseconds since the epoch."""
+        `now` is an int of microseconds since the epoch. `actions` as in `process`."""
         check_micros(now, "advance(now)")
-        out = _Actions()
+        out = _Actions(actions)
         for contact_id in self._profiles:
             self._state_of(contact_id)
         for contact_id in sorted(self._states):

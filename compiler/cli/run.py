@@ -23,6 +23,13 @@ from ._options import AS_OF, history_inputs, terminal
 @click.option("--accounts", metavar="FILE",
               help="Also write one line per account here (the model's `account` "
                    "statements), in --format or by the file's extension.")
+@click.option("--actions", metavar="FILE",
+              help="Also write one line per action fired here (contact, time, action, "
+                   "argument, the event that caused it, the scores, grades and stage it was "
+                   "fired on), in --format or by the file's extension.")
+@click.option("--since", type=AS_OF, metavar="TIME",
+              help="With --actions: only the actions fired after TIME (the forms of "
+                   "--as-of).")
 @click.option("--timeline", type=click.Choice(("day", "week", "month")),
               help="Write, instead of the results, each contact's scores, grades and stage "
                    "at the end of every day, week or month (the model's time zone).")
@@ -39,8 +46,8 @@ from ._options import AS_OF, history_inputs, terminal
 @click.option("--auto-threshold", type=click.IntRange(min=0), default=engines.AUTO_THRESHOLD,
               show_default=True, metavar="BYTES",
               help="With --engine auto: events files larger than this use duckdb.")
-def command(model, events, contacts, as_of, out, fmt, rejects, accounts, timeline, coverage,
-            coverage_out, max_rejects, engine, auto_threshold):
+def command(model, events, contacts, as_of, out, fmt, rejects, accounts, actions, since,
+            timeline, coverage, coverage_out, max_rejects, engine, auto_threshold):
     """Score the --events file with MODEL (a .score file or a compiled .json table).
 
     Results go to stdout (or --out), rejected lines to stderr as FILE:LINE: REASON.
@@ -50,5 +57,5 @@ def command(model, events, contacts, as_of, out, fmt, rejects, accounts, timelin
     options = scoring.RunOptions(events, contacts, as_of, out, fmt, rejects, max_rejects, engine,
                                  auto_threshold, color=terminal(sys.stdout), accounts=accounts,
                                  timeline=timeline, coverage=coverage or coverage_out is not None,
-                                 coverage_out=coverage_out)
+                                 coverage_out=coverage_out, actions=actions, since=since)
     sys.exit(scoring.run_model(model, options, sys.stdout, sys.stderr))

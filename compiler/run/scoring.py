@@ -121,14 +121,18 @@ class RunOptions:
     timeline: str | None = None  # `--timeline day|week|month`: rows per period, not results
     coverage: bool = False  # `--coverage`: what of the model the history exercised
     coverage_out: str | None = None  # `--coverage-out FILE` (.json: JSON), else stderr
+    actions: str | None = None  # `--actions FILE`: one line per action fired
+    since: int | None = None  # `--since T`: only the actions fired after T (microseconds)
 
 
 def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[str]) -> int:
     """`score run`: results to `--out` or stdout, rejects to stderr and `--rejects`."""
     try:
         _check_inputs(options.events, options.contacts)
-        _check_writable(options.out, options.rejects, options.accounts, options.coverage_out)
+        _check_writable(options.out, options.rejects, options.accounts, options.coverage_out,
+                        options.actions)
         _check_accounts_output(options)
+        _check_actions_output(options)
         engine_name = engines.choose(options.engine, options.events, options.auto_threshold)
         engines.get(engine_name)
         _check_combination(options, engine_name)
@@ -146,8 +150,8 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         with _open_for_writing(options.rejects) as rejects_file:
             log = RejectLog(stderr, rejects_file)
             collector = _coverage_collector(model, options)
-            results, accounts = _score(engine_name, model.table, options, log, stderr,
-                                       collector)
+            results, accounts, actions = _score(engine_name, model.table, options, log,
+                                                stderr, collector)
     except (UsageError, readers.ReaderError, rio.InputError, engines.EngineError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
@@ -164,6 +168,8 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
                                      timezone=model.table.get("timezone"))
         if options.accounts is not None:
             _write_accounts(accounts, model.table, options)
+        if options.actions is not None:
+            _write_actions(actions, model, options)
         if collector is not None:
             _write_coverage(collector, options, stderr)
     except UsageError as exc:
@@ -181,9 +187,14 @@ def _check_combination(options: RunOptions, engine_name: str) -> None:
     if options.coverage and engine_name != "python":
         raise UsageError(f"--coverage needs --engine python: the rule coverage comes from the "
                          f"Python runtime, not the {engine_name} engine")
+    if options.since is not None and options.actions is None:
+        raise UsageError("--since selects the actions of --actions FILE: give --actions too")
+    if options.coverage and options.actions is not None:
+        raise UsageError("--coverage and --actions cannot be combined: run them separately")
     if options.timeline is None:
         return
     for flag, given in (("--accounts", options.accounts is not None),
+                        ("--actions", options.actions is not None),
                         ("--coverage", options.coverage)):
         if given:
             raise UsageError(f"--timeline writes a timeline instead of the results and cannot "
@@ -221,6 +232,28 @@ def _check_accounts_output(options: RunOptions) -> None:
     if options.accounts == rio.STDIN and options.out in (None, rio.STDIN):
         raise UsageError("--accounts - and the results cannot both go to standard output: "
                          "give the results a file with --out, or the accounts a file")
+
+
+def _check_actions_output(options: RunOptions) -> None:
+    if options.actions != rio.STDIN:
+        return
+    if options.out in (None, rio.STDIN) or options.accounts == rio.STDIN:
+        raise UsageError("--actions - and the results (or --accounts -) cannot both go to "
+                         "standard output: give the others a file")
+
+
+def _write_actions(records: list[dict], model: LoadedModel, options: RunOptions) -> None:
+    """The actions file: in `--format` when given, else csv for a `.csv` name, else jsonl;
+    one line per action fired (after `--since`), sorted by contact, in evaluation order."""
+    import sys
+
+    fmt = output.format_for(options.actions, options.fmt)
+    to_stdout = options.actions == rio.STDIN
+    rows = output.action_rows(records, rio.display_name(options.events))
+    with _open_for_writing(options.actions, default=sys.stdout) as out:
+        output.write_actions(rows, out, fmt, score_names=model.score_names,
+                             grade_names=model.grade_names,
+                             color=options.color if to_stdout else False)
 
 
 def _write_accounts(accounts: list[dict], table: dict, options: RunOptions) -> None:
@@ -263,9 +296,10 @@ def _quiet_stdout() -> None:
 
 
 def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
-           stderr: IO[str], collector=None) -> tuple[list[dict], list[dict]]:
-    """The results (with `--timeline`, the timeline's rows) and, with `--accounts`, the
-    accounts (else an empty list); `collector` observes the run (`--coverage`)."""
+           stderr: IO[str], collector=None) -> tuple[list[dict], list[dict], list[dict]]:
+    """The results (with `--timeline`, the timeline's rows), with `--accounts` the accounts
+    and with `--actions` the actions fired (`runtime.ActionLog` records), else empty lists;
+    `collector` observes the run (`--coverage`)."""
     with _readable_twice(options.contacts) as contacts:
         if contacts:
             _, contact_rejects = readers.read_contacts(contacts)
@@ -277,11 +311,15 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
             arguments = (engine_name, table, _absolute(options.events), _absolute(contacts),
                          options.as_of, log.reporter(rio.display_name(options.events)))
             if options.timeline is not None:
-                return engines.timeline(*arguments, options.timeline, progress=progress), []
+                return engines.timeline(*arguments, options.timeline, progress=progress), [], []
+            if options.actions is not None:
+                return engines.run_with_actions(*arguments, since=options.since,
+                                                accounts=options.accounts is not None,
+                                                progress=progress)
             if options.accounts is not None:
-                return engines.run_with_accounts(*arguments, progress=progress)
+                return (*engines.run_with_accounts(*arguments, progress=progress), [])
             observer = collector.models[0] if collector is not None else None
-            return engines.run(*arguments, progress=progress, observer=observer), []
+            return engines.run(*arguments, progress=progress, observer=observer), [], []
 
 
 def _absolute(path: str | None) -> str | None:

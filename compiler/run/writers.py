@@ -17,7 +17,7 @@ from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
 from rich.table import Table
 
 from runtime import io as rio
-from runtime.events import Reject
+from runtime.events import Reject, format_time
 
 from .localtime import LocalTime
 
@@ -154,6 +154,65 @@ _TIMELINE_KEYS = ("contact", "period", "as_of", "scores", "grades", "stage")
 
 def _timeline_cells(row: Mapping, columns) -> list:
     return [row[section].get(key) if key else row[section] for _, section, key in columns]
+
+
+_ACTION_FIXED = ("contact", "at", "action", "arg", "point", "event_id", "event_line")
+
+
+def action_rows(records: Iterable[Mapping], events_file: str) -> Iterator[dict]:
+    """`runtime.ActionLog` records as the lines of `score run --actions` (docs/running.md):
+    the time in UTC with `Z` (to the second, as in the results), the causing event's line
+    as `FILE:LINE` (None when no event caused the action)."""
+    for record in records:
+        line = record["event_line"]
+        yield {"contact": record["contact"], "at": format_time(record["at"]),
+               "action": record["action"], "arg": record["arg"], "point": record["point"],
+               "event_id": record["event_id"],
+               "event_line": None if line is None else f"{events_file}:{line}",
+               "scores": dict(record["scores"]), "grades": dict(record["grades"]),
+               "stage": record["stage"]}
+
+
+def action_columns(score_names: Iterable[str], grade_names: Iterable[str]) -> list[tuple]:
+    """(header, section, key) of an actions CSV row: the fixed columns, each score, each
+    grade, stage; a score or grade named like a fixed column is prefixed as in results."""
+    fixed = {*_ACTION_FIXED, "stage"}
+    scores = list(dict.fromkeys(score_names))
+    columns = [(name, name, "") for name in _ACTION_FIXED]
+    columns += [(f"score:{n}" if n in fixed else n, "scores", n) for n in scores]
+    columns += [(f"grade:{n}" if n in fixed or n in scores else n, "grades", n)
+                for n in dict.fromkeys(grade_names)]
+    return columns + [("stage", "stage", "")]
+
+
+def write_actions(rows: Iterable[Mapping], stream: IO[str], fmt: str, *,
+                  score_names: Iterable[str] = (), grade_names: Iterable[str] = (),
+                  color: bool | None = None) -> None:
+    """`score run --actions`: one JSON line or CSV row per action fired (rows as
+    `action_rows` makes them), or a readable table."""
+    if fmt == "jsonl":
+        for row in rows:
+            stream.write(rio.json_line(row))
+        return
+    columns = action_columns(score_names, grade_names)
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow([header for header, _, _ in columns])
+        for row in rows:
+            writer.writerow(["" if cell is None else str(cell)
+                             for cell in _timeline_cells(row, columns)])
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for header, section, _ in columns:
+        table.add_column(header, justify="right" if section == "scores" else "left")
+    rows = list(rows)
+    for row in rows:
+        table.add_row(*("-" if cell is None else str(cell)
+                        for cell in _timeline_cells(row, columns)))
+    console = Console(file=stream, force_terminal=color, no_color=color is False,
+                      width=None if _is_tty(stream) else 200, highlight=False)
+    console.print(table)
+    console.print(f"{len(rows)} action{'s' if len(rows) != 1 else ''}")
 
 
 def write_rejects(rejects: Iterable[tuple[str, Reject]], stream: IO[str]) -> None:

@@ -9,7 +9,10 @@ sorted by contact id. An engine may also accept `progress=callable(bytes_read)`,
     run_with_accounts(...same arguments...) -> (results, accounts)
 for `score run --accounts` (docs/language.md 10.6), and
     timeline(...same arguments..., period) -> rows
-for `score run --timeline` (rows as `runtime.timeline` makes them, equal on every engine).
+for `score run --timeline` (rows as `runtime.timeline` makes them, equal on every engine), and
+    run_with_actions(...same arguments..., since=None, accounts=False) -> (results, accounts,
+                                                                           actions)
+for `score run --actions` (`runtime.ActionLog` records, equal on every engine).
 The Python engine's `run` also takes `observer=` (runtime.observe: `score run --coverage`).
 """
 from __future__ import annotations
@@ -92,6 +95,25 @@ def run_with_accounts(name: str, table: dict, events: str, contacts: str | None,
         return engine.run_with_accounts(table, events, contacts, as_of, on_reject,
                                         progress=progress)
     return engine.run_with_accounts(table, events, contacts, as_of, on_reject)
+
+
+def run_with_actions(name: str, table: dict, events: str, contacts: str | None,
+                     as_of: int | None, on_reject, since: int | None = None,
+                     accounts: bool = False, progress=None
+                     ) -> tuple[list[dict], list[dict], list[dict]]:
+    """`run`, the accounts when `accounts` (else an empty list), and every action fired after
+    `since` (all of them for None) as `runtime.ActionLog` records, sorted by contact, each
+    contact's in evaluation order; equal on every engine."""
+    engine = get(name)
+    if not hasattr(engine, "run_with_actions"):
+        raise EngineError(f"the {name} engine cannot write actions; use --engine python")
+    if accounts and not hasattr(engine, "run_with_accounts"):
+        raise EngineError(f"the {name} engine cannot compute accounts; use --engine python")
+    options = {"since": since, "accounts": accounts}
+    if progress is not None and \
+            "progress" in inspect.signature(engine.run_with_actions).parameters:
+        options["progress"] = progress
+    return engine.run_with_actions(table, events, contacts, as_of, on_reject, **options)
 
 
 def run(name: str, table: dict, events: str, contacts: str | None, as_of: int | None,

@@ -6,7 +6,7 @@ import gc
 import os
 from typing import Callable, Iterable, Iterator
 
-from runtime import Engine, UnorderedInputError
+from runtime import ActionLog, Engine, UnorderedInputError
 from runtime import io as rio
 from runtime.events import Event, Reject
 
@@ -54,6 +54,27 @@ def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int
 def _profiles(contacts: str | None) -> dict:
     with rio.paused_collector():
         return readers.read_contacts(contacts)[0] if contacts else {}
+
+
+def run_with_actions(table: dict, events: str, contacts: str | None, as_of: int | None,
+                     on_reject: Callable[[Reject], None], since: int | None = None,
+                     accounts: bool = False, progress: Callable[[int], None] | None = None
+                     ) -> tuple[list[dict], list[dict], list[dict]]:
+    """`run` (and the accounts when `accounts`), and the actions fired after `since`: an
+    `ActionLog` handed each action by the compiled evaluator, on the path of a plain run
+    (streamed as `run` is; a new log when the input is read again in time order)."""
+    profiles = _profiles(contacts)
+    engine = Engine(table)
+
+    def score(accepted):
+        log = ActionLog(engine, since)
+        if accounts:
+            results, lines = engine.run_with_accounts(accepted, profiles, as_of=as_of,
+                                                      actions=log)
+        else:
+            results, lines = list(engine.iter_run(accepted, profiles, as_of, actions=log)), []
+        return results, lines, log.records()
+    return _in_order(events, on_reject, progress, score)
 
 
 def _inputs(events, contacts, on_reject, progress) -> tuple[dict, list[Event]]:
