@@ -30,6 +30,8 @@ import os
 import sys
 import tempfile
 import zipfile
+from itertools import groupby
+from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
 from runtime import io as rio
@@ -365,13 +367,15 @@ def _event_of(row) -> Event:
 
 
 def _score_partition(table_json: str, as_of: int | None, period: str | None = None,
-                     accounts: bool = False):
+                     accounts: bool = False, actions: tuple | None = None):
     """mapPartitions over (contact, row) pairs hashed by contact: every contact's rows are in
     one partition, so one `Engine.run` over the partition scores its contacts completely.
     With `period`, `Engine.timeline` instead: ((contact, period), row as JSON text).
     With `accounts`, it yields `(RESULT, contact, text)` and, after the partition's results,
     `(ACCOUNT, account, aggregates as JSON)` for each account the partition's contacts
-    belong to (`runtime.accounts.Rollup.partial`), which merge across partitions."""
+    belong to (`runtime.accounts.Rollup.partial`), which merge across partitions.
+    With `actions` (`(since,)`), it yields `(RESULT, contact, text)` and, per contact with
+    actions fired after `since`, `(ACTION, contact, its ActionLog records as JSON)`."""
 
     def score(items):
         events: list[Event] = []
@@ -388,24 +392,31 @@ def _score_partition(table_json: str, as_of: int | None, period: str | None = No
             for row in engine.timeline(events, known, as_of=as_of, period=period):
                 yield (row["contact"], row["period"]), json.dumps(row, ensure_ascii=False)
             return
-        if not accounts:
+        if not accounts and actions is None:
             for result in engine.run(events, known, as_of=as_of):
                 yield result["contact"], json.dumps(rio.result_json(result), ensure_ascii=False)
             return
+        from runtime import ActionLog
         from runtime.accounts import Rollup
 
-        rollup = Rollup(engine.table.accounts)
-        results, _ = engine.run_with_accounts(events, known, as_of=as_of, rollup=rollup)
+        rollup = Rollup(engine.table.accounts) if accounts else None
+        log = ActionLog(engine, actions[0]) if actions is not None else None
+        results, _ = engine.run_with_accounts(events, known, as_of=as_of, rollup=rollup,
+                                              actions=log)
         for result in results:
             yield _RESULT, result["contact"], json.dumps(rio.result_json(result),
                                                           ensure_ascii=False)
-        for account, row in rollup.partial().items():
-            yield _ACCOUNT, account, json.dumps(row)
+        if rollup is not None:
+            for account, row in rollup.partial().items():
+                yield _ACCOUNT, account, json.dumps(row)
+        if log is not None:
+            for contact, records in groupby(log.records(), key=itemgetter("contact")):
+                yield _ACTION, contact, json.dumps(list(records), ensure_ascii=False)
 
     return score
 
 
-_RESULT, _ACCOUNT = 0, 1
+_RESULT, _ACCOUNT, _ACTION = 0, 1, 2
 
 
 def _combine_rows(table_json: str):
@@ -462,10 +473,10 @@ def _unreadable_is_an_error(path: str, job):
 
 def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
            on_reject: Callable[[Reject], None], *, spark=None, grouping: str = "partitions",
-           period: str | None = None, accounts: bool = False):
+           period: str | None = None, accounts: bool = False, actions: tuple | None = None):
     """An RDD of (contact, section-7 result as JSON text); rejects go to `on_reject` first.
     With `period` (partitions only): ((contact, period), timeline row as JSON text).
-    With `accounts` (partitions only), the tagged records of `_score_partition` instead.
+    With `accounts` or `actions` (partitions only), the tagged records of `_score_partition`.
 
     `grouping="partitions"` (default) hashes rows by contact and runs the runtime once per
     partition; `grouping="pandas"` is `groupBy(contact).applyInPandas`, one call per contact
@@ -474,8 +485,9 @@ def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
 
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping `{grouping}` (choose from {', '.join(GROUPINGS)})")
-    if accounts and grouping != "partitions":
-        raise ValueError("accounts are rolled up per partition: use grouping=\"partitions\"")
+    if (accounts or actions is not None) and grouping != "partitions":
+        raise ValueError("accounts and actions are collected per partition: use "
+                         "grouping=\"partitions\"")
     spark = spark or session()
     rows = _unreadable_is_an_error(events, lambda: _read(spark, events, _event_rows)).persist(
         StorageLevel.MEMORY_AND_DISK)
@@ -499,7 +511,8 @@ def scored(table: dict, events: str, contacts: str | None, as_of: int | None,
         else:
             partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
             result = accepted.map(lambda row: (row[1], row)).partitionBy(partitions).mapPartitions(
-                _score_partition(table_json, as_of, period, accounts), preservesPartitioning=True)
+                _score_partition(table_json, as_of, period, accounts, actions),
+                preservesPartitioning=True)
         return result.persist(StorageLevel.MEMORY_AND_DISK), rows
     except BaseException:
         rows.unpersist()
@@ -562,6 +575,38 @@ def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int
     rollup = Rollup(spec)
     rollup.merge({account: json.loads(row) for account, row in combined})
     return [json.loads(text) for _, text in sorted(collected)], rollup.results()
+
+
+def run_with_actions(table: dict, events: str, contacts: str | None, as_of: int | None,
+                     on_reject: Callable[[Reject], None], since: int | None = None,
+                     accounts: bool = False, *, spark=None
+                     ) -> tuple[list[dict], list[dict], list[dict]]:
+    """`run` (and the accounts when `accounts`), and the actions fired after `since`: each
+    partition's runtime logs its contacts' actions (`runtime.ActionLog`, as the Python
+    engine), which reach the driver with the results."""
+    from runtime.accounts import Rollup, compile_accounts
+
+    spec = compile_accounts(table.get("accounts")) if accounts else None
+    result, rows = scored(table, events, contacts, as_of, on_reject, spark=spark,
+                          accounts=spec is not None, actions=(since,))
+    try:
+        collected = result.filter(lambda item: item[0] == _RESULT).map(
+            lambda item: (item[1], item[2])).collect()
+        fired = result.filter(lambda item: item[0] == _ACTION).map(
+            lambda item: (item[1], item[2])).collect()
+        combined = result.filter(lambda item: item[0] == _ACCOUNT).map(
+            lambda item: (item[1], item[2])).reduceByKey(
+            _combine_rows(json.dumps(table, sort_keys=True))).collect() if spec else []
+    finally:
+        result.unpersist()
+        rows.unpersist()
+    lines = []
+    if spec is not None:
+        rollup = Rollup(spec)
+        rollup.merge({account: json.loads(row) for account, row in combined})
+        lines = rollup.results()
+    records = [record for _, text in sorted(fired) for record in json.loads(text)]
+    return [json.loads(text) for _, text in sorted(collected)], lines, records
 
 
 def write(table: dict, events: str, contacts: str | None, as_of: int | None, out: str, *,
