@@ -72,7 +72,12 @@ def generate(table: dict, dialect: str | Dialect = "duckdb", events_table: str =
 
 
 def _build(table, d, events_table, contacts_table, as_of, seq_column) -> str:
-    query = QueryBuilder(table, d, events_table, contacts_table, as_of, seq_column).build()
+    return render(QueryBuilder(table, d, events_table, contacts_table, as_of, seq_column).build(),
+                  d)
+
+
+def render(query, d: Dialect) -> str:
+    """A built query (`statements.Query`) as SQL text, laid out by the template."""
     return _ENV.get_template("query.sql.j2").render(header=query.header, ctes=query.ctes,
                                                     final=query.final,
                                                     materialized=d.materialized_keyword or "")

@@ -263,7 +263,7 @@ class LifecycleParts:
         """`fire`: per point, whether each trigger fires there: `each time`, where its
         condition becomes true; `once`, at the first point where it holds."""
         columns = ["t.contact AS contact", "t.pn AS pn", "t.ts AS ts", "t.kind AS kind",
-                   "t.seq AS seq", "t.stage AS stage"]
+                   "t.seq AS seq", "t.stage AS stage"] + self.carried("t", "fire")
         source = f"{prefix}trg AS t"
         firsts = []
         for n, trigger in enumerate(self.t["triggers"]):
@@ -284,6 +284,11 @@ class LifecycleParts:
                                            group_by=["contact"]))
             source += f"\nJOIN {prefix}tf AS m ON m.contact = t.contact"
         self.add(f"{prefix}fire", select(columns, source))
+
+    def carried(self, alias: str, into: str) -> list[str]:
+        """Columns of `alias` that `fire` / `acts` (`into`) carry on: none in the contact
+        query; the actions statement (compiler/sql/actions.py) carries each point's values."""
+        return []
 
     def _lifecycle_reads_profile(self) -> bool:
         return any(ref[0] == "contact" for item in [*self.t["stages"], *self.t["triggers"]]
@@ -361,7 +366,7 @@ class LifecycleParts:
         firing = select(["*"], "fire", [any_fired])
         self.add("acts", select(["f.contact AS contact", "f.pn AS pn", "a.ti AS ti",
                                  "a.ai AS ai", "f.ts AS ts", "a.action AS action",
-                                 "a.arg AS arg"],
+                                 "a.arg AS arg"] + self.carried("f", "acts"),
                                 f"({firing}) AS f\nCROSS JOIN actdef AS a",
                                 [f"CASE a.ti {' '.join(fired)} END"]))
         fields = [("at", self.d.format_utc("ts")), ("action", "action"), ("arg", "arg")]

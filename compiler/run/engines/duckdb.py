@@ -47,7 +47,20 @@ def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int
     return _run_files(table, events, contacts, as_of, on_reject, progress, True)
 
 
-def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bool):
+def run_with_actions(table: dict, events: str, contacts: str | None, as_of: int | None,
+                     on_reject: Callable[[Reject], None], since: int | None = None,
+                     accounts: bool = False, progress: Callable[[int], None] | None = None
+                     ) -> tuple[list[dict], list[dict], list[dict]]:
+    """`run` (and the accounts when `accounts`), then the actions statement
+    (`compiler.sql.actions`) over the same loaded events: the `runtime.ActionLog` records of
+    the Python engine, computed in DuckDB."""
+    _refuse(table, accounts=accounts)
+    return _run_files(table, events, contacts, as_of, on_reject, progress, accounts,
+                      actions=(since,))
+
+
+def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bool,
+               actions: tuple | None = None):
     statement = accounts_sql(table, "duckdb", RESULTS_TABLE, duckdb_contacts.TABLE) \
         if accounts else None
     with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
@@ -58,10 +71,44 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
             sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
                            as_of=as_of, seq_column="line")
             if statement is None:
-                return results(table, con.execute(sql).fetchall()), []
-            return _with_accounts(table, con, sql, statement)
+                found = results(table, con.execute(sql).fetchall()), []
+            else:
+                found = _with_accounts(table, con, sql, statement)
+            if actions is None:
+                return found
+            return (*found, _actions(con, table, as_of, actions[0]))
         finally:
             con.close()
+
+
+def _actions(con, table: dict, as_of: int | None, since: int | None) -> list[dict]:
+    """The actions statement's rows over the loaded events, as `runtime.ActionLog` records."""
+    from ...sql.actions import actions_sql
+
+    sql = actions_sql(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE, as_of=as_of,
+                      seq_column="line", since=since)
+    return [] if sql is None else action_records(table, con.execute(sql).fetchall())
+
+
+_POINTS = ("event", "due", "as-of")  # the statement's `kind` 0, 1, 2
+
+
+def action_records(table: dict, rows) -> list[dict]:
+    """The actions statement's rows (compiler/sql/actions.py) as `runtime.ActionLog`
+    records."""
+    score_names = [score["name"] for score in table["scores"]]
+    grade_names = [grade["name"] for grade in table["grades"]]
+    out = []
+    for contact, ts, action, arg, kind, line, event_id, scores, grades, stage in rows:
+        scores = json.loads(scores)
+        grades = json.loads(grades) if grades != "{}" else {}
+        out.append({"contact": contact, "at": int(ts), "action": action, "arg": arg,
+                    "point": _POINTS[kind], "event_id": event_id,
+                    "event_line": None if line is None else int(line),
+                    "scores": {name: scores.get(name) for name in score_names},
+                    "grades": {name: grades[name] for name in grade_names if name in grades},
+                    "stage": stage})
+    return out
 
 
 def _refuse(table: dict, accounts: bool = False) -> None:
