@@ -29,14 +29,24 @@ from ._options import AS_OF, terminal
                    "the results of the contact query, kept in --results-table.")
 @click.option("--results-table", default="results", show_default=True, metavar="TABLE",
               help="With --accounts: where the contact query's results are kept.")
+@click.option("--actions", is_flag=True,
+              help="Print the actions statement instead: a row per action fired, with its "
+                   "point, causing event and the values it was fired on (docs/sql.md).")
+@click.option("--since", type=AS_OF, default=None, metavar="TIME",
+              help="With --actions: only the actions fired after TIME.")
 def command(model, dialect, events_table, contacts_table, seq_column, as_of, accounts,
-            results_table):
+            results_table, actions, since):
     """Print the SQL query computing MODEL's results (see docs/sql.md)."""
     seq = None if seq_column.lower() == "none" else seq_column
+    if since is not None and not actions:
+        raise click.UsageError("--since selects the rows of --actions: give --actions too")
+    if actions and accounts:
+        raise click.UsageError("--actions and --accounts print different statements: ask "
+                               "for one at a time")
     if accounts:
         sys.exit(emit_accounts_sql(model, dialect, sys.stdout, sys.stderr,
                                    results_table=results_table, contacts_table=contacts_table,
                                    color=terminal(sys.stderr)))
     sys.exit(emit_sql(model, dialect, sys.stdout, sys.stderr, events_table=events_table,
                       contacts_table=contacts_table, as_of=as_of, seq_column=seq,
-                      color=terminal(sys.stderr)))
+                      color=terminal(sys.stderr), actions=actions, since=since))

@@ -45,6 +45,11 @@ class ActionsBuilder(QueryBuilder):
         return (list(range(len(self.scores))), [s.index for s in self.slots[len(self.scores):]],
                 list(enumerate(self.t["grades"])))
 
+    def _actions(self) -> None:
+        super()._actions()
+        # the per-contact array of the results is not read here
+        self.query.ctes = [cte for cte in self.query.ctes if cte.name != "actagg"]
+
     def _redo(self) -> None:
         self.add("redo", select(["*"], "cut"))
 

@@ -13,7 +13,9 @@ EXIT_OK, EXIT_FAILED = 0, 1
 def emit_sql(model_path: str, dialect: str, stdout: IO[str], stderr: IO[str], *,
              events_table: str = "events", contacts_table: str = "contacts",
              as_of: int | None = None, seq_column: str | None = "seq",
-             color: bool = False) -> int:
+             color: bool = False, actions: bool = False, since: int | None = None) -> int:
+    """The contact query; with `actions`, the actions statement (compiler/sql/actions.py:
+    a row per action fired after `since`) instead."""
     from ..run.scoring import load_model
 
     model = load_model(model_path, color=color)
@@ -22,12 +24,21 @@ def emit_sql(model_path: str, dialect: str, stdout: IO[str], stderr: IO[str], *,
         stderr.write(f"error: {model_path} has errors; no SQL was generated\n")
         return EXIT_FAILED
     try:
-        sql = generate(model.table, dialect, events_table, contacts_table, as_of=as_of,
-                       seq_column=seq_column)
+        if actions:
+            from .actions import actions_sql
+
+            sql = actions_sql(model.table, dialect, events_table, contacts_table, as_of=as_of,
+                              seq_column=seq_column, since=since)
+        else:
+            sql = generate(model.table, dialect, events_table, contacts_table, as_of=as_of,
+                           seq_column=seq_column)
     except UnsupportedError as exc:
         stderr.write(render.render_text(exc.diagnostics, _sources(model_path), color=color))
         stderr.write(f"error: {model_path} cannot be computed exactly in {dialect}; "
                      f"no SQL was generated\n")
+        return EXIT_FAILED
+    if sql is None:
+        stderr.write(f"error: {model_path} has no trigger with an action: no action can fire\n")
         return EXIT_FAILED
     stdout.write(sql)
     return EXIT_OK
