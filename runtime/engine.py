@@ -11,6 +11,10 @@ Evaluation points (docs/semantics.md): each surviving event; the absence and ina
 awards due at one time, after the events of that time; the as-of time, always last. At a
 point: awards, groups, scores and grades, stage (forward only), triggers in file order, then
 resets.
+
+`Engine` keeps the batch run, timelines and explanations here; its other jobs are mixins, one
+module each: `streaming` (the streaming API), `steps` (per event and due award), `points`
+(evaluation points and results); the state itself is `state._Contact`.
 """
 from __future__ import annotations
 
