@@ -365,3 +365,18 @@ def test_input_out_of_time_order(tmp_path):
     for record in got[2]:
         if record["event_line"] is not None:
             assert json.loads(moved[record["event_line"]]).get("id") == record["event_id"]
+
+
+def test_score_sql_actions(tmp_path):
+    result = _cli(["sql", str(B2B), "--dialect", "postgres", "--actions", "--since",
+                   "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    assert "AS event_id" in result.stdout and "a.ts > CAST(1772323200000000 AS BIGINT)" \
+        in result.stdout
+    assert "actagg" not in result.stdout  # the results' per-contact array is not built
+    quiet = tmp_path / "quiet.score"
+    quiet.write_text("score s\nvisit pricing +5\n", encoding="utf-8")
+    result = _cli(["sql", str(quiet), "--actions"])
+    assert result.exit_code == 1 and "no action can fire" in result.output
+    result = _cli(["sql", str(B2B), "--since", "2026-03-01"])
+    assert result.exit_code == 2 and "--since" in result.output

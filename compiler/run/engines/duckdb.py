@@ -19,7 +19,7 @@ import os
 import tempfile
 from typing import Callable, Iterable
 
-from runtime.events import Event, Reject
+from runtime.events import MICROS, Event, Reject, parse_time
 
 from ...sql import check, generate
 from ...sql.accounts import accounts_sql, check_accounts
@@ -76,16 +76,39 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
                 found = _with_accounts(table, con, sql, statement)
             if actions is None:
                 return found
-            return (*found, _actions(con, table, as_of, actions[0]))
+            return (*found, _actions(con, table, as_of, actions[0], found[0]))
         finally:
             con.close()
 
 
-def _actions(con, table: dict, as_of: int | None, since: int | None) -> list[dict]:
-    """The actions statement's rows over the loaded events, as `runtime.ActionLog` records."""
+def _actions(con, table: dict, as_of: int | None, since: int | None,
+             results: list[dict]) -> list[dict]:
+    """The actions statement's rows as `runtime.ActionLog` records, over the loaded events
+    of the contacts whose results hold an action after `since` (to the second, as results
+    print times): contacts are evaluated independently, so the others would add nothing
+    but their cost, and a nightly `--since` export re-evaluates only the contacts with
+    new actions. T is fixed first: the default (the latest event) is over all events."""
     from ...sql.actions import actions_sql
 
-    sql = actions_sql(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE, as_of=as_of,
+    floor = None if since is None else since // MICROS * MICROS  # the second `since` is in
+    acting = [r["contact"] for r in results if r["actions"] and
+              (floor is None or any(parse_time(a["at"]) >= floor for a in r["actions"]))]
+    if not acting:
+        return []
+    if as_of is None:
+        (as_of,), = con.execute(f'SELECT MAX("at") FROM {duckdb_input.TABLE}').fetchall()
+    import pyarrow as pa
+
+    con.register("sl_acting_list", pa.table({"contact": duckdb_contacts.text_array(acting)}))
+    try:
+        con.execute("CREATE TEMP TABLE sl_acting AS SELECT contact FROM sl_acting_list")
+    finally:
+        con.unregister("sl_acting_list")
+    for view, source in (("sl_acting_events", duckdb_input.TABLE),
+                         ("sl_acting_contacts", duckdb_contacts.TABLE)):
+        con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM {source} "
+                    "WHERE contact IN (SELECT contact FROM sl_acting)")
+    sql = actions_sql(table, "duckdb", "sl_acting_events", "sl_acting_contacts", as_of=as_of,
                       seq_column="line", since=since)
     return [] if sql is None else action_records(table, con.execute(sql).fetchall())
 
