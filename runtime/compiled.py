@@ -74,7 +74,7 @@ class Program:
             "new_awards": new_awards, "format_time": format_time, "Unordered": Unordered,
             "RULES": table.rules, "DECAYS": table.decays, "EXPIRES": table.expires,
             "Contact": engine.contact_class, "admit": engine._admit, "flush": engine._flush,
-            "answer": engine._answer, "expect": engine._expect,
+            "answer": engine._answer, "ANSWERS": table.answers, "expect": engine._expect,
             "start_spell": engine._start_spell, "is_activity": table.is_activity,
             "day": table.calendar.day, "week": table.calendar.week,
             "month": table.calendar.month, "code_for": self._code_for,
@@ -371,18 +371,33 @@ class Program:
             w("if clock is not None and at <= clock and (at < clock or seq < st.seq):")
             w("    raise Unordered(ev.contact)")
             w("st.seq = seq")
-            w("if ev.id is not None or not st.scored:")
+            # Engine._admit written out for batch, where it is one call per event with an id:
+            # the order is checked above (no LateEventError) and there is no horizon, so an
+            # id already seen is a duplicate. tests/test_compiled.py holds the two equal.
+            w("ident = ev.id")
+            w("if ident is not None:")
+            w("    seen = st.seen")
+            w("    if seen is None:")
+            w("        st.seen = {ident: at}")
+            w("    elif ident in seen:")
+            w(f"        {exit_}")
+            w("    else:")
+            w("        seen[ident] = at")
+            w("if not st.scored:")
+            w("    st.clock = at")
+            w(f"    {exit_}")
         else:
             w("if ev.id is not None or (clock is not None and at < clock) or not st.scored:")
-        w(f"    if not admit(st, ev{'' if batch else ', horizon'}):")
-        w(f"        {exit_}")
+            w("    if not admit(st, ev, horizon):")
+            w(f"        {exit_}")
         if table.has_absence or table.inactivity:
             w("if st.pending or st.spell is not None:")
             w("    flush(st, at, False, None, out)")
         if table.has_absence:
             w("if at != st.clock and st.recent:")
             w("    st.recent = ()")
-            w("answer(st, ev)")
+            w("if st.pending and ev.event in ANSWERS:")
+            w("    answer(st, ev)")
         if table.inactivity:
             w("if is_activity(ev.event):")
             w("    start_spell(st, at)")
