@@ -46,7 +46,7 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool, contacts: str | None
     if not report.files and searched:  # a path that does not exist is E007's
         click.echo(f"note: no `.score` files found in {', '.join(searched)}", err=True)
     if color is None:
-        color = fmt == "text" and _terminal(click.get_text_stream("stdout"))
+        color = fmt == "text" and _terminal(sys.stdout)
     # click.echo would strip the colours it does not expect on a pipe: pass the choice on.
     click.echo(render(report.diagnostics, report.sources, fmt, color=color,
                       files_checked=len(report.files),

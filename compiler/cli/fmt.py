@@ -84,7 +84,7 @@ def _read(path: str, outcome: _Outcome) -> SourceFile | None:
     name = _display_name(path)
     try:
         if path == STDIN:
-            data = click.get_binary_stream("stdin").read()
+            data = sys.stdin.buffer.read()
         else:
             data = Path(path).read_bytes()
         # Strict decoding: a file with invalid UTF-8 must not be rewritten with U+FFFD.
