@@ -33,7 +33,7 @@ class _Contact:
         self.recent: list | tuple = ()  # (event, target) already processed at `clock`
         # event id -> time, in time order (events of a contact come in time order), for
         # duplicates; streaming forgets ids older than the duplicate horizon
-        self.seen: dict | None = None
+        self.seen: dict | set | None = None  # a set in batch runs (every id, no times)
         self.order = 0  # events processed: A's processing order for absences
         self.dirty = True  # something changed since the last evaluation point
         self.seq = None  # batch only: `seq` of the latest event, to check the input's order

@@ -12,6 +12,7 @@ from .events import Event, format_time
 from .state import _Contact
 from .table import ABSENCE, EVENT
 
+FOREVER = 1 << 80  # a streaming horizon of None: longer than any span of event times
 _EMPTY: dict = {}
 
 
@@ -50,23 +51,32 @@ class ContactSteps:
         unscored contact (its clock moves). LateEventError for one older than the clock,
         before anything changes (the same event sent again in order is then scored).
         `horizon` (streaming): an id seen more than that long before this event's time is
-        forgotten, and the event is scored as a new one (docs/semantics.md)."""
+        forgotten, and the event is scored as a new one (docs/semantics.md); the ids are kept
+        with their times. None (batch): every id of the run, in a set (no times to hold)."""
         at = event.at
         ident = event.id
         seen = state.seen
         if ident is not None and seen is not None:
-            prior = seen.get(ident)
-            if prior is not None and (horizon is None or prior >= at - horizon):
-                return False  # a duplicate: the first in processing order counts
+            if horizon is None:
+                if ident in seen:
+                    return False  # a duplicate: the first in processing order counts
+            else:
+                prior = seen.get(ident)
+                if prior is not None and prior >= at - horizon:
+                    return False
         if state.clock is not None and at < state.clock:
             raise LateEventError(f"event at {format_time(at)} for contact {event.contact!r} "
                                  f"arrives after {format_time(state.clock)}")
         if ident is not None:
-            if seen is None:
+            if horizon is None:
+                if seen is None:
+                    state.seen = {ident}
+                else:
+                    seen.add(ident)
+            elif seen is None:
                 state.seen = {ident: at}
             else:
-                if horizon is not None:
-                    forget_ids(seen, at - horizon)
+                forget_ids(seen, at - horizon)
                 seen.pop(ident, None)  # kept in time order: a new original goes last
                 seen[ident] = at
         if not state.scored:

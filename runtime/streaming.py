@@ -9,6 +9,7 @@ from .accounts import Rollup, account_of, members
 from .events import NEAR_EPOCH, Event, check_event, check_micros
 from .snapshot import dump, load
 from .state import _Contact
+from .steps import FOREVER
 
 
 class _Actions(list):
@@ -56,10 +57,13 @@ class StreamingAPI:
         state = self._states.get(event.contact)
         if state is None:
             state = self._state_of(event.contact)
+        horizon = self.duplicate_horizon  # None: ids kept with their times, never forgotten
+        if horizon is None:
+            horizon = FOREVER
         if self.compiled:
-            self.program.step(state, event, out, self.duplicate_horizon)
+            self.program.step(state, event, out, horizon)
         else:
-            self._on_event(state, event, None, out, self.duplicate_horizon)
+            self._on_event(state, event, None, out, horizon)
         return list(out)
 
     def advance(self, now: int, actions=None) -> list[dict]:
