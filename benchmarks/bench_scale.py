@@ -112,6 +112,10 @@ def to_csv(jsonl: str, target: str) -> None:
 MEASURES = {
     "runtime-batch": ("scorelang runtime, batch (`score run`)", "reference"),
     "runtime-streaming": ("scorelang runtime, streaming (process per event)", "exact"),
+    "score-run-python": ("`score run --engine python`, time-ordered input, results to a file",
+                         "digest"),
+    "score-run-python-shuffled": ("`score run --engine python`, the same lines shuffled in "
+                                  "blocks of 100,000 (the external sort on disk)", "digest"),
     "duckdb-generated": ("scorelang DuckDB engine (generated SQL), end to end", "exact"),
     "duckdb-generated-query": ("generated SQL, query on loaded tables", "exact"),
     "spark-local": ("scorelang Spark engine, local[2]", "exact"),
@@ -214,6 +218,8 @@ def child(args) -> dict:
         seconds = started.stop()
         output = _flat_totals(results) if name == "runtime-flat" else _results_by_contact(results)
         note = note or f"{len(rejects)} rejects"
+    elif name.startswith("score-run-python"):
+        seconds, output, note = _score_run(args.model, paths)
     elif name == "runtime-streaming":
         seconds, output, note = _streaming(table, paths)
     elif name in ("duckdb-hand", "duckdb-hand-scores", "duckdb-generated-query"):
@@ -230,6 +236,29 @@ def child(args) -> dict:
         output = peer(table, peers.accepted_events(paths["events"]))
         seconds = started.stop()
     return {"seconds": seconds, "cpu": _Clock.cpu, "output": output, "note": note}
+
+
+def _score_run(model: str, paths: dict):
+    """`score run --engine python` end to end, results to a file; the output is its sha256."""
+    import hashlib
+
+    from compiler.cli import main as cli
+
+    out = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+    started = _Clock()
+    try:
+        cli(["run", model, "--events", paths["events"], "--contacts", paths["contacts"],
+             "--engine", "python", "--out", out], standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    seconds = started.stop()
+    digest = hashlib.sha256()
+    with open(out, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    os.unlink(out)
+    return seconds, {"sha256": digest.hexdigest()}, ""
 
 
 def _loop(paths: dict):
@@ -410,6 +439,8 @@ def check(name: str, result: dict, reference: dict | None, flat: dict | None) ->
     output = result.get("output")
     if output is None or kind in ("reference", "flat-reference"):
         return "reference" if output is not None else ""
+    if kind == "digest":
+        return "see the memory rows"
     if kind == "reader":
         return f"{output['events']:,} events, {output['rejects']:,} rejects"
     if kind == "exact":
@@ -441,6 +472,87 @@ def check(name: str, result: dict, reference: dict | None, flat: dict | None) ->
     expected = {c: s for c, s in flat.items() if s}
     wrong = sorted(c for c in set(expected) | set(cleaned) if expected.get(c) != cleaned.get(c))
     return "same totals" if not wrong else f"DIFFERS on {len(wrong)} contacts (first {wrong[0]})"
+
+
+def shuffled(paths: dict, seed: int, block: int = 100_000) -> str:
+    """The events file with its lines shuffled within blocks (bounded memory): out of time
+    order everywhere, so `score run` must sort it."""
+    target = paths["events"].replace(".jsonl", "-shuffled.jsonl")
+    if os.path.exists(target):
+        return target
+    import random
+
+    rng = random.Random(seed)
+    with open(paths["events"], "rb") as source, open(target + ".tmp", "wb") as out:
+        while True:
+            lines = [line for _, line in zip(range(block), source)]
+            if not lines:
+                break
+            rng.shuffle(lines)
+            out.writelines(lines)
+    os.replace(target + ".tmp", target)
+    return target
+
+
+def memory_scaling(model: str, args, sizes: list[int]) -> list[str]:
+    """Peak resident memory of `score run --engine python` against the number of events, on
+    time-ordered input and on the same lines shuffled: memory must follow the contacts (one
+    per 20 events here), not the events; both give the same bytes."""
+    lines = ["| events | contacts | sorted: wall s (CPU s) | peak MiB | shuffled: wall s (CPU s) "
+             "| peak MiB | peak growth (sorted; shuffled) | same output |",
+             "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    print("\n".join(lines), flush=True)
+    first = None
+    for size in sizes:
+        contacts = max(size // 20, 1)
+        paths = events_only(args.data, size, contacts, args.seed)
+        ordered = measure("score-run-python", model, paths, args.timeout)
+        mixed = {"error": "not measured", "peak_rss": 0}
+        if size <= args.shuffled_up_to:
+            mixed = measure("score-run-python-shuffled", model,
+                            {**paths, "events": shuffled(paths, args.seed)}, args.timeout)
+        peaks = (ordered["peak_rss"] / 2**20, mixed["peak_rss"] / 2**20)
+        first = first or peaks
+        same = "-"
+        if "output" in ordered and "output" in mixed:
+            same = "yes" if ordered["output"] == mixed["output"] else "DIFFERENT"
+        lines.append(f"| {paths['lines']:,} | {contacts:,} | {_secs(ordered)} | {peaks[0]:,.0f} "
+                     f"| {_secs(mixed)} | {peaks[1]:,.0f} | {peaks[0] / first[0]:.1f}x; "
+                     f"{peaks[1] / first[1] if first[1] else 0:.1f}x | {same} |")
+        print(lines[-1], flush=True)
+    print(f"\nload average at the end {load_average()}")
+    return lines
+
+
+def events_only(folder: str, events: int, contacts: int, seed: int) -> dict:
+    """`dataset` without the Parquet and CSV copies (the memory rows read JSON Lines). Above
+    2M events, copies of the 2M log with the contacts renamed (`c-` to `c1-`, `c2-`, ...):
+    each contact's events stay in time order and contacts interleave in blocks, which is
+    what the memory bound is about, and writing them takes seconds where generating 20M
+    events takes the better part of an hour."""
+    import generate
+
+    where = os.path.join(folder, f"{events}-{contacts}-{seed}")
+    paths = {"events": os.path.join(where, "events.jsonl"),
+             "contacts": os.path.join(where, "contacts.jsonl")}
+    base = 2_000_000
+    if not os.path.exists(paths["contacts"]) and events > base and events % base == 0:
+        source = events_only(folder, base, base // 20, seed)
+        os.makedirs(where, exist_ok=True)
+        for name in ("events", "contacts"):
+            with open(paths[name] + ".tmp", "wb") as out:
+                for copy in range(events // base):
+                    with open(source[name], "rb") as stream:  # whole lines: no split name
+                        for lines in iter(lambda: stream.readlines(1 << 24), []):
+                            out.write(b"".join(lines).replace(
+                                b'"contact":"c-', f'"contact":"c{copy}-'.encode()))
+            os.replace(paths[name] + ".tmp", paths[name])
+    if not os.path.exists(paths["contacts"]):
+        generate.generate(where, events, contacts, seed)
+    with open(paths["events"], "rb") as stream:
+        paths["lines"] = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 24),
+                                                                   b""))
+    return paths
 
 
 def machine() -> str:
@@ -526,6 +638,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma-separated measurement names")
     parser.add_argument("--scaling", default="200000,2000000,20000000",
                         help="event counts for the DuckDB scaling rows ('' to skip)")
+    parser.add_argument("--memory", default="",
+                        help="event counts for the `score run --engine python` peak memory "
+                             "rows, sorted and shuffled input (e.g. 200000,2000000,20000000); "
+                             "with it, only these rows are measured")
+    parser.add_argument("--shuffled-up-to", type=int, default=2_000_000,
+                        help="the largest --memory size also measured on shuffled input")
     parser.add_argument("--model", help="the .score model (default: the B2B model)")
     parser.add_argument("--data", default=os.path.join(tempfile.gettempdir(), "scorelang-data"))
     parser.add_argument("--seed", type=int, default=1)
@@ -544,6 +662,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.scaling == parser.get_default("scaling"):
             args.scaling = "20000,200000,2000000"
     model = _model(args.model)
+    if args.memory:
+        print(f"# `score run --engine python`: peak memory against events\n\nMachine: "
+              f"{machine()}; load average at start {load_average()}\n")
+        memory_scaling(model, args, [int(size) for size in args.memory.split(",") if size])
+        return 0
     names = [n for n in (args.only.split(",") if args.only else MEASURES) if n]
     names = [n for n in names if n not in args.skip.split(",")]
     unknown = [n for n in names if n not in MEASURES]
