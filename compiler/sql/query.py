@@ -33,7 +33,7 @@ from .dialects import Dialect
 from .lifecycle import LifecycleParts
 from .quoting import quote_identifier, quote_table
 from .scores import ScoreParts, slots_of
-from .statements import Cte, Query, select
+from .statements import Cte, Query, select, union_all
 
 
 class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
@@ -60,6 +60,9 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         self.reset_scores = sorted({a["arg"] for a in self.reset_trigger["actions"]
                                     if a["action"] == "reset"}) if self.reset_trigger else []
         self.query = Query(header=[])
+        # CTEs cheaper to compute again than to store (DuckDB would store a CTE read three
+        # times): `raw` only renames the input columns, unless it numbers the rows itself
+        self.inlined = {"raw"} if seq_column else set()
 
     # ------------------------------------------------------------------ small helpers
     def q(self, name: str) -> str:
@@ -106,7 +109,8 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         for index, cte in enumerate(self.query.ctes):
             word = re.compile(rf"\b{re.escape(cte.name)}\b")
             readers = sum(len(word.findall(text)) for text in texts[index + 1:])
-            cte.materialized = readers > 1
+            cte.materialized = readers > 1 and cte.name not in self.inlined
+            cte.inlined = readers > 1 and cte.name in self.inlined
 
     def _raw(self) -> None:
         q = self.q
@@ -149,9 +153,12 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         """The events that exist: not a duplicate id, not after T."""
         columns = ["u.contact AS contact", "u.event AS event", "u.target AS target",
                    "u.ts AS ts", "u.seq AS seq", "u.props AS props"]
-        dup = ("CASE WHEN id IS NULL THEN 1 ELSE ROW_NUMBER() OVER "
-               "(PARTITION BY contact, id ORDER BY ts, seq) END AS dup")
-        source = f"(SELECT raw.*, {dup} FROM raw) AS u\nCROSS JOIN tnow"
+        # the duplicate-id window sorts only the rows that carry an id (often none): a
+        # CASE around the window would still sort every row
+        with_id = select(["raw.*", "ROW_NUMBER() OVER (PARTITION BY contact, id "
+                          "ORDER BY ts, seq) AS dup"], "raw", ["id IS NOT NULL"])
+        without_id = select(["raw.*", "1 AS dup"], "raw", ["id IS NULL"])
+        source = f"({union_all([without_id, with_id])}) AS u\nCROSS JOIN tnow"
         if self._uses_contact_in_where():
             columns.append("c.profile AS profile")
             source += "\nLEFT JOIN ppl AS c ON c.contact = u.contact"

@@ -10,6 +10,7 @@ class Cte:
     name: str
     body: str  # one SELECT (or a UNION ALL of SELECTs), laid out by the template
     materialized: bool = False  # read more than once: computed once (where the dialect can)
+    inlined: bool = False  # read more than once but cheaper to compute again (NOT MATERIALIZED)
 
 
 @dataclass
