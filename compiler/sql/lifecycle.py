@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .conditions import Scope, condition_sql, references
+from .initial import may_act_initially
 from .scores import _worth, multiplier_at, step_ages
 from .statements import select, union_all
 
@@ -94,28 +95,81 @@ class LifecycleParts:
 
     def _flow(self) -> None:
         """`pts`: the evaluation points; `flow`: points, awards and change rows."""
+        slots = self._summed_slots()
+        changes = self._decay_changes(slots)
+        self.sparse = not changes and not self.stage_reads_stage and self.reset_trigger is None
+        if self.sparse:
+            self._sparse_flow(slots)
+            return
         # unscored contacts are not processed at all: their events are no points
         points = [select(["e.contact AS contact", "e.ts AS ts", "0 AS kind", "e.seq AS seq"],
-                         "ev AS e\nJOIN ppl AS p ON p.contact = e.contact", ["p.scored"])]
+                         *self._scored_only("ev AS e"))]
         if any(r["kind"] == "absence" for r in self.rules) or self.t.get("inactivity"):
             points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
                                  ["kind = 1"]))
-        points.append(select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind",
-                              "0 AS seq"], "ppl AS p\nCROSS JOIN tnow",
-                             ["p.scored", "tnow.as_of IS NOT NULL"]))
+        points.append(self._as_of_points())
         self.add("pts", union_all(points))
-        slots = self._summed_slots()
         key = ["contact", "ts", "kind", "seq"]
         parts = [select(key + ["1 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
                         [f"{self.lit(0)} AS d_{k}" for k in slots], "pts")]
         if slots:
-            wanted = ", ".join(str(k) for k in slots)
-            parts.append(select([f"a.{k} AS {k}" for k in key] +
-                                ["0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
-                                [f"CASE WHEN a.si = {k} THEN a.c * a.p ELSE 0 END AS d_{k}"
-                                 for k in slots],
-                                "aw AS a\nJOIN ppl AS pp ON pp.contact = a.contact",
-                                [f"a.si IN ({wanted})", "a.c <> 0", "pp.scored"]))
+            parts.append(self._award_rows(slots, "0"))
+        self.add("flow", union_all(parts + changes))
+
+    def _scored_only(self, source: str, where: list[str] | None = None):
+        """(source, where) of the rows of `source` (alias.contact) of scored contacts: without
+        `require` every contact is scored, and no join is needed."""
+        where = list(where or [])
+        if self.t.get("require") is None:
+            return source, where
+        alias = source.split(" AS ")[-1]
+        return (f"{source}\nJOIN ppl AS pp ON pp.contact = {alias}.contact",
+                where + ["pp.scored"])
+
+    def _as_of_points(self) -> str:
+        return select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind", "0 AS seq"],
+                      "ppl AS p\nCROSS JOIN tnow", ["p.scored", "tnow.as_of IS NOT NULL"])
+
+    def _award_rows(self, slots: list[int], isp: str) -> str:
+        """The flow rows of the awards to `slots` (that award something)."""
+        key = ["contact", "ts", "kind", "seq"]
+        wanted = ", ".join(str(k) for k in slots)
+        return select([f"a.{k} AS {k}" for k in key] +
+                      [f"{isp} AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
+                      [f"CASE WHEN a.si = {k} THEN a.c * a.p ELSE 0 END AS d_{k}"
+                       for k in slots],
+                      *self._scored_only("aw AS a", [f"a.si IN ({wanted})", "a.c <> 0"]))
+
+    # Without decay or expiry (no change rows), a reset, or a stage condition reading `stage`,
+    # the state changes only where an award to a slot the lifecycle reads is made, so the
+    # points where a stage can move or a trigger rise are those awards' points, the contact's
+    # first point (the profile alone may meet a condition there: compiler/sql/initial.py
+    # tells whether it can) and T: each award row is its
+    # own point (`isp` = 1), summed with the awards of the same point (a RANGE frame: rows of
+    # one point are peers and see the same sums; a point with two awards appears twice with
+    # the same state, which moves no stage and fires no trigger twice). Events without such
+    # an award, and capped or other slots' awards, are no rows at all.
+    def _sparse_flow(self, slots: list[int]) -> None:
+        points = [self._as_of_points()]
+        if may_act_initially(self):
+            first_ts = select(["e.contact AS contact", "MIN(e.ts) AS ts"],
+                              *self._scored_only("ev AS e"), group_by=["e.contact"])
+            self.add("pt0", first_ts)
+            points.insert(0, select(
+                ["e.contact AS contact", "e.ts AS ts", "0 AS kind", "MIN(e.seq) AS seq"],
+                "ev AS e\nJOIN pt0 AS f ON f.contact = e.contact AND f.ts = e.ts",
+                group_by=["e.contact", "e.ts"]))
+        self.add("pts", union_all(points))
+        key = ["contact", "ts", "kind", "seq"]
+        parts = [select(key + ["1 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
+                        [f"{self.lit(0)} AS d_{k}" for k in slots], "pts")]
+        if slots:
+            parts.append(self._award_rows(slots, "1"))
+        self.add("flow", union_all(parts))
+
+    def _decay_changes(self, slots: list[int]) -> list[str]:
+        """The flow parts of the change rows (decay steps and expiry of awards to `slots`)."""
+        parts = []
         for i, name in enumerate(self.scores):
             info = self.score_info[name]
             mine = [k for k in slots if self.slots[k].score == name]
@@ -130,7 +184,7 @@ class LifecycleParts:
                 self.add(f"bsteps_{i}", self.d.values_table(by, ("rule", "age", "mn", "mo")))
                 change = (f"({self._scaled('a.p', 's.mn')} - {self._scaled('a.p', 's.mo')})")
                 parts.append(self._change_rows(f"bsteps_{i}", change, mine, slots))
-        self.add("flow", union_all(parts))
+        return parts
 
     def _change_rows(self, steps: str, change: str, mine: list[int], slots: list[int]) -> str:
         """The change rows of the awards of slots `mine` (one score's), from table `steps`."""
@@ -157,6 +211,9 @@ class LifecycleParts:
         that point, so it can neither move the stage nor make a trigger rise: it is dropped
         (kept: a contact's first point, T, and the point after a reset). Not when a stage
         condition reads `stage`: a stage may then move again with the same scores."""
+        if self.sparse:
+            self._sparse_sums(name)
+            return
         order = "OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq, x.isp"
         window = f"{order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
         # pn orders a contact's points; a row number over all the flow rows does (it need
@@ -185,6 +242,16 @@ class LifecycleParts:
                              "w.prev_seq = w.f_seq)")
             keep.append("(" + " OR ".join(alive) + ")")
         self.add(name, select(["w.*"], f"({select(columns, source)}) AS w", keep))
+
+    def _sparse_sums(self, name: str) -> None:
+        """`run` over a sparse flow (`_sparse_flow`): every row is a point."""
+        order = "OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq"
+        window = f"{order} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.seq AS seq",
+                   "x.isp AS isp", f"ROW_NUMBER() {order}) AS pn"]
+        columns += [f"SUM({self.sum_arg(f'x.d_{k}')}) {window} AS run_{k}"
+                    for k in self._summed_slots()]
+        self.add(name, select(columns, "flow AS x"))
 
     def _value(self, slot: int, cut: bool) -> str:
         """The unclamped sum of `slot`'s awards that count at point `p`."""
