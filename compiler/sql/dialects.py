@@ -169,6 +169,12 @@ class DuckDB(Dialect):
         return f"timezone({self.string(zone)}, make_timestamptz({micros}))"
 
     def period(self, micros: str, zone: str, per: str) -> str:
+        if zone == "UTC" and per in ("day", "week"):
+            # the day (or Monday week: 1970-01-01 was a Thursday) number, floored: integer
+            # arithmetic, not a timestamp built and truncated per row
+            day = 86_400_000_000
+            shifted, size = (micros, day) if per == "day" else (f"{micros} + {3 * day}", 7 * day)
+            return f"((({shifted}) - ((({shifted}) % {size}) + {size}) % {size}) // {size})"
         if zone == "UTC":
             local = f"make_timestamp({micros})"
         else:
