@@ -101,9 +101,9 @@ class LifecycleParts:
         if self.sparse:
             self._sparse_flow(slots)
             return
-        # unscored contacts are not processed at all: their events are no points
+        # (`ev` and `aw` hold only scored contacts: unscored ones are not processed at all)
         points = [select(["e.contact AS contact", "e.ts AS ts", "0 AS kind", "e.seq AS seq"],
-                         *self._scored_only("ev AS e"))]
+                         "ev AS e")]
         if any(r["kind"] == "absence" for r in self.rules) or self.t.get("inactivity"):
             points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
                                  ["kind = 1"]))
@@ -115,16 +115,6 @@ class LifecycleParts:
         if slots:
             parts.append(self._award_rows(slots, "0"))
         self.add("flow", union_all(parts + changes))
-
-    def _scored_only(self, source: str, where: list[str] | None = None):
-        """(source, where) of the rows of `source` (alias.contact) of scored contacts: without
-        `require` every contact is scored, and no join is needed."""
-        where = list(where or [])
-        if self.t.get("require") is None:
-            return source, where
-        alias = source.split(" AS ")[-1]
-        return (f"{source}\nJOIN ppl AS pp ON pp.contact = {alias}.contact",
-                where + ["pp.scored"])
 
     def _as_of_points(self) -> str:
         return select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind", "0 AS seq"],
@@ -138,7 +128,7 @@ class LifecycleParts:
                       [f"{isp} AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
                       [f"CASE WHEN a.si = {k} THEN a.c * a.p ELSE 0 END AS d_{k}"
                        for k in slots],
-                      *self._scored_only("aw AS a", [f"a.si IN ({wanted})", "a.c <> 0"]))
+                      "aw AS a", [f"a.si IN ({wanted})", "a.c <> 0"])
 
     # Without decay or expiry (no change rows), a reset, or a stage condition reading `stage`,
     # the state changes only where an award to a slot the lifecycle reads is made, so the
@@ -153,7 +143,7 @@ class LifecycleParts:
         points = [self._as_of_points()]
         if may_act_initially(self):
             first_ts = select(["e.contact AS contact", "MIN(e.ts) AS ts"],
-                              *self._scored_only("ev AS e"), group_by=["e.contact"])
+                              "ev AS e", group_by=["e.contact"])
             self.add("pt0", first_ts)
             points.insert(0, select(
                 ["e.contact AS contact", "e.ts AS ts", "0 AS kind", "MIN(e.seq) AS seq"],

@@ -150,18 +150,26 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
                                f"ON c.contact = k.contact"))
 
     def _events(self) -> None:
-        """The events that exist: not a duplicate id, not after T."""
+        """The events that exist: not a duplicate id, not after T; only those of scored
+        contacts (nothing of an unscored contact is in the result)."""
         columns = ["u.contact AS contact", "u.event AS event", "u.target AS target",
                    "u.ts AS ts", "u.seq AS seq", "u.props AS props"]
+        carried = ["r.*"]
+        source, where = "raw AS r", []
+        if self._uses_contact_in_where():
+            columns.append("u.profile AS profile")
+            carried.append("c.profile AS profile")
+        if self._uses_contact_in_where() or self.t.get("require") is not None:
+            source += "\nJOIN ppl AS c ON c.contact = r.contact"
+        if self.t.get("require") is not None:
+            where.append("c.scored")
         # the duplicate-id window sorts only the rows that carry an id (often none): a
         # CASE around the window would still sort every row
-        with_id = select(["raw.*", "ROW_NUMBER() OVER (PARTITION BY contact, id "
-                          "ORDER BY ts, seq) AS dup"], "raw", ["id IS NOT NULL"])
-        without_id = select(["raw.*", "1 AS dup"], "raw", ["id IS NULL"])
+        with_id = select(carried + ["ROW_NUMBER() OVER (PARTITION BY r.contact, r.id "
+                                    "ORDER BY r.ts, r.seq) AS dup"], source,
+                         where + ["r.id IS NOT NULL"])
+        without_id = select(carried + ["1 AS dup"], source, where + ["r.id IS NULL"])
         source = f"({union_all([without_id, with_id])}) AS u\nCROSS JOIN tnow"
-        if self._uses_contact_in_where():
-            columns.append("c.profile AS profile")
-            source += "\nLEFT JOIN ppl AS c ON c.contact = u.contact"
         self.add("ev", select(columns, source, ["u.dup = 1", "u.ts <= tnow.as_of"]))
 
     # ------------------------------------------------------------------ result
