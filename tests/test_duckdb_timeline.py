@@ -18,6 +18,7 @@ from compiler.pipeline import compile as compile_model  # noqa: E402
 from compiler.run import engines  # noqa: E402
 from compiler.run.readers import read_contacts, read_events  # noqa: E402
 from compiler.sql import check  # noqa: E402
+from compiler.sql.timeline import timeline_sql  # noqa: E402
 from runtime import Engine  # noqa: E402
 from runtime.events import Event  # noqa: E402
 from runtime.timeline import time_text  # noqa: E402
@@ -86,3 +87,31 @@ def test_generated_models_and_histories_equal_the_python_engine(scenario, period
         rows = engines.timeline("duckdb", table, events_path, contacts_path, as_of,
                                 lambda r: None, period)
     assert rows == expected
+
+
+_ONE = dict(decay=False, expire=False, resets=False, stage_chains=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(ms.scenarios(ms.models(**_ONE), max_events=12),
+                 ms.scenarios(ms.models(v2=True, **_ONE), max_events=12, v2=True)),
+       st.sampled_from(("day", "week", "month")))
+def test_the_one_statement_timeline_equals_the_python_engine(scenario, period):
+    """Models whose state changes only at awards take the one-statement timeline
+    (compiler/sql/timeline.py); its rows equal the Python engine's."""
+    model, events, contacts, as_of = scenario
+    table = lower(model, "0" * 64)
+    assume(not check(table, "duckdb"))
+    assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at") is not None
+    with tempfile.TemporaryDirectory() as folder:
+        events_path, contacts_path = _write(Path(folder), events, contacts)
+        expected = _python(table, events_path, contacts_path, as_of, period)
+        rows = engines.timeline("duckdb", table, events_path, contacts_path, as_of,
+                                lambda r: None, period)
+    assert rows == expected
+
+
+def test_models_with_decay_or_a_reset_take_a_query_per_period_end():
+    for name in ("b2b_saas", "hubspot_port"):
+        table = compile_model(str(ROOT / "examples" / f"{name}.score")).table
+        assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at") is None

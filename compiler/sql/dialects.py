@@ -46,6 +46,14 @@ class Dialect(QuotingRules):
                                  for row in rows)
         return f"SELECT * FROM (VALUES {body}) AS t({', '.join(columns)})"
 
+    def first_rows(self, source: str) -> str:
+        """A SELECT of (contact, ts, seq): per contact of `source` (columns contact, ts, seq),
+        its least (ts, seq)."""
+        least = (f"SELECT contact, MIN(ts) AS ts FROM {source} GROUP BY contact")
+        return (f"SELECT e.contact AS contact, e.ts AS ts, MIN(e.seq) AS seq FROM {source} AS e "
+                f"JOIN ({least}) AS f ON f.contact = e.contact AND f.ts = e.ts "
+                "GROUP BY e.contact, e.ts")
+
     # -- arithmetic --------------------------------------------------------------------------
     def int_div(self, left: str, right: str) -> str:
         """Integer division truncating toward zero (both operands BIGINT)."""
@@ -298,6 +306,13 @@ class Spark(Dialect):
     """Spark SQL 4.0 (VARIANT for typed JSON access). Run with
     `spark.sql.session.timeZone=UTC`; `props`/`profile` are JSON text."""
     name = "spark"
+
+    def first_rows(self, source):
+        # a struct orders field by field; the self-join of the default trips an assertion of
+        # Spark's join reordering (ReorderJoin.createOrderedJoin) in the whole query
+        least = (f"SELECT contact, MIN(named_struct('ts', ts, 'seq', seq)) AS m FROM {source} "
+                 "GROUP BY contact")
+        return f"SELECT contact, m.ts AS ts, m.seq AS seq FROM ({least}) AS f"
     sqlglot = "spark"
     identifier_quote = "`"
     backslash_escapes = True

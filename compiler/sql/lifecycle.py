@@ -141,14 +141,9 @@ class LifecycleParts:
     # an award, and capped or other slots' awards, are no rows at all.
     def _sparse_flow(self, slots: list[int]) -> None:
         points = [self._as_of_points()]
-        if may_act_initially(self):
-            first_ts = select(["e.contact AS contact", "MIN(e.ts) AS ts"],
-                              "ev AS e", group_by=["e.contact"])
-            self.add("pt0", first_ts)
-            points.insert(0, select(
-                ["e.contact AS contact", "e.ts AS ts", "0 AS kind", "MIN(e.seq) AS seq"],
-                "ev AS e\nJOIN pt0 AS f ON f.contact = e.contact AND f.ts = e.ts",
-                group_by=["e.contact", "e.ts"]))
+        if self.first_point_needed():
+            self.add("pt0", self.d.first_rows("ev"))
+            points.insert(0, select(["contact", "ts", "0 AS kind", "seq"], "pt0"))
         self.add("pts", union_all(points))
         key = ["contact", "ts", "kind", "seq"]
         parts = [select(key + ["1 AS isp", "ts AS ats", "kind AS akind", "seq AS aseq"] +
@@ -156,6 +151,9 @@ class LifecycleParts:
         if slots:
             parts.append(self._award_rows(slots, "1"))
         self.add("flow", union_all(parts))
+
+    def first_point_needed(self) -> bool:
+        return may_act_initially(self)
 
     def _decay_changes(self, slots: list[int]) -> list[str]:
         """The flow parts of the change rows (decay steps and expiry of awards to `slots`)."""

@@ -8,9 +8,10 @@ period end, each its own statement, and a contact gets the rows of the ends from
 event's period on, then the row as of the as-of time T. The periods are those of the model's
 time zone (`runtime.periods.Calendar`, as the Python engine names them).
 
-It costs one query per period (90 for a quarter by day): correct and equal to the other
-engines, not fast. A timeline in one statement needs the query's as-of time per row instead of
-one literal; see docs/sql.md.
+Where the state changes only at awards (no decay or expiry, no reset, no stage condition
+reading `stage`), the rows before T's period come from one statement instead
+(compiler/sql/timeline.py: the points evaluated once, each end joined to the last point
+before it); other models cost one query per period (90 for a quarter by day).
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from runtime.events import Reject
 from runtime.periods import Calendar
 from runtime.timeline import check_period, time_text
 
-from ...sql import generate
+from ...sql import generate, get_dialect
+from ...sql.timeline import timeline_sql
 from . import duckdb_contacts, duckdb_input
 
 
@@ -48,18 +50,31 @@ def timeline(con, table: dict, contacts: str | None, events: str, as_of: int | N
             ends.append(end)
             end = calendar.next_start(period, end + 1) - 1
     rows: list[tuple[str, int, dict]] = []
+
+    def add(end: int, result: dict) -> None:
+        rows.append((result["contact"], end, {
+            "contact": result["contact"], "period": calendar.start_of(period, end).isoformat(),
+            "as_of": time_text(end), "scores": result["scores"], "grades": result["grades"],
+            "stage": result["stage"]}))
+
+    one = None
+    if ends:
+        d = get_dialect("duckdb")
+        one = timeline_sql(table, events_table, duckdb_contacts.TABLE, until,
+                           d.values_table([(e,) for e in ends], ("end_at",)), seq_column="line")
+    if one is not None:
+        # one statement for the ends before T's (compiler/sql/timeline.py), the query for T's
+        found = con.execute(one).fetchall()
+        for row, result in zip(found, results(table, [row[:1] + row[2:] for row in found])):
+            add(row[1], result)
+        ends = []
     for end in [*ends, until]:
         sql = generate(table, "duckdb", events_table, duckdb_contacts.TABLE, as_of=end,
                        seq_column="line")
-        label = calendar.start_of(period, end).isoformat()
-        stamp = time_text(end)
         for result in results(table, con.execute(sql).fetchall()):
             first = firsts.get(result["contact"])
             if end != until and (first is None or first > end):
                 continue  # before the contact's first period
-            rows.append((result["contact"], end, {
-                "contact": result["contact"], "period": label, "as_of": stamp,
-                "scores": result["scores"], "grades": result["grades"],
-                "stage": result["stage"]}))
+            add(end, result)
     rows.sort(key=lambda item: item[:2])
     return [row for _, _, row in rows]

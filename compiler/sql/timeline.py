@@ -1,0 +1,96 @@
+"""A score timeline in one DuckDB statement (`score run --timeline --engine duckdb`).
+
+A timeline row is the contact's result as of a period end E (runtime/timeline.py). Where the
+state can change only at awards — no decay or expiry, no reset, no stage condition reading
+`stage` — the as-of-E result is the state at the contact's last evaluation point at or before
+E: the awards by E are the same in both runs (caps count in time order, absence and
+inactivity awards due by E are those of the full run), and the as-of point at E itself
+changes nothing, since a stage that could move there moved at that last point already. So
+the sparse flow of the query (compiler/sql/lifecycle.py), with a point at every award of
+every slot and at each contact's first event, is evaluated once, and each (contact, E) takes
+the last point with `ts <= E` (an ASOF join). The row of T's own period is the result itself
+(the query as of T). Other models return None: the caller runs the query once per end.
+"""
+from __future__ import annotations
+
+from .dialects import get_dialect
+from .query import QueryBuilder
+from .statements import select
+
+
+class TimelineBuilder(QueryBuilder):
+    """The query's CTEs with every score, group and grade evaluated at every point, and a
+    final SELECT of the rows as of each end in `ends_sql` (a SELECT of one column `end_at`)."""
+
+    def __init__(self, table: dict, events_table: str, contacts_table: str, as_of: int,
+                 ends_sql: str, seq_column: str | None = "seq") -> None:
+        super().__init__(table, get_dialect("duckdb"), events_table, contacts_table, as_of,
+                         seq_column)
+        self.ends_sql = ends_sql
+        self.lifecycle = True  # the points are what the rows read, stages or not
+
+    def exact(self) -> bool:
+        decays = any(s.get("decay") or s.get("expire") is not None for s in self.t["scores"])
+        return not decays and self.reset_trigger is None and not self.stage_reads_stage
+
+    def _summed_slots(self) -> list[int]:
+        return [s.index for s in self.slots if self._rules_of_slot(s.index)]
+
+    def lifecycle_reads(self):
+        return (list(range(len(self.scores))), [s.index for s in self.slots[len(self.scores):]],
+                list(enumerate(self.t["grades"])))
+
+    def first_point_needed(self) -> bool:
+        return True  # a row before any award reads the first point's state
+
+    def build(self):
+        query = super().build()
+        self.query.ctes = [c for c in query.ctes if c.name not in ("res",)]
+        self._rows()
+        self._materialize()
+        return self.query
+
+    def _rows(self) -> None:
+        d = self.d
+        self.add("tl_end", self.ends_sql)
+        self.add("tl_first", select(["contact", "MIN(ts) AS first_ts"], "raw CROSS JOIN tnow",
+                                    ["ts <= tnow.as_of"], group_by=["contact"]))
+        # the last point of each time: the state there holds until the next time
+        last = select(["s.*", "LEAD(s.ts) OVER (PARTITION BY s.contact ORDER BY s.pn) AS nts"],
+                      "p1_stg AS s")
+        self.add("tl_pts", select(["z.*"], f"({last}) AS z", ["z.nts IS NULL OR z.nts > z.ts"]))
+        self.add("tl_want", select(["f.contact AS contact", "t.end_at AS end_at"],
+                                   "tl_first AS f\nJOIN tl_end AS t ON t.end_at >= f.first_ts"))
+        scores = [(name, f"CASE WHEN pp.scored THEN p.s_{i} END")
+                  for i, name in enumerate(self.scores)]
+        labels = [(g["name"], f"CASE WHEN pp.scored THEN p.g_{j} END")
+                  for j, g in enumerate(self.t["grades"])]
+        grades = d.json_object_present(labels) if labels else "'{}'"
+        stage = "NULL"
+        if self.t["stages"]:
+            whens = " ".join(f"WHEN {n + 1} THEN {d.string(s['name'])}"
+                             for n, s in enumerate(self.t["stages"]))
+            stage = f"CASE WHEN pp.scored THEN CASE p.stage {whens} END END"
+        self.query.final = select(
+            ["w.contact AS contact", "w.end_at AS end_at", f"{d.json_object(scores)} AS scores",
+             f"{grades} AS grades", f"{stage} AS stage", "'[]' AS actions"],
+            "tl_want AS w\nJOIN ppl AS pp ON pp.contact = w.contact\n"
+            "ASOF LEFT JOIN tl_pts AS p ON p.contact = w.contact AND w.end_at >= p.ts",
+            order_by=["w.contact", "w.end_at"])
+
+
+def timeline_sql(table: dict, events_table: str, contacts_table: str, as_of: int,
+                 ends_sql: str, seq_column: str | None = "seq") -> str | None:
+    """The statement of the timeline rows before T's period end (contact, end_at, scores, grades,
+    stage, actions), or None when the model is not one where it is exact (see above)."""
+    from . import _ENV, check
+
+    if check(table, "duckdb"):
+        return None
+    builder = TimelineBuilder(table, events_table, contacts_table, as_of, ends_sql, seq_column)
+    if not builder.exact():
+        return None
+    query = builder.build()
+    return _ENV.get_template("query.sql.j2").render(
+        header=query.header, ctes=query.ctes, final=query.final,
+        materialized=builder.d.materialized_keyword or "")
