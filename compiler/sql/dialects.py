@@ -25,6 +25,11 @@ class Dialect(QuotingRules):
     wide = "DECIMAL(38, 0)"  # sums of points taken from event properties (up to 2^63 each)
     union_distinct = "UNION"
     materialized_keyword: str | None = None  # `name AS MATERIALIZED (...)`
+    # the plan shapes measured and run here on DuckDB and PostgreSQL (sparse points, the
+    # duplicate-id window over the rows with an id, events of scored contacts only); the
+    # others keep the earlier shapes (one of these tripped Spark 4's planner: "Can't zip
+    # RDDs with unequal numbers of partitions")
+    tuned_plans = False
     # IANA zone names that the dialect reads as something else (a fixed-offset abbreviation):
     # calendar caps in such a zone are refused (support.py)
     zone_abbreviations: frozenset[str] = frozenset()
@@ -136,6 +141,7 @@ class DuckDB(Dialect):
     name = "duckdb"
     sqlglot = "duckdb"
     materialized_keyword = "MATERIALIZED"
+    tuned_plans = True
     wide = "HUGEINT"
 
     def int_div(self, left: str, right: str) -> str:
@@ -215,6 +221,7 @@ class Postgres(Dialect):
     name = "postgres"
     sqlglot = "postgres"
     materialized_keyword = "MATERIALIZED"
+    tuned_plans = True
     nul_char = None  # text cannot hold NUL
     identifier_max_bytes = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
     # `AT TIME ZONE 'CET'` looks the name up in the abbreviations (timezone_abbreviations:

@@ -96,14 +96,14 @@ class LifecycleParts:
     def _flow(self) -> None:
         """`pts`: the evaluation points; `flow`: points, awards and change rows."""
         slots = self._summed_slots()
-        changes = self._decay_changes(slots)
-        self.sparse = not changes and not self.stage_reads_stage and self.reset_trigger is None
+        self.sparse = (self.d.tuned_plans and not self._changes(slots)
+                       and not self.stage_reads_stage and self.reset_trigger is None)
         if self.sparse:
             self._sparse_flow(slots)
             return
         # (`ev` and `aw` hold only scored contacts: unscored ones are not processed at all)
         points = [select(["e.contact AS contact", "e.ts AS ts", "0 AS kind", "e.seq AS seq"],
-                         "ev AS e")]
+                         *self._scored_only("ev AS e", "p"))]
         if any(r["kind"] == "absence" for r in self.rules) or self.t.get("inactivity"):
             points.append(select(["DISTINCT contact", "ts", "1 AS kind", "0 AS seq"], "aw",
                                  ["kind = 1"]))
@@ -114,7 +114,18 @@ class LifecycleParts:
                         [f"{self.lit(0)} AS d_{k}" for k in slots], "pts")]
         if slots:
             parts.append(self._award_rows(slots, "0"))
-        self.add("flow", union_all(parts + changes))
+        self.add("flow", union_all(parts + self._decay_changes(slots)))
+
+    def _scored_only(self, source: str, people: str, where: list[str] | None = None):
+        """(source, where) of the rows of `source` of scored contacts: with tuned plans `ev`
+        (and so `aw`) holds only those (compiler/sql/query.py), elsewhere a join with `ppl`
+        (as `people`) says."""
+        where = list(where or [])
+        if self.d.tuned_plans:
+            return source, where
+        alias = source.split(" AS ")[-1]
+        return (f"{source}\nJOIN ppl AS {people} ON {people}.contact = {alias}.contact",
+                where + [f"{people}.scored"])
 
     def _as_of_points(self) -> str:
         return select(["p.contact AS contact", "tnow.as_of AS ts", "2 AS kind", "0 AS seq"],
@@ -128,7 +139,7 @@ class LifecycleParts:
                       [f"{isp} AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] +
                       [f"CASE WHEN a.si = {k} THEN a.c * a.p ELSE 0 END AS d_{k}"
                        for k in slots],
-                      "aw AS a", [f"a.si IN ({wanted})", "a.c <> 0"])
+                      *self._scored_only("aw AS a", "pp", [f"a.si IN ({wanted})", "a.c <> 0"]))
 
     # Without decay or expiry (no change rows), a reset, or a stage condition reading `stage`,
     # the state changes only where an award to a slot the lifecycle reads is made, so the
@@ -154,6 +165,18 @@ class LifecycleParts:
 
     def first_point_needed(self) -> bool:
         return may_act_initially(self)
+
+    def _changes(self, slots: list[int]) -> bool:
+        """Whether awards to `slots` have change rows (decay steps or expiry reached)."""
+        for i, name in enumerate(self.scores):
+            info = self.score_info[name]
+            mine = [k for k in slots if self.slots[k].score == name]
+            if mine and (info.get("decay") or info.get("expire") is not None):
+                rules = [r for r in self._rules_of(name)
+                         if self.slot_of(self.award_rules[r]) in mine]
+                if any(self._steps(i, rules)):
+                    return True
+        return False
 
     def _decay_changes(self, slots: list[int]) -> list[str]:
         """The flow parts of the change rows (decay steps and expiry of awards to `slots`)."""

@@ -154,6 +154,9 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         contacts (nothing of an unscored contact is in the result)."""
         columns = ["u.contact AS contact", "u.event AS event", "u.target AS target",
                    "u.ts AS ts", "u.seq AS seq", "u.props AS props"]
+        if not self.d.tuned_plans:
+            self._all_events(columns)
+            return
         carried = ["r.*"]
         source, where = "raw AS r", []
         if self._uses_contact_in_where():
@@ -170,6 +173,16 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
                          where + ["r.id IS NOT NULL"])
         without_id = select(carried + ["1 AS dup"], source, where + ["r.id IS NULL"])
         source = f"({union_all([without_id, with_id])}) AS u\nCROSS JOIN tnow"
+        self.add("ev", select(columns, source, ["u.dup = 1", "u.ts <= tnow.as_of"]))
+
+    def _all_events(self, columns: list[str]) -> None:
+        """`ev` as the other dialects have it: every contact's events, one window."""
+        dup = ("CASE WHEN id IS NULL THEN 1 ELSE ROW_NUMBER() OVER "
+               "(PARTITION BY contact, id ORDER BY ts, seq) END AS dup")
+        source = f"(SELECT raw.*, {dup} FROM raw) AS u\nCROSS JOIN tnow"
+        if self._uses_contact_in_where():
+            columns.append("c.profile AS profile")
+            source += "\nLEFT JOIN ppl AS c ON c.contact = u.contact"
         self.add("ev", select(columns, source, ["u.dup = 1", "u.ts <= tnow.as_of"]))
 
     # ------------------------------------------------------------------ result
