@@ -51,11 +51,14 @@ def timeline(con, table: dict, contacts: str | None, events: str, as_of: int | N
             end = calendar.next_start(period, end + 1) - 1
     rows: list[tuple[str, int, dict]] = []
 
-    def add(end: int, result: dict) -> None:
-        rows.append((result["contact"], end, {
-            "contact": result["contact"], "period": calendar.start_of(period, end).isoformat(),
-            "as_of": time_text(end), "scores": result["scores"], "grades": result["grades"],
-            "stage": result["stage"]}))
+    names: dict[int, tuple[str, str]] = {}  # per end: its period's label and its time text
+
+    def add(contact: str, end: int, result: dict) -> None:
+        label, stamp = names.get(end) or names.setdefault(
+            end, (calendar.start_of(period, end).isoformat(), time_text(end)))
+        rows.append((contact, end, {
+            "contact": contact, "period": label, "as_of": stamp,
+            "scores": result["scores"], "grades": result["grades"], "stage": result["stage"]}))
 
     one = None
     if ends:
@@ -64,9 +67,17 @@ def timeline(con, table: dict, contacts: str | None, events: str, as_of: int | N
                            d.values_table([(e,) for e in ends], ("end_at",)), seq_column="line")
     if one is not None:
         # one statement for the ends before T's (compiler/sql/timeline.py), the query for T's
-        found = con.execute(one).fetchall()
-        for row, result in zip(found, results(table, [row[:1] + row[2:] for row in found])):
-            add(row[1], result)
+        # a contact's rows repeat its values from one end to the next until an award: each
+        # distinct (scores, grades, stage) is parsed once and its dicts shared by the rows
+        # that read it (as the Python engine shares a state's values between such rows)
+        parsed: dict[tuple, dict] = {}
+        for contact, end, scores, grades, stage, actions in con.execute(one).fetchall():
+            key = (scores, grades, stage)
+            value = parsed.get(key)
+            if value is None:
+                value = parsed[key] = results(table, [(contact, scores, grades, stage,
+                                                       actions)])[0]
+            add(contact, end, value)
         ends = []
     for end in [*ends, until]:
         sql = generate(table, "duckdb", events_table, duckdb_contacts.TABLE, as_of=end,
@@ -75,6 +86,6 @@ def timeline(con, table: dict, contacts: str | None, events: str, as_of: int | N
             first = firsts.get(result["contact"])
             if end != until and (first is None or first > end):
                 continue  # before the contact's first period
-            add(end, result)
+            add(result["contact"], end, result)
     rows.sort(key=lambda item: item[:2])
     return [row for _, _, row in rows]
