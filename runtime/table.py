@@ -31,7 +31,7 @@ def load_table(table: dict | str | PathLike) -> dict:
     if not isinstance(table, dict):
         try:
             table = json.loads(Path(table).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: deep JSON
             raise TableError(f"cannot read rule table {table}: {exc}") from None
     validate(table)
     return table

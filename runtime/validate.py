@@ -10,12 +10,12 @@ from __future__ import annotations
 from .conditions import references
 from .errors import TableError
 from .periods import PERIODS
+from .schema import INT64_MAX, INT64_MIN, check_fields
 
 FORMAT = 2
 TOP_KEYS = ("format", "source", "timezone", "scores", "groups", "require", "rules", "profile",
             "inactivity", "activity", "grades", "stages", "triggers", "dispatch", "answers")
-# docs/language.md 10.8.9: a `by PROP` value must fit a signed 64-bit integer
-INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+__all__ = ["FORMAT", "INT64_MAX", "INT64_MIN", "validate"]  # the 64-bit range: schema.py
 
 
 def validate(table: dict) -> None:
@@ -31,6 +31,7 @@ def validate(table: dict) -> None:
                 "triggers"):
         if not isinstance(table[key], list) or not all(isinstance(x, dict) for x in table[key]):
             raise TableError(f"`{key}` must be a list of objects")
+    check_fields(table)
     names = [score.get("name") for score in table["scores"]]
     if not names or not all(isinstance(name, str) for name in names):
         raise TableError("a rule table declares at least one named score")

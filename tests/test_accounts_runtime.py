@@ -178,7 +178,7 @@ def test_a_table_older_than_accounts_loads():
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda a: a.update(by=3), "attribute `by`"),
+    (lambda a: a.update(by=3), "`accounts.by` must be a name"),
     (lambda a: a.update(scores={}), "accounts.scores"),
     (lambda a: a["scores"][0].update(aggregate="avg"), "unknown aggregate"),
     (lambda a: a["scores"][0].update(of=["score", "nope"]), "reads unknown"),
@@ -186,8 +186,8 @@ def test_a_table_older_than_accounts_loads():
     (lambda a: a["scores"][1].update(where=["=", ["grade", "nope"], "A"]), "unknown grade"),
     (lambda a: a["scores"][1].update(name="heat"), "name of its own"),
     (lambda a: a["grades"][0].update(score="engagement"), "unknown account score"),
-    (lambda a: a["grades"][0].update(bands=[["Hot", "60"]]), "malformed bands"),
-    (lambda a: a["grades"][0].update(bands=[[1, 60]]), "labels are strings"),
+    (lambda a: a["grades"][0].update(bands=[["Hot", "60"]]), r"`accounts.grades\[0\].bands\[0\]\[1\]` must be a number"),
+    (lambda a: a["grades"][0].update(bands=[[1, 60]]), r"`accounts.grades\[0\].bands\[0\]\[0\]` must be a label"),
 ])
 def test_malformed_accounts_sections_are_refused_at_load(change, message):
     table = copy.deepcopy(table_of(MODEL))

@@ -25,7 +25,7 @@ import model_strategies as ms
 import reference
 from compiler.lower import lower
 from dsl import ast
-from runtime import Engine, LateEventError
+from runtime import Engine, LateEventError, TableError
 from runtime.codegen import literal
 
 PROPERTY = settings(max_examples=100, deadline=None,
@@ -188,17 +188,19 @@ def test_literal_refuses_what_a_table_does_not_hold(value):
 # strings that are the table's structure, not user text
 _STRUCTURE = {("rules", "kind"), ("limit", "per"), ("decay", "percent"), ("source", "file"),
               ("source", "sha256"), ("actions", "action")}
-_OPERATORS = {"and", "or", "not", "=", "<", "<=", ">", ">=", "in", "glob"}
+# keys whose text is a name or a label of the language: the table's schema holds them to
+# `[^\W\d]\w*` (names) or `\w+` (labels), so a hostile one is refused (runtime/schema.py)
+_NAMES = {"name", "score", "group", "prop", "else", "by"}
 
 
-def _hostile_condition(form, f):
+def _hostile_condition(form, f, g):
     if not isinstance(form, list):
         return form
     head = form[0]
     if head in ("and", "or", "not"):
-        return [head] + [_hostile_condition(part, f) for part in form[1:]]
+        return [head] + [_hostile_condition(part, f, g) for part in form[1:]]
     ref, operand = form[1], form[2]
-    ref = [ref[0]] + [f(part) for part in ref[1:]]  # ["stage"] has no name
+    ref = [ref[0]] + [g(part) for part in ref[1:]]  # ["stage"] has no name
     if isinstance(operand, list):
         operand = [f(v) if isinstance(v, str) else v for v in operand]
     elif isinstance(operand, str):
@@ -206,87 +208,151 @@ def _hostile_condition(form, f):
     return [head, ref, operand]
 
 
-def _hostile(value, f, parent=None, key=None):
-    """The table with every user text t replaced by f(t) (names, labels, targets, texts)."""
+def _hostile(value, f, g, parent=None, key=None):
+    """The table with every free text t (event types, targets, texts, action arguments, ids)
+    replaced by f(t) and every name and label n by g(n)."""
     if key in ("condition", "where", "require"):
-        return _hostile_condition(value, f)
+        return _hostile_condition(value, f, g)
+    if key == "bands":
+        return [[g(label), threshold] for label, threshold in value]
+    if key == "buckets" and value is not None:
+        return [[g(label), [f(cell) for cell in cells]] for label, cells in value]
+    if key in ("matrix", "of") and value is not None:
+        return [g(part) if key == "matrix" else part for part in value[:1]] + \
+            [g(part) for part in value[1:]]
+    if key == "actions":
+        return [dict(a, arg=(g if a["action"] == "reset" else f)(a["arg"])) for a in value]
     if isinstance(value, dict):
         renamed_keys = key in ("dispatch", "answers", "exact", "cells") and parent != "targets" \
             and parent != "missing_targets"
-        return {(f(k) if renamed_keys else k): _hostile(v, f, key, k) for k, v in value.items()}
+        return {(f(k) if renamed_keys else k): _hostile(v, f, g, key, k)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [_hostile(v, f, parent, key) for v in value]
+        return [_hostile(v, f, g, parent, key) for v in value]
     if isinstance(value, str) and (parent, key) not in _STRUCTURE and key != "timezone":
-        return f(value)
+        return (g if key in _NAMES else f)(value)
     return value
 
 
-def _hostile_props(props: dict, f) -> dict:
-    return {f(k): f(v) if isinstance(v, str) else v for k, v in props.items()}
+def _hostile_props(props: dict, f, g) -> dict:
+    return {g(k): f(v) if isinstance(v, str) else v for k, v in props.items()}
 
 
-def _hostile_event(event, f):
+def _hostile_event(event, f, g):
     return dataclasses.replace(event, event=f(event.event),
                                target=None if event.target is None else f(event.target),
-                               props=_hostile_props(event.props, f))
+                               props=_hostile_props(event.props, f, g))
 
 
 hostile_prefixes = st.one_of(st.sampled_from(_HOSTILE_TEXTS),
                              st.lists(st.sampled_from(_HOSTILE_TEXTS), min_size=2,
                                       max_size=5).map("".join),
-                             st.text(min_size=1, max_size=8))
+                             st.text(min_size=1, max_size=8),
+                             st.from_regex(r"[^\W\d]\w{0,4}", fullmatch=True))
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
+def _run_both(table, events, contacts, as_of):
+    """Both paths' results, or both paths' TableError messages."""
+    outcomes = []
+    for compiled in (False, True):
+        try:
+            outcomes.append(Engine(table, compiled=compiled).run(events, contacts, as_of=as_of))
+        except TableError as exc:
+            outcomes.append(("refused", str(exc)))
+    return outcomes
 
 
 @PROPERTY
-@given(ms.scenarios(v2=True), hostile_prefixes)
-def test_hostile_tables_run_the_same_compiled_and_interpreted(scenario, prefix):
+@given(ms.scenarios(v2=True), hostile_prefixes, st.booleans())
+def test_hostile_tables_run_the_same_compiled_and_interpreted(scenario, prefix, names_too):
+    """Hostile free text (targets, event types, texts, notify arguments) runs the same on both
+    paths; a hostile name or label is refused by both alike (a table is untrusted input,
+    its schema holds names to the language's), one that is a name runs the same."""
     model, events, contacts, as_of = scenario
 
     def f(text: str) -> str:
         return prefix + text
 
-    table = _hostile(table_of(model), f)
+    g = f if names_too else (lambda name: name)
+    table = _hostile(table_of(model), f, g)
     json.dumps(table)  # still a table that travels
-    events = [_hostile_event(e, f) for e in events]
-    contacts = {c: _hostile_props(p, f) for c, p in contacts.items()}
-    interpreted = Engine(table, compiled=False).run(events, contacts, as_of=as_of)
-    assert Engine(table).run(events, contacts, as_of=as_of) == interpreted
-    for result in interpreted:  # the table's names reached the results as they are
-        assert all(name.startswith(prefix) for name in result["scores"])
+    events = [_hostile_event(e, f, g) for e in events]
+    contacts = {c: _hostile_props(p, f, g) for c, p in contacts.items()}
+    interpreted, compiled = _run_both(table, events, contacts, as_of)
+    assert compiled == interpreted
+    surrogate = any("\ud800" <= char <= "\udfff" for char in prefix)
+    refused = surrogate or (names_too and not _NAME.fullmatch(prefix))
+    if refused:  # refused exactly when the schema says so, with the field named
+        assert isinstance(interpreted, tuple) and "` must be " in interpreted[1], (prefix,
+                                                                                interpreted)
+        return
+    assert not isinstance(interpreted, tuple), interpreted
+    for result in interpreted:  # the table's texts reached the results as they are
+        assert all(name.startswith(prefix) for name in result["scores"]) == names_too or \
+            not result["scores"]
+        assert all(action["arg"].startswith(prefix) for action in result["actions"]
+                   if action["action"] != "reset")
 
 
 _BIG = 10 ** 5000  # past Python's 4300-digit limit on decimal text
 
 
-def test_huge_numbers_and_hostile_texts_in_a_hand_made_table():
-    from compiler.pipeline import compile_text
-    from runtime import Event
+_EVIL = "'); __import__('os').system('false'); ('\n\"\"\"\\\u2028{0}"
 
-    table = compile_text(
+
+def _hand_made_table() -> dict:
+    from compiler.pipeline import compile_text
+
+    return compile_text(
         "score engagement 0..100\n"
         "visit pricing +5\n"
         'visit "blog/*" +1 at most 2 per day\n'
         "grade tier by engagement: A >= 10, B >= 1, else C\n"
         "stage MQL when engagement >= 5\n"
         "when tier is A notify sales\n").table
-    evil = "'); __import__('os').system('false'); ('\n\"\"\"\\\u2028{0}"
-    table["scores"][0]["high"] = _BIG
-    table["rules"][0]["points"] = _BIG // 3
+
+
+@pytest.mark.parametrize("field, change", [
+    ("scores[0].high", lambda t: t["scores"][0].update(high=_BIG)),
+    ("rules[0].points", lambda t: t["rules"][0].update(points=_BIG // 3)),
+    ("grades[0].bands[0][1]", lambda t: t["grades"][0].update(bands=[["A", _BIG // 4]])),
+    ("stages[0].condition[2]",
+     lambda t: t["stages"][0].update(condition=[">=", ["score", "engagement"], -_BIG])),
+    ("stages[0].name", lambda t: t["stages"][0].update(name=_EVIL)),
+    ("grades[0].else", lambda t: t["grades"][0].update(**{"else": _EVIL + "else"})),
+    ("grades[0].bands[0][0]", lambda t: t["grades"][0].update(bands=[[_EVIL, 10]])),
+])
+def test_huge_numbers_and_hostile_labels_in_a_hand_made_table_are_refused_alike(field, change):
+    """Numbers beyond 64 bits (E008 refuses them in a model) and labels that are no labels of
+    the language: refused on load by both paths, the field named."""
+    table = _hand_made_table()
+    change(table)
+    for compiled in (True, False):
+        with pytest.raises(TableError, match=re.escape(f"`{field}` must be")):
+            Engine(table, compiled=compiled)
+
+
+def test_hostile_texts_in_a_hand_made_table_run_the_same_and_stay_literals():
+    from runtime import Event
+
+    table = _hand_made_table()
+    evil = _EVIL
+    table["scores"][0]["high"] = 2 ** 63 - 1
+    table["rules"][0]["points"] = 2 ** 62
     table["rules"][0]["targets"]["exact"] = [evil]
     table["dispatch"]["visit"]["exact"] = {evil: [0]}
-    table["grades"][0]["bands"] = [[evil, _BIG // 4], ["B", 1]]
-    table["grades"][0]["else"] = evil + "else"
-    table["stages"][0]["name"] = evil
-    table["stages"][0]["condition"] = [">=", ["score", "engagement"], -_BIG]
-    table["triggers"][0]["condition"] = ["=", ["grade", "tier"], evil]
+    table["stages"][0]["condition"] = [">=", ["score", "engagement"], -(2 ** 63)]
+    table["triggers"][0]["condition"] = ["or", ["=", ["grade", "tier"], evil],
+                                         ["=", ["grade", "tier"], "A"]]
     table["triggers"][0]["actions"][0]["arg"] = evil
     events = [Event("c-1", "visit", 1_700_000_000_000_000 + i, evil if i % 2 else "blog/x",
                     seq=i) for i in range(6)]
     compiled = Engine(table)
     assert compiled.run(events) == Engine(table, compiled=False).run(events)
     result = compiled.run(events)[0]
-    assert result["scores"]["engagement"] == _BIG  # 3 * (_BIG // 3) + 2, clamped to the max
-    assert result["grades"]["tier"] == evil and result["stage"] == evil
+    assert result["scores"]["engagement"] == 2 ** 63 - 1  # 3 * 2^62 + 2 (no wrap), clamped
+    assert result["grades"]["tier"] == "A" and result["stage"] == "MQL"
     assert result["actions"][0]["arg"] == evil
     assert evil not in compiled.program.source.replace(literal(evil), "")
 

@@ -42,6 +42,8 @@ class LoadedModel:
     warnings: str = ""  # rendered warnings of a model that compiled
     sources: dict = field(default_factory=dict)  # file name -> SourceFile (none for a table)
     model: object = None  # the dsl.ast.Model of a `.score` file (None for a table)
+    # the exit code when the table is None: 1 a model with errors, 2 a table file refused
+    exit_code: int = EXIT_FAILED
 
 
 def load_model(path: str, *, color: bool = False) -> LoadedModel:
@@ -67,8 +69,9 @@ def _load_table(path: str) -> LoadedModel:
     try:
         table = load_table(path)
     except TableError as exc:
-        return LoadedModel(None, f"{path}: not a usable rule table: {exc}; compile one with "
-                                 f"`score compile MODEL -o TABLE.json`\n")
+        return LoadedModel(None, f"error: {path}: not a usable rule table: {exc}; compile one "
+                                 f"with `score compile MODEL -o TABLE.json`\n",
+                           exit_code=EXIT_USAGE)
     return _named(table)
 
 
@@ -143,7 +146,7 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
     if model.table is None:
         stderr.write(model.text)
         stderr.write(f"error: {model_path} has errors; nothing was scored\n")
-        return EXIT_FAILED
+        return model.exit_code
     if options.contacts is None:
         _warn_without_profiles(model_path, model.table, stderr)
     try:
@@ -460,7 +463,7 @@ def _explain_inputs(model_path: str, events: str, contacts: str | None, stderr: 
     if model.table is None:
         stderr.write(model.text)
         stderr.write(f"error: {model_path} has errors; nothing was explained\n")
-        return EXIT_FAILED
+        return model.exit_code
     log = RejectLog(stderr)
     try:
         profiles, contact_rejects = readers.read_contacts(contacts) if contacts else ({}, [])
@@ -506,7 +509,7 @@ def compile_to_file(model_path: str, out: str | None, stdout: IO[str], stderr: I
     model = load_model(model_path, color=color)
     if model.table is None:
         stderr.write(model.text)
-        return EXIT_FAILED
+        return model.exit_code
     stderr.write(model.warnings)
     try:
         with _open_for_writing(out, default=stdout) as stream:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dsl.diagnostics import Diagnostic, error
+from runtime.validate import validate
 
 from .dialects import DIALECTS, Dialect, get_dialect
 from .query import QueryBuilder
@@ -72,6 +73,7 @@ def generate(table: dict, dialect: str | Dialect = "duckdb", events_table: str =
 
 
 def _build(table, d, events_table, contacts_table, as_of, seq_column) -> str:
+    validate(table)  # a table that travels is untrusted: TableError before any SQL is written
     return render(QueryBuilder(table, d, events_table, contacts_table, as_of, seq_column).build(),
                   d)
 

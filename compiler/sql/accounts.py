@@ -25,10 +25,11 @@ groups (docs/sql.md), so an account score that reads a group is refused with E30
 from __future__ import annotations
 
 from dsl.diagnostics import Diagnostic, error
+from runtime.validate import validate
 
 from .conditions import Scope, UnsupportedCondition, condition_sql, references
 from .dialects import Dialect, get_dialect
-from .quoting import QuotingError, quote_table
+from .quoting import QuotingError, quote_comment, quote_table
 from .support import span_of
 
 __all__ = ["accounts_sql", "check_accounts"]
@@ -70,9 +71,9 @@ def accounts_sql(table: dict, dialect: str | Dialect = "duckdb", results_table: 
     refused = check_accounts(table, d)
     if refused:
         raise UnsupportedError(refused)
+    validate(table)  # a table that travels is untrusted: TableError before any SQL is written
     try:
-        return _Statement(table, section, d).text(quote_table(results_table, d),
-                                                  quote_table(contacts_table, d))
+        return _Statement(table, section, d).text(results_table, contacts_table)
     except (QuotingError, UnsupportedCondition) as exc:
         raise UnsupportedError([error("E302", f"{exc}; the {d.name} accounts statement "
                                       "cannot spell it", None, hint=ELSEWHERE)]) from None
@@ -103,8 +104,9 @@ class _Statement:
         return Scope(self.d, json_columns={"contact": "profile"}, score=scores.__getitem__,
                      grade=grades.__getitem__, stage=stage, stages=self.stages)
 
-    def text(self, results: str, contacts: str) -> str:
+    def text(self, results_table: str, contacts_table: str) -> str:
         d = self.d
+        results, contacts = quote_table(results_table, d), quote_table(contacts_table, d)
         account = d.json_text("c.profile", self.s["by"])
         # each score and grade read once from the results' JSON
         values = ["r.contact AS contact", f"{account} AS account", "c.profile AS profile",
@@ -148,11 +150,12 @@ class _Statement:
             (d.json_object(scores) if scores else "'{}'") + " AS scores",
             (d.json_object_present(grades) if grades else "'{}'") + " AS grades"],
             "agg", order_by=[d.sort_key("account")])
-        header = [f"-- scorelang accounts (docs/language.md 10.6), rule table format "
-                  f"{self.t['format']}, dialect {d.name}",
-                  f"-- source sha256 {self.t['source']['sha256']}",
-                  f"-- reads {results}(contact, scores, grades, stage) and "
-                  f"{contacts}(contact, profile)"]
+        header = [quote_comment(line) for line in (
+            f"scorelang accounts (docs/language.md 10.6), rule table format "
+            f"{self.t['format']}, dialect {d.name}",
+            f"source sha256 {self.t['source']['sha256']}",
+            f"reads {results_table}(contact, scores, grades, stage) and "
+            f"{contacts_table}(contact, profile)")]
         ctes = ",\n".join(f"{name} AS (\n{body}\n)" for name, body in
                           (("val", val), ("mem", mem), ("agg", agg)))
         return "\n".join(header) + f"\nWITH\n{ctes}\n{final}\n"

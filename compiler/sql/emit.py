@@ -22,7 +22,7 @@ def emit_sql(model_path: str, dialect: str, stdout: IO[str], stderr: IO[str], *,
     if model.table is None:
         stderr.write(model.text)
         stderr.write(f"error: {model_path} has errors; no SQL was generated\n")
-        return EXIT_FAILED
+        return model.exit_code
     try:
         if actions:
             from .actions import actions_sql
@@ -55,7 +55,7 @@ def emit_accounts_sql(model_path: str, dialect: str, stdout: IO[str], stderr: IO
     if model.table is None:
         stderr.write(model.text)
         stderr.write(f"error: {model_path} has errors; no SQL was generated\n")
-        return EXIT_FAILED
+        return model.exit_code
     try:
         sql = accounts_sql(model.table, dialect, results_table, contacts_table)
     except UnsupportedError as exc:

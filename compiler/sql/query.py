@@ -31,7 +31,7 @@ from .awards import AwardParts
 from .conditions import Scope, condition_sql
 from .dialects import Dialect
 from .lifecycle import LifecycleParts
-from .quoting import quote_identifier, quote_table
+from .quoting import quote_comment, quote_identifier, quote_table
 from .scores import ScoreParts, slots_of
 from .statements import Cte, Query, select, union_all
 
@@ -84,10 +84,9 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
 
     # ------------------------------------------------------------------ build
     def build(self) -> Query:
-        self.query.header = [
+        self.query.header = [quote_comment(line) for line in (
             f"scorelang rule table format {self.t['format']}, dialect {self.d.name}",
-            f"source sha256 {self.t['source']['sha256']}",
-        ]
+            f"source sha256 {self.t['source']['sha256']}")]
         self._raw()
         self._asof()
         self._people()

@@ -1,6 +1,7 @@
 """The only way a user's string reaches generated SQL.
 
-Every name, target, label, property key and action argument written in a model is user input.
+Every name, target, label, property key and action argument written in a model is user input,
+and so is every value of a rule table (comments included: `quote_comment`).
 It is turned into SQL text here and nowhere else; `tests/test_sql_quoting.py` checks each
 function against hostile input (quotes, backslashes, NUL, unicode, `'; DROP TABLE`) by
 parsing the result back (DuckDB for `duckdb`, sqlglot for the other dialects).
@@ -76,6 +77,34 @@ def quote_table(name: str, dialect: QuotingRules) -> str:
     """A table name as given on the command line: `events` or `db.schema.events`; each
     dot-separated part is quoted on its own."""
     return ".".join(quote_identifier(part, dialect) for part in name.split("."))
+
+
+# Characters a comment keeps as they are. Not in it: quotes, `*` (so neither `/*` nor `*/`),
+# `;` (clients that split scripts on it), `?`, `$`, `%` and `:` (placeholders to some
+# drivers, even inside comments), every line break and control character.
+_COMMENT_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                          " ._,/+=@()[]-")
+
+
+def quote_comment(text: str) -> str:
+    """A one-line SQL comment (`-- …`) that shows `text`, whatever it holds: every character
+    outside a small safe set is written as a Python-style escape (`\\n`, `\\x00`,
+    `\\u2028`, `\\ud800`, `\\\\` for a backslash), so the comment is printable ASCII on
+    one line and ends where the line ends, in every dialect (`text.encode().decode(
+    "unicode_escape")` of what follows `-- ` gives `text` back)."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected text, got {type(text).__name__}")
+    out = []
+    for char in text:
+        if char in _COMMENT_SAFE:
+            out.append(char)
+        elif char == "\\":
+            out.append("\\\\")
+        else:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else
+                       f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "-- " + "".join(out)
 
 
 def glob_to_like(pattern: str, escape: str) -> str:
