@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from dsl import ast
-from dsl.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from dsl.diagnostics import Diagnostic, cap_per_line, has_errors, sort_diagnostics
 from dsl.source import SourceFile
 
 from .check import check_model
@@ -74,7 +74,7 @@ def compile(path_or_source: str | os.PathLike | SourceFile, *,
     if model is not None and not _has_syntax_errors(loaded):
         checked = check_model(model, sample_contacts, sample_events, loaded.sources)
         diagnostics += _not_reported(checked, loaded.diagnostics)
-    diagnostics = sort_diagnostics(dict.fromkeys(diagnostics))
+    diagnostics = cap_per_line(sort_diagnostics(dict.fromkeys(diagnostics)))
     table = _table(model, diagnostics, loaded.sources) if lower_table else None
     return CompileResult(table, diagnostics, model, loaded.sources)
 
@@ -186,8 +186,8 @@ def check_paths(paths: Iterable[str], *, sample_contacts=None, sample_events=Non
         diagnostics += result.diagnostics
         sources.update(result.sources)
     checked = sorted(set(files) | set(sources))
-    return CheckReport(sort_diagnostics(_one_per_cycle(dict.fromkeys(diagnostics))), sources,
-                       checked)
+    return CheckReport(cap_per_line(sort_diagnostics(_one_per_cycle(dict.fromkeys(diagnostics)))),
+                       sources, checked)
 
 
 def _one_per_cycle(diagnostics) -> list[Diagnostic]:

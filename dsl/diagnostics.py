@@ -121,6 +121,44 @@ def sort_diagnostics(diagnostics) -> list[Diagnostic]:
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
+# At most this many diagnostics per line are reported (issue 10 item 11): a generated one-line
+# model with 48,000 mistakes gets five, the last noting how many more the line holds.
+PER_LINE = 5
+
+
+def cap_per_line(diagnostics, limit: int = PER_LINE) -> list[Diagnostic]:
+    """The sorted `diagnostics` with at most `limit` per line of a file; the last one kept
+    on a line that had more carries a note saying how many were left out. Diagnostics
+    without a line (no span, a whole file) are all kept."""
+    kept: list[Diagnostic] = []
+    counts: dict[tuple, int] = {}
+    for diagnostic in diagnostics:
+        span = diagnostic.span
+        if span is None or span.is_whole_file:
+            kept.append(diagnostic)
+            continue
+        key = (span.file, span.line)
+        seen = counts[key] = counts.get(key, 0) + 1
+        if seen <= limit:
+            kept.append(diagnostic)
+    if all(count <= limit for count in counts.values()):
+        return kept
+    result, shown = [], {}
+    for diagnostic in kept:
+        span = diagnostic.span
+        key = None if span is None or span.is_whole_file else (span.file, span.line)
+        if key is not None and counts[key] > limit:
+            shown[key] = shown.get(key, 0) + 1
+            if shown[key] == limit:
+                more = counts[key] - limit
+                note = f"{more} more {'diagnostic' if more == 1 else 'diagnostics'} on this " \
+                       f"line not shown (at most {limit} per line)"
+                diagnostic = Diagnostic(diagnostic.code, diagnostic.severity, diagnostic.message,
+                                        span, diagnostic.hint, diagnostic.notes + (note,))
+        result.append(diagnostic)
+    return result
+
+
 def has_errors(diagnostics) -> bool:
     return any(d.is_error for d in diagnostics)
 

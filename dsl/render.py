@@ -98,18 +98,31 @@ def format_diagnostic(diagnostic: Diagnostic, source: SourceFile | None = None,
     return "\n".join(lines)
 
 
+# A quoted line shows at most this many columns each side of the caret, so that a diagnostic
+# on a 1 MB line costs what one on a short line costs (issue 10 item 11).
+WINDOW = 80
+
+
 def _quote(span: Span, line_text: str, gutter: str, paint: _Paint, colour: str) -> list[str]:
     line_text = line_text.rstrip()
     start = min(max(span.column - 1, 0), len(line_text))
     # A span running onto later lines is underlined to the end of its first line.
     end = span.end_column - 1 if span.end_line == span.line else len(line_text)
-    underlined = line_text[start:max(end, start)]
+    end = max(end, start)
+    # the window: WINDOW columns before the caret, the underline (at most WINDOW), WINDOW after
+    low = max(0, start - WINDOW)
+    high = min(len(line_text), min(end, start + WINDOW) + WINDOW)
+    before = "…" if low > 0 else ""
+    after = "…" if high < len(line_text) else ""
+    underlined = line_text[start:min(end, start + WINDOW, high)]
     width = max(1, sum(_cells(c) for c in underlined))
     # Keep tabs in the padding so the carets stay under the word whatever the tab width.
-    padding = "".join(c if c == "\t" else " " * _cells(c) for c in line_text[:start])
+    padding = " " * len(before) + "".join(c if c == "\t" else " " * _cells(c)
+                                          for c in line_text[low:start])
     number = paint(f"  {span.line} |", _BLUE)
     bar = paint(f"{gutter}|", _BLUE)
-    return [f"{number} {line_text}", f"{bar} {padding}{paint('^' * width, colour)}"]
+    shown = before + line_text[low:high] + after
+    return [f"{number} {shown}", f"{bar} {padding}{paint('^' * width, colour)}"]
 
 
 def _cells(char: str) -> int:
