@@ -21,6 +21,7 @@ from .conditions import compile_glob
 from .decay import add_award, awards_due, awards_total, new_awards
 from .events import format_time
 from .periods import EPOCH_ORDINAL, MICROS_PER_DAY
+from .steps import ID_SEPARATOR, ID_TEXT, add_id, has_id
 from .table import ABSENCE, BY, EVENT
 
 _NUMBER = (int, float)
@@ -73,7 +74,8 @@ class Program:
             "add_award": add_award, "awards_due": awards_due, "awards_total": awards_total,
             "new_awards": new_awards, "format_time": format_time, "Unordered": Unordered,
             "RULES": table.rules, "DECAYS": table.decays, "EXPIRES": table.expires,
-            "Contact": engine.contact_class, "admit": engine._admit, "flush": engine._flush,
+            "Contact": engine.contact_class, "admit": engine._admit, "add_id": add_id,
+            "has_id": has_id, "flush": engine._flush,
             "answer": engine._answer, "ANSWERS": table.answers, "expect": engine._expect,
             "start_spell": engine._start_spell, "is_activity": table.is_activity,
             "day": table.calendar.day, "week": table.calendar.week,
@@ -374,15 +376,21 @@ class Program:
             # Engine._admit written out for batch, where it is one call per event with an id:
             # the order is checked above (no LateEventError) and there is no horizon, so an
             # id already seen is a duplicate. tests/test_compiled.py holds the two equal.
+            # the ids as runtime.steps keeps them in batch: a short text, else a set
             w("ident = ev.id")
             w("if ident is not None:")
             w("    seen = st.seen")
             w("    if seen is None:")
-            w("        st.seen = {ident}")  # batch: a set of every id (as Engine._admit)
-            w("    elif ident in seen:")
+            w("        st.seen = add_id(None, ident)")
+            w(f"    elif type(seen) is str and {literal(ID_SEPARATOR)} not in ident:")
+            w(f"        if {literal(ID_SEPARATOR)} + ident + {literal(ID_SEPARATOR)} in seen:")
+            w(f"            {exit_}")
+            w(f"        st.seen = seen + ident + {literal(ID_SEPARATOR)} "
+              f"if len(seen) < {literal(ID_TEXT)} else add_id(seen, ident)")
+            w("    elif has_id(seen, ident):")
             w(f"        {exit_}")
             w("    else:")
-            w("        seen.add(ident)")
+            w("        st.seen = add_id(seen, ident)")
             w("if not st.scored:")
             w("    st.clock = at")
             w(f"    {exit_}")

@@ -167,3 +167,19 @@ def test_score_run_sorts_standard_input_too(tmp_path, monkeypatch):
     assert from_file.exit_code == 0
     assert piped.stdout == from_file.stdout
     assert piped.stderr.count("not valid JSON") == 1
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "interpreted"])
+def test_batch_ids_are_one_short_text_per_contact_and_exact(compiled):
+    """A batch run keeps every id of the run: as one text while short (memory), a set past
+    that; ids holding the separator or each other's parts are still told apart."""
+    table = compile_text("visit +1\n").require_table()
+    ids = ["a\0b", "a", "b", "", "ab", "a\0b", "b"] + [f"id-{k}" for k in range(100)] + ["a"]
+    events = [Event("c", "visit", T0 + k * MINUTE, None, ident, {}, k + 1, k)
+              for k, ident in enumerate(ids)]
+    events.append(Event("d", "visit", T0, None, "x", {}, len(ids) + 1, len(ids)))
+    engine = Engine(table, compiled=compiled)
+    results = engine.run(events)
+    assert [r["scores"]["score"] for r in results] == [len(set(ids)), 1]
+    states, _ = engine._batch(iter(sorted(events, key=lambda e: (e.at, e.seq))), {}, None, None)
+    assert type(states["c"].seen) is set and states["d"].seen == "\0x\0"
