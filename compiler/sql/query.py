@@ -54,7 +54,10 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
                                          for r in table.get("inactivity") or ()]
         self.slots = slots_of(table)
         self.group_slot = {s.group: s.index for s in self.slots if s.group is not None}
-        self.wide = any(r.get("by") is not None for r in self.rules)
+        # sums and decayed products in the wide type when points come from event properties,
+        # or when a written award times a decay multiplier (up to 10^9) may leave BIGINT
+        # (issue 10 item 12: `+9000000000000000000` on a decayed score)
+        self.wide = any(r.get("by") is not None for r in self.rules) or _large_points(table)
         self.lifecycle = bool(table["stages"] or table["triggers"])
         self.reset_trigger = self._reset_trigger()
         self.reset_scores = sorted({a["arg"] for a in self.reset_trigger["actions"]
@@ -232,3 +235,12 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
             "contact", f"{self.d.json_object(scores)} AS scores", f"{grades_sql} AS grades",
             f"{stage} AS stage", f"{actions} AS actions"], source,
             order_by=[self.d.sort_key("contact")])
+
+
+_PRODUCT_LIMIT = (2 ** 63 - 1) // 10 ** 9  # |points| above it: points * M_k may leave BIGINT
+
+
+def _large_points(table: dict) -> bool:
+    items = list(table["rules"]) + list(table["profile"]) + list(table.get("inactivity") or ())
+    return any(type(item.get("points")) is int and abs(item["points"]) > _PRODUCT_LIMIT
+               for item in items)
