@@ -222,7 +222,7 @@ def test_a_json_file_that_is_not_a_table_is_refused(workdir):
     Path("other.json").write_text('{"hello": 1}')
     write_events(event("a"))
     result = invoke("run", "other.json", "--events", "events.jsonl")
-    assert result.exit_code == 1 and "not a usable rule table" in result.stderr
+    assert result.exit_code == 2 and "not a usable rule table" in result.stderr
 
 
 # --- engines ----------------------------------------------------------------------------------

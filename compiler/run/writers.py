@@ -128,25 +128,7 @@ def write_timeline(rows: Iterable[Mapping], stream: IO[str], fmt: str, *,
         for row in rows:
             stream.write(rio.json_line({key: row[key] for key in _TIMELINE_KEYS}))
         return
-    columns = timeline_columns(score_names, grade_names)
-    if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\r\n")
-        writer.writerow([header for header, _, _ in columns])
-        for row in rows:
-            writer.writerow(["" if cell is None else str(cell)
-                             for cell in _timeline_cells(row, columns)])
-        return
-    table = Table(show_lines=False, header_style="bold")
-    for header, section, _ in columns:
-        table.add_column(header, justify="right" if section == "scores" else "left")
-    rows = list(rows)
-    for row in rows:
-        table.add_row(*("-" if cell is None else str(cell)
-                        for cell in _timeline_cells(row, columns)))
-    console = Console(file=stream, force_terminal=color, no_color=color is False,
-                      width=None if _is_tty(stream) else 200, highlight=False)
-    console.print(table)
-    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+    _write_cells(rows, timeline_columns(score_names, grade_names), stream, fmt, color, "row")
 
 
 _TIMELINE_KEYS = ("contact", "period", "as_of", "scores", "grades", "stage")
@@ -194,7 +176,12 @@ def write_actions(rows: Iterable[Mapping], stream: IO[str], fmt: str, *,
         for row in rows:
             stream.write(rio.json_line(row))
         return
-    columns = action_columns(score_names, grade_names)
+    _write_cells(rows, action_columns(score_names, grade_names), stream, fmt, color, "action")
+
+
+def _write_cells(rows: Iterable[Mapping], columns, stream: IO[str], fmt: str,
+                 color: bool | None, noun: str) -> None:
+    """Timeline or action rows as CSV (empty cells for nulls) or a readable table."""
     if fmt == "csv":
         writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow([header for header, _, _ in columns])
@@ -212,7 +199,7 @@ def write_actions(rows: Iterable[Mapping], stream: IO[str], fmt: str, *,
     console = Console(file=stream, force_terminal=color, no_color=color is False,
                       width=None if _is_tty(stream) else 200, highlight=False)
     console.print(table)
-    console.print(f"{len(rows)} action{'s' if len(rows) != 1 else ''}")
+    console.print(f"{len(rows)} {noun}{'s' if len(rows) != 1 else ''}")
 
 
 def write_rejects(rejects: Iterable[tuple[str, Reject]], stream: IO[str]) -> None:
