@@ -27,7 +27,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -123,18 +122,12 @@ def _digest(rows: list[dict]) -> str:
 
 
 def measure(kind: str, with_accounts: bool, data: dict, timeout: float) -> dict:
-    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
-    try:
-        subprocess.run([sys.executable, __file__, "--child", kind,
-                        "--child-accounts", str(int(with_accounts)), "--child-events",
-                        data["events"], "--child-contacts", data["contacts"],
-                        "--child-out", out], check=True, timeout=timeout)
-        with open(out, encoding="utf-8") as stream:
-            return json.load(stream)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        return {"error": type(exc).__name__}
-    finally:
-        os.unlink(out)
+    import bench_leadbench
+
+    return bench_leadbench.in_child(
+        __file__, ["--child", kind, "--child-accounts", str(int(with_accounts)),
+                   "--child-events", data["events"], "--child-contacts", data["contacts"]],
+        timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -80,18 +79,12 @@ def _equal_to_spec(folder: str, records: list[dict], since: int | None) -> bool:
 
 
 def measure(engine: str, kind: str, folder: str, timeout: float, since: str | None) -> dict:
-    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    import bench_leadbench
+
     extra = ["--since", since] if since else []
-    try:
-        subprocess.run([sys.executable, __file__, "--child", f"{engine}:{kind}",
-                        "--child-data", folder, "--child-out", out, *extra],
-                       check=True, timeout=timeout, env={**os.environ, "PYTHONHASHSEED": "0"})
-        with open(out, encoding="utf-8") as stream:
-            return json.load(stream)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        return {"error": type(exc).__name__}
-    finally:
-        os.unlink(out)
+    return bench_leadbench.in_child(
+        __file__, ["--child", f"{engine}:{kind}", "--child-data", folder, *extra], timeout,
+        env={**os.environ, "PYTHONHASHSEED": "0"})
 
 
 def table_of(results: dict) -> list[str]:

@@ -205,19 +205,26 @@ def _summary(results: list[dict]):
 
 # --- the parent: rounds, table, growth ------------------------------------------------------
 
-def measure(row: str, bench: str, folder: str, timeout: float) -> dict:
+def in_child(script: str, args: list[str], timeout: float, env: dict | None = None) -> dict:
+    """What `script --child ... --child-out FILE` wrote to FILE, run in a fresh interpreter
+    (so its CPU time and peak memory are its own), or {"error": ...} when it failed. The
+    benchmark scripts beside this one measure through it too."""
     out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
-    started = time.perf_counter()
     try:
-        subprocess.run([sys.executable, __file__, "--child", row, "--bench-dir", bench,
-                        "--child-data", folder, "--child-out", out], check=True,
-                       timeout=timeout)
+        subprocess.run([sys.executable, script, *args, "--child-out", out], check=True,
+                       timeout=timeout, env=env)
         with open(out, encoding="utf-8") as stream:
-            result = json.load(stream)
+            return json.load(stream)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        result = {"error": type(exc).__name__}
+        return {"error": type(exc).__name__}
     finally:
         os.unlink(out)
+
+
+def measure(row: str, bench: str, folder: str, timeout: float) -> dict:
+    started = time.perf_counter()
+    result = in_child(__file__, ["--child", row, "--bench-dir", bench, "--child-data", folder],
+                      timeout)
     result["wall"] = time.perf_counter() - started
     return result
 

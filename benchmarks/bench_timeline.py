@@ -19,7 +19,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,17 +66,11 @@ def child(engine: str, kind: str, folder: str, period: str) -> dict:
 
 
 def measure(engine: str, kind: str, folder: str, period: str, timeout: float) -> dict:
-    out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
-    try:
-        subprocess.run([sys.executable, __file__, "--child", f"{engine}:{kind}",
-                        "--child-data", folder, "--child-out", out, "--period", period],
-                       check=True, timeout=timeout, env={**os.environ, "PYTHONHASHSEED": "0"})
-        with open(out, encoding="utf-8") as stream:
-            return json.load(stream)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        return {"error": type(exc).__name__}
-    finally:
-        os.unlink(out)
+    import bench_leadbench
+
+    return bench_leadbench.in_child(
+        __file__, ["--child", f"{engine}:{kind}", "--child-data", folder, "--period", period],
+        timeout, env={**os.environ, "PYTHONHASHSEED": "0"})
 
 
 def table_of(results: dict, period: str) -> list[str]:
