@@ -4,6 +4,7 @@ and its values. A mixin of `runtime.engine.Engine` (the interpreted path; the co
 `runtime.compiled`)."""
 from __future__ import annotations
 
+from .accounts import grade_label
 from .conditions import STAGE
 from .decay import awards_due, awards_total, new_awards
 from .events import format_time
@@ -63,14 +64,9 @@ class PointSteps:
                 raw = highs[i]
             live[name] = raw
         for name, source, bands, otherwise in table.grades:
-            value = live[source]
-            for label, threshold in bands:
-                if value >= threshold:
-                    live[name] = label
-                    break
-            else:
-                if otherwise is not None:
-                    live[name] = otherwise
+            label = grade_label(live[source], bands, otherwise)
+            if label is not None:
+                live[name] = label
         live[STAGE] = table.stages[state.stage][0] if state.stage >= 0 else None
         return live
 
@@ -124,14 +120,9 @@ class PointSteps:
                 if label is not None:
                     live[name] = label
                 continue
-            value = live[source]
-            for label, threshold in bands:
-                if value >= threshold:
-                    live[name] = label
-                    break
-            else:
-                if otherwise is not None:
-                    live[name] = otherwise
+            label = grade_label(live[source], bands, otherwise)
+            if label is not None:
+                live[name] = label
         live[STAGE] = table.stages[state.stage][0] if state.stage >= 0 else None
         return live
 
