@@ -1,7 +1,7 @@
 """Completion: the keywords the grammar accepts at the cursor, and the names that fit there.
 
 The line being typed does not parse yet, so the grammar itself is asked what may follow the
-text before the cursor (`dsl.parser.expected_next`: the real LALR parser, fed the line's
+text before the cursor (`dsl.expected.expected_next`: the real LALR parser, fed the line's
 tokens); the tokens before the cursor say which name fits (an event at the start of a rule,
 a score after the points, a grade's labels after `tier is`). The names come from the symbol
 table, the document's name index and the sample data.
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from dsl import ast
-from dsl.parser import expected_next
+from dsl.expected import expected_next
 
 from ..resolve import STAGE_REF
 from .analysis import Analysis
