@@ -223,6 +223,8 @@ def test_a_json_file_that_is_not_a_table_is_refused(workdir):
     write_events(event("a"))
     result = invoke("run", "other.json", "--events", "events.jsonl")
     assert result.exit_code == 2 and "not a usable rule table" in result.stderr
+    # one line: the reason and what to do, not a second "has errors" line after it
+    assert result.stderr.count("\n") == 1, result.stderr
 
 
 # --- engines ----------------------------------------------------------------------------------

@@ -65,6 +65,15 @@ def load_model(path: str, *, color: bool = False) -> LoadedModel:
     return loaded
 
 
+def _refuse(model: LoadedModel, model_path: str, what: str, stderr: IO[str]) -> int:
+    """Print why a model or table was not used and return its exit code. A refused table's
+    one line already says what to do; a model's diagnostics get a summary line after them."""
+    stderr.write(model.text)
+    if model.exit_code != EXIT_USAGE:
+        stderr.write(f"error: {model_path} has errors; nothing was {what}\n")
+    return model.exit_code
+
+
 def _load_table(path: str) -> LoadedModel:
     try:
         table = load_table(path)
@@ -144,9 +153,7 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         return EXIT_USAGE
     model = load_model(model_path, color=options.color)
     if model.table is None:
-        stderr.write(model.text)
-        stderr.write(f"error: {model_path} has errors; nothing was scored\n")
-        return model.exit_code
+        return _refuse(model, model_path, "scored", stderr)
     if options.contacts is None:
         _warn_without_profiles(model_path, model.table, stderr)
     try:
@@ -461,9 +468,7 @@ def _explain_inputs(model_path: str, events: str, contacts: str | None, stderr: 
         return EXIT_USAGE
     model = load_model(model_path, color=color)
     if model.table is None:
-        stderr.write(model.text)
-        stderr.write(f"error: {model_path} has errors; nothing was explained\n")
-        return model.exit_code
+        return _refuse(model, model_path, "explained", stderr)
     log = RejectLog(stderr)
     try:
         profiles, contact_rejects = readers.read_contacts(contacts) if contacts else ({}, [])
