@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from . import ast
 from .diagnostics import Diagnostic, error, has_errors
-from .parser import parse
+from .parser import parse, paused_collector
 from .source import LINE_END_BLANKS, Comment, SourceFile
 
 INDENT = "    "
@@ -44,6 +44,11 @@ class FormatResult:
 
 def format_source(source: SourceFile) -> FormatResult:
     """Parse, format, and prove that the output means the same model as the input."""
+    with paused_collector():  # see there: two parses and a layout of the whole model
+        return _format_source(source)
+
+
+def _format_source(source: SourceFile) -> FormatResult:
     parsed = parse(source)
     diagnostics = tuple(parsed.diagnostics)
     if parsed.model is None or has_errors(diagnostics):

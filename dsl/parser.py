@@ -6,6 +6,8 @@ rest, which the checker can still examine.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -113,7 +115,26 @@ def parse_text(text: str, name: str = "<string>") -> ParseResult:
     return parse(SourceFile.from_text(text, name))
 
 
+@contextlib.contextmanager
+def paused_collector():
+    """The cyclic garbage collector off while a parse builds its tokens, tree and AST (they
+    hold no cycles). Left on, each full collection walks every object built so far, so a
+    1 MB model parsed 2.5 times slower per KB than a 10 KB one (issue 10 item 13)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse(source: SourceFile) -> ParseResult:
+    with paused_collector():
+        return _parse(source)
+
+
+def _parse(source: SourceFile) -> ParseResult:
     lines = source.text.split("\n")
     diagnostics: list[Diagnostic] = []
     depths = blank_deep_nesting(source, lines, diagnostics)
