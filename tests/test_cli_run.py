@@ -225,6 +225,9 @@ def test_a_json_file_that_is_not_a_table_is_refused(workdir):
     assert result.exit_code == 2 and "not a usable rule table" in result.stderr
     # one line: the reason and what to do, not a second "has errors" line after it
     assert result.stderr.count("\n") == 1, result.stderr
+    explained = invoke("explain", "other.json", "--events", "events.jsonl", "--contact", "a")
+    assert explained.exit_code == 2 and explained.stderr.count("\n") == 1, explained.stderr
+    assert "not a usable rule table" in explained.stderr
 
 
 # --- engines ----------------------------------------------------------------------------------
