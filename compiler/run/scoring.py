@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Callable, Iterator
 
@@ -118,6 +119,16 @@ class RejectLog:
 
 
 @dataclass
+class TimelineSpool:
+    """A file an engine may write a timeline into itself (`engines.timeline_text`), in `fmt`
+    with the CSV `columns` of `writers.timeline_columns`."""
+
+    path: str
+    fmt: str
+    columns: list
+
+
+@dataclass
 class RunOptions:
     events: str
     contacts: str | None = None
@@ -156,20 +167,35 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
         return _refuse(model, model_path, "scored", stderr)
     if options.contacts is None:
         _warn_without_profiles(model_path, model.table, stderr)
+    fmt = output.format_for(options.out, options.fmt)
+    with contextlib.ExitStack() as cleanup:
+        return _run_and_write(engine_name, model, options, fmt, stdout, stderr, cleanup)
+
+
+def _run_and_write(engine_name: str, model: LoadedModel, options: RunOptions, fmt: str,
+                   stdout: IO[str], stderr: IO[str], cleanup: contextlib.ExitStack) -> int:
+    spool = None
+    if options.timeline is not None and fmt in ("jsonl", "csv"):
+        # where an engine may write the timeline itself (engines.timeline_text)
+        folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="scorelang-tl-"))
+        spool = TimelineSpool(os.path.join(folder, "timeline"), fmt, output.timeline_columns(
+            model.score_names, model.grade_names))
     try:
         with _open_for_writing(options.rejects) as rejects_file:
             log = RejectLog(stderr, rejects_file)
             collector = _coverage_collector(model, options)
             results, accounts, actions = _score(engine_name, model.table, options, log,
-                                                stderr, collector)
+                                                stderr, collector, spool)
     except (UsageError, readers.ReaderError, rio.InputError, engines.EngineError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
-    fmt = output.format_for(options.out, options.fmt)
     try:
         with _open_for_writing(options.out, default=stdout) as out:
             color = options.color if options.out is None else False
-            if options.timeline is not None:
+            if results is None:  # the engine wrote the timeline into the spool
+                output.copy_timeline(spool.path, out, fmt, score_names=model.score_names,
+                                     grade_names=model.grade_names)
+            elif options.timeline is not None:
                 output.write_timeline(results, out, fmt, score_names=model.score_names,
                                       grade_names=model.grade_names, color=color)
             else:
@@ -306,10 +332,12 @@ def _quiet_stdout() -> None:
 
 
 def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
-           stderr: IO[str], collector=None) -> tuple[list[dict], list[dict], list[dict]]:
-    """The results (with `--timeline`, the timeline's rows), with `--accounts` the accounts
-    and with `--actions` the actions fired (`runtime.ActionLog` records), else empty lists;
-    `collector` observes the run (`--coverage`)."""
+           stderr: IO[str], collector=None, spool: TimelineSpool | None = None
+           ) -> tuple[list[dict] | None, list[dict], list[dict]]:
+    """The results (with `--timeline`, the timeline's rows, or None when the engine wrote
+    them into `spool`), with `--accounts` the accounts and with `--actions` the actions fired
+    (`runtime.ActionLog` records), else empty lists; `collector` observes the run
+    (`--coverage`)."""
     with _readable_twice(options.contacts) as contacts:
         if contacts:
             _, contact_rejects = readers.read_contacts(contacts)
@@ -321,6 +349,10 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
             arguments = (engine_name, table, _absolute(options.events), _absolute(contacts),
                          options.as_of, log.reporter(rio.display_name(options.events)))
             if options.timeline is not None:
+                if spool is not None and engines.timeline_text(
+                        *arguments, options.timeline, spool.fmt, spool.columns, spool.path,
+                        progress=progress):
+                    return None, [], []
                 return engines.timeline(*arguments, options.timeline, progress=progress), [], []
             if options.actions is not None:
                 return engines.run_with_actions(*arguments, since=options.since,

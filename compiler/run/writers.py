@@ -134,6 +134,43 @@ def write_timeline(rows: Iterable[Mapping], stream: IO[str], fmt: str, *,
 _TIMELINE_KEYS = ("contact", "period", "as_of", "scores", "grades", "stage")
 
 
+def copy_timeline(path: str, stream: IO[str], fmt: str, *, score_names: Iterable[str] = (),
+                  grade_names: Iterable[str] = ()) -> None:
+    """A timeline an engine wrote into `path` (`engines.timeline_text`: the lines, without
+    the CSV header) to `stream`, after the header for CSV."""
+    import shutil
+
+    if fmt == "csv":
+        _header(stream, timeline_columns(score_names, grade_names))
+    binary = getattr(stream, "buffer", None)
+    if binary is not None:
+        stream.flush()
+        with open(path, "rb") as source:
+            shutil.copyfileobj(source, binary, 1 << 20)
+        binary.flush()
+        return
+    with open(path, encoding="utf-8", newline="") as source:
+        shutil.copyfileobj(source, stream, 1 << 20)
+
+
+def json_text(value) -> str:
+    """`value` as `runtime.io.json_line` writes it inside a line (a timeline's key or id)."""
+    return rio.json_line(value)[:-1]
+
+
+def csv_cell(text: str) -> str:
+    """`text` as the CSV writer of `write_timeline` writes it as one cell of a row."""
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([text, ""])
+    return buffer.getvalue()[:-len(",\r\n")]
+
+
+def _header(stream: IO[str], columns) -> None:
+    csv.writer(stream, lineterminator="\r\n").writerow([header for header, _, _ in columns])
+
+
 def _timeline_cells(row: Mapping, columns) -> list:
     return [row[section].get(key) if key else row[section] for _, section, key in columns]
 
@@ -183,8 +220,8 @@ def _write_cells(rows: Iterable[Mapping], columns, stream: IO[str], fmt: str,
                  color: bool | None, noun: str) -> None:
     """Timeline or action rows as CSV (empty cells for nulls) or a readable table."""
     if fmt == "csv":
+        _header(stream, columns)
         writer = csv.writer(stream, lineterminator="\r\n")
-        writer.writerow([header for header, _, _ in columns])
         for row in rows:
             writer.writerow(["" if cell is None else str(cell)
                              for cell in _timeline_cells(row, columns)])

@@ -26,6 +26,7 @@ Awards keep their own truncation under decay: an award row's contribution is
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .awards import AwardParts
 from .conditions import Scope, condition_sql
@@ -34,6 +35,16 @@ from .lifecycle import LifecycleParts
 from .quoting import quote_comment, quote_identifier, quote_table
 from .scores import ScoreParts, slots_of
 from .statements import Cte, Query, select, union_all
+
+
+@dataclass(frozen=True)
+class ResultParts:
+    """The final SELECT's source and its values as SQL expressions: one per score and per
+    grade (in the table's order), and the stage; each NULL for an unscored contact."""
+    source: str
+    scores: list[str]
+    grades: list[str]
+    stage: str
 
 
 class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
@@ -231,6 +242,12 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
                           for _, g in grades]
             grades_sql = (f"CASE WHEN scored THEN {self.d.json_object_present(labels)} "
                           "ELSE '{}' END")
+        # the same values as columns (NULL when unscored), for a caller that lays the result
+        # out itself (compiler/sql/timeline.py, the DuckDB timeline written by COPY)
+        self.result_parts = ResultParts(
+            source, [expr for _, expr in scores],
+            [f"CASE WHEN scored THEN {expr} END" for _, expr in labels] if grades else [],
+            stage)
         self.query.final = select([
             "contact", f"{self.d.json_object(scores)} AS scores", f"{grades_sql} AS grades",
             f"{stage} AS stage", f"{actions} AS actions"], source,

@@ -23,10 +23,11 @@ class TimelineBuilder(QueryBuilder):
     final SELECT of the rows as of each end in `ends_sql` (a SELECT of one column `end_at`)."""
 
     def __init__(self, table: dict, events_table: str, contacts_table: str, as_of: int,
-                 ends_sql: str, seq_column: str | None = "seq") -> None:
+                 ends_sql: str, seq_column: str | None = "seq", typed: bool = False) -> None:
         super().__init__(table, get_dialect("duckdb"), events_table, contacts_table, as_of,
                          seq_column)
         self.ends_sql = ends_sql
+        self.typed = typed  # the values as columns (`typed_columns`), not JSON texts
         self.lifecycle = True  # the points are what the rows read, stages or not
 
     def exact(self) -> bool:
@@ -61,6 +62,9 @@ class TimelineBuilder(QueryBuilder):
         self.add("tl_pts", select(["z.*"], f"({last}) AS z", ["z.nts IS NULL OR z.nts > z.ts"]))
         self.add("tl_want", select(["f.contact AS contact", "t.end_at AS end_at"],
                                    "tl_first AS f\nJOIN tl_end AS t ON t.end_at >= f.first_ts"))
+        if self.typed:
+            self._typed_rows()
+            return
         scores = [(name, f"CASE WHEN pp.scored THEN p.s_{i} END")
                   for i, name in enumerate(self.scores)]
         labels = [(g["name"], f"CASE WHEN pp.scored THEN p.g_{j} END")
@@ -78,19 +82,59 @@ class TimelineBuilder(QueryBuilder):
             "ASOF LEFT JOIN tl_pts AS p ON p.contact = w.contact AND w.end_at >= p.ts",
             order_by=["w.contact", "w.end_at"])
 
+    def _typed_rows(self) -> None:
+        stage = "NULL"
+        if self.t["stages"]:
+            whens = " ".join(f"WHEN {n + 1} THEN {self.d.string(s['name'])}"
+                             for n, s in enumerate(self.t["stages"]))
+            stage = f"CASE p.stage {whens} END"
+        values = ([f"p.s_{i}" for i in range(len(self.scores))] +
+                  [f"p.g_{j}" for j in range(len(self.t["grades"]))] + [stage])
+        self.query.final = select(
+            ["w.contact AS contact", "w.end_at AS end_at"] +
+            [f"CASE WHEN pp.scored THEN {v} END AS {name}"
+             for v, name in zip(values, typed_columns(self.t))],
+            "tl_want AS w\nJOIN ppl AS pp ON pp.contact = w.contact\n"
+            "ASOF LEFT JOIN tl_pts AS p ON p.contact = w.contact AND w.end_at >= p.ts")
+
+
+def typed_columns(table: dict) -> list[str]:
+    """The value columns of a typed statement, after `contact` and `end_at`: `tl_sI` per
+    score, `tl_gJ` per grade (label text), `tl_stage`; NULL for an unscored contact."""
+    return ([f"tl_s{i}" for i in range(len(table["scores"]))] +
+            [f"tl_g{j}" for j in range(len(table["grades"]))] + ["tl_stage"])
+
+
+def typed_result_sql(table: dict, events_table: str, contacts_table: str, as_of: int,
+                     seq_column: str | None = "seq") -> str:
+    """The generated query (`compiler.sql.generate`, as of `as_of`) with the result as typed
+    columns: contact, end_at (= `as_of`), then `typed_columns`; rows unsorted."""
+    from . import render
+
+    builder = QueryBuilder(table, get_dialect("duckdb"), events_table, contacts_table, as_of,
+                           seq_column)
+    query = builder.build()
+    parts = builder.result_parts
+    values = parts.scores + parts.grades + [parts.stage]
+    query.final = select(["contact", f"{builder.lit(as_of)} AS end_at"] +
+                         [f"{v} AS {name}" for v, name in zip(values, typed_columns(table))],
+                         parts.source)
+    builder._materialize()
+    return render(query, builder.d)
+
 
 def timeline_sql(table: dict, events_table: str, contacts_table: str, as_of: int,
-                 ends_sql: str, seq_column: str | None = "seq") -> str | None:
+                 ends_sql: str, seq_column: str | None = "seq",
+                 typed: bool = False) -> str | None:
     """The statement of the timeline rows before T's period end (contact, end_at, scores, grades,
-    stage, actions), or None when the model is not one where it is exact (see above)."""
-    from . import _ENV, check
+    stage, actions; with `typed`, contact, end_at and `typed_columns`, unsorted), or None when
+    the model is not one where it is exact (see above)."""
+    from . import check, render
 
     if check(table, "duckdb"):
         return None
-    builder = TimelineBuilder(table, events_table, contacts_table, as_of, ends_sql, seq_column)
+    builder = TimelineBuilder(table, events_table, contacts_table, as_of, ends_sql, seq_column,
+                              typed)
     if not builder.exact():
         return None
-    query = builder.build()
-    return _ENV.get_template("query.sql.j2").render(
-        header=query.header, ctes=query.ctes, final=query.final,
-        materialized=builder.d.materialized_keyword or "")
+    return render(builder.build(), builder.d)
