@@ -1,0 +1,215 @@
+"""`score run --timeline --engine duckdb` in JSON Lines and CSV is written by DuckDB itself
+(compiler/run/engines/duckdb_timeline_text.py): the file must hold exactly the bytes that
+`writers.write_timeline` writes for the same rows, contact ids full of quotes, commas,
+backslashes, control and line-break characters included."""
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("duckdb", reason="the duckdb engine needs the `sql` extra")
+
+import model_strategies as ms  # noqa: E402
+from compiler.lower import lower  # noqa: E402
+from compiler.pipeline import compile as compile_model  # noqa: E402
+from compiler.run import engines, writers  # noqa: E402
+from compiler.run.engines import duckdb_timeline_text  # noqa: E402
+from compiler.run.scoring import RunOptions, _names, run_model  # noqa: E402
+from compiler.sql import check  # noqa: E402
+from compiler.sql.timeline import timeline_sql  # noqa: E402
+from runtime.timeline import time_text  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = ('plain-1', 'q"uote', 'back\\slash', 'com,ma', 'new\nline', 'cr\rlf\r\n', 'tab\t',
+           'ctl\x01\x1f', 'del\x7f', 'c1\x80\x9f', 'nel\x85', 'ls\u2028ps\u2029', ' lead',
+           'trail ', 'in side', '\u00e9t\u00e9', '\U0001f600', 'a\'b', '"', ',', '\\',
+           '{"json": 1}', '=1+2', 'zz')
+EXACT = """\
+timezone "Europe/Berlin"
+score engagement 0..100
+score fit
+score spend
+visit pricing +15
+email_open +1 at most 3 per day
+submit contact_form +30 once
+purchase by amount spend
+if title in ("CEO", "CTO") +20 fit
+grade tier by fit: A >= 20, B >= 5, else C
+stage MQL when engagement >= 30
+stage SQL when engagement >= 45
+"""
+
+
+def _events(folder: Path, contacts, days: int = 5) -> tuple[str, str]:
+    kinds = (("visit", "pricing", {}), ("email_open", None, {}),
+             ("submit", "contact_form", {}), ("purchase", None, {"amount": 9 * 10 ** 18}))
+    with open(folder / "events.jsonl", "w", encoding="utf-8") as out:
+        for n, contact in enumerate(contacts):
+            for day in range(n % days + 1):
+                event, target, props = kinds[(n + day) % len(kinds)]
+                record = {"contact": contact, "event": event,
+                          "at": time_text(1_772_000_000_000_000 + (day * 24 + n) * 3_600_000_000)}
+                if target:
+                    record["target"] = target
+                if props:
+                    record["props"] = props
+                out.write(json.dumps(record, ensure_ascii=n % 2 == 0) + "\n")
+    with open(folder / "contacts.jsonl", "w", encoding="utf-8") as out:
+        for n, contact in enumerate(contacts):
+            out.write(json.dumps({"contact": contact, "title": ("CEO", "CTO", "Intern")[n % 3]},
+                                 ensure_ascii=False) + "\n")
+        out.write(json.dumps({"contact": "only\na profile", "title": "CEO"}) + "\n")
+    return str(folder / "events.jsonl"), str(folder / "contacts.jsonl")
+
+
+def _expected(table, events, contacts, as_of, period, fmt) -> str:
+    """What the Python writer writes for the Python engine's rows."""
+    rows = engines.timeline("python", table, events, contacts, as_of, lambda r: None, period)
+    out = io.StringIO()
+    writers.write_timeline(rows, out, fmt, score_names=_names(table["scores"]),
+                           grade_names=_names(table["grades"]))
+    return out.getvalue()
+
+
+def _written(table, events, contacts, as_of, period, fmt, folder) -> str:
+    """What DuckDB writes, the CSV header added as `score run` adds it; the COPY path must
+    be the one taken."""
+    path = str(Path(folder) / f"copy.{fmt}")
+    columns = writers.timeline_columns(_names(table["scores"]), _names(table["grades"]))
+    assert engines.timeline_text("duckdb", table, events, contacts, as_of, lambda r: None,
+                                 period, fmt, columns, path)
+    out = io.StringIO()
+    writers.copy_timeline(path, out, fmt, score_names=_names(table["scores"]),
+                          grade_names=_names(table["grades"]))
+    return out.getvalue()
+
+
+def _exact_table(tmp_path):
+    (tmp_path / "m.score").write_text(EXACT, encoding="utf-8")
+    return compile_model(str(tmp_path / "m.score")).table
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("period", ["day", "week"])
+def test_hostile_contact_ids_give_the_python_writers_bytes(tmp_path, fmt, period):
+    table = _exact_table(tmp_path)
+    assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at", typed=True) is not None
+    events, contacts = _events(tmp_path, HOSTILE)
+    expected = _expected(table, events, contacts, None, period, fmt)
+    assert expected.count("9000000000000000000") > 0  # a sum past BIGINT is in the rows
+    assert _written(table, events, contacts, None, period, fmt, tmp_path) == expected
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_model_with_decay_takes_a_statement_per_end_and_the_same_bytes(tmp_path, fmt):
+    table = compile_model(str(ROOT / "examples" / "b2b_saas.score")).table
+    assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at", typed=True) is None
+    events, contacts = _events(tmp_path, HOSTILE, days=9)
+    as_of = 1_772_000_000_000_000 + 6 * 86_400_000_000
+    expected = _expected(table, events, contacts, as_of, "day", fmt)
+    assert _written(table, events, contacts, as_of, "day", fmt, tmp_path) == expected
+
+
+@pytest.mark.parametrize("name", ["b2b_saas", "online_shop"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_examples_by_week(tmp_path, name, fmt):
+    table = compile_model(str(ROOT / "examples" / f"{name}.score")).table
+    if check(table, "duckdb"):
+        pytest.skip(f"the duckdb engine refuses {name}")
+    data = ROOT / "examples" / "data" / name
+    events, contacts = str(data / "events.jsonl"), str(data / "contacts.jsonl")
+    expected = _expected(table, events, contacts, None, "week", fmt)
+    assert _written(table, events, contacts, None, "week", fmt, tmp_path) == expected
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_empty_timelines(tmp_path, fmt):
+    table = _exact_table(tmp_path)
+    (tmp_path / "none.jsonl").write_text("", encoding="utf-8")
+    events = str(tmp_path / "none.jsonl")
+    _, contacts = _events(tmp_path, ("a", 'b"'))
+    for as_of, who in ((None, None), (None, contacts), (1_772_000_000_000_000, contacts)):
+        expected = _expected(table, events, who, as_of, "day", fmt)
+        assert _written(table, events, who, as_of, "day", fmt, tmp_path) == expected
+    assert _expected(table, events, None, None, "day", fmt) in ("", "contact,period,as_of,"
+                                                                "engagement,fit,spend,tier,"
+                                                                "stage\r\n")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_score_run_writes_the_bytes_to_a_file_and_to_stdout(tmp_path, fmt):
+    (tmp_path / "m.score").write_text(EXACT, encoding="utf-8")
+    table = compile_model(str(tmp_path / "m.score")).table
+    events, contacts = _events(tmp_path, HOSTILE)
+    expected = _expected(table, events, contacts, None, "day", fmt)
+    out = tmp_path / f"out.{fmt}"
+    options = RunOptions(events, contacts, out=str(out), fmt=fmt, engine="duckdb",
+                         timeline="day")
+    assert run_model(str(tmp_path / "m.score"), options, io.StringIO(), io.StringIO()) == 0
+    assert out.read_bytes() == expected.encode("utf-8")
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    options.out = None
+    assert run_model(str(tmp_path / "m.score"), options, stdout, io.StringIO()) == 0
+    stdout.flush()
+    assert stdout.buffer.getvalue() == expected.encode("utf-8")
+
+
+def test_labels_that_are_not_plain_go_to_the_python_writer(tmp_path, monkeypatch):
+    """A table's labels are letters, digits and `_` (runtime/schema.py), so plain today; the
+    check guards the layout should that change."""
+    table = _exact_table(tmp_path)
+    odd = json.loads(json.dumps(table))
+    odd["grades"][0]["else"] = 'C, "low"'
+    assert duckdb_timeline_text.writable(table, "csv")
+    assert not duckdb_timeline_text.writable(odd, "csv")
+    assert not duckdb_timeline_text.writable(table, "table")
+    events, contacts = _events(tmp_path, HOSTILE[:6])
+    columns = writers.timeline_columns(_names(table["scores"]), _names(table["grades"]))
+    # a DuckDB whose CSV writer would quote or escape a line: the Python writer too
+    monkeypatch.setattr(duckdb_timeline_text, "_COPY", "(FORMAT csv, HEADER false)")
+    assert not engines.timeline_text("duckdb", table, events, contacts, None, lambda r: None,
+                                     "day", "csv", columns, str(tmp_path / "x"))
+
+
+@st.composite
+def _hostile_ids(draw):
+    text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6)
+    return draw(st.lists(st.one_of(st.sampled_from(HOSTILE), text), min_size=1, max_size=6,
+                         unique=True))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ms.scenarios(ms.models(), max_events=12), _hostile_ids(),
+       st.sampled_from(("day", "week", "month")), st.sampled_from(("jsonl", "csv")))
+def test_generated_models_histories_and_ids_give_the_python_writers_bytes(scenario, ids,
+                                                                          period, fmt):
+    model, events, contacts, as_of = scenario
+    table = lower(model, "0" * 64)
+    assume(not check(table, "duckdb") and duckdb_timeline_text.writable(table, fmt))
+    rename = dict(zip(sorted({e.contact for e in events} | set(contacts)), ids))
+    assume(len(rename) == len(set(rename.values())))
+    with tempfile.TemporaryDirectory() as folder:
+        with open(Path(folder) / "events.jsonl", "w", encoding="utf-8") as out:
+            for e in events:
+                record = {"contact": rename.get(e.contact, e.contact), "event": e.event,
+                          "at": time_text(e.at)}
+                for key in ("target", "id"):
+                    if getattr(e, key) is not None:
+                        record[key] = getattr(e, key)
+                if e.props:
+                    record["props"] = e.props
+                out.write(json.dumps(record) + "\n")
+        with open(Path(folder) / "contacts.jsonl", "w", encoding="utf-8") as out:
+            for contact, profile in contacts.items():
+                out.write(json.dumps({"contact": rename.get(contact, contact), **profile}) + "\n")
+        events_path, contacts_path = str(Path(folder) / "events.jsonl"), str(
+            Path(folder) / "contacts.jsonl")
+        expected = _expected(table, events_path, contacts_path, as_of, period, fmt)
+        assert _written(table, events_path, contacts_path, as_of, period, fmt,
+                        folder) == expected
