@@ -89,13 +89,13 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
     duckdb_contacts.load_contacts(con, contacts)
     duckdb_input.load_events(con, events, on_reject, progress)
     events_table, contacts_table = duckdb_input.TABLE, duckdb_contacts.TABLE
-    latest, = con.execute(f'SELECT MAX("at") FROM {events_table}').fetchone()
+    (latest,), = con.execute(f'SELECT MAX("at") FROM {events_table}').fetchall()
     until = as_of if as_of is not None else latest
     if until is None:
         open(path, "wb").close()  # no event and no as-of time: no row
         return
-    first, = con.execute(f'SELECT MIN("at") FROM {events_table} '
-                         f'WHERE "at" <= {d.integer(until)}').fetchone()
+    (first,), = con.execute(f'SELECT MIN("at") FROM {events_table} '
+                            f'WHERE "at" <= {d.integer(until)}').fetchall()
     calendar = Calendar(table["timezone"])
     ends = []
     if first is not None:
@@ -104,17 +104,20 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
             ends.append(end)
             end = calendar.next_start(period, end + 1) - 1
     last = typed_result_sql(table, events_table, contacts_table, until, seq_column="line")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE tl_rows AS SELECT * FROM ({last}) AS r")
     one = None
     if ends:
         one = timeline_sql(table, events_table, contacts_table, until,
                            d.values_table([(e,) for e in ends], ("end_at",)),
                            seq_column="line", typed=True)
-    if one is not None:
-        con.execute(f"INSERT INTO tl_rows SELECT * FROM ({one}) AS r")
-    elif ends:
-        # a query per end (decay, a reset, a stage reading `stage`): each contact from the
-        # period of its first event on
+    if one is not None or not ends:
+        # one statement for the ends before T's (compiler/sql/timeline.py), the query for T's:
+        # read by the COPY itself, 5.8 million rows never stored
+        rows = f"(SELECT * FROM ({last}) UNION ALL SELECT * FROM ({one}))" if one else \
+            f"({last})"
+    else:
+        # a query per end (decay, a reset, a stage reading `stage`), each contact from the
+        # period of its first event on, gathered in a table
+        con.execute(f"CREATE OR REPLACE TEMP TABLE tl_rows AS SELECT * FROM ({last}) AS r")
         con.execute(f'CREATE OR REPLACE TEMP TABLE tl_first AS SELECT contact, MIN("at") AS '
                     f'first_at FROM {events_table} WHERE "at" <= {d.integer(until)} '
                     f'GROUP BY contact')
@@ -122,14 +125,15 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
             sql = typed_result_sql(table, events_table, contacts_table, end, seq_column="line")
             con.execute(f"INSERT INTO tl_rows SELECT r.* FROM ({sql}) AS r JOIN tl_first AS f "
                         f"ON f.contact = r.contact AND f.first_at <= {d.integer(end)}")
+        rows = "tl_rows"
     _register_ends(con, calendar, period, [*ends, until])
-    named = _register_names(con, fmt)
-    line = (_json_line if fmt == "jsonl" else _csv_line)(table, columns, d, named)
+    named = _register_names(con, fmt, events_table, contacts_table)
+    line = _concat(d, (_json_line if fmt == "jsonl" else _csv_line)(table, columns, named))
     names = "\nLEFT JOIN tl_names AS n ON n.contact = r.contact" if named else ""
-    con.execute(f"COPY (SELECT line FROM (SELECT r.contact AS contact, r.end_at AS end_at, "
-                f"{line} AS line FROM tl_rows AS r JOIN tl_ends AS e ON e.end_at = r.end_at"
-                f"{names}) AS t ORDER BY t.contact, t.end_at) TO {d.string(path)} {_COPY}")
-    con.execute("DROP TABLE tl_rows")
+    con.execute(f"COPY (SELECT {line} AS line FROM {rows} AS r\n"
+                f"JOIN tl_ends AS e ON e.end_at = r.end_at{names}\n"
+                f"ORDER BY r.contact, r.end_at) TO {d.string(path)} {_COPY}")
+    con.execute("DROP TABLE IF EXISTS tl_rows")
 
 
 def _register_ends(con, calendar: Calendar, period: str, ends: list[int]) -> None:
@@ -146,15 +150,16 @@ def _register_ends(con, calendar: Calendar, period: str, ends: list[int]) -> Non
                                       "as_of": pa.array(stamps, pa.string())}))
 
 
-def _register_names(con, fmt: str) -> bool:
+def _register_names(con, fmt: str, events_table: str, contacts_table: str) -> bool:
     """`tl_names(contact, text)`: each contact id that is not plain, as Python's encoder
     writes it in `fmt`; whether there is any."""
     import pyarrow as pa
 
     d = get_dialect("duckdb")
-    odd = [c for c, in con.execute(f"SELECT DISTINCT contact FROM tl_rows WHERE NOT "
-                                   f"regexp_full_match(contact, {d.string(_PLAIN_RE2)})"
-                                   ).fetchall()]
+    odd = [c for c, in con.execute(
+        f"SELECT contact FROM (SELECT contact FROM {events_table} UNION SELECT contact FROM "
+        f"{contacts_table}) AS k WHERE NOT regexp_full_match(contact, {d.string(_PLAIN_RE2)})"
+    ).fetchall()]
     if not odd:
         return False
     encode = writers.json_text if fmt == "jsonl" else writers.csv_cell
@@ -164,49 +169,65 @@ def _register_names(con, fmt: str) -> bool:
     return True
 
 
-def _contact(named: bool, quote: str) -> str:
-    bare = f"{quote} || r.contact || {quote}" if quote else "r.contact"
-    return f"COALESCE(n.text, {bare})" if named else bare
+def _contact(named: bool, quote: str) -> list:
+    bare = [("", quote), "r.contact", ("", quote)]
+    text = get_dialect("duckdb").string(quote) if quote else "''"
+    return [f"COALESCE(n.text, {text} || r.contact || {text})"] if named else bare
 
 
-def _json_line(table: dict, columns, d, named: bool) -> str:
-    """The SQL of one JSON line's text, as `runtime.io.json_line` writes the row."""
+def _concat(d, parts: list) -> str:
+    """One `concat(...)` of `parts`: SQL expressions (never NULL) and ("", TEXT) literals,
+    the adjacent literals joined into one."""
+    merged: list = []
+    for part in parts:
+        if isinstance(part, tuple) and merged and isinstance(merged[-1], tuple):
+            merged[-1] = ("", merged[-1][1] + part[1])
+        elif not (isinstance(part, tuple) and part[1] == ""):
+            merged.append(part)
+    sql = [d.string(p[1]) if isinstance(p, tuple) else p for p in merged]
+    return f"concat({', '.join(sql)})" if len(sql) > 1 else sql[0] if sql else "''"
+
+
+def _json_line(table: dict, columns, named: bool) -> list:
+    """The parts of one JSON line's text, as `runtime.io.json_line` writes the row."""
     value = dict(zip(_value_keys(table), typed_columns(table)))
-    parts = [d.string('{"contact": '), _contact(named, d.string('"')),
-             d.string(', "period": "'), "e.period", d.string('", "as_of": "'), "e.as_of",
-             d.string('", "scores": {')]
+    parts = [("", '{"contact": '), *_contact(named, '"'), ("", ', "period": "'), "e.period",
+             ("", '", "as_of": "'), "e.as_of", ("", '", "scores": {')]
     for n, score in enumerate(table["scores"]):
         key = ("" if n == 0 else ", ") + writers.json_text(score["name"]) + ": "
-        parts += [d.string(key), f"COALESCE(CAST(r.{value['s', score['name']]} AS VARCHAR), "
-                                 f"'null')"]
-    grades = [f"CASE WHEN r.{value['g', g['name']]} IS NOT NULL THEN "
-              f"{d.string(writers.json_text(g['name']) + ': ' + chr(34))} || "
-              f"r.{value['g', g['name']]} || {d.string(chr(34))} END" for g in table["grades"]]
-    parts.append(d.string('}, "grades": {'))
-    if grades:
+        parts += [("", key), f"COALESCE(CAST(r.{value['s', score['name']]} AS VARCHAR), "
+                             f"'null')"]
+    parts.append(("", '}, "grades": {'))
+    if table["grades"]:
+        grades = [f"CASE WHEN r.{value['g', g['name']]} IS NOT NULL THEN concat("
+                  f"{get_dialect('duckdb').string(writers.json_text(g['name']) + ': ')}, "
+                  f"'\"', r.{value['g', g['name']]}, '\"') END" for g in table["grades"]]
         parts.append(f"concat_ws(', ', {', '.join(grades)})")
-    parts += [d.string('}, "stage": '),
-              f"COALESCE({d.string(chr(34))} || r.tl_stage || {d.string(chr(34))}, 'null')",
-              d.string("}")]
-    return " || ".join(parts)
+    parts.append(("", '}, "stage": '))
+    if table["stages"]:
+        parts.append("COALESCE('\"' || r.tl_stage || '\"', 'null')")
+    else:
+        parts.append(("", "null"))
+    return parts + [("", "}")]
 
 
-def _csv_line(table: dict, columns, d, named: bool) -> str:
-    """The SQL of one CSV line's text without its LF (DuckDB adds it), ending in CR."""
+def _csv_line(table: dict, columns, named: bool) -> list:
+    """The parts of one CSV line's text without its LF (DuckDB adds it), ending in CR."""
     value = dict(zip(_value_keys(table), typed_columns(table)))
-    cells = []
-    for _, section, key in columns:
+    parts: list = []
+    for n, (_, section, key) in enumerate(columns):
+        if n:
+            parts.append(("", ","))
         if section == "contact":
-            cells.append(_contact(named, ""))
+            parts += _contact(named, "")
         elif section in ("period", "as_of"):
-            cells.append(f"e.{section}")
+            parts.append(f"e.{section}")
         elif section == "stage":
-            cells.append("COALESCE(r.tl_stage, '')")
+            parts.append("COALESCE(r.tl_stage, '')" if table["stages"] else ("", ""))
         elif (section[0], key) in value:
-            cells.append(f"COALESCE(CAST(r.{value[section[0], key]} AS VARCHAR), '')")
-        else:
-            cells.append("''")  # a column the rows do not have: empty, as for a null
-    return " || ',' || ".join(cells) + " || chr(13)"
+            parts.append(f"COALESCE(CAST(r.{value[section[0], key]} AS VARCHAR), '')")
+        # else a column the rows do not have: empty, as for a null
+    return parts + [("", "\r")]
 
 
 def _value_keys(table: dict) -> list[tuple[str, str]]:
