@@ -130,9 +130,14 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
     named = _register_names(con, fmt, events_table, contacts_table)
     line = _concat(d, (_json_line if fmt == "jsonl" else _csv_line)(table, columns, named))
     names = "\nLEFT JOIN tl_names AS n ON n.contact = r.contact" if named else ""
-    con.execute(f"COPY (SELECT {line} AS line FROM {rows} AS r\n"
-                f"JOIN tl_ends AS e ON e.end_at = r.end_at{names}\n"
-                f"ORDER BY r.contact, r.end_at) TO {d.string(path)} {_COPY}")
+    # sorted with their values as columns, then laid out: a projection keeps the order of
+    # the sorted subquery it reads (DuckDB's order preservation), and COPY keeps it too
+    sorted_rows = (f"SELECT r.*, e.period AS tl_period, e.as_of AS tl_as_of"
+                   f"{', n.text AS tl_name' if named else ''} FROM {rows} AS r\n"
+                   f"JOIN tl_ends AS e ON e.end_at = r.end_at{names}\n"
+                   f"ORDER BY r.contact, r.end_at")
+    con.execute(f"COPY (SELECT {line} AS line FROM ({sorted_rows}) AS r) "
+                f"TO {d.string(path)} {_COPY}")
     con.execute("DROP TABLE IF EXISTS tl_rows")
 
 
@@ -172,7 +177,7 @@ def _register_names(con, fmt: str, events_table: str, contacts_table: str) -> bo
 def _contact(named: bool, quote: str) -> list:
     bare = [("", quote), "r.contact", ("", quote)]
     text = get_dialect("duckdb").string(quote) if quote else "''"
-    return [f"COALESCE(n.text, {text} || r.contact || {text})"] if named else bare
+    return [f"COALESCE(r.tl_name, {text} || r.contact || {text})"] if named else bare
 
 
 def _concat(d, parts: list) -> str:
@@ -191,8 +196,8 @@ def _concat(d, parts: list) -> str:
 def _json_line(table: dict, columns, named: bool) -> list:
     """The parts of one JSON line's text, as `runtime.io.json_line` writes the row."""
     value = dict(zip(_value_keys(table), typed_columns(table)))
-    parts = [("", '{"contact": '), *_contact(named, '"'), ("", ', "period": "'), "e.period",
-             ("", '", "as_of": "'), "e.as_of", ("", '", "scores": {')]
+    parts = [("", '{"contact": '), *_contact(named, '"'), ("", ', "period": "'), "r.tl_period",
+             ("", '", "as_of": "'), "r.tl_as_of", ("", '", "scores": {')]
     for n, score in enumerate(table["scores"]):
         key = ("" if n == 0 else ", ") + writers.json_text(score["name"]) + ": "
         parts += [("", key), f"COALESCE(CAST(r.{value['s', score['name']]} AS VARCHAR), "
@@ -221,7 +226,7 @@ def _csv_line(table: dict, columns, named: bool) -> list:
         if section == "contact":
             parts += _contact(named, "")
         elif section in ("period", "as_of"):
-            parts.append(f"e.{section}")
+            parts.append(f"r.tl_{section}")
         elif section == "stage":
             parts.append("COALESCE(r.tl_stage, '')" if table["stages"] else ("", ""))
         elif (section[0], key) in value:
