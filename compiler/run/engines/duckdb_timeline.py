@@ -26,6 +26,18 @@ from ...sql.timeline import timeline_sql
 from . import duckdb_contacts, duckdb_input
 
 
+def period_ends(calendar: Calendar, period: str, first: int | None, until: int) -> list[int]:
+    """The ends (last microseconds) of the periods from the first event's to T's, T's own
+    excluded: the timeline's rows before T's period."""
+    ends: list[int] = []
+    if first is not None:
+        end = calendar.next_start(period, first) - 1
+        while end < until:
+            ends.append(end)
+            end = calendar.next_start(period, end + 1) - 1
+    return ends
+
+
 def timeline(con, table: dict, contacts: str | None, events: str, as_of: int | None,
              on_reject: Callable[[Reject], None], period: str, results: Callable,
              progress=None) -> list[dict]:
@@ -43,12 +55,7 @@ def timeline(con, table: dict, contacts: str | None, events: str, as_of: int | N
     firsts = dict(con.execute(f'SELECT contact, MIN("at") FROM {events_table} '
                               f'WHERE "at" <= {int(until)} GROUP BY contact').fetchall())
     calendar = Calendar(table["timezone"])
-    ends = []
-    if firsts:
-        end = calendar.next_start(period, min(firsts.values())) - 1
-        while end < until:
-            ends.append(end)
-            end = calendar.next_start(period, end + 1) - 1
+    ends = period_ends(calendar, period, min(firsts.values()) if firsts else None, until)
     rows: list[tuple[str, int, dict]] = []
 
     names: dict[int, tuple[str, str]] = {}  # per end: its period's label and its time text

@@ -3,8 +3,8 @@
 The rows of `duckdb_timeline` made into Python dicts and laid out by `writers.write_timeline`
 cost about 3 µs a row, more than the query: a timeline by day has one row per contact and day
 (5.8 million for 100,000 contacts over two months). Here the same statements run with their
-values as columns (`compiler.sql.timeline`, `typed=True`), the rows go into one table, and
-DuckDB lays out each line and writes the file with COPY, byte for byte what
+values as columns (`compiler.sql.timeline`, `typed=True`) inside one COPY, which sorts the
+rows, lays out each line and writes the file, byte for byte what
 `writers.write_timeline` writes (tests/test_duckdb_timeline_text.py compares the bytes):
 
 - JSON Lines: `{"contact": ..., "period": ..., "as_of": ..., "scores": {...}, "grades": {...},
@@ -33,6 +33,7 @@ from ...sql import get_dialect
 from ...sql.timeline import timeline_sql, typed_columns, typed_result_sql
 from .. import writers
 from . import duckdb_contacts, duckdb_input
+from .duckdb_timeline import period_ends
 
 # A plain text is written as it is, inside quotes in JSON and bare in CSV: printable ASCII
 # but for space, `"`, `,` and `\`, and characters from U+00A0 on but for U+2028 and U+2029
@@ -97,35 +98,8 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
     (first,), = con.execute(f'SELECT MIN("at") FROM {events_table} '
                             f'WHERE "at" <= {d.integer(until)}').fetchall()
     calendar = Calendar(table["timezone"])
-    ends = []
-    if first is not None:
-        end = calendar.next_start(period, first) - 1
-        while end < until:
-            ends.append(end)
-            end = calendar.next_start(period, end + 1) - 1
-    last = typed_result_sql(table, events_table, contacts_table, until, seq_column="line")
-    one = None
-    if ends:
-        one = timeline_sql(table, events_table, contacts_table, until,
-                           d.values_table([(e,) for e in ends], ("end_at",)),
-                           seq_column="line", typed=True)
-    if one is not None or not ends:
-        # one statement for the ends before T's (compiler/sql/timeline.py), the query for T's:
-        # read by the COPY itself, 5.8 million rows never stored
-        rows = f"(SELECT * FROM ({last}) UNION ALL SELECT * FROM ({one}))" if one else \
-            f"({last})"
-    else:
-        # a query per end (decay, a reset, a stage reading `stage`), each contact from the
-        # period of its first event on, gathered in a table
-        con.execute(f"CREATE OR REPLACE TEMP TABLE tl_rows AS SELECT * FROM ({last}) AS r")
-        con.execute(f'CREATE OR REPLACE TEMP TABLE tl_first AS SELECT contact, MIN("at") AS '
-                    f'first_at FROM {events_table} WHERE "at" <= {d.integer(until)} '
-                    f'GROUP BY contact')
-        for end in ends:
-            sql = typed_result_sql(table, events_table, contacts_table, end, seq_column="line")
-            con.execute(f"INSERT INTO tl_rows SELECT r.* FROM ({sql}) AS r JOIN tl_first AS f "
-                        f"ON f.contact = r.contact AND f.first_at <= {d.integer(end)}")
-        rows = "tl_rows"
+    ends = period_ends(calendar, period, first, until)
+    rows = _rows(con, table, events_table, contacts_table, until, ends)
     _register_ends(con, calendar, period, [*ends, until])
     named = _register_names(con, fmt, events_table, contacts_table)
     line = _concat(d, (_json_line if fmt == "jsonl" else _csv_line)(table, columns, named))
@@ -139,6 +113,34 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
     con.execute(f"COPY (SELECT {line} AS line FROM ({sorted_rows}) AS r) "
                 f"TO {d.string(path)} {_COPY}")
     con.execute("DROP TABLE IF EXISTS tl_rows")
+
+
+def _rows(con, table: dict, events_table: str, contacts_table: str, until: int,
+          ends: list[int]) -> str:
+    """The source of the rows (contact, end_at, `typed_columns`), the ends' and T's."""
+    d = get_dialect("duckdb")
+    last = typed_result_sql(table, events_table, contacts_table, until, seq_column="line")
+    one = None
+    if ends:
+        one = timeline_sql(table, events_table, contacts_table, until,
+                           d.values_table([(e,) for e in ends], ("end_at",)),
+                           seq_column="line", typed=True)
+    if one is not None or not ends:
+        # one statement for the ends before T's (compiler/sql/timeline.py), the query for T's,
+        # read by the COPY itself: 5.7 million rows at 2 million events, never stored
+        return f"(SELECT * FROM ({last}) UNION ALL SELECT * FROM ({one}))" if one else \
+            f"({last})"
+    # a query per end (decay, a reset, a stage reading `stage`), each contact from the
+    # period of its first event on, gathered in a table
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tl_rows AS SELECT * FROM ({last}) AS r")
+    con.execute(f'CREATE OR REPLACE TEMP TABLE tl_first AS SELECT contact, MIN("at") AS '
+                f'first_at FROM {events_table} WHERE "at" <= {d.integer(until)} '
+                f'GROUP BY contact')
+    for end in ends:
+        sql = typed_result_sql(table, events_table, contacts_table, end, seq_column="line")
+        con.execute(f"INSERT INTO tl_rows SELECT r.* FROM ({sql}) AS r JOIN tl_first AS f "
+                    f"ON f.contact = r.contact AND f.first_at <= {d.integer(end)}")
+    return "tl_rows"
 
 
 def _register_ends(con, calendar: Calendar, period: str, ends: list[int]) -> None:
