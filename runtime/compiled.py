@@ -31,6 +31,9 @@ _PERIODS = {"day": "day", "week": "week", "month": "month"}  # the calendar's fu
 _BEFORE, _AFTER = -(1 << 80), 1 << 80
 _INLINE_LIMIT = 64  # rule lists dispatched inline in the event loop
 _INLINE_POINT_LINES = 60  # a longer point is called, not repeated after every rule list
+# the state fields the contact-by-contact loop keeps in locals while it reads a contact's events
+# (those of features the table uses: see Program._hot_fields)
+_HOT = ("clock", "seq", "seen", "point", "dirty", "fired", "was_true", "stage", "caps")
 
 
 class Unordered(Exception):
@@ -63,7 +66,11 @@ class Program:
         self._constants: list[str] = []  # module-level lines: globs, cell maps
         self.handlers: list = []  # functions for rule lists met later than the load
         self._ready = False
-        self._inline_point: list[str] | None = None
+        # the event's point written inline, per mode (state fields on `st`, or in locals)
+        self._inline_point: dict[bool, list[str]] = {}
+        # writing the contact-by-contact loop: the hot state fields live in locals (`c_...`)
+        self._local = False
+        self._hot = self._hot_fields()
         self.cache: dict[str, dict] = {}
         self._cached = 0
         self.namespace = {
@@ -89,6 +96,7 @@ class Program:
         self._write_new_contact(body)
         self._write_step(body)
         self._write_batch(body)
+        self._write_groups(body)
         self.source = "".join(line + "\n" for line in self._constants) + body.text()
         exec(compile(self.source, f"<scorelang table {table.sha256 or ''}>", "exec"),
              self.namespace)
@@ -97,6 +105,7 @@ class Program:
         self.new_contact = self.namespace["new_contact"]
         self.step = self.namespace["step"]
         self.batch = self.namespace["batch"]
+        self.groups = self.namespace["groups"]
 
     # ---------------------------------------------------------------- shared pieces
 
@@ -118,6 +127,40 @@ class Program:
         name = f"{prefix}{len(self._constants)}"
         self._constant_line(f"{name} = {source}")
         return name
+
+    def _s(self, field: str) -> str:
+        """Where the code being written reads and writes a hot state field: `st.FIELD`, or
+        the local `c_FIELD` in the contact-by-contact loop (see `_write_groups`)."""
+        return f"c_{field}" if self._local and field in self._hot else f"st.{field}"
+
+    def _hot_fields(self) -> tuple:
+        table = self.table
+        used = {"clock", "seq", "seen", "point", "dirty"}
+        if table.triggers:
+            used.add("fired")
+        if any(t[2] for t in table.triggers):
+            used.add("was_true")
+        if table.stages or table.triggers:  # the point reads the stage
+            used.add("stage")
+        if any(rule.cap is not None for rule in table.rules):
+            used.add("caps")
+        return tuple(f for f in _HOT if f in used)
+
+    def _sync_out(self, w: _Writer) -> None:
+        """The locals back into the state, before code that reads the state (a handler, the
+        point function, flush, an action log)."""
+        if self._local:
+            w(", ".join(f"st.{f}" for f in self._hot) + " = " +
+              ", ".join(f"c_{f}" for f in self._hot))
+
+    def _sync_in(self, w: _Writer) -> None:
+        """The locals from the state, after code that may have changed it."""
+        if self._local:
+            w(", ".join(f"c_{f}" for f in self._hot) + " = " +
+              ", ".join(f"st.{f}" for f in self._hot))
+            w("sums = st.sums")
+            if self.table.timed:
+                w("awards = st.awards")
 
     def _refs(self, values: dict) -> Refs:
         """Refs over the locals the point computes (`values`: (kind, name) -> local)."""
@@ -226,10 +269,11 @@ class Program:
         table = self.table
         if not table.stages and not table.triggers:
             return None
-        changed = "st.dirty"
+        changed = self._s("dirty")
+        awards = "awards" if self._local else "st.awards"
         if table.timed:
-            changed = "(st.dirty or " + " or ".join(
-                f"awards_due(st.awards[{i}], at)" for i in table.timed) + ")"
+            changed = f"({changed} or " + " or ".join(
+                f"awards_due({awards}[{i}], at)" for i in table.timed) + ")"
         done = self._done()
         return f"not ({done}) and {changed}" if done else changed
 
@@ -256,14 +300,16 @@ class Program:
         w = _Writer()
         triggers = table.triggers
         last = len(table.stages) - 1
-        w("sums = st.sums")
-        if table.timed:
-            w("awards = st.awards")
+        if not self._local:  # the contact-by-contact loop holds both in locals
+            w("sums = st.sums")
+            if table.timed:
+                w("awards = st.awards")
         if self._reads_profile():
             w("profile = st.profile")
         values = self._write_values(w, self._lifecycle_refs())
         refs = self._refs(values)
-        w("stage = st.stage")
+        stage_field, fired, was_true = self._s("stage"), self._s("fired"), self._s("was_true")
+        w(f"stage = {stage_field}")
         moved = "False"
         if table.stages:
             w("moved = False")
@@ -271,7 +317,7 @@ class Program:
             for j in range(last, -1, -1):
                 form = table.raw["stages"][j]["condition"]
                 w(f"{'if' if j == last else 'elif'} stage < {j} and {condition(form, refs)}:")
-                w(f"    st.stage = stage = {j}")
+                w(f"    {stage_field} = stage = {j}")
                 w("    moved = True")
         resets: list[tuple] = []
         w("stamp = None")
@@ -283,16 +329,16 @@ class Program:
             test = condition(raw["condition"], refs)
             if each_time:
                 w(f"if {test}:")
-                w(f"    if not st.was_true & {bit}:")
-                w(f"        st.was_true |= {bit}")
+                w(f"    if not {was_true} & {bit}:")
+                w(f"        {was_true} |= {bit}")
                 w.depth += 2
                 self._write_fire(w, j, actions, resets, cause)
                 w.depth -= 2
-                w(f"elif st.was_true & {bit}:")
-                w(f"    st.was_true &= {~bit}")
+                w(f"elif {was_true} & {bit}:")
+                w(f"    {was_true} &= {~bit}")
             else:
-                w(f"if not st.fired & {bit} and {test}:")
-                w(f"    st.fired |= {bit}")
+                w(f"if not {fired} & {bit} and {test}:")
+                w(f"    {fired} |= {bit}")
                 w.depth += 1
                 self._write_fire(w, j, actions, resets, cause)
                 w.depth -= 1
@@ -301,11 +347,11 @@ class Program:
             for slot in slots:
                 w(f"    sums[{slot}] = st.base[{slot}]")
                 if slot in table.timed:
-                    w(f"    st.awards[{slot}] = new_awards()")
+                    w(f"    {'awards' if self._local else 'st.awards'}[{slot}] = new_awards()")
         if resets:
-            w(f"st.dirty = {' or '.join(flag for flag, _ in resets)} or {moved}")
+            w(f"{self._s('dirty')} = {' or '.join(flag for flag, _ in resets)} or {moved}")
         else:
-            w(f"st.dirty = {moved}")
+            w(f"{self._s('dirty')} = {moved}")
         return w.lines
 
     def _reads_profile(self) -> bool:
@@ -326,7 +372,10 @@ class Program:
             w(f"action = {{'at': stamp, 'action': {literal(kind)}, 'arg': {literal(arg)}}}")
             w("st.actions.append(action)")
             w("if out is not None:")
-            w(f"    out.fired(st, at, action, {cause})")
+            w.depth += 1
+            self._sync_out(w)  # the action log reads the values right after the action
+            w(f"out.fired(st, at, action, {cause})")
+            w.depth -= 1
             if score is not None:
                 slots.extend(s for s in self.table.reset_slots[score] if s not in slots)
         if slots:
@@ -365,51 +414,67 @@ class Program:
         """From an event to its rules: duplicates, order, unscored contacts, awards due
         before it, absence answers, the quiet spell. `exit_` leaves the event."""
         table = self.table
-        w("clock = st.clock")
+        clock, seen = self._s("clock"), self._s("seen")
+        if not self._local:
+            w("clock = st.clock")
+            clock = "clock"
         if batch:
             # Before the duplicate check: a duplicate first in the input but later in time
             # would hide its original. Ties in time are processed in `seq` order.
             w("seq = ev.seq")
-            w("if clock is not None and at <= clock and (at < clock or seq < st.seq):")
-            w("    raise Unordered(ev.contact)")
-            w("st.seq = seq")
+            w(f"if {clock} is not None and at <= {clock} and "
+              f"(at < {clock} or seq < {self._s('seq')}):")
+            w(f"    raise Unordered({'key' if self._local else 'ev.contact'})")
+            w(f"{self._s('seq')} = seq")
             # Engine._admit written out for batch, where it is one call per event with an id:
             # the order is checked above (no LateEventError) and there is no horizon, so an
             # id already seen is a duplicate. tests/test_compiled.py holds the two equal.
             # the ids as runtime.steps keeps them in batch: a short text, else a set
             w("ident = ev.id")
             w("if ident is not None:")
-            w("    seen = st.seen")
-            w("    if seen is None:")
-            w("        st.seen = add_id(None, ident)")
-            w(f"    elif type(seen) is str and {literal(ID_SEPARATOR)} not in ident:")
-            w(f"        if {literal(ID_SEPARATOR)} + ident + {literal(ID_SEPARATOR)} in seen:")
+            if not self._local:
+                w("    seen = st.seen")
+            local = "c_seen" if self._local else "seen"
+            w(f"    if {local} is None:")
+            w(f"        {seen} = add_id(None, ident)")
+            w(f"    elif type({local}) is str and {literal(ID_SEPARATOR)} not in ident:")
+            w(f"        if {literal(ID_SEPARATOR)} + ident + {literal(ID_SEPARATOR)} in {local}:")
             w(f"            {exit_}")
-            w(f"        st.seen = seen + ident + {literal(ID_SEPARATOR)} "
-              f"if len(seen) < {literal(ID_TEXT)} else add_id(seen, ident)")
-            w("    elif has_id(seen, ident):")
+            w(f"        {seen} = {local} + ident + {literal(ID_SEPARATOR)} "
+              f"if len({local}) < {literal(ID_TEXT)} else add_id({local}, ident)")
+            w(f"    elif has_id({local}, ident):")
             w(f"        {exit_}")
             w("    else:")
-            w("        st.seen = add_id(seen, ident)")
-            w("if not st.scored:")
-            w("    st.clock = at")
+            w(f"        {seen} = add_id({local}, ident)")
+            w(f"if not {'scored' if self._local else 'st.scored'}:")
+            w(f"    {self._s('clock')} = at")
             w(f"    {exit_}")
         else:
             w("if ev.id is not None or (clock is not None and at < clock) or not st.scored:")
             w("    if not admit(st, ev, horizon):")
             w(f"        {exit_}")
-        if table.has_absence or table.inactivity:
+        if (table.has_absence or table.inactivity) and self._local:
+            # flush does nothing before the first award due before `at`: look at the pending
+            # list first (sorted by due time), so that the locals go out only when it acts
+            w("pending = st.pending")
+            w("if (pending and pending[0][0] < at) or st.spell is not None:")
+            w.depth += 1
+            self._sync_out(w)
+            w("flush(st, at, False, None, out)")
+            self._sync_in(w)
+            w.depth -= 1
+        elif table.has_absence or table.inactivity:
             w("if st.pending or st.spell is not None:")
             w("    flush(st, at, False, None, out)")
         if table.has_absence:
-            w("if at != st.clock and st.recent:")
+            w(f"if at != {self._s('clock')} and st.recent:")
             w("    st.recent = ()")
             w("if st.pending and ev.event in ANSWERS:")
             w("    answer(st, ev)")
         if table.inactivity:
             w("if is_activity(ev.event):")
             w("    start_spell(st, at)")
-        w("st.clock = at")
+        w(f"{self._s('clock')} = at")
         self._write_dispatch(w, exit_)
         if table.has_absence:
             w("if st.recent:")
@@ -451,6 +516,48 @@ class Program:
         w(f"return None if latest == {literal(_BEFORE)} else latest")
         w.depth -= 1
 
+    def _write_groups(self, w: _Writer) -> None:
+        """`batch` for events already grouped by contact (a dict: contact -> its events in
+        input order, `Engine.run` on a list): one contact at a time, with the state fields
+        every event touches in locals (`_HOT`), written back to the state when the contact's
+        events are done and around every call that reads or changes the state. Returns the
+        latest time, as `batch`."""
+        self._local = True
+        try:
+            w("def groups(groups, states, profiles, until, out):")
+            w.depth += 1
+            w("get = states.get")
+            w("cache_get = CACHE.get")
+            w(f"latest = {literal(_BEFORE)}")
+            w("if until is None:")
+            w(f"    until = {literal(_AFTER)}")
+            w("for key, events in groups.items():")
+            w.depth += 1
+            w("st = get(key)")
+            w("if st is None:")
+            w("    st = states[key] = new_contact(key, profiles.get(key))")
+            self._sync_in(w)
+            w("scored = st.scored")  # batch never changes a profile
+            w("for ev in events:")
+            w.depth += 1
+            w("at = ev.at")
+            w("if at > until:")
+            w("    if at > latest:")
+            w("        latest = at")
+            w("    continue")
+            self._write_prologue(w, "continue", True)
+            w.depth -= 1
+            self._sync_out(w)
+            # The events at or before `until` came in time order (else Unordered), those
+            # after it were counted above: the last event's time is the latest of the rest.
+            w("if at > latest:")
+            w("    latest = at")
+            w.depth -= 1
+            w(f"return None if latest == {literal(_BEFORE)} else latest")
+            w.depth -= 1
+        finally:
+            self._local = False
+
     def _known_rule_lists(self) -> list[tuple]:
         """The lists of rule indices an event can match, as far as the table tells them
         (exact targets, `any`, up to three patterns of one event type in every combination):
@@ -483,7 +590,11 @@ class Program:
         self._write_tree(w, 0, count)
         w.depth -= 1
         w("else:")
-        w("    HANDLERS[code](st, ev, at, out)")
+        w.depth += 1
+        self._sync_out(w)
+        w("HANDLERS[code](st, ev, at, out)")
+        self._sync_in(w)
+        w.depth -= 1
 
     def _write_tree(self, w: _Writer, low: int, high: int) -> None:
         if high - low == 1:
@@ -534,10 +645,11 @@ class Program:
             w("props = ev.props if ev.props is not None else {}")
             w("profile = st.profile")
         if any(rule.cap is not None for rule in rules):
-            w("caps = st.caps")
+            w(f"caps = {self._s('caps')}")
             w("if caps is None:")
-            w("    caps = st.caps = {}")
-        if any(rule.kind != ABSENCE and rule.slot not in table.timed for rule in rules):
+            w(f"    caps = {self._s('caps')} = {{}}")
+        if not self._local and any(rule.kind != ABSENCE and rule.slot not in table.timed
+                                   for rule in rules):
             w("sums = st.sums")
         refs = Refs(value=_no_values, grade=_no_values, globs=self._glob_name)
         raw_rules = table.raw["rules"]
@@ -558,11 +670,11 @@ class Program:
             if rule.cap is not None:
                 self._write_cap(w, rule)
             if rule.slot in table.timed:
-                w(f"add_award(st.awards[{rule.slot}], at, {points}, DECAYS[{rule.slot}], "
-                  f"EXPIRES[{rule.slot}])")
+                w(f"add_award({'awards' if self._local else 'st.awards'}[{rule.slot}], at, "
+                  f"{points}, DECAYS[{rule.slot}], EXPIRES[{rule.slot}])")
             else:
                 w(f"sums[{rule.slot}] += {points}")
-            w("st.dirty = True")
+            w(f"{self._s('dirty')} = True")
             w.depth = depth
         self._write_point_call(w)
 
@@ -586,20 +698,25 @@ class Program:
 
     def _write_point_call(self, w: _Writer) -> None:
         """The point after an event: inline when its code is short, else a call."""
-        w("st.point = at")
+        w(f"{self._s('point')} = at")
         guard = self._point_guard()
         if guard is None:
-            w("st.dirty = False")
+            w(f"{self._s('dirty')} = False")
             return
-        if self._inline_point is None:
+        if self._local not in self._inline_point:
             body = self._point_body("ev")
-            self._inline_point = body if len(body) <= _INLINE_POINT_LINES else []
+            self._inline_point[self._local] = body if len(body) <= _INLINE_POINT_LINES else []
         w(f"if {guard}:")
         w.depth += 1
-        w.block(self._inline_point or ["point(st, at, out, ev)"])
+        if self._inline_point[self._local]:
+            w.block(self._inline_point[self._local])
+        else:
+            self._sync_out(w)
+            w("point(st, at, out, ev)")
+            self._sync_in(w)
         w.depth -= 1
         w("else:")
-        w("    st.dirty = False")
+        w(f"    {self._s('dirty')} = False")
 
     def _done(self) -> str | None:
         """An expression true when no point of this contact can change anything any more:
@@ -608,9 +725,9 @@ class Program:
         if any(t[2] for t in table.triggers):
             return None
         once = sum(1 << j for j in range(len(table.triggers)))
-        done = [f"st.fired == {once}"] if once else []
+        done = [f"{self._s('fired')} == {once}"] if once else []
         if table.stages:
-            done.append(f"st.stage == {len(table.stages) - 1}")
+            done.append(f"{self._s('stage')} == {len(table.stages) - 1}")
         return " and ".join(done) or None
 
 
