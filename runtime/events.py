@@ -212,5 +212,17 @@ def format_time(micros: int) -> str:
     """Epoch microseconds to `2026-03-03T00:00:00Z` (UTC, truncated to the second). The year
     has four digits (`0001-01-01T00:00:00Z`), as parse_time reads it: strftime's `%Y` does not
     pad years before 1000 on glibc."""
-    moment = _EPOCH + timedelta(seconds=micros // MICROS)
-    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%SZ}"
+    day, second = divmod(micros // MICROS, 86400)  # UTC days have 86,400 seconds
+    prefix = _DAYS.get(day)
+    if prefix is None:  # strftime is most of the cost: once per day
+        moment = _EPOCH + timedelta(days=day)
+        prefix = f"{moment.year:04d}-{moment:%m-%dT}"
+        if len(_DAYS) < _DAYS_KEPT:
+            _DAYS[day] = prefix
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    return f"{prefix}{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+_DAYS: dict[int, str] = {}  # day since the epoch -> "YYYY-MM-DDT", for format_time
+_DAYS_KEPT = 100_000  # about 270 years of days

@@ -161,3 +161,26 @@ def test_calendar_caps_at_the_ends_of_time_agree_on_both_engines(tmp_path, zone)
     scores = {json.loads(line)["contact"]: json.loads(line)["scores"]["engagement"]
               for line in outputs[0].splitlines()}
     assert scores["all"] > 0 and len(scores) == len(ENDS) // 2 + 1
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.integers(min_value=-62135596800 * 10**6, max_value=253402300800 * 10**6 - 1),
+                 st.sampled_from([-62135596800 * 10**6, 253402300800 * 10**6 - 1, 0, -1,
+                                  -86_400 * 10**6, -86_400 * 10**6 - 1, 86_399_999_999])))
+def test_format_time_equals_the_calendar_for_every_time_it_can_print(micros):
+    # format_time keeps each day's "YYYY-MM-DDT" and computes the time of day itself
+    from datetime import datetime, timedelta, timezone
+
+    from runtime.events import format_time
+
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=micros // 10**6)
+    assert format_time(micros) == f"{moment.year:04d}-{moment:%m-%dT%H:%M:%SZ}"
+    assert format_time(micros) == format_time(micros)  # the second call reads the kept day
+
+
+@pytest.mark.parametrize("micros", [-62135596800 * 10**6 - 1, 253402300800 * 10**6, 10**30])
+def test_format_time_refuses_a_time_past_the_calendar_as_before(micros):
+    from runtime.events import format_time
+
+    with pytest.raises(OverflowError):
+        format_time(micros)
