@@ -592,7 +592,7 @@ class Program:
         w("else:")
         w.depth += 1
         self._sync_out(w)
-        w("HANDLERS[code](st, ev, at, out)")
+        w(f"HANDLERS[code - {count}](st, ev, at, out)")  # handlers follow the inline codes
         self._sync_in(w)
         w.depth -= 1
 

@@ -363,3 +363,33 @@ def test_an_operator_outside_the_language_never_reaches_the_source():
     refs = Refs(value=lambda *_: ("s0", None, None), grade=lambda _: "r0")
     with pytest.raises(ValueError, match="unknown operator"):
         condition(["< 1 or __import__('os') or", ["score", "x"], 1], refs)
+
+
+def test_contact_by_contact_locals_survive_handlers_flush_and_the_action_log():
+    # more than three patterns of one event: some rule lists get a handler written on first
+    # sight, which reads and changes the state the `groups` loop holds in locals
+    from compiler.pipeline import compile_text
+    from runtime import ActionLog, Event
+
+    table = compile_text(
+        'visit "a*" +1 at most 3\nvisit "*b" +2 at most 1 per day\nvisit "*c*" +4\n'
+        'visit "d*" +8 once\nemail_sent without email_open within 1 hours -3\n'
+        'stage MQL when score >= 6\nstage SQL when score >= 12\n'
+        'when score >= 9 notify sales, reset score\nwhen stage is MQL tag "warm"\n').table
+    day = 86_400_000_000
+    targets = ["ab", "acb", "dcb", "a", "dab", "xcx", "ab", "dcab"]
+    events = []
+    for n, contact in enumerate(["p", "q", "p", "r", "q", "p"] * 6):
+        at = 10**15 + n * day // 7
+        events.append(Event(contact, "visit", at, targets[n % len(targets)], seq=2 * n,
+                            id=f"i{n % 29}"))
+        events.append(Event(contact, "email_sent", at, seq=2 * n + 1))
+    runs = []
+    for compiled in (True, False):
+        engine = Engine(table, compiled=compiled)
+        log = ActionLog(engine)
+        runs.append((list(engine.iter_run(events, actions=log)), log.records()))
+        if compiled:
+            assert engine.program.handlers  # the case this test is about was met
+    assert runs[0] == runs[1]
+    assert runs[0][1] and any(r["actions"] for r in runs[0][0])
