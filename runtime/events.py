@@ -132,7 +132,10 @@ _CACHED = 400_000  # entries at most in each (some years of dates; every second 
 
 
 def _cache_and_parse(value: str, date_only_is_utc_midnight: bool) -> int:
-    micros = _parse_any(value, date_only_is_utc_midnight)  # raises for a bad time
+    # fromisoformat first: a log's every new second of the day comes here once
+    micros = _iso_micros(value)
+    if micros is None:
+        micros = _parse_any(value, date_only_is_utc_midnight)  # raises for a bad time
     if len(_DAYS) < _CACHED and len(_SECONDS) < _CACHED and value.isascii() \
             and value[4] == "-" and value[7] == "-" and value[13] == ":" and value[16] == ":":
         # a string of exactly this shape that the long way accepts has digits everywhere else

@@ -1,12 +1,13 @@
 """The readers' fast paths give exactly what the strict paths give (issue 12, fast readers):
-`parse_time`'s caches and fromisoformat against the regular expression, `fast_event` against
-`decode_json` + `event_from_record`, and the JSON Lines reader against the strict path line by
-line."""
+`parse_time`'s caches and fromisoformat against the regular expression, `fast_event` (and
+`fast_line_reader` over orjson, what `score run` uses) against `decode_json` +
+`event_from_record`, and the JSON Lines reader against the strict path line by line."""
 from __future__ import annotations
 
 import io
 import json
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -129,34 +130,108 @@ def _mutations(record: dict):
     ])
 
 
+def _orjson_loads():
+    return pytest.importorskip("orjson").loads
+
+
+def _fast_paths():
+    """(name, function of a line's text) for each fast path: the standard library's on the
+    text, orjson's on the line's bytes with their line end."""
+    def over_orjson(raw, line, seq):
+        return records.fast_line_reader(_orjson_loads())(raw.encode("utf-8") + b"\n", line, seq)
+    return [pytest.param(records.fast_event, id="stdlib"), pytest.param(over_orjson, id="orjson")]
+
+
+def _same(fast: Event, strict: Event) -> None:
+    """Equal, and of the same types all the way down (2**64 == float(2**64) in Python)."""
+    assert strict == fast
+    assert repr(strict) == repr(fast)
+    assert type(strict.props) is dict
+
+
+@pytest.mark.parametrize("fast_path", _fast_paths())
 @settings(max_examples=1500, deadline=None)
-@given(_good_records().flatmap(_mutations))
-def test_the_fast_path_accepts_only_what_the_strict_path_accepts_and_the_same_event(raw):
-    fast = records.fast_event(raw, 7, 3)
+@given(raw=_good_records().flatmap(_mutations))
+def test_the_fast_path_accepts_only_what_the_strict_path_accepts_and_the_same_event(fast_path,
+                                                                                    raw):
+    fast = fast_path(raw, 7, 3)
     strict = _strict(raw, 7, 3)
     if fast is not None:
-        assert strict == fast
-        assert type(strict.props) is dict
+        _same(fast, strict)
 
 
+_NUMBERS = st.one_of(st.integers(-2**80, 2**80), st.floats(allow_nan=False),
+                     st.sampled_from([2**63 - 1, 2**63, 2**64 - 1, 2**64, -2**63, -2**63 - 1,
+                                      10**19, -10**18, 1e308, 5e-324, -0.0]))
+
+
+@pytest.mark.parametrize("fast_path", _fast_paths())
+@settings(max_examples=800, deadline=None)
+@given(values=st.lists(_NUMBERS, min_size=1, max_size=4), text=st.booleans())
+@example(values=[2**64, 1.5], text=False)  # orjson reads 2**64 as a float
+@example(values=[-2**63 - 1, 0.25], text=False)
+def test_numbers_of_any_size_keep_their_value_and_type(fast_path, values, text):
+    props = {f"n{k}": value for k, value in enumerate(values)}
+    if text:
+        props["t"] = "12345678901234567890"
+    raw = json.dumps({"contact": "c", "event": "buy", "at": 1772445600, "props": props})
+    fast, strict = fast_path(raw, 1, 0), _strict(raw, 1, 0)
+    if fast is not None:
+        _same(fast, strict)
+
+
+def test_a_number_beyond_64_bits_beside_a_float_leaves_the_orjson_path():
+    """orjson reads 18446744073709551616 as 1.8446744073709552e+19: with a float in the line
+    that cannot be told from a float written so, and the strict path must read it."""
+    fast = records.fast_line_reader(_orjson_loads())
+    line = b'{"contact":"c","event":"e","at":1,"props":{"n":18446744073709551616,"x":1.5}}'
+    assert fast(line, 1, 0) is None
+    assert _strict(line.decode()).props["n"] == 2**64
+    assert fast(line.replace(b"18446744073709551616", b"184467440737095516"), 1, 0) \
+        .props["n"] == 184467440737095516
+
+
+@pytest.mark.parametrize("loads", [None, "orjson"])
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_good_records().flatmap(_mutations), max_size=12))
-def test_the_reader_gives_the_strict_path_line_by_line(lines):
+@given(lines=st.lists(_good_records().flatmap(_mutations), max_size=12))
+def test_the_reader_gives_the_strict_path_line_by_line(loads, lines):
     data = ("\n".join(lines) + "\n").encode("utf-8")
     expected, seq = [], 0
     for number, line in enumerate(lines, start=1):
         if line.strip():
             expected.append(_strict(line, number, seq))
             seq += isinstance(expected[-1], Event)
-    assert list(rio.read_events(io.BytesIO(data))) == expected
+    decoder = _orjson_loads() if loads else None
+    assert list(rio.read_events(io.BytesIO(data), loads=decoder)) == expected
+
+
+_BYTES_LINES = [b'\xef\xbb\xbf{"contact":"c","event":"e","at":1}',
+                b'{"contact":"c","event":"e","at":1,"props":{"p":"\xff"}}',
+                b'{"contact":"c","event":"e","at":1,"props":{"p":"\xed\xa0\x80"}}',
+                b'{"contact":"c","event":"e","at":1}\r',
+                b'{"contact":"c","event":"e","at":1} \t',
+                b'{"contact":"c","event":"e","at":1}\r{"contact":"d","event":"e","at":1}',
+                b'{"contact":"c","event":"e","at":1,"props":{"p":"\\ud83d\\ude00"}}',
+                b'{"contact":"c","event":"e","at":1,"props":{"p":"\\ud83d"}}',
+                b'{"contact":"c","event":"e","at":NaN}', b"   ", b"", b"[]", b"{}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.sampled_from(_BYTES_LINES), max_size=8))
+def test_orjson_and_the_standard_library_read_any_bytes_alike(lines):
+    data = b"\n".join(lines) + b"\n"
+    plain = list(rio.read_events(io.BytesIO(data)))
+    assert list(rio.read_events(io.BytesIO(data), loads=_orjson_loads())) == plain
 
 
 def test_the_common_shapes_take_the_fast_path():
+    over_orjson = records.fast_line_reader(_orjson_loads())
     for raw in ['{"contact":"c","event":"visit","at":"2026-03-01T10:00:00Z"}',
                 '{"contact": "c", "event": "visit", "at": 1772445600, "target": "pricing", '
                 '"id": "e-1", "props": {"seconds": 42, "page": {"path": "/a"}, "tags": ["x"]}}',
                 '{"contact": "\\u00e9", "event": "visit", "at": "2026-03-01T10:00:00+01:00"}']:
         assert records.fast_event(raw, 1, 0) is not None, raw
+        assert over_orjson(raw.encode() + b"\n", 1, 0) is not None, raw
 
 
 def test_a_repeated_key_anywhere_leaves_the_fast_path():
@@ -164,4 +239,5 @@ def test_a_repeated_key_anywhere_leaves_the_fast_path():
                 '{"contact":"c","event":"visit","at":1,"props":{"a":1,"a":"x"}}',
                 '{"contact":"c","event":"visit","at":1,"props":{"a":[{"b":1,"b":1}]}}']:
         assert records.fast_event(raw, 1, 0) is None
+        assert records.fast_line_reader(_orjson_loads())(raw.encode(), 1, 0) is None
         assert "duplicate key" in _strict(raw).reason
