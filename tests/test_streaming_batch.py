@@ -183,3 +183,23 @@ def test_batch_ids_are_one_short_text_per_contact_and_exact(compiled):
     assert [r["scores"]["score"] for r in results] == [len(set(ids)), 1]
     states, _ = engine._batch(iter(sorted(events, key=lambda e: (e.at, e.seq))), {}, None, None)
     assert type(states["c"].seen) is set and states["d"].seen == "\0x\0"
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "interpreted"])
+def test_a_busy_contacts_ids_are_bucketed_texts_and_exact(compiled):
+    """Past ID_TEXT characters a contact's ids become texts bucketed by hash (IdTexts, ~10
+    bytes an id where a set of strings took ~80): every repeat of an id is still a duplicate,
+    wherever it went, the empty id and ids with a NUL included."""
+    from runtime.steps import IdTexts
+
+    table = compile_text("visit +1\n").require_table()
+    ids = [f"e-{k}" for k in range(3000)]
+    ids += ["", "a\0b", "e-1", "e-2999", "", "a\0b", "e-17"] + [f"e-{k}" for k in range(0, 3000, 7)]
+    events = [Event("c", "visit", T0 + k * MINUTE, None, ident, {}, k + 1, k)
+              for k, ident in enumerate(ids)]
+    engine = Engine(table, compiled=compiled)
+    assert [r["scores"]["score"] for r in engine.run(events)] == [len(set(ids))]
+    states, _ = engine._batch(iter(events), {}, None, None)
+    seen = states["c"].seen
+    assert type(seen) is IdTexts and len(seen) == len(set(ids)) and len(seen.texts) > 8
+    assert all(ident in seen for ident in set(ids)) and "e-3000" not in seen
