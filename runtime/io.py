@@ -459,6 +459,7 @@ def collect_contacts(rows: Iterable[tuple[int, object, object]]
     rows rejected."""
     profiles: dict[str, dict] = {}
     rejects: list[Reject] = []
+    texts: dict[str, str] = {}
     for line, record, raw in rows:
         try:
             if isinstance(record, RecordError):
@@ -468,8 +469,30 @@ def collect_contacts(rows: Iterable[tuple[int, object, object]]
             rejects.append(Reject(line, str(exc), _raw_text(raw)))
             continue
         profiles.pop(contact, None)  # keep the order of last appearance
-        profiles[contact] = profile
+        profiles[contact] = _shared(profile, texts)
     return profiles, rejects
+
+
+_SHARED_TEXTS = 100_000  # distinct texts remembered while reading (the repeated come early)
+
+
+def _shared(profile: dict, texts: dict[str, str]) -> dict:
+    """The profile with its keys and its repeated short texts (a title, a country) one
+    object for every contact: a batch run holds every profile, and each line's decoding
+    made its own copies (~56 bytes a text)."""
+    shared = {}
+    for key, value in profile.items():
+        key = texts.get(key) or _remember(texts, key)
+        if type(value) is str and len(value) <= 64:
+            value = texts.get(value) or _remember(texts, value)
+        shared[key] = value
+    return shared
+
+
+def _remember(texts: dict[str, str], text: str) -> str:
+    if len(texts) < _SHARED_TEXTS:
+        texts[text] = text
+    return text
 
 
 def _raw_text(raw) -> str:
