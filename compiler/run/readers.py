@@ -33,8 +33,40 @@ def read_events(path: str, *, progress: rio.Progress | None = None) -> Iterator[
     return rio.read_events(path, progress=progress, loads=_loads)
 
 
-def read_contacts(path: str) -> tuple[dict[str, dict], list[Reject]]:
-    """Profiles by contact id (the last row wins) and the rows rejected."""
+# `score run` reads the contacts to report their rejects, then the engine reads them again
+# from the path: the first read kept here (`keep=True`) serves the second, once, while the
+# file is unchanged; `drop_kept` lets it go when the engine did not ask.
+_kept: dict[str, tuple[tuple, tuple]] = {}
+
+
+def read_contacts(path: str, *, keep: bool = False) -> tuple[dict[str, dict], list[Reject]]:
+    """Profiles by contact id (the last row wins) and the rows rejected. With `keep`, the
+    next read of the same unchanged file gets this result again instead of reading it."""
+    stamp = _stamp(path)
+    kept = _kept.pop(os.path.abspath(path), None) if path != rio.STDIN else None
+    if kept is not None and stamp is not None and kept[0] == stamp:
+        return kept[1]
+    found = _read_contacts(path)
+    if keep and stamp is not None:
+        _kept[os.path.abspath(path)] = (stamp, found)
+    return found
+
+
+def drop_kept() -> None:
+    _kept.clear()
+
+
+def _stamp(path: str) -> tuple | None:
+    if path == rio.STDIN:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _read_contacts(path: str) -> tuple[dict[str, dict], list[Reject]]:
     _check_readable(path)
     if rio.file_format(path) == "parquet":
         from . import parquet

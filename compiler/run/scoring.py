@@ -338,9 +338,10 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
     them into `spool`), with `--accounts` the accounts and with `--actions` the actions fired
     (`runtime.ActionLog` records), else empty lists; `collector` observes the run
     (`--coverage`)."""
-    with _readable_twice(options.contacts) as contacts:
+    with _readable_twice(options.contacts) as contacts, _kept_contacts():
         if contacts:
-            _, contact_rejects = readers.read_contacts(contacts)
+            # the python engine reads them again: it gets these (readers.read_contacts)
+            _, contact_rejects = readers.read_contacts(contacts, keep=engine_name == "python")
             report = log.reporter(rio.display_name(options.contacts))
             for reject in contact_rejects:
                 report(reject)
@@ -362,6 +363,14 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
                 return (*engines.run_with_accounts(*arguments, progress=progress), [])
             observer = collector.models[0] if collector is not None else None
             return engines.run(*arguments, progress=progress, observer=observer), [], []
+
+
+@contextlib.contextmanager
+def _kept_contacts() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        readers.drop_kept()
 
 
 def _absolute(path: str | None) -> str | None:
