@@ -14,7 +14,8 @@ class AwardParts:
     def _targets(self, targets: dict) -> str:
         if targets.get("any"):
             return "TRUE"
-        tests = [f"target = {self.d.string(x)}" for x in targets.get("exact", [])]
+        exact = list(dict.fromkeys(targets.get("exact", [])))
+        tests = [self.d.text_in("target", exact)] if exact else []
         tests += [self.d.like("target", glob_to_like(g, self.d.like_escape))
                   for g in targets.get("globs", [])]
         if not tests:
@@ -56,8 +57,12 @@ class AwardParts:
         """`aw`: one row per award (contact, ts, kind, seq = its evaluation point; rule = its
         index in `award_rules`, si = the slot, p = points, c = 1, or 0 when a cap withholds
         it)."""
-        parts = []
+        keyed = [i for i, rule in enumerate(self.rules) if self._keyed(rule)]
+        parts = self._keyed_awards(keyed)
+        skip = set(keyed)
         for i, rule in enumerate(self.rules):
+            if i in skip:
+                continue
             if rule["kind"] == "event":
                 parts.append(self._event_awards(i, rule))
             else:
@@ -70,6 +75,56 @@ class AwardParts:
             parts = [select(["contact", "ts", "0 AS kind", "seq", "0 AS rule", "0 AS si",
                              f"{self.lit(0)} AS p", "0 AS c"], "ev", ["FALSE"])]
         self.add("aw", union_all(parts))
+
+    # Keyed rules (issue 10 item 13): an event rule matched by its event name and target alone
+    # (no `where`, no `by PROP`, exact targets or any target) is a row of a constant table
+    # joined with the events on (event, target), not a SELECT of its own: a model of thousands
+    # of such rules, or one rule with thousands of targets, is then a few joins whose cost
+    # grows with the table, where a UNION ALL of a SELECT per rule and OR chains of targets
+    # made DuckDB's planning superlinear. Rules that share a cap kind share a table; the cap
+    # ranks each rule's matches apart (PARTITION BY rule). Dialects with `tuned_plans` only:
+    # Spark, Snowflake and BigQuery keep a SELECT per rule.
+    def _keyed(self, rule: dict) -> bool:
+        targets = rule["targets"]
+        return (self.d.tuned_plans and rule["kind"] == "event" and rule.get("where") is None
+                and rule.get("by") is None and type(rule.get("points")) is int
+                and (bool(targets.get("any")) or (bool(targets.get("exact"))
+                                                 and not targets.get("globs"))))
+
+    def _keyed_awards(self, indices: list[int]) -> list[str]:
+        groups: dict[tuple[bool, str | None], list[tuple]] = {}
+        for i in indices:
+            rule = self.rules[i]
+            limit = rule.get("limit")
+            any_target = bool(rule["targets"].get("any"))
+            per = None if limit is None else (limit.get("per") or "")
+            tail = (i, self.slot_of(rule), rule["points"])
+            if limit is not None:
+                tail += (int(limit["count"]),)
+            rows = groups.setdefault((any_target, per), [])
+            if any_target:
+                rows.append((rule["event"],) + tail)
+            else:
+                rows += [(rule["event"], x) + tail
+                         for x in dict.fromkeys(rule["targets"]["exact"])]
+        parts = []
+        for (any_target, per), rows in sorted(groups.items(), key=lambda g: (g[0][0],
+                                                                             str(g[0][1]))):
+            columns = (("event",) + (() if any_target else ("target",)) + ("rule", "si", "p")
+                       + (() if per is None else ("lim",)))
+            on = "k.event = u.event" + ("" if any_target else " AND k.target = u.target")
+            keys = self.d.constant_table(columns, rows)
+            inner = select(["u.contact AS contact", "u.ts AS ts", "u.seq AS seq", "k.rule AS rule",
+                            "k.si AS si", "k.p AS p"] + ([] if per is None else ["k.lim AS lim"]),
+                           f"ev AS u\nJOIN ({keys}) AS k ON {on}")
+            counted = "1"
+            if per is not None:
+                partition = "contact, rule" + (f", {self._period('ts', per)}" if per else "")
+                rank = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY ts, seq)"
+                counted = f"CASE WHEN {rank} <= lim THEN 1 ELSE 0 END"
+            parts.append(select(["contact", "ts AS ts", "0 AS kind", "seq AS seq", "rule", "si",
+                                 "p", f"{counted} AS c"], f"({inner}) AS m"))
+        return parts
 
     def _event_awards(self, i: int, rule: dict) -> str:
         limit = rule.get("limit")

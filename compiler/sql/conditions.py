@@ -96,23 +96,36 @@ def _leaf(scope: Scope, ref, op: str, values: list) -> str:
             return FALSE
         d = scope.dialect
         return f"COALESCE({d.like(text, glob_to_like(values[0], d.like_escape))}, FALSE)"
-    tests: list[str] = []
+    # the literals compared with the reference read as each kind, in order of appearance: an
+    # `in` list is one IN test per kind, never a chain of ORs (issue 10 item 13)
+    literals: dict[str, dict[str, None]] = {}  # kind -> literals (a dict: ordered, no repeats)
     for value in values:
         kind = _kind(value)
         if op in ORDERING and kind != "number":
             continue  # ordering comparisons hold only between two numbers
-        expr = _typed(scope, ref, kind)
-        if expr is None:
-            continue
         if kind == "number":
             literal = _number(value)
         elif kind == "bool":
             literal = TRUE if value else FALSE
+        elif ref[0] != "stage":
+            literal = value  # quoted by the dialect (`string`, or `text_in` as one list)
         else:
             literal = _label(scope, ref, value)
             if literal is None:
                 continue
-        tests.append(f"{expr} {'=' if op == 'in' else op} {literal}")
+        literals.setdefault(kind, {})[literal] = None
+    tests: list[str] = []
+    for kind, items in literals.items():
+        expr = _typed(scope, ref, kind)
+        if expr is None:
+            continue
+        text = kind == "text" and ref[0] != "stage"
+        if op == "in" and text:
+            tests.append(scope.dialect.text_in(expr, list(items)))
+        elif op == "in":
+            tests.append(scope.dialect.in_list(expr, list(items)))
+        else:
+            tests += [f"{expr} {op} {scope.dialect.string(v) if text else v}" for v in items]
     if not tests:
         return FALSE
     body = tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"

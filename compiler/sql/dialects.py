@@ -51,6 +51,31 @@ class Dialect(QuotingRules):
                                  for row in rows)
         return f"SELECT * FROM (VALUES {body}) AS t({', '.join(columns)})"
 
+    def constant_table(self, columns: tuple[str, ...], rows: list[tuple]) -> str:
+        """A SELECT of constant rows of text and integer values (a column's kind is its first
+        row's; no NULLs): a model's long lists (rule keys, targets) as data rather than as
+        SQL expressions, whose planning grows faster than their length (issue 10 item 13).
+        Every text goes through `string`, every integer through `integer` (a BIGINT)."""
+        kinds = [isinstance(v, str) for v in rows[0]]
+        body = ",\n       ".join(
+            "(" + ", ".join(self.string(v) if text else str(int(v))
+                            for v, text in zip(row, kinds)) + ")" for row in rows)
+        names = [f"c{i}" for i in range(len(columns))]
+        outer = [f"{n} AS {c}" if text else f"CAST({n} AS {self.bigint}) AS {c}"
+                 for n, c, text in zip(names, columns, kinds)]
+        return f"SELECT {', '.join(outer)} FROM (VALUES {body}) AS t({', '.join(names)})"
+
+    def in_list(self, expr: str, literals: list[str]) -> str:
+        """`expr` equals one of the SQL `literals` (NULL when `expr` is NULL): one IN list,
+        not a chain of ORs (whose planning is quadratic in DuckDB)."""
+        if len(literals) == 1:
+            return f"{expr} = {literals[0]}"
+        return f"{expr} IN ({', '.join(literals)})"
+
+    def text_in(self, expr: str, values: list[str]) -> str:
+        """`in_list` of texts (each quoted by `string`)."""
+        return self.in_list(expr, [self.string(v) for v in values])
+
     def first_rows(self, source: str) -> str:
         """A SELECT of (contact, ts, seq): per contact of `source` (columns contact, ts, seq),
         its least (ts, seq)."""
@@ -137,6 +162,10 @@ class Dialect(QuotingRules):
         raise NotImplementedError
 
 
+IN_LIST_MAX = 64  # DuckDB: a longer list of texts is one text cut by `string_split`
+SEPARATORS = "\x1f\x1e\x1d\x1c\x01\x02\x03\x04\x05\x06\x07\x08"  # unit separator first
+
+
 class DuckDB(Dialect):
     name = "duckdb"
     sqlglot = "duckdb"
@@ -146,6 +175,32 @@ class DuckDB(Dialect):
 
     def int_div(self, left: str, right: str) -> str:
         return f"(({left}) // ({right}))"  # DuckDB `//` truncates toward zero
+
+    # DuckDB plans every element of a VALUES list or of a list literal (~30 us each, and more
+    # per element as the list grows: 4.7 s for 100,000); a list written as one text that
+    # `string_split` cuts at a separator no value holds is one constant to plan (0.2 s)
+    # (benchmarks/bench_sql_scale.py). Without such a separator, a list literal.
+    def _split_list(self, texts: list[str]) -> str:
+        held = set().union(*map(set, texts)) if texts else set()
+        free = next((c for c in SEPARATORS if c not in held), None)
+        if free is None:
+            return "[" + ", ".join(map(self.string, texts)) + "]"
+        return f"string_split({self.string(free.join(texts))}, {self.string(free)})"
+
+    def constant_table(self, columns, rows):
+        outer = []
+        for i, column in enumerate(columns):
+            if isinstance(rows[0][i], str):
+                outer.append(f"unnest({self._split_list([row[i] for row in rows])}) AS {column}")
+            else:
+                items = self._split_list([str(int(row[i])) for row in rows])
+                outer.append(f"CAST(unnest({items}) AS {self.bigint}) AS {column}")
+        return f"SELECT {', '.join(outer)}"
+
+    def text_in(self, expr, values):
+        if len(values) <= IN_LIST_MAX:
+            return super().text_in(expr, values)
+        return f"list_contains({self._split_list(values)}, {expr})"
 
     def _path(self, key: str) -> str:
         escaped = key.replace("\\", "\\\\").replace('"', '\\"')
