@@ -68,6 +68,9 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
         # sums and decayed products in the wide type when points come from event properties,
         # or when a written award times a decay multiplier (up to 10^9) may leave BIGINT
         # (issue 10 item 12: `+9000000000000000000` on a decayed score)
+        # (Spark's SUM of a BIGINT is a BIGINT: with awards of at most 9,223,372,036 it leaves
+        # BIGINT only past 10^9 awards of one contact, and then fails in ANSI mode, which the
+        # Spark engine sets, instead of wrapping)
         self.wide = any(r.get("by") is not None for r in self.rules) or _large_points(table)
         self.lifecycle = bool(table["stages"] or table["triggers"])
         self.reset_trigger = self._reset_trigger()

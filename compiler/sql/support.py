@@ -16,6 +16,7 @@ with an E3xx diagnostic that names the construct and the engines that do support
 | v2: quoted event names, labels with digits, matrix grades | yes | yes | yes | yes | yes |
 | v2: groups with bounds, inactivity rules (`every`, `at most`, `activity`), `by PROP` | yes | yes | yes | yes | yes |
 | calendar caps in the zones CET, EET, MET, WET, EST, MST, HST | yes | yes | no | yes | yes |
+| `within` / inactivity `after` over 103,819,094 days (E302) | no | no | no | no | no |
 
 (`yes` for snowflake and bigquery means "generated"; duckdb, spark and postgres are executed
 by the tests of this repository, see docs/sql.md.)
@@ -65,6 +66,30 @@ def unsupported(table: dict, dialect: Dialect) -> list[Diagnostic]:
                 f"(only one `once` trigger may reset; the first is at {once[0].get('at')})",
                 span_of(trigger.get("at")), hint=ELSEWHERE))
     out += _zone_abbreviation(table, dialect, engine)
+    out += _long_durations(table, engine)
+    return out
+
+
+# The latest time an event can have (9999-12-31T23:59:59.999999Z, in epoch microseconds): the
+# query adds an absence rule's `within` and an inactivity rule's `after` to event times, so a
+# longer duration could leave BIGINT (DuckDB, PostgreSQL and ANSI Spark fail; Spark without
+# ANSI would wrap). E008 already refuses durations of 2^63 us and more everywhere.
+LATEST = 253_402_300_799_999_999
+LONGEST = 2 ** 63 - 1 - LATEST  # 8,970,000,000,000,000,000 us: about 103,819,000 days
+
+
+def _long_durations(table: dict, engine: str) -> list[Diagnostic]:
+    """E302 for a duration that an event time plus it could take beyond BIGINT."""
+    out = []
+    items = [(r, "within", r.get("within")) for r in table["rules"] if r["kind"] != "event"]
+    items += [(r, "after", r.get("after")) for r in table.get("inactivity") or ()]
+    for rule, word, value in items:
+        if type(value) is int and value > LONGEST:
+            out.append(error(
+                "E302", f"`{word}` of {value // 86_400_000_000:,} days is not supported by "
+                f"{engine}: an event time plus it may leave its 64-bit integers (at most "
+                f"{LONGEST // 86_400_000_000:,} days)", span_of(rule.get("at")),
+                hint=f"write a shorter duration, or {ELSEWHERE}"))
     return out
 
 

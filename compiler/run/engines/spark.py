@@ -62,6 +62,9 @@ def session(master: str | None = None, app_name: str = "scorelang", conf: dict |
         return active
     builder = (SparkSession.builder.appName(app_name)
                .config("spark.sql.session.timeZone", "UTC")
+               # an arithmetic overflow fails the query instead of wrapping (the default
+               # from Spark 4, set for a cluster whose default differs; issue 10 item 12)
+               .config("spark.sql.ansi.enabled", "true")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.ui.showConsoleProgress", "false"))
     master = master or os.environ.get(MASTER_ENV) or (None if _submitted() else DEFAULT_MASTER)
