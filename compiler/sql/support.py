@@ -89,7 +89,8 @@ def _long_durations(table: dict, engine: str) -> list[Diagnostic]:
                 "E302", f"`{word}` of {value // 86_400_000_000:,} days is not supported by "
                 f"{engine}: an event time plus it may leave its 64-bit integers (at most "
                 f"{LONGEST // 86_400_000_000:,} days)", span_of(rule.get("at")),
-                hint=f"write a shorter duration, or {ELSEWHERE}"))
+                hint="write a shorter duration, or run it with `score run --engine python` "
+                "(every SQL engine refuses it)"))
     return out
 
 
