@@ -1,5 +1,6 @@
-"""Language v2 in the runtime (issue 11): events per CPU second of the v2 example, and the v1
-B2B model's speed against another checkout of the code (the version before language v2).
+"""Language v2 (issue 11): events per CPU second of the v2 example in the runtime, its generated
+DuckDB query against a hand-written one, and the v1 B2B model's speed against another checkout
+of the code (the version before language v2).
 
     python benchmarks/bench_v2.py                                  # 1,000,000 events, 3 rounds
     python benchmarks/bench_v2.py --events 200000 --rounds 1
