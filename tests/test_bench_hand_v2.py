@@ -119,3 +119,42 @@ def test_hand_query_sees_quiet_spells_and_absences(tmp_path, table):
     # from the open) + 25 (meeting)
     assert expected["c"]["scores"]["engagement"] == 50
     assert _hand(*paths) == expected
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_query_equals_engine(tmp_path, table, seed):
+    """The generated query on the same logs (its second pass after the reset reads the first
+    pass's sums, and its stage is read off the move rounds: compiler/sql/lifecycle.py)."""
+    from compiler.run.engines import duckdb as engine
+    from compiler.sql import generate
+
+    events_path, contacts_path = _write(tmp_path, seed)
+    expected = _engine(table, events_path, contacts_path)
+    connection = duckdb.connect()
+    try:
+        duckdb_hand_v2.load(connection, events_path, contacts_path)
+        sql = generate(table, "duckdb", "events", "contacts", seq_column="line")
+        assert "HUGEINT" not in sql  # `by points manual -25..25` keeps BIGINT sums
+        got = {r["contact"]: result_json(r)
+               for r in engine.results(table, connection.execute(sql).fetchall())}
+    finally:
+        connection.close()
+    assert got == expected
+
+
+def test_a_by_rule_bounded_beyond_written_points_keeps_wide_sums(tmp_path):
+    """Bounds beyond what a written award may be: the sums are still exact past 2^63."""
+    from compiler.pipeline import compile as compile_model
+    from compiler.run.engines import duckdb as engine
+    from compiler.sql import generate
+
+    model = tmp_path / "m.score"
+    model.write_text("score s\npurchase by value -9000000000000000000..9000000000000000000\n")
+    compiled = compile_model(str(model))
+    assert compiled.table is not None, compiled.diagnostics
+    assert "HUGEINT" in generate(compiled.table, "duckdb")
+    events = [Event("c", "purchase", parse_time("2026-01-01T00:00:0%dZ" % n), None, None,
+                    {"value": 8_000_000_000_000_000_000}) for n in range(2)]
+    python = [result_json(r) for r in Engine(compiled.table).run(events, {})]
+    assert python[0]["scores"]["s"] == 16_000_000_000_000_000_000
+    assert [result_json(r) for r in engine.run_events(compiled.table, events, {})] == python

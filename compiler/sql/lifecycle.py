@@ -29,7 +29,10 @@ class LifecycleParts:
                                    ["r = 1"]))
             self.add("fin", select(self.final_columns, self.final_source, group_by=["a.contact"]))
             self._redo()
-            self._running_sums("run2", cut=True)
+            if self._reruns_from_run():
+                self._rerun()
+            else:
+                self._running_sums("run2", cut=True)
             self._pass("p2_", cut=True)
             kept = select(["p.*"], "p1_fire AS p\nLEFT JOIN redo AS r ON r.contact = p.contact",
                           ["r.contact IS NULL"])
@@ -52,6 +55,24 @@ class LifecycleParts:
         where = None if any(map(reads_reset, others)) else [
             f"f_stage < {len(self.t['stages'])}"]
         self.add("redo", select(["*"], "cut", where))
+
+    def _reruns_from_run(self) -> bool:
+        """Whether the second pass may read the first pass's running sums (`_rerun`): `run`
+        keeps every point (a stage condition reads `stage`, so no point is dropped), and
+        the reset scores' awards have no change rows (no decay steps, no expiry)."""
+        reset = [k for k in self._summed_slots() if self.slots[k].score in self.reset_scores]
+        return self.stage_reads_stage and not self._changes(reset)
+
+    def _rerun(self) -> None:
+        """`run2` without a second window: with no change rows, what the reset discarded
+        (`pre_K`, read at the points after the reset only) is the running sum at the reset
+        point itself, so it is that point's row of `run` (DuckDB at 1M events: the second
+        window was a seventh of the query)."""
+        columns = ["x.*", "r.f_ts AS f_ts", "r.f_kind AS f_kind", "r.f_seq AS f_seq"]
+        columns += [f"b.run_{k} AS pre_{k}" for k in self._summed_slots()
+                    if self.slots[k].score in self.reset_scores]
+        self.add("run2", select(columns, "run AS x\nJOIN redo AS r ON r.contact = x.contact\n"
+                                "JOIN run AS b ON b.contact = r.contact AND b.pn = r.f_pn"))
 
     def lifecycle_values(self):
         """(score indices, group slots, grades) that stage and trigger conditions read."""
@@ -230,12 +251,17 @@ class LifecycleParts:
         # pn orders a contact's points; a row number over all the flow rows does (it need
         # not count points only) and costs no running sum
         columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.seq AS seq",
-                   "x.isp AS isp", f"ROW_NUMBER() {order}) AS pn",
-                   f"LAG(x.isp) {order}) AS prev_isp"]
+                   "x.isp AS isp", f"ROW_NUMBER() {order}) AS pn"]
+        # the previous row, to drop unchanged points (none is dropped when a stage condition
+        # reads `stage`: each LAG costs a window function over every flow row)
+        drops = not self.stage_reads_stage
+        if drops:
+            columns.append(f"LAG(x.isp) {order}) AS prev_isp")
         source = "flow AS x"
         if cut:
             columns += ["r.f_ts AS f_ts", "r.f_kind AS f_kind", "r.f_seq AS f_seq"]
-            columns += [f"LAG(x.{k}) {order}) AS prev_{k}" for k in ("ts", "kind", "seq")]
+            if drops:
+                columns += [f"LAG(x.{k}) {order}) AS prev_{k}" for k in ("ts", "kind", "seq")]
             source += "\nJOIN redo AS r ON r.contact = x.contact"
             before = (f"r.f_ts IS NOT NULL AND NOT "
                       f"{self._after_key('x.ats', 'x.akind', 'x.aseq', 'r')}")
@@ -245,7 +271,7 @@ class LifecycleParts:
                 pre = self.sum_arg(f"CASE WHEN {before} THEN x.d_{k} ELSE 0 END")
                 columns.append(f"SUM({pre}) {window} AS pre_{k}")
         keep = ["w.isp = 1"]
-        if not self.stage_reads_stage:
+        if drops:
             # the previous row in evaluation order is a point: nothing changed since
             alive = ["w.prev_isp IS NULL", "w.prev_isp = 0", "w.kind = 2"]
             if cut:
@@ -326,6 +352,17 @@ class LifecycleParts:
             self.add(f"{prefix}stg", select(
                 ["l.*", "MAX(l.h) OVER (PARTITION BY l.contact ORDER BY l.pn ROWS BETWEEN "
                  "UNBOUNDED PRECEDING AND CURRENT ROW) AS stage"], f"{prefix}lab AS l"))
+            return
+        if self.stage_reads_stage:
+            # the rounds' columns already say where each move is and to which stage: the
+            # stage is that of the last move reached (no per-contact MIN joined back)
+            base = self.lit(count + 1)
+            reached = " ".join(
+                f"WHEN l.pn >= {self.d.int_div(f'l.m_{k}', base)} THEN "
+                f"(l.m_{k} - {self.d.int_div(f'l.m_{k}', base)} * {base})"
+                for k in range(count, 0, -1))
+            self.add(f"{prefix}stg", select(["l.*", f"CASE {reached} ELSE 0 END AS stage"],
+                                            f"{prefix}lab AS l"))
             return
         # f_J: the first point holding stage J or later; the stage is the count of those reached
         self.add(f"{prefix}sf", select(

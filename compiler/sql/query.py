@@ -65,13 +65,15 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
                                          for r in table.get("inactivity") or ()]
         self.slots = slots_of(table)
         self.group_slot = {s.group: s.index for s in self.slots if s.group is not None}
-        # sums and decayed products in the wide type when points come from event properties,
-        # or when a written award times a decay multiplier (up to 10^9) may leave BIGINT
-        # (issue 10 item 12: `+9000000000000000000` on a decayed score)
+        # sums and decayed products in the wide type when points come from event properties
+        # without bounds that keep them as small as written points may be, or when a written
+        # award times a decay multiplier (up to 10^9) may leave BIGINT (issue 10 item 12:
+        # `+9000000000000000000` on a decayed score). HUGEINT sums cost DuckDB a fifth of
+        # the hubspot_port query (benchmarks/README.md), so bounded `by` rules stay BIGINT.
         # (Spark's SUM of a BIGINT is a BIGINT: with awards of at most 9,223,372,036 it leaves
         # BIGINT only past 10^9 awards of one contact, and then fails in ANSI mode, which the
         # Spark engine sets, instead of wrapping)
-        self.wide = any(r.get("by") is not None for r in self.rules) or _large_points(table)
+        self.wide = any(map(_wide_by, self.rules)) or _large_points(table)
         self.lifecycle = bool(table["stages"] or table["triggers"])
         self.reset_trigger = self._reset_trigger()
         self.reset_scores = sorted({a["arg"] for a in self.reset_trigger["actions"]
@@ -258,6 +260,16 @@ class QueryBuilder(AwardParts, ScoreParts, LifecycleParts):
 
 
 _PRODUCT_LIMIT = (2 ** 63 - 1) // 10 ** 9  # |points| above it: points * M_k may leave BIGINT
+
+
+def _wide_by(rule: dict) -> bool:
+    """Whether a `by PROP` rule's awards may exceed what a written award may be: no bounds,
+    or a bound beyond `_PRODUCT_LIMIT`."""
+    by = rule.get("by")
+    if by is None:
+        return False
+    low, high = by.get("low"), by.get("high")
+    return low is None or high is None or max(abs(low), abs(high)) > _PRODUCT_LIMIT
 
 
 def _large_points(table: dict) -> bool:
