@@ -58,10 +58,13 @@ class LifecycleParts:
 
     def _reruns_from_run(self) -> bool:
         """Whether the second pass may read the first pass's running sums (`_rerun`): `run`
-        keeps every point (a stage condition reads `stage`, so no point is dropped), and
-        the reset scores' awards have no change rows (no decay steps, no expiry)."""
+        keeps every point (a stage condition reads `stage`, so no point is dropped), the
+        reset scores' awards have no change rows (no decay steps, no expiry), and `run` is
+        computed once (MATERIALIZED: where every reference is inlined, Spark, the three
+        reads would be three windows)."""
         reset = [k for k in self._summed_slots() if self.slots[k].score in self.reset_scores]
-        return self.stage_reads_stage and not self._changes(reset)
+        return (bool(self.d.materialized_keyword) and self.stage_reads_stage
+                and not self._changes(reset))
 
     def _rerun(self) -> None:
         """`run2` without a second window: with no change rows, what the reset discarded
