@@ -286,15 +286,7 @@ def fast_line_reader(loads: Callable[[bytes], object] | None = None
                 raw = data.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError:
                 return None
-            if raw[:1] != "{" or ("\\" in raw and ('\\"' in raw or _SURROGATE_ESCAPE.search(raw))):
-                return None
-            try:
-                record, end = _SCAN(raw, 0)
-            except (StopIteration, ValueError, RecursionError):
-                return None
-            if end != len(raw):
-                return None
-            return _checked(record, raw.count('"'), line, seq, None)
+            return fast_event(raw, line, seq)
         return fast_text
 
     def fast(data: bytes, line: int, seq: int) -> Event | None:
