@@ -50,7 +50,7 @@ def condition_sql(cond, scope: Scope) -> str:
         raise UnsupportedCondition(f"not a condition: {cond!r}")
     head = cond[0]
     if head in ("and", "or"):
-        parts = [condition_sql(c, scope) for c in cond[1:]]
+        parts = _listed_leaves(cond, scope)
         joiner = " AND " if head == "and" else " OR "
         return "(" + joiner.join(parts) + ")"
     if head == "not":
@@ -62,6 +62,60 @@ def condition_sql(cond, scope: Scope) -> str:
     if head == "glob":
         return _leaf(scope, cond[1], "glob", [cond[2]])
     raise UnsupportedCondition(f"unknown condition form `{head}`")
+
+
+LISTED_MIN = 16  # from this many `=` leaves on one kind of JSON value, one list test
+
+
+def _listed_leaves(cond, scope: Scope) -> list[str]:
+    """The terms of an `and`/`or`: its `=` leaves on event or profile properties grouped by
+    (reference, kind) into one list test each where the dialect has one (a condition of
+    thousands of terms is then a few constants to plan, not thousands of expressions; issue
+    10 item 13), every other child as itself. Terms are two-valued, so their order is free."""
+    groups: dict[tuple[str, str], list] = {}  # (reference, kind) -> [(leaf, key, text)]
+    slots: list = []  # a child, or the (reference, kind) of a group at its first leaf
+    for child in cond[1:]:
+        listed = _listed(child, scope)
+        if listed is None:
+            slots.append(child)
+            continue
+        group, text = listed
+        if group not in groups:
+            groups[group] = []
+            slots.append(group)
+        groups[group].append((child, child[1][1], text))
+    parts = []
+    for slot in slots:
+        if not isinstance(slot, tuple):
+            parts.append(condition_sql(slot, scope))
+            continue
+        leaves = groups[slot]
+        test = None
+        if len(leaves) >= LISTED_MIN:
+            test = scope.dialect.json_equal_each(scope.json_columns[slot[0]], slot[1],
+                                                 [(k, t) for _, k, t in leaves],
+                                                 cond[0] == "and")
+        parts += [test] if test is not None else [condition_sql(c, scope) for c, _, _ in leaves]
+    return parts
+
+
+def _listed(cond, scope: Scope):
+    """((reference, kind), value as text) of a `=` leaf a list test can read, else None: an
+    integer beyond 2^53 keeps its own leaf (a double would round it)."""
+    if not isinstance(cond, list) or len(cond) != 3 or cond[0] != "=":
+        return None
+    ref, value = cond[1], cond[2]
+    if not isinstance(ref, list) or len(ref) != 2 or ref[0] not in scope.json_columns:
+        return None
+    if isinstance(value, bool):
+        return (ref[0], "bool"), "true" if value else "false"
+    if isinstance(value, int) and abs(value) <= 2 ** 53:
+        return (ref[0], "number"), str(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return (ref[0], "number"), repr(value)
+    if isinstance(value, str):
+        return (ref[0], "text"), value
+    return None
 
 
 def _kind(value) -> str:
