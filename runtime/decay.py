@@ -120,22 +120,27 @@ def awards_total(awards: list, at: int, decay: Decay | None, expire: int | None)
     if not heap or heap[0][0] > at:
         return awards[0]
     total = awards[0]
+    # hot (every evaluation point of a decaying score): the decay's fields in locals, the
+    # multiplier list read directly while the step is within it (Decay.factor otherwise)
+    if decay is not None:
+        every, known = decay.every, decay.known
+        count = len(known)
+        factor = decay.factor
     while heap and heap[0][0] <= at:
-        entry = heappop(heap)
-        start, points = entry[1], entry[2]
+        change, start, points, was = heappop(heap)
         age = at - start
         if expire is not None and age >= expire:
-            total -= entry[3]
+            total -= was
             continue
         if decay is None:
             continue  # cannot happen: an expire-only award changes only when it expires
-        step = age // decay.every
-        scaled = points * decay.factor(step)
+        step = age // every
+        scaled = points * (known[step] if step < count else factor(step))
         now = scaled // SCALE if scaled >= 0 else -((-scaled) // SCALE)
-        total += now - entry[3]
+        total += now - was
         if now == 0:
             continue
-        change = start + (step + 1) * decay.every
+        change = start + (step + 1) * every
         if expire is not None and start + expire < change:
             change = start + expire
         heappush(heap, (change, start, points, now))
