@@ -432,7 +432,16 @@ class Program:
             # the ids as runtime.steps keeps them in batch: a short text, else a set
             w("ident = ev.id")
             w("if ident is not None:")
-            if not self._local:
+            if self._local:
+                # contact by contact, every event of the contact is in hand: its ids in a
+                # set while they are read (`_write_groups` drops it after the last one)
+                w("    if type(c_seen) is set:")
+                w("        if ident in c_seen:")
+                w(f"            {exit_}")
+                w("        c_seen.add(ident)")
+                w("    else:")
+                w.depth += 1
+            else:
                 w("    seen = st.seen")
             local = "c_seen" if self._local else "seen"
             w(f"    if {local} is None:")
@@ -446,6 +455,8 @@ class Program:
             w(f"        {exit_}")
             w("    else:")
             w(f"        {seen} = add_id({local}, ident)")
+            if self._local:
+                w.depth -= 1
             w(f"if not {'scored' if self._local else 'st.scored'}:")
             w(f"    {self._s('clock')} = at")
             w(f"    {exit_}")
@@ -537,6 +548,9 @@ class Program:
             w("if st is None:")
             w("    st = states[key] = new_contact(key, profiles.get(key))")
             self._sync_in(w)
+            if "seen" in self._hot:
+                w("if c_seen is None:")
+                w("    c_seen = set()")
             w("scored = st.scored")  # batch never changes a profile
             w("for ev in events:")
             w.depth += 1
@@ -548,6 +562,10 @@ class Program:
             self._write_prologue(w, "continue", True)
             w.depth -= 1
             self._sync_out(w)
+            # Every event of this contact has been read (a pass's states are its own, see
+            # Engine._batch_paused): its ids are not needed again, and a set per contact
+            # would hold far more memory than the events' own strings.
+            w("st.seen = None")
             # The events at or before `until` came in time order (else Unordered), those
             # after it were counted above: the last event's time is the latest of the rest.
             w("if at > latest:")
