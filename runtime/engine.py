@@ -353,9 +353,10 @@ def _groups(events) -> dict:
     return groups
 
 
-def _by_contact(events):
+def by_contact(events):
     """A list's events contact by contact (see `_groups`); a one-shot iterator is left as it
-    is (read once, in time order, without holding its events)."""
+    is (read once, in time order, without holding its events). `score run` regroups its
+    blocks of events with it (compiler/run/engines/python.py)."""
     if type(events) is not list and type(events) is not tuple:
         return events
     return list(chain.from_iterable(_groups(events).values()))

@@ -8,6 +8,7 @@ from typing import Callable, Iterable, Iterator
 
 from runtime import ActionLog, Engine, UnorderedInputError
 from runtime import io as rio
+from runtime.engine import by_contact
 from runtime.events import Event, Reject
 
 from .. import external_sort, readers
@@ -153,21 +154,9 @@ def _contact_by_contact(events: Iterable[Event]) -> Iterator[Event]:
     for event in events:
         block.append(event)
         if len(block) == BLOCK:
-            yield from _regrouped(block)
+            yield from by_contact(block)
             block = []
-    yield from _regrouped(block)
-
-
-def _regrouped(block: list[Event]) -> list[Event]:
-    groups: dict[str, list[Event]] = {}
-    get = groups.get
-    for event in block:
-        group = get(event.contact)
-        if group is None:
-            groups[event.contact] = [event]
-        else:
-            group.append(event)
-    return [event for group in groups.values() for event in group]
+    yield from by_contact(block)
 
 
 def _accepted(items: Iterable[Event | Reject], on_reject, read: _Reading | None = None
