@@ -135,6 +135,11 @@ class Program:
         the local `c_FIELD` in the contact-by-contact loop (see `_write_groups`)."""
         return f"c_{field}" if self._local and field in self._hot else f"st.{field}"
 
+    def _awards(self) -> str:
+        """The state's award lists: the local `awards` in the contact-by-contact loop (which
+        `_sync_in` binds), else `st.awards`."""
+        return "awards" if self._local else "st.awards"
+
     def _hot_fields(self) -> tuple:
         table = self.table
         used = {"clock", "seq", "seen", "point", "dirty"}
@@ -272,7 +277,7 @@ class Program:
         if not table.stages and not table.triggers:
             return None
         changed = self._s("dirty")
-        awards = "awards" if self._local else "st.awards"
+        awards = self._awards()
         if table.timed:
             changed = f"({changed} or " + " or ".join(
                 f"awards_due({awards}[{i}], at)" for i in table.timed) + ")"
@@ -349,7 +354,7 @@ class Program:
             for slot in slots:
                 w(f"    sums[{slot}] = st.base[{slot}]")
                 if slot in table.timed:
-                    w(f"    {'awards' if self._local else 'st.awards'}[{slot}] = new_awards()")
+                    w(f"    {self._awards()}[{slot}] = new_awards()")
         if resets:
             w(f"{self._s('dirty')} = {' or '.join(flag for flag, _ in resets)} or {moved}")
         else:
@@ -700,7 +705,7 @@ class Program:
     def _write_award(self, w: _Writer, slot: int, points: str) -> None:
         """`add_award` on a timed slot; written out where the score decays and never
         expires (the usual case: one award per matching event, the call was ~5% of a run)."""
-        awards = f"{'awards' if self._local else 'st.awards'}[{slot}]"
+        awards = f"{self._awards()}[{slot}]"
         decay, expire = self.table.decays[slot], self.table.expires[slot]
         if decay is None or expire is not None:
             w(f"add_award({awards}, at, {points}, DECAYS[{slot}], EXPIRES[{slot}])")
