@@ -216,16 +216,18 @@ def format_time(micros: int) -> str:
     has four digits (`0001-01-01T00:00:00Z`), as parse_time reads it: strftime's `%Y` does not
     pad years before 1000 on glibc."""
     day, second = divmod(micros // MICROS, 86400)  # UTC days have 86,400 seconds
-    prefix = _DAYS.get(day)
+    prefix = _DAY_PREFIXES.get(day)
     if prefix is None:  # strftime is most of the cost: once per day
         moment = _EPOCH + timedelta(days=day)
         prefix = f"{moment.year:04d}-{moment:%m-%dT}"
-        if len(_DAYS) < _DAYS_KEPT:
-            _DAYS[day] = prefix
+        if len(_DAY_PREFIXES) < _DAYS_KEPT:
+            _DAY_PREFIXES[day] = prefix
     hour, second = divmod(second, 3600)
     minute, second = divmod(second, 60)
     return f"{prefix}{hour:02d}:{minute:02d}:{second:02d}Z"
 
 
-_DAYS: dict[int, str] = {}  # day since the epoch -> "YYYY-MM-DDT", for format_time
+# day since the epoch -> "YYYY-MM-DDT", for format_time (its own dict: `_DAYS` above is
+# parse_time's, whose size limit it would otherwise share)
+_DAY_PREFIXES: dict[int, str] = {}
 _DAYS_KEPT = 100_000  # about 270 years of days

@@ -184,3 +184,15 @@ def test_format_time_refuses_a_time_past_the_calendar_as_before(micros):
 
     with pytest.raises(OverflowError):
         format_time(micros)
+
+
+def test_format_time_keeps_its_days_apart_from_parse_times_cache():
+    # parse_time's cache of dates ("2026-03-02" -> seconds) has a size limit of its own:
+    # the days format_time keeps must not count against it (nor sit in it)
+    from runtime import events
+
+    events.parse_time("2026-03-02T10:00:00Z", date_only_is_utc_midnight=False)
+    for day in range(300):
+        events.format_time(day * 86_400 * 10**6)
+    assert all(type(key) is str for key in events._DAYS)
+    assert all(type(key) is int for key in events._DAY_PREFIXES)
