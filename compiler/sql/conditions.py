@@ -71,32 +71,68 @@ def _listed_leaves(cond, scope: Scope) -> list[str]:
     """The terms of an `and`/`or`: its `=` leaves on event or profile properties grouped by
     (reference, kind) into one list test each where the dialect has one (a condition of
     thousands of terms is then a few constants to plan, not thousands of expressions; issue
-    10 item 13), every other child as itself. Terms are two-valued, so their order is free."""
+    10 item 13), and so are its children that are an `and` (under an `and`: an `or`) of such
+    leaves on one reference, into one test over all their leaves; every other child as
+    itself. Terms are two-valued, so their order is free."""
     groups: dict[tuple[str, str], list] = {}  # (reference, kind) -> [(leaf, key, text)]
-    slots: list = []  # a child, or the (reference, kind) of a group at its first leaf
+    # (reference, "nested") -> [(child, [(key, kind, text)])]: the children that are an
+    # `and` (under an `or`; an `or` under an `and`) of such leaves on one reference
+    nested: dict[tuple[str, str], list] = {}
+    slots: list = []  # a child, or the key of a group (or of `nested`) at its first member
     for child in cond[1:]:
         listed = _listed(child, scope)
         if listed is None:
-            slots.append(child)
+            inner = _nested(child, "or" if cond[0] == "and" else "and", scope)
+            if inner is None:
+                slots.append(child)
+                continue
+            ref, leaves = inner
+            key = (ref, "nested")
+            if key not in nested:
+                nested[key] = []
+                slots.append(key)
+            nested[key].append((child, leaves))
             continue
         group, text = listed
         if group not in groups:
             groups[group] = []
             slots.append(group)
         groups[group].append((child, child[1][1], text))
+    every = cond[0] == "and"
     parts = []
     for slot in slots:
         if not isinstance(slot, tuple):
             parts.append(condition_sql(slot, scope))
             continue
-        leaves = groups[slot]
+        column = scope.json_columns[slot[0]]
         test = None
+        if slot[1] == "nested":
+            members = nested[slot]
+            if sum(len(leaves) for _, leaves in members) >= LISTED_MIN:
+                test = scope.dialect.json_equal_groups(column, [ls for _, ls in members], every)
+            parts += [test] if test is not None else [condition_sql(c, scope) for c, _ in members]
+            continue
+        leaves = groups[slot]
         if len(leaves) >= LISTED_MIN:
-            test = scope.dialect.json_equal_each(scope.json_columns[slot[0]], slot[1],
-                                                 [(k, t) for _, k, t in leaves],
-                                                 cond[0] == "and")
+            test = scope.dialect.json_equal_each(column, slot[1], [(k, t) for _, k, t in leaves],
+                                                 every)
         parts += [test] if test is not None else [condition_sql(c, scope) for c, _, _ in leaves]
     return parts
+
+
+def _nested(cond, head: str, scope: Scope):
+    """(reference, [(key, kind, value as text)]) of a `head` (`and`, `or`) whose every child
+    is a `=` leaf a list test can read, all on one reference; else None."""
+    if not isinstance(cond, list) or len(cond) < 2 or cond[0] != head:
+        return None
+    ref, leaves = None, []
+    for child in cond[1:]:
+        listed = _listed(child, scope)
+        if listed is None or (ref is not None and listed[0][0] != ref):
+            return None
+        (ref, kind), text = listed
+        leaves.append((child[1][1], kind, text))
+    return ref, leaves
 
 
 def _listed(cond, scope: Scope):

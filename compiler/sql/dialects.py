@@ -84,6 +84,14 @@ class Dialect(QuotingRules):
         NULL. None where the dialect has no such test (each leaf is then written out)."""
         return None
 
+    def json_equal_groups(self, column: str, groups: list[list[tuple[str, str, str]]],
+                          every: bool) -> str | None:
+        """Whether some group (`every`: each group) of (key, kind, value as text) leaves on
+        the JSON `column` has each (`every`: some) key holding its value: the `and`s of `=`
+        leaves under one `or` (the `or`s under one `and`) as one test over a few lists, never
+        NULL. None where the dialect has no such test (each leaf is then written out)."""
+        return None
+
     def first_rows(self, source: str) -> str:
         """A SELECT of (contact, ts, seq): per contact of `source` (columns contact, ts, seq),
         its least (ts, seq)."""
@@ -239,6 +247,29 @@ class DuckDB(Dialect):
         return (f"COALESCE({each}(list_transform(list_zip(json_type({column}, {paths}), "
                 f"json_extract_string({column}, {paths}), {values}), "
                 f"lambda e: COALESCE(CASE WHEN {test} THEN {value} END = e[3], FALSE))), FALSE)")
+
+    # DuckDB hashes an expression as the XOR of its nodes' hashes, so a leaf (its path read
+    # twice) hashes as its value alone, and `x0 = 0 and y0 = 0`, `x1 = 1 and y1 = 1`, ... all
+    # hash alike: its common-subexpression pass then compares every such `and` with every
+    # other (9.2 s for 500 pairs; benchmarks/bench_sql_scale.py, shape `pairs`). One test over
+    # the leaves of all the groups, as lists: each leaf's type, text, value, kind and group;
+    # the groups holding a false leaf (for `every`, a true leaf) are counted.
+    _json_kind = {"number": "NUMBER", "text": "VARCHAR", "bool": "BOOLEAN"}
+
+    def json_equal_groups(self, column, groups, every):
+        leaves = [(str(g), key, self._json_kind[kind], text)
+                  for g, group in enumerate(groups) for key, kind, text in group]
+        paths = self._split_list([self._path_text(key) for _, key, _, _ in leaves])
+        lists = ", ".join(self._split_list([leaf[i] for leaf in leaves]) for i in (3, 2, 0))
+        # e: (JSON type, text, value, kind, group); CASE casts only a number's texts
+        leaf = ("COALESCE(CASE WHEN e[4] = 'NUMBER' THEN CASE WHEN e[1] IN ('BIGINT', "
+                "'UBIGINT', 'DOUBLE') THEN CAST(e[2] AS DOUBLE) END = CAST(e[3] AS DOUBLE) "
+                "ELSE e[1] = e[4] AND e[2] = e[3] END, FALSE)")
+        keep, compare = (leaf, "=") if every else (f"NOT {leaf}", "<")
+        return (f"COALESCE(len(list_distinct(list_transform(list_filter(list_zip("
+                f"json_type({column}, {paths}), json_extract_string({column}, {paths}), "
+                f"{lists}), lambda e: {keep}), lambda e: e[5]))) {compare} {len(groups)}, "
+                f"FALSE)")
 
     def json_number(self, column: str, key: str) -> str:
         path = self._path(key)
