@@ -7,7 +7,9 @@ time DuckDB takes to plan and run it, for models of 100 to 10,000 targets, rules
 Shapes (N = the size): `targets` (one rule, `visit (p0, ..., pN) +1`), `rules` (N rules
 `visit pI +1`, a tenth of them capped `at most 2 per day`), `in` (a profile rule
 `if plan in ("v0", ..., "vN")`), `condition` (a profile rule `if x0 = 0 or ... or xN = N`,
-each term reading another property). The query runs on one contact with three events, so the
+each term reading another property), `pairs` (a profile rule `if x0 = 0 and y0 = 0 or x1 = 1
+and y1 = 1 or ...`, N pairs, its own sizes `--pair-sizes`; with `--before`, also the same
+condition written out leaf by leaf as before, interleaved). The query runs on one contact with three events, so the
 time is almost all DuckDB planning the query: linear means the ms-per-1k columns stay flat as
 N grows. Times are CPU seconds of this process (`time.process_time`, DuckDB's threads
 included): the machine is shared, so wall time says little. Each result is checked against
@@ -19,6 +21,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
@@ -28,6 +31,7 @@ import duckdb  # noqa: E402
 from compiler.pipeline import compile_text  # noqa: E402
 from compiler.run.engines import duckdb as duck  # noqa: E402
 from compiler.sql import generate  # noqa: E402
+from compiler.sql.dialects import DuckDB  # noqa: E402
 from runtime import Engine, Event  # noqa: E402
 
 
@@ -40,6 +44,9 @@ def shape(name: str, size: int) -> str:
     if name == "in":
         return ("score s\nvisit +1\nif plan in (" + ", ".join(f'"v{i}"' for i in range(size))
                 + ") +5\n")
+    if name == "pairs":
+        return ("score s\nvisit +1\nif " + " or ".join(f"x{i} = {i} and y{i} = {i}"
+                                                      for i in range(size)) + " +5\n")
     if name == "condition":
         return ("score s\nvisit +1\nif " + " or ".join(f"x{i} = {i}" for i in range(size))
                 + " +5\n")
@@ -51,11 +58,17 @@ PROFILES = {"c": {"plan": "v1", "x1": 1}}
 AS_OF = 1_800_000_000_000_000
 
 
-def measure(text: str) -> tuple[float, float, int]:
-    """(compile+generate CPU s, DuckDB CPU s, SQL bytes); the result checked against Python."""
+def measure(text: str, written_out: bool = False) -> tuple[float, float, int]:
+    """(compile+generate CPU s, DuckDB CPU s, SQL bytes); the result checked against Python.
+    `written_out`: an `or` of `and`s of `=` leaves is written leaf by leaf (as before the
+    list test over groups)."""
     start = time.process_time()
     table = compile_text(text).require_table()
-    sql = generate(table, "duckdb", "events", "contacts", as_of=AS_OF)
+    if written_out:
+        with mock.patch.object(DuckDB, "json_equal_groups", lambda *args: None):
+            sql = generate(table, "duckdb", "events", "contacts", as_of=AS_OF)
+    else:
+        sql = generate(table, "duckdb", "events", "contacts", as_of=AS_OF)
     made = time.process_time() - start
     con = duckdb.connect()
     con.register("events", duck._events_arrow(EVENTS))
@@ -74,16 +87,23 @@ def measure(text: str) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100,1000,10000")
-    parser.add_argument("--shapes", default="targets,rules,in,condition")
+    parser.add_argument("--shapes", default="targets,rules,in,condition,pairs")
+    parser.add_argument("--pair-sizes", default="100,200,500,1000")
+    parser.add_argument("--before", action="store_true",
+                        help="pairs also written out leaf by leaf (9 s at 500 pairs)")
     args = parser.parse_args()
     measure(shape("targets", 10))  # DuckDB and the grammar warmed up before any timing
     print(f"{'shape':10} {'N':>7} {'SQL KB':>8} {'B/item':>7} {'compile s':>9} "
           f"{'duckdb s':>9} {'ms/1k':>8}")
     for name in args.shapes.split(","):
-        for size in map(int, args.sizes.split(",")):
-            made, ran, size_sql = measure(shape(name, size))
-            print(f"{name:10} {size:7} {size_sql / 1000:8.1f} {size_sql / size:7.0f} "
-                  f"{made:9.2f} {ran:9.2f} {ran / size * 1e6:8.1f}", flush=True)
+        sizes = args.pair_sizes if name == "pairs" else args.sizes
+        for size in map(int, sizes.split(",")):
+            runs = [(name, False)] + ([("written", True)] if name == "pairs" and args.before
+                                      else [])
+            for label, written_out in runs:
+                made, ran, size_sql = measure(shape(name, size), written_out)
+                print(f"{label:10} {size:7} {size_sql / 1000:8.1f} {size_sql / size:7.0f} "
+                      f"{made:9.2f} {ran:9.2f} {ran / size * 1e6:8.1f}", flush=True)
 
 
 if __name__ == "__main__":
