@@ -9,9 +9,9 @@ Shapes (N = the size): `targets` (one rule, `visit (p0, ..., pN) +1`), `rules` (
 `if plan in ("v0", ..., "vN")`), `condition` (a profile rule `if x0 = 0 or ... or xN = N`,
 each term reading another property), `pairs` (a profile rule `if x0 = 0 and y0 = 0 or x1 = 1
 and y1 = 1 or ...`, N pairs, its own sizes `--pair-sizes`; with `--before`, also the same
-condition written out leaf by leaf as before, interleaved). The query runs on one contact with three events, so the
-time is almost all DuckDB planning the query: linear means the ms-per-1k columns stay flat as
-N grows. Times are CPU seconds of this process (`time.process_time`, DuckDB's threads
+condition written out leaf by leaf as before, interleaved). The query runs on one contact
+with three events, so the time is almost all DuckDB planning the query: linear means the
+ms-per-1k columns stay flat as N grows. Times are CPU seconds of this process (`time.process_time`, DuckDB's threads
 included): the machine is shared, so wall time says little. Each result is checked against
 the Python engine.
 """

@@ -212,7 +212,8 @@ def test_an_or_of_ands_scores_as_python():
                 "h": {"big": 9007199254740993, "n0": 1, "plan": "x"},
                 "i": {"plan": "y"}, "j": {"plan": "gold"}}
     events = [Event.from_iso(c, "visit", "2026-03-02T10:00:00Z", None) for c in "abcdefghijkl"]
-    props = [("a", {"p4": 4, "q4": "w4"}), ("l", {"p4": 4, "q4": True}), ("b", {"p4": "4", "q4": "w4"}),
+    props = [("a", {"p4": 4, "q4": "w4"}), ("l", {"p4": 4, "q4": True}),
+             ("b", {"p4": "4", "q4": "w4"}),
              ("c", {"p4": 4, "q5": "w5"}), ("j", {"p0": 1}), ("i", {"p0": 1}),
              ("e", {f"p{i}": i for i in range(10)}),
              ("f", {f"q{i}": f"w{i}" for i in range(9)}), ("k", {})]
