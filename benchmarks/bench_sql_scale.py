@@ -11,8 +11,9 @@ each term reading another property), `pairs` (a profile rule `if x0 = 0 and y0 =
 and y1 = 1 or ...`, N pairs, its own sizes `--pair-sizes`; with `--before`, also the same
 condition written out leaf by leaf as before, interleaved). The query runs on one contact
 with three events, so the time is almost all DuckDB planning the query: linear means the
-ms-per-1k columns stay flat as N grows. Times are CPU seconds of this process (`time.process_time`, DuckDB's threads
-included): the machine is shared, so wall time says little. Each result is checked against
+ms-per-1k columns stay flat as N grows. Times are CPU seconds of this process
+(`time.process_time`, DuckDB's threads included): the machine is shared, so wall time says
+little. Each result is checked against
 the Python engine.
 """
 from __future__ import annotations
