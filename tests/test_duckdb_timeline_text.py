@@ -116,6 +116,23 @@ def test_a_model_with_decay_takes_a_statement_per_end_and_the_same_bytes(tmp_pat
     assert _written(table, events, contacts, as_of, "day", fmt, tmp_path) == expected
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_unscored_contacts_and_an_as_of_among_the_events_give_the_same_bytes(tmp_path, fmt):
+    # a contact `require` leaves out has rows of nulls from its first event's day on (one
+    # span of the statement's), and one after T only T's row
+    (tmp_path / "m.score").write_text(EXACT + 'require title in ("CEO", "Intern")\n',
+                                      encoding="utf-8")
+    table = compile_model(str(tmp_path / "m.score")).table
+    assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at", typed=True) is not None
+    events, contacts = _events(tmp_path, HOSTILE, days=7)
+    as_of = 1_772_000_000_000_000 + 4 * 86_400_000_000
+    expected = _expected(table, events, contacts, as_of, "day", fmt)
+    nulls = '"scores": {"engagement": null, "fit": null, "spend": null}' if fmt == "jsonl" \
+        else "Z,,,,,\r\n"
+    assert expected.count(nulls) > 8  # unscored contacts' rows, over several days
+    assert _written(table, events, contacts, as_of, "day", fmt, tmp_path) == expected
+
+
 @pytest.mark.parametrize("name", ["b2b_saas", "online_shop"])
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_examples_by_week(tmp_path, name, fmt):
