@@ -230,3 +230,33 @@ def test_generated_models_histories_and_ids_give_the_python_writers_bytes(scenar
         expected = _expected(table, events_path, contacts_path, as_of, period, fmt)
         assert _written(table, events_path, contacts_path, as_of, period, fmt,
                         folder) == expected
+
+
+@pytest.mark.parametrize("kernel", ["copy_file_range", "sendfile", "none"])
+def test_the_spool_is_copied_after_the_header_to_a_file_and_a_pipe(tmp_path, monkeypatch,
+                                                                   kernel):
+    import os
+    import threading
+
+    def refuse(*args):
+        raise OSError(18, "Invalid cross-device link")
+
+    # the calls before `kernel` in the order tried fail as they do where they do not apply
+    for name in {"copy_file_range": (), "sendfile": ("copy_file_range",),
+                 "none": ("copy_file_range", "sendfile")}[kernel]:
+        monkeypatch.setattr(os, name, refuse, raising=False)
+    spool = tmp_path / "spool"
+    lines = "".join(f"row {n},\u00e9\r\n" for n in range(50_000))  # more than a pipe holds
+    spool.write_bytes(lines.encode("utf-8"))
+    header = "contact,period,as_of,lead,stage\r\n"
+    with open(tmp_path / "out.csv", "w", encoding="utf-8", newline="") as out:
+        writers.copy_timeline(str(spool), out, "csv", score_names=["lead"])
+    assert (tmp_path / "out.csv").read_bytes() == (header + lines).encode("utf-8")
+    read, write = os.pipe()
+    got = []
+    reader = threading.Thread(target=lambda: got.append(os.fdopen(read, "rb").read()))
+    reader.start()
+    with os.fdopen(write, "w", encoding="utf-8", newline="") as out:
+        writers.copy_timeline(str(spool), out, "jsonl")
+    reader.join()
+    assert got == [lines.encode("utf-8")]
