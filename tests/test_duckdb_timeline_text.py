@@ -22,7 +22,7 @@ from compiler.run import engines, writers  # noqa: E402
 from compiler.run.engines import duckdb_timeline_text  # noqa: E402
 from compiler.run.scoring import RunOptions, _names, run_model  # noqa: E402
 from compiler.sql import check  # noqa: E402
-from compiler.sql.timeline import timeline_sql  # noqa: E402
+from compiler.sql.timeline import timeline_spans_sql  # noqa: E402
 from runtime.timeline import time_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +99,7 @@ def _exact_table(tmp_path):
 @pytest.mark.parametrize("period", ["day", "week"])
 def test_hostile_contact_ids_give_the_python_writers_bytes(tmp_path, fmt, period):
     table = _exact_table(tmp_path)
-    assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at", typed=True) is not None
+    assert timeline_spans_sql(table, "e", "c", [0]) is not None
     events, contacts = _events(tmp_path, HOSTILE)
     expected = _expected(table, events, contacts, None, period, fmt)
     assert expected.count("9000000000000000000") > 0  # a sum past BIGINT is in the rows
@@ -109,7 +109,7 @@ def test_hostile_contact_ids_give_the_python_writers_bytes(tmp_path, fmt, period
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_a_model_with_decay_takes_a_statement_per_end_and_the_same_bytes(tmp_path, fmt):
     table = compile_model(str(ROOT / "examples" / "b2b_saas.score")).table
-    assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at", typed=True) is None
+    assert timeline_spans_sql(table, "e", "c", [0]) is None
     events, contacts = _events(tmp_path, HOSTILE, days=9)
     as_of = 1_772_000_000_000_000 + 6 * 86_400_000_000
     expected = _expected(table, events, contacts, as_of, "day", fmt)
@@ -123,7 +123,7 @@ def test_unscored_contacts_and_an_as_of_among_the_events_give_the_same_bytes(tmp
     (tmp_path / "m.score").write_text(EXACT + 'require title in ("CEO", "Intern")\n',
                                       encoding="utf-8")
     table = compile_model(str(tmp_path / "m.score")).table
-    assert timeline_sql(table, "e", "c", 0, "SELECT 0 AS end_at", typed=True) is not None
+    assert timeline_spans_sql(table, "e", "c", [0]) is not None
     events, contacts = _events(tmp_path, HOSTILE, days=7)
     as_of = 1_772_000_000_000_000 + 4 * 86_400_000_000
     expected = _expected(table, events, contacts, as_of, "day", fmt)
@@ -260,3 +260,29 @@ def test_the_spool_is_copied_after_the_header_to_a_file_and_a_pipe(tmp_path, mon
         writers.copy_timeline(str(spool), out, "jsonl")
     reader.join()
     assert got == [lines.encode("utf-8")]
+
+
+@pytest.mark.parametrize("zone, period", [("Europe/Berlin", "day"), ("UTC", "week"),
+                                          ("America/New_York", "month"), ("UTC", "day")])
+def test_the_count_of_ends_before_a_time_is_exact_at_and_around_every_end(zone, period):
+    import duckdb
+
+    from compiler.sql import get_dialect
+    from compiler.sql.timeline import ends_before
+    from runtime.periods import Calendar
+
+    calendar = Calendar(zone)
+    start = 1_761_000_000_000_000  # 2025-10-20, before Berlin's and New York's DST ends
+    ends = [calendar.next_start(period, start) - 1]
+    while len(ends) < 40:
+        ends.append(calendar.next_start(period, ends[-1] + 1) - 1)
+    gaps = {b - a for a, b in zip(ends, ends[1:])}
+    assert len(gaps) > 1 or zone == "UTC"  # uneven periods where the zone makes them so
+    times = [start - 10 ** 12, start] + [e + d for e in ends for d in (-1, 0, 1, 3_600_000_000)]
+    times.append(ends[-1] + 10 ** 13)
+    con = duckdb.connect()
+    for count in (0, 1, 2, len(ends)):
+        before = ends_before(get_dialect("duckdb"), ends[:count])
+        sql = ", ".join(before(get_dialect("duckdb").integer(t)) for t in times)
+        assert list(con.execute(f"SELECT {sql}").fetchone()) == [
+            sum(e < t for e in ends[:count]) for t in times]

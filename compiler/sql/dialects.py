@@ -203,6 +203,14 @@ class DuckDB(Dialect):
             return "[" + ", ".join(map(self.string, texts)) + "]"
         return f"string_split({self.string(free.join(texts))}, {self.string(free)})"
 
+    def text_list(self, texts: list[str]) -> str:
+        """A constant LIST of VARCHAR, planned as one constant however long."""
+        return self._split_list(texts)
+
+    def integer_list(self, values: list[int]) -> str:
+        """A constant LIST of BIGINT, planned as one constant however long."""
+        return f"CAST({self._split_list([str(int(v)) for v in values])} AS {self.bigint}[])"
+
     def constant_table(self, columns, rows):
         outer = []
         for i, column in enumerate(columns):

@@ -30,7 +30,7 @@ from runtime.periods import Calendar
 from runtime.timeline import time_text
 
 from ...sql import get_dialect
-from ...sql.timeline import timeline_sql, typed_columns, typed_result_sql
+from ...sql.timeline import timeline_spans_sql, typed_columns, typed_result_sql
 from .. import writers
 from . import duckdb_contacts, duckdb_input
 from .duckdb_timeline import period_ends
@@ -141,17 +141,14 @@ def _spans(con, table: dict, events_table: str, contacts_table: str, until: int,
         return (f"SELECT r.contact AS contact, {d.integer(k - 1)} AS k_lo, {d.integer(k)} "
                 f"AS k_hi, {values} FROM ({sql}) AS r")
 
+    one = timeline_spans_sql(table, events_table, contacts_table, [*ends, until],
+                             seq_column="line")
+    if one is not None:
+        # one statement for all ends, T's too (compiler/sql/timeline.py), read by the COPY
+        # itself: 0.6 million spans at 2 million events, never stored
+        return f"({one})"
     last = as_span(typed_result_sql(table, events_table, contacts_table, until,
                                     seq_column="line"), len(ends) + 1)
-    one = None
-    if ends:
-        one = timeline_sql(table, events_table, contacts_table, until,
-                           d.values_table([(e,) for e in ends], ("end_at",)),
-                           seq_column="line", typed=True)
-    if one is not None or not ends:
-        # one statement for the ends before T's (compiler/sql/timeline.py), the query for T's,
-        # read by the COPY itself: 0.6 million spans at 2 million events, never stored
-        return f"({last} UNION ALL SELECT * FROM ({one}))" if one else f"({last})"
     # a query per end (decay, a reset, a stage reading `stage`), each contact from the
     # period of its first event on, gathered in a table: one span per row
     con.execute(f"CREATE OR REPLACE TEMP TABLE tl_rows AS {last}")
