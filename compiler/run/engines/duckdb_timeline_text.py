@@ -2,9 +2,11 @@
 
 The rows of `duckdb_timeline` made into Python dicts and laid out by `writers.write_timeline`
 cost about 3 µs a row, more than the query: a timeline by day has one row per contact and day
-(5.8 million for 100,000 contacts over two months). Here the same statements run with their
-values as columns (`compiler.sql.timeline`, `typed=True`) inside one COPY, which sorts the
-rows, lays out each line and writes the file, byte for byte what
+(5.8 million for 100,000 contacts over two months). Here one statement gives every row, T's
+too, with its values as columns, as spans of a contact's ends that hold the same values
+(`compiler.sql.timeline.timeline_spans_sql`; a query per end where that is not exact),
+inside one COPY, which sorts the spans (0.6 million), lays out each span's texts once,
+expands it into its rows, each with its end's texts, and writes the file, byte for byte what
 `writers.write_timeline` writes (tests/test_duckdb_timeline_text.py compares the bytes):
 
 - JSON Lines: `{"contact": ..., "period": ..., "as_of": ..., "scores": {...}, "grades": {...},
