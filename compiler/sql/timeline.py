@@ -134,11 +134,11 @@ class TimelineBuilder(QueryBuilder):
 
 def ends_before(d, ends: list[int]):
     """A function of an SQL time expression X (never NULL: `least` and `greatest` skip a
-    NULL) to the SQL of how many of `ends` (increasing integers) are before X. The time line from the first end is cut into
-    buckets of the shortest gap G between two ends, so that each holds one end at most; two
-    constant lists give, per bucket, the count of ends before it and the end in it (else its
-    own end, after any time in it): X's bucket, the first or the last for a time outside,
-    and one comparison. There are about as many buckets as ends (two per end at most: a
+    NULL) to the SQL of how many of `ends` (increasing integers) are before X. The time line
+    from the first end is cut into buckets of the shortest gap G between two ends, so that
+    each holds one end at most; two constant lists give, per bucket, the count of ends
+    before it and the end in it (else its own end, after any time in it): X's bucket, the
+    first or the last for a time outside, and one comparison. There are about as many buckets as ends (two per end at most: a
     month of 31 days at G = 28 days, a day of 25 hours at G = 23)."""
     if not ends:
         return lambda x: d.integer(0)
