@@ -142,7 +142,26 @@ def _cache_and_parse(value: str, date_only_is_utc_midnight: bool) -> int:
         seconds = micros // MICROS
         _DAYS[value[:10]] = seconds - seconds % 86400
         _SECONDS[value[11:19]] = seconds % 86400
+        if len(_SECONDS) == _CLOCKS_ONE_BY_ONE:
+            _every_clock()
     return micros
+
+
+_CLOCKS_ONE_BY_ONE = 4096  # clocks cached as met; then all 86,400 at once
+
+
+def _every_clock() -> None:
+    """Every clock of a day, "00:00:00" to "23:59:59", into the cache: a log of a few days
+    meets most of them, each one otherwise a miss through fromisoformat (in 200,000 events
+    over four months, 77,000 misses). A valid day and a valid clock make a valid time, in
+    the years 1 to 9999 for any day the cache holds: the two caches stay as sound as when
+    each entry came from a time read."""
+    for hour in range(24):
+        for minute in range(60):
+            prefix = f"{hour:02d}:{minute:02d}:"
+            base = hour * 3600 + minute * 60
+            for second in range(60):
+                _SECONDS[f"{prefix}{second:02d}"] = base + second
 
 
 def _iso_micros(value: str) -> int | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+from itertools import chain
 from typing import Callable, Iterable, Iterator
 
 from runtime import ActionLog, Engine, UnorderedInputError
 from runtime import io as rio
-from runtime.engine import by_contact
 from runtime.events import Event, Reject
 
 from .. import external_sort, readers
@@ -94,8 +94,8 @@ def _in_order(events: str, on_reject, progress, score):
     with rio.paused_collector(), _rereadable(events) as path:
         read = _Reading()
         try:
-            return score(_contact_by_contact(_accepted(
-                readers.read_events(path, progress=progress), on_reject, read)))
+            return score(_contact_by_contact(readers.read_event_chunks(path, progress=progress),
+                                             on_reject, read))
         except UnorderedInputError:
             pass
         stopped = read.line
@@ -145,18 +145,37 @@ def _frozen():
 BLOCK = 65_536  # events regrouped at a time: ~30 MB, whatever the input's size
 
 
-def _contact_by_contact(events: Iterable[Event]) -> Iterator[Event]:
-    """The events in blocks of BLOCK, each block's contact by contact (each contact's events
-    in the order read): the engine then finds a contact's state still in the CPU's caches for
-    its next events, as `Engine.run` does for a list (contacts do not interact; each one's
-    events keep their order, so a contact out of time order is still noticed)."""
-    block: list[Event] = []
-    for event in events:
-        block.append(event)
-        if len(block) == BLOCK:
-            yield from by_contact(block)
-            block = []
-    yield from by_contact(block)
+def _contact_by_contact(chunks: Iterable[list], on_reject, read: _Reading) -> Iterator[Event]:
+    """The events of the reader's chunks (lists of events and rejects in line order; rejects
+    go to `on_reject`) in blocks of at least BLOCK, each block's contact by contact (each
+    contact's events in the order read): the engine then finds a contact's state still in
+    the CPU's caches for its next events, as `Engine.run` does for a list (contacts do not
+    interact; each one's events keep their order, so a contact out of time order is still
+    noticed). `read.line` is the last line of the blocks handed out. One iterator of C
+    (`chain`) hands the events out, without a generator step per event."""
+    return chain.from_iterable(chain.from_iterable(_blocks(chunks, on_reject, read)))
+
+
+def _blocks(chunks: Iterable[list], on_reject, read: _Reading) -> Iterator[Iterable[list]]:
+    groups: dict[str, list[Event]] = {}
+    count = 0
+    for items in chunks:
+        get = groups.get
+        for item in items:
+            if type(item) is Event:
+                bucket = get(item.contact)
+                if bucket is None:
+                    groups[item.contact] = [item]
+                else:
+                    bucket.append(item)
+            else:
+                on_reject(item)
+        count += len(items)
+        read.line = items[-1].line
+        if count >= BLOCK:
+            yield groups.values()
+            groups, count = {}, 0
+    yield groups.values()
 
 
 def _accepted(items: Iterable[Event | Reject], on_reject, read: _Reading | None = None
