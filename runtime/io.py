@@ -139,11 +139,12 @@ _CHUNK_BYTES = 1 << 20  # lines read and validated at a time (about 10,000 event
 
 def _jsonl_chunks(stream: IO[bytes], progress: Progress | None,
                   loads: Callable[[bytes], object] | None = None,
-                  size: int = _CHUNK_BYTES) -> Iterator[list[Event | Reject]]:
+                  size: int | None = None) -> Iterator[list[Event | Reject]]:
     """The events and rejects of a JSON Lines stream, in order, in lists of the lines of
     about `size` bytes (`runtime.records.fast_chunk_reader`): one call per chunk, not a
     generator step per line."""
     read = fast_chunk_reader(loads, _slow_line)
+    size = size or _CHUNK_BYTES
     seq = done = number = 0
     while True:
         lines = stream.readlines(size)

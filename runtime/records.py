@@ -339,6 +339,7 @@ def fast_chunk_reader(loads: Callable[[bytes], object] | None,
     if loads is None:
         return one_by_one
     keys, days, clocks = _EVENT_KEY_SET, _DAYS, _SECONDS
+    names: dict[str, str] = {}  # event types and targets met (at most _SHARED_NAMES)
 
     def read(lines: list[bytes], number: int, seq: int) -> tuple[list, int]:
         joined = b"".join(lines)
@@ -400,6 +401,11 @@ def fast_chunk_reader(loads: Callable[[bytes], object] | None,
                             count += inside
                         if at is not None:
                             strings += count
+                            # one object for each event type and target (blocks of events
+                            # held by `score run`: ~110 bytes an event less)
+                            event = names.get(event) or _shared(names, event)
+                            if target is not None:
+                                target = names.get(target) or _shared(names, target)
                             append(Event(contact, event, at, target, event_id, props, number,
                                          seq))
                             seq += 1
@@ -414,6 +420,15 @@ def fast_chunk_reader(loads: Callable[[bytes], object] | None,
             return one_by_one(lines, number - len(lines), start)
         return items, seq
     return read
+
+
+_SHARED_NAMES = 4096
+
+
+def _shared(names: dict[str, str], text: str) -> str:
+    if len(names) < _SHARED_NAMES:
+        names[text] = text
+    return text
 
 
 def _checked(record: dict, quotes: int, line: int, seq: int, data: bytes | None

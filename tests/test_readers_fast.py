@@ -241,3 +241,51 @@ def test_a_repeated_key_anywhere_leaves_the_fast_path():
         assert records.fast_event(raw, 1, 0) is None
         assert records.fast_line_reader(_orjson_loads())(raw.encode(), 1, 0) is None
         assert "duplicate key" in _strict(raw).reason
+
+
+@pytest.mark.parametrize("size", [1, 150, 1 << 20])
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(_good_records().flatmap(_mutations), max_size=12))
+def test_chunks_of_lines_of_any_size_give_the_strict_path_line_by_line(size, lines):
+    """`score run` reads a chunk of lines at a time (`records.fast_chunk_reader`: one
+    backslash search and one quote count for the chunk): the same events and rejects, with
+    their line numbers and seq, wherever the chunks end."""
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    expected, seq = [], 0
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            expected.append(_strict(line, number, seq))
+            seq += isinstance(expected[-1], Event)
+    chunks = list(rio._jsonl_chunks(io.BytesIO(data), None, _orjson_loads(), size))
+    assert [item for chunk in chunks for item in chunk] == expected
+    assert all(chunks)
+
+
+def test_a_repeated_key_in_one_line_of_a_chunk_is_found_by_the_quote_count_of_the_chunk():
+    good = '{"contact":"c","event":"visit","at":"2026-03-01T10:00:00Z","id":"e-%d"}'
+    lines = [good % n for n in range(5)]
+    lines[3] = '{"contact":"c","event":"visit","at":1,"props":{"a":1,"a":2}}'
+    data = ("\n".join(lines) + "\n").encode()
+    [chunk] = list(rio._jsonl_chunks(io.BytesIO(data), None, _orjson_loads()))
+    assert [type(item) for item in chunk] == [Event, Event, Event, Reject, Event]
+    assert chunk[3].line == 4 and "duplicate key" in chunk[3].reason
+    assert [item.seq for item in chunk if type(item) is Event] == [0, 1, 2, 3]
+
+
+def test_the_chunk_reader_shares_event_types_and_targets():
+    """One object per event type and target while a block of events is held (memory)."""
+    data = b"".join(b'{"contact":"c%d","event":"visit","at":1,"target":"home"}\n' % n
+                    for n in range(3))
+    [chunk] = list(rio._jsonl_chunks(io.BytesIO(data), None, _orjson_loads()))
+    assert chunk[0].event is chunk[2].event and chunk[0].target is chunk[2].target
+    assert chunk[0].contact == "c0" and chunk[2].contact == "c2"
+
+
+def test_every_clock_of_the_day_is_cached_as_the_long_way_reads_it():
+    rev._every_clock()
+    midnight = rev._parse_any("2026-03-02T00:00:00Z", False)
+    assert len(rev._SECONDS) >= 86400
+    clocks = [f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+    assert all(rev._SECONDS[clock] * rev.MICROS ==
+               rev._parse_any(f"2026-03-02T{clock}Z", False) - midnight for clock in clocks)
+    assert "24:00:00" not in rev._SECONDS and "23:59:60" not in rev._SECONDS
