@@ -544,14 +544,16 @@ def _action_json(action: Mapping) -> dict:
     return {"at": at, "action": action["action"], "arg": action["arg"]}
 
 
+# json.dumps(value, ensure_ascii=False), without a new encoder for every line
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def json_line(value) -> str:
     """One JSON Lines line: UTF-8 text as is, except the characters some readers take for a
     line break (U+0085, U+2028, U+2029), which are escaped (they only occur inside strings)."""
-    text = json.dumps(value, ensure_ascii=False)
-    if any(char in text for char in _LINE_BREAKS):
+    text = _ENCODE(value)
+    if not text.isascii() and any(char in text for char in _LINE_BREAKS):
         for char, escaped in _LINE_BREAKS.items():
             text = text.replace(char, escaped)
     return text + "\n"
