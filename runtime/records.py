@@ -395,7 +395,15 @@ def fast_chunk_reader(loads: Callable[[bytes], object] | None,
                         elif type(props) is not dict:
                             at = None
                         elif props:
-                            inside = _strings_in(props, 2, data)
+                            # _strings_in for flat props written out, else called
+                            inside = len(props)
+                            for value in props.values():
+                                kind = type(value)
+                                if kind is str:
+                                    inside += 1
+                                elif kind is not int and kind is not bool and value is not None:
+                                    inside = _strings_in(props, 2, data)
+                                    break
                             if inside < 0:
                                 at = None
                             count += inside
