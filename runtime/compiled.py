@@ -35,7 +35,7 @@ _INLINE_LIMIT = 64  # rule lists dispatched inline in the event loop
 _INLINE_POINT_LINES = 60  # a longer point is called, not repeated after every rule list
 # the state fields the contact-by-contact loop keeps in locals while it reads a contact's events
 # (those of features the table uses: see Program._hot_fields)
-_HOT = ("clock", "seq", "seen", "point", "dirty", "fired", "was_true", "stage", "caps")
+_HOT = ("clock", "seq", "seen", "point", "dirty", "fired", "was_true", "stage", "caps", "order")
 
 
 class Unordered(Exception):
@@ -151,6 +151,8 @@ class Program:
             used.add("stage")
         if any(rule.cap is not None for rule in table.rules):
             used.add("caps")
+        if table.has_absence:  # counted at every event, read where an absence is expected
+            used.add("order")
         return tuple(f for f in _HOT if f in used)
 
     def _sync_out(self, w: _Writer) -> None:
@@ -228,8 +230,13 @@ class Program:
         def raw(slot: int) -> str:
             if slot not in table.timed:
                 return f"sums[{slot}]"
-            return (f"sums[{slot}] + awards_total(awards[{slot}], at, DECAYS[{slot}], "
-                    f"EXPIRES[{slot}])")
+            # awards_total's own first test written out: most points come before the next
+            # decay step of any award, and then the total is the one kept
+            w(f"aw = awards[{slot}]")
+            w("heap = aw[1]")
+            w(f"t{slot} = aw[0] if not heap or heap[0][0] > at else "
+              f"awards_total(aw, at, DECAYS[{slot}], EXPIRES[{slot}])")
+            return f"sums[{slot}] + t{slot}"
 
         for j, (name, score, low, high, slot) in enumerate(table.groups):
             if ("group", name) in wanted:
@@ -279,8 +286,10 @@ class Program:
         changed = self._s("dirty")
         awards = self._awards()
         if table.timed:
+            # awards_due written out: (heap := the slot's heap) and heap[0][0] <= at
             changed = f"({changed} or " + " or ".join(
-                f"awards_due({awards}[{i}], at)" for i in table.timed) + ")"
+                f"((heap := {awards}[{i}][1]) and heap[0][0] <= at)"
+                for i in table.timed) + ")"
         done = self._done()
         return f"not ({done}) and {changed}" if done else changed
 
@@ -475,7 +484,10 @@ class Program:
             # flush does nothing before the first award due before `at`: look at the pending
             # list first (sorted by due time), so that the locals go out only when it acts
             w("pending = st.pending")
-            w("if (pending and pending[0][0] < at) or st.spell is not None:")
+            acts = ["(pending and pending[0][0] < at)"] if table.has_absence else []
+            if table.inactivity:
+                acts.append("st.spell is not None")
+            w(f"if {' or '.join(acts)}:")
             w.depth += 1
             self._sync_out(w)
             w("flush(st, at, False, None, out)")
@@ -495,11 +507,18 @@ class Program:
         w(f"{self._s('clock')} = at")
         self._write_dispatch(w, exit_)
         if table.has_absence:
+            if self._local:
+                # `recent` is read only for the events that answer an absence (`_expect`
+                # looks for an answer at this very time): the batch loop keeps only those
+                w("if ev.event in ANSWERS:")
+                w.depth += 1
             w("if st.recent:")
             w("    st.recent.append((ev.event, ev.target))")
             w("else:")
             w("    st.recent = [(ev.event, ev.target)]")
-            w("st.order += 1")
+            if self._local:
+                w.depth -= 1
+            w(f"{self._s('order')} += 1")
 
     def _write_step(self, w: _Writer) -> None:
         w("def step(st, ev, out, horizon=None):")
@@ -684,6 +703,8 @@ class Program:
                 w(f"if {condition(raw_rules[rule.index]['where'], refs)}:")
                 w.depth += 1
             if rule.kind == ABSENCE:
+                if self._local and "order" in self._hot:
+                    w("st.order = c_order")  # the pending item records it
                 w(f"expect(st, RULES[{rule.index}], ev)")
                 w.depth = depth
                 continue
