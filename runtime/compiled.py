@@ -22,7 +22,7 @@ from .codegen import Refs, condition, literal
 from .conditions import compile_glob
 from .decay import add_award, awards_due, awards_total, new_awards
 from .events import format_time
-from .periods import EPOCH_ORDINAL, MICROS_PER_DAY
+from .periods import EPOCH_ORDINAL, MICROS_PER_DAY, QUARTER
 from .steps import ID_SEPARATOR, ID_TEXT, add_id, has_id
 from .table import ABSENCE, BY, EVENT
 
@@ -35,7 +35,8 @@ _INLINE_LIMIT = 64  # rule lists dispatched inline in the event loop
 _INLINE_POINT_LINES = 60  # a longer point is called, not repeated after every rule list
 # the state fields the contact-by-contact loop keeps in locals while it reads a contact's events
 # (those of features the table uses: see Program._hot_fields)
-_HOT = ("clock", "seq", "seen", "point", "dirty", "fired", "was_true", "stage", "caps", "order")
+_HOT = ("clock", "seq", "seen", "point", "dirty", "fired", "was_true", "stage", "caps", "order",
+        "recent")
 
 
 class Unordered(Exception):
@@ -87,15 +88,22 @@ class Program:
             "has_id": has_id, "flush": engine._flush,
             "answer": engine._answer, "ANSWERS": table.answers, "expect": engine._expect,
             "start_spell": engine._start_spell, "is_activity": table.is_activity,
-            "day": table.calendar.day, "week": table.calendar.week,
+            "day": table.calendar.day, "DAYS_get": table.calendar.days_cache().get, "week": table.calendar.week,
             "month": table.calendar.month, "code_for": self._code_for,
             "CACHE": self.cache, "HANDLERS": self.handlers,
+            "answer_fast": _answerer(table, engine._answer),
         }
         self._inline = self._known_rule_lists()
         self._codes = {key: code for code, key in enumerate(self._inline)}
         body = _Writer()
         self._write_point(body)
+        self._flushes = table.has_absence and not table.inactivity
+        if self._flushes:
+            self._write_flush(body)
         self._write_new_contact(body)
+        self._results = not table.groups and not table.has_matrix
+        if self._results:
+            self._write_result(body)
         self._write_step(body)
         self._write_batch(body)
         self._write_groups(body)
@@ -108,6 +116,9 @@ class Program:
         self.step = self.namespace["step"]
         self.batch = self.namespace["batch"]
         self.groups = self.namespace["groups"]
+        # finish (the as-of point) and result of one contact: None where groups or matrix
+        # grades need Engine._result's general path
+        self.result = self.namespace["result"] if self._results else None
 
     # ---------------------------------------------------------------- shared pieces
 
@@ -152,7 +163,7 @@ class Program:
         if any(rule.cap is not None for rule in table.rules):
             used.add("caps")
         if table.has_absence:  # counted at every event, read where an absence is expected
-            used.add("order")
+            used.update(("order", "recent"))
         return tuple(f for f in _HOT if f in used)
 
     def _sync_out(self, w: _Writer) -> None:
@@ -424,6 +435,75 @@ class Program:
         w("return st")
         w.depth -= 1
 
+    def _write_result(self, w: _Writer) -> None:
+        """`Engine._finish` then `Engine._result` (a table without groups or matrix
+        grades): the as-of point at `until` (None: none), then the section-7 result, its
+        scores clamped and its grades read from them as `Engine.live` does."""
+        table = self.table
+        names = table.score_names
+        w("def result(key, st, until, out):")
+        w.depth += 1
+        w("if not st.scored:")
+        nulls = ", ".join(f"{literal(name)}: None" for name in names)
+        w(f"    return {{'contact': key, 'scores': {{{nulls}}}, 'grades': {{}}, "
+          "'stage': None, 'actions': []}")
+        w("if until is not None:")
+        w.depth += 1
+        if table.has_absence or table.inactivity:
+            acts = ["st.pending"] + (["st.spell is not None"] if table.inactivity else [])
+            w(f"if {' or '.join(acts)}:")
+            if self._flushes:
+                w("    flush_absence(st, until, True, out)")
+            else:
+                w("    flush(st, until, True, None, out)")
+        w("clock = st.clock")
+        w("if clock is None or until > clock:")
+        w("    st.clock = until")
+        w("    st.recent = ()")
+        w("point(st, until, out, 'as-of')")
+        w.depth -= 1
+        w("at = st.point")
+        w("if at is None:")
+        w("    at = 0")
+        w("sums = st.sums")
+        if table.timed:
+            w("awards = st.awards")
+        scores = []
+        for i, name in enumerate(names):
+            value = f"sums[{i}]"
+            if i in table.timed:
+                w(f"aw = awards[{i}]")
+                w("heap = aw[1]")
+                w(f"v{i} = sums[{i}] + (aw[0] if not heap or heap[0][0] > at else "
+                  f"awards_total(aw, at, DECAYS[{i}], EXPIRES[{i}]))")
+            else:
+                w(f"v{i} = {value}")
+            low, high = table.lows[i], table.highs[i]
+            if low is not None:
+                w(f"if v{i} < {literal(low)}:")
+                w(f"    v{i} = {literal(low)}")
+            if high is not None:
+                w(f"{'elif' if low is not None else 'if'} v{i} > {literal(high)}:")
+                w(f"    v{i} = {literal(high)}")
+            scores.append(f"{literal(name)}: v{i}")
+        w("grades = {}")
+        score_of = {name: f"v{i}" for i, name in enumerate(names)}
+        for j, (name, source, bands, otherwise) in enumerate(table.grades):
+            value = score_of[source]
+            chain = "".join(f"{literal(label)} if {value} >= {literal(threshold)} else "
+                            for label, threshold in bands)
+            w(f"label = {chain}{literal(otherwise)}")
+            if otherwise is None:
+                w("if label is not None:")
+                w(f"    grades[{literal(name)}] = label")
+            else:
+                w(f"grades[{literal(name)}] = label")
+        labels = "(" + "".join(f"{literal(stage[0])}, " for stage in table.stages) + ")"
+        stage = f"{labels}[st.stage] if st.stage >= 0 else None" if table.stages else "None"
+        w(f"return {{'contact': key, 'scores': {{{', '.join(scores)}}}, 'grades': grades, "
+          f"'stage': {stage}, 'actions': list(st.actions)}}")
+        w.depth -= 1
+
     # ---------------------------------------------------------------- events
 
     def _write_prologue(self, w: _Writer, exit_: str, batch: bool) -> None:
@@ -480,9 +560,23 @@ class Program:
             w("if ev.id is not None or (clock is not None and at < clock) or not st.scored:")
             w("    if not admit(st, ev, horizon):")
             w(f"        {exit_}")
-        if (table.has_absence or table.inactivity) and self._local:
+        if table.has_absence and not table.inactivity and self._local:
             # flush does nothing before the first award due before `at`: look at the pending
-            # list first (sorted by due time), so that the locals go out only when it acts
+            # list first (sorted by due time), so that the locals go out only when it acts;
+            # an answer cancels only what is pending (flush pops from the same list)
+            w("pending = st.pending")
+            w("if pending:")
+            w("    if pending[0][0] < at:")
+            w.depth += 2
+            self._sync_out(w)
+            w(self._flush_call())
+            self._sync_in(w)
+            w.depth -= 2
+            w("    if ev.event in ANSWERS:")
+            w("        answer_fast(st, ev)")
+            w(f"if at != {self._s('clock')} and {self._s('recent')}:")
+            w(f"    {self._s('recent')} = ()")
+        elif (table.has_absence or table.inactivity) and self._local:
             w("pending = st.pending")
             acts = ["(pending and pending[0][0] < at)"] if table.has_absence else []
             if table.inactivity:
@@ -490,17 +584,17 @@ class Program:
             w(f"if {' or '.join(acts)}:")
             w.depth += 1
             self._sync_out(w)
-            w("flush(st, at, False, None, out)")
+            w(self._flush_call())
             self._sync_in(w)
             w.depth -= 1
         elif table.has_absence or table.inactivity:
             w("if st.pending or st.spell is not None:")
-            w("    flush(st, at, False, None, out)")
-        if table.has_absence:
-            w(f"if at != {self._s('clock')} and st.recent:")
-            w("    st.recent = ()")
+            w(f"    {self._flush_call()}")
+        if table.has_absence and not (self._local and not table.inactivity):
+            w(f"if at != {self._s('clock')} and {self._s('recent')}:")
+            w(f"    {self._s('recent')} = ()")
             w("if st.pending and ev.event in ANSWERS:")
-            w("    answer(st, ev)")
+            w("    answer_fast(st, ev)")
         if table.inactivity:
             w("if is_activity(ev.event):")
             w("    start_spell(st, at)")
@@ -512,13 +606,60 @@ class Program:
                 # looks for an answer at this very time): the batch loop keeps only those
                 w("if ev.event in ANSWERS:")
                 w.depth += 1
-            w("if st.recent:")
-            w("    st.recent.append((ev.event, ev.target))")
+            recent = self._s("recent")
+            w(f"if {recent}:")
+            w(f"    {recent}.append((ev.event, ev.target))")
             w("else:")
-            w("    st.recent = [(ev.event, ev.target)]")
+            w(f"    {recent} = [(ev.event, ev.target)]")
             if self._local:
                 w.depth -= 1
             w(f"{self._s('order')} += 1")
+
+    def _flush_call(self) -> str:
+        if self._flushes:
+            return "flush_absence(st, at, False, out)"
+        return "flush(st, at, False, None, out)"
+
+    def _write_flush(self, w: _Writer) -> None:
+        """`Engine._flush` for a table with absence rules and no inactivity rule (tracer
+        None): the absence awards due before `until` (or at it, when inclusive), one point
+        per due time; each rule's cap and award written out, as after an event."""
+        table = self.table
+        absences = [rule for rule in table.rules if rule.kind == ABSENCE]
+        w("def flush_absence(st, until, inclusive, out):")
+        w.depth += 1
+        w("pending = st.pending")
+        w("sums = st.sums")
+        w("while pending:")
+        w.depth += 1
+        w("at = pending[0][0]")
+        w("if at > until or (at == until and not inclusive):")
+        w("    return")
+        w("while pending and pending[0][0] == at:")
+        w.depth += 1
+        w("index = pending.pop(0)[3]")
+        for k, rule in enumerate(absences):
+            w(f"{'if' if k == 0 else 'elif'} index == {rule.index}:")
+            w.depth += 1
+            depth = w.depth
+            if rule.cap is not None:
+                w(f"caps = {self._s('caps')}")
+                w("if caps is None:")
+                w(f"    caps = {self._s('caps')} = {{}}")
+                self._write_cap(w, rule)
+            if rule.slot in table.timed:
+                self._write_award(w, rule.slot, literal(rule.points))
+            else:
+                w(f"sums[{rule.slot}] += {literal(rule.points)}")
+            w(f"{self._s('dirty')} = True")
+            w.depth = depth - 1
+        w.depth -= 1
+        w("clock = st.clock")
+        w("if clock is None or at > clock:")
+        w("    st.clock = at")
+        w("    st.recent = ()")
+        w("point(st, at, out, 'absence')")
+        w.depth -= 2
 
     def _write_step(self, w: _Writer) -> None:
         w("def step(st, ev, out, horizon=None):")
@@ -704,7 +845,7 @@ class Program:
                 w.depth += 1
             if rule.kind == ABSENCE:
                 if self._local and "order" in self._hot:
-                    w("st.order = c_order")  # the pending item records it
+                    w("st.order, st.recent = c_order, c_recent")  # what _expect reads
                 w(f"expect(st, RULES[{rule.index}], ev)")
                 w.depth = depth
                 continue
@@ -744,6 +885,12 @@ class Program:
         else:
             if rule.per == "day" and self.table.calendar.is_utc:
                 w(f"key = {literal(EPOCH_ORDINAL)} + at // {literal(MICROS_PER_DAY)}")
+            elif rule.per == "day":
+                # Calendar.day's cache of quarter hours read first (a bucket is there only
+                # when every instant in it has that day), the call on a miss
+                w(f"key = DAYS_get(at // {literal(QUARTER)})")
+                w("if key is None:")
+                w("    key = day(at)")
             else:
                 w(f"key = {_PERIODS[rule.per]}(at)")
             w(f"entry = caps.get({index})")
@@ -795,6 +942,30 @@ def _clamp_source(local: str, low, high) -> str:
     if low is not None:
         text = f"({literal(low)} if {local} < {literal(low)} else {text})"
     return text
+
+
+def _answerer(table, generic):
+    """`Engine._answer` (an event B cancels the pending absences it answers) for a table
+    whose absence rules all match B's target to A's (no `missing_targets`): per B event,
+    the indices of its rules, then one pass over the pending list. Else `generic`."""
+    rules = [rule for rule in table.rules if rule.kind == ABSENCE]
+    if any(rule.answered_by is not None for rule in rules):
+        return generic
+    indices: dict = {}
+    for rule in rules:
+        indices.setdefault(rule.missing, set()).add(rule.index)
+
+    def answer(state, event):
+        mine = indices.get(event.event)
+        if mine is None or not state.pending:
+            return
+        target = event.target
+        pending = state.pending
+        kept = [item for item in pending if not (item[4] == target and item[3] in mine)]
+        if len(kept) != len(pending):
+            state.pending = kept
+
+    return answer
 
 
 def _no_values(*_):

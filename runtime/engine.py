@@ -201,6 +201,16 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
 
     def _results(self, states: dict, contacts: Mapping, until, rollup: Rollup | None,
                  sink) -> Iterator[dict]:
+        result = self.program.result if self.compiled and rollup is None else None
+        if result is not None:  # the as-of point and the result written out for the table
+            new_contact = self.program.new_contact
+            pop, get = states.pop, contacts.get
+            for contact_id in sorted(states.keys() | contacts.keys()):
+                state = pop(contact_id, None)
+                if state is None:
+                    state = new_contact(contact_id, get(contact_id))
+                yield result(contact_id, state, until, sink)
+            return
         for contact_id in sorted(states.keys() | contacts.keys()):
             state = states.pop(contact_id, None)
             if state is None:

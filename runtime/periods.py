@@ -16,6 +16,7 @@ _LAST_ORDINAL = date.max.toordinal()
 _LAST_MICRO = (_LAST_ORDINAL + 1 - _EPOCH_ORDINAL) * _MICROS_PER_DAY - 1  # 9999-12-31T23:59:59.999999Z
 PERIODS = ("day", "week", "month")
 _QUARTER = 900_000_000
+QUARTER = _QUARTER  # for runtime.compiled (`Calendar.days_cache`)
 _CACHE_LIMIT = 1 << 16
 
 
@@ -57,6 +58,11 @@ class Calendar:
                 return ordinal, 10000, 1
             local = date.fromordinal(ordinal)
             return ordinal, local.year, local.month
+
+    def days_cache(self) -> dict[int, int]:
+        """The quarter hours `day` has cached (micros // QUARTER -> day; only buckets every
+        instant of which falls on that day). Cleared in place when full, never replaced."""
+        return self._days
 
     def day(self, micros: int) -> int:
         if self._utc:  # no zone lookup on the common path
