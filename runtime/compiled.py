@@ -93,6 +93,7 @@ class Program:
             "CACHE": self.cache, "HANDLERS": self.handlers,
             "answer_fast": _answerer(table, engine._answer),
         }
+        self._settled = self._constant_triggers()
         self._inline = self._known_rule_lists()
         self._codes = {key: code for code, key in enumerate(self._inline)}
         body = _Writer()
@@ -387,6 +388,78 @@ class Program:
         forms = [s["condition"] for s in self.table.raw["stages"]] + \
             [t["condition"] for t in self.table.raw["triggers"]]
         return any(ref[0] == "contact" for form in forms for ref in references(form))
+
+    def _constant_triggers(self) -> int:
+        """The once triggers (bit mask) whose condition reads only the profile and slots no
+        rule awards to and that neither decay nor expire: within one batch run (which never
+        changes a profile) their condition has one value per contact. The batch loop
+        computes, per contact, those that do not hold (`c_settled`): they can never fire, so
+        that a contact whose other triggers have fired and whose stage is the last one is
+        done (see `_done`). Without it, a contact who reached the last stage but is not
+        tier D (B2B) ran the whole point at every event."""
+        from .conditions import references
+
+        table = self.table
+        changing = {rule.slot for rule in table.rules} | \
+            {rule.slot for rule in table.inactivity} | set(table.timed)
+        grades = {g[0]: g for g in table.grades}
+
+        def slots(kind, name) -> set:
+            if kind == "score":
+                i = table.score_index[name]
+                return {i} | {g[4] for g in table.groups if g[1] == i}
+            if kind == "group":
+                return {table.groups[table.group_names.index(name)][4]}
+            _, source, bands, _ = grades[name]
+            if source is None:
+                return slots("grade", bands[0]) | slots("grade", bands[1])
+            return slots("score" if source in table.score_index else "group", source)
+
+        mask = 0
+        for j, (_, _, each_time, raw) in enumerate(table.triggers):
+            if each_time:
+                continue
+            if all(ref[0] == "contact" or (ref[0] in ("score", "group", "grade")
+                                           and not slots(ref[0], ref[1]) & changing)
+                   for ref in references(raw["condition"])):
+                mask |= 1 << j
+        return mask
+
+    def _write_settled(self, w: _Writer) -> None:
+        """`c_settled` for the contact in hand (see `_constant_triggers`)."""
+        from .conditions import references
+
+        table = self.table
+        wanted = set()
+        parts = []
+        for j, trigger in enumerate(table.triggers):
+            if self._settled >> j & 1:
+                for ref in references(trigger[3]["condition"]):
+                    if ref[0] != "contact":
+                        wanted.add((ref[0], ref[1]))
+        if self._reads_profile():
+            w("profile = st.profile")
+        grades = {g[0]: g for g in table.grades}
+        stack = [name for kind, name in wanted if kind == "grade"]
+        while stack:  # what the grades read, as _lifecycle_refs
+            _, source, bands, _ = grades[stack.pop()]
+            if source is None:
+                for part in bands[:2]:
+                    if ("grade", part) not in wanted:
+                        wanted.add(("grade", part))
+                        stack.append(part)
+            else:
+                wanted.add(("score" if source in table.score_index else "group", source))
+        for kind, name in list(wanted):
+            if kind == "score":
+                i = table.score_index[name]
+                wanted.update(("group", g[0]) for g in table.groups if g[1] == i)
+        values = self._write_values(w, wanted)
+        refs = self._refs(values)
+        for j, trigger in enumerate(table.triggers):
+            if self._settled >> j & 1:
+                parts.append(f"(0 if {condition(trigger[3]['condition'], refs)} else {1 << j})")
+        w(f"c_settled = {' | '.join(parts)}")
 
     def _write_fire(self, w: _Writer, index: int, actions: tuple, resets: list,
                     cause: str) -> None:
@@ -719,6 +792,8 @@ class Program:
                 w("if c_seen is None:")
                 w("    c_seen = set()")
             w("scored = st.scored")  # batch never changes a profile
+            if self._settled:
+                self._write_settled(w)
             w("for ev in events:")
             w.depth += 1
             w("at = ev.at")
@@ -929,7 +1004,10 @@ class Program:
         if any(t[2] for t in table.triggers):
             return None
         once = sum(1 << j for j in range(len(table.triggers)))
-        done = [f"{self._s('fired')} == {once}"] if once else []
+        fired = self._s("fired")
+        if self._local and self._settled:  # see _constant_triggers
+            fired = f"({fired} | c_settled)"
+        done = [f"{fired} == {once}"] if once else []
         if table.stages:
             done.append(f"{self._s('stage')} == {len(table.stages) - 1}")
         return " and ".join(done) or None
