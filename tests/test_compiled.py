@@ -393,3 +393,44 @@ def test_contact_by_contact_locals_survive_handlers_flush_and_the_action_log():
             assert engine.program.handlers  # the case this test is about was met
     assert runs[0] == runs[1]
     assert runs[0][1] and any(r["actions"] for r in runs[0][0])
+
+
+def test_written_out_absences_results_and_settled_triggers_equal_the_interpreter():
+    # the batch loop's own code for: an absence rule capped per local day (flush and
+    # answers written for the table), a grade without `else` in the result, a once
+    # trigger on a profile-only grade (settled per contact: a contact at the last stage
+    # whose tier is not D skips its points), a decaying score
+    from compiler.pipeline import compile_text
+    from runtime import Event
+
+    table = compile_text(
+        'timezone "Europe/Berlin"\nscore engagement 0..100\nscore fit\n'
+        'visit pricing +15\nvisit home +5 at most 1 per day\nemail_open +1 at most 2 per day\n'
+        'email_sent without email_open within 2 hours -5 at most 1 per day\n'
+        'decay engagement 10% every 3 days\n'
+        'if employees >= 200 +15 fit\nif employees < 10 -10 fit\n'
+        'grade tier by fit: A >= 15, B >= 0\n'
+        'stage MQL when engagement >= 20\nstage SQL when engagement >= 40\n'
+        'when stage is SQL notify sales\nwhen fit < 0 tag "small"\n').table
+    rng = random.Random(12)
+    hour = 3_600_000_000
+    contacts = {f"c{k}": {"employees": rng.choice([5, 50, 500])} for k in range(12)}
+    events = []
+    for n in range(600):
+        contact = f"c{rng.randrange(12)}"
+        kind, target = rng.choice([("visit", "pricing"), ("visit", "home"),
+                                   ("email_open", "m1"), ("email_sent", "m1"),
+                                   ("email_sent", "m2"), ("email_open", "m2"),
+                                   ("click", "x")])
+        events.append(Event(contact, kind, 1_767_225_600_000_000 + n * hour // 3 +
+                            rng.randrange(hour), target, seq=n))
+    events.sort(key=lambda e: (e.at, e.seq))
+    engine = Engine(table)
+    assert engine.program.result is not None and "c_settled" in engine.program.source
+    assert "flush_absence(" in engine.program.source
+    expected = Engine(table, compiled=False).run(events, contacts)
+    assert engine.run(events, contacts) == expected
+    assert engine.run(iter(events), contacts) == expected
+    assert {r["stage"] for r in expected} >= {"SQL"}
+    assert any(r["grades"] == {} for r in expected) or \
+        any("tier" not in r["grades"] for r in expected)
