@@ -337,7 +337,8 @@ class Program:
         values = self._write_values(w, self._lifecycle_refs())
         refs = self._refs(values)
         stage_field, fired, was_true = self._s("stage"), self._s("fired"), self._s("was_true")
-        w(f"stage = {stage_field}")
+        if table.stages:  # a condition can read `stage` only where the model has stages
+            w(f"stage = {stage_field}")
         moved = "False"
         if table.stages:
             w("moved = False")
@@ -348,7 +349,6 @@ class Program:
                 w(f"    {stage_field} = stage = {j}")
                 w("    moved = True")
         resets: list[tuple] = []
-        w("stamp = None")
         for j, (_, actions, _, _) in enumerate(triggers):
             if any(score is not None for _, _, score in actions):
                 w(f"reset{j} = False")
@@ -463,8 +463,7 @@ class Program:
 
     def _write_fire(self, w: _Writer, index: int, actions: tuple, resets: list,
                     cause: str) -> None:
-        w("if stamp is None:")
-        w("    stamp = format_time(at)")
+        w("stamp = format_time(at)")  # once per firing trigger (points rarely fire)
         w("if not st.actions:")
         w("    st.actions = []")
         slots: list[int] = []
