@@ -4,9 +4,11 @@ from __future__ import annotations
 
 
 class _Contact:
-    __slots__ = ("key", "profile", "scored", "base", "sums", "awards", "caps", "pending", "spell",
-                 "stage", "fired", "was_true", "actions", "clock", "point", "recent", "seen",
-                 "order", "dirty", "seq")
+    # the fields every event reads or writes first, next to each other: a batch run over
+    # many contacts finds them in one or two cache lines of the object
+    __slots__ = ("clock", "seq", "seen", "scored", "sums", "point", "dirty", "fired", "caps",
+                 "stage", "awards", "pending", "recent", "order", "was_true", "spell",
+                 "actions", "key", "profile", "base")
 
     def __init__(self, key: str, profile: dict):
         self.key = key  # the contact id
