@@ -16,6 +16,7 @@ table enters the source through `codegen.literal`; the rest is indices.
 """
 from __future__ import annotations
 
+from bisect import insort
 from heapq import heappush
 
 from .codegen import Refs, condition, literal
@@ -81,7 +82,7 @@ class Program:
                              "int": int, "float": float, "str": str, "bool": bool,
                              "dict": dict, "set": set, "None": None},
             "_NUMBER": _NUMBER, "_glob": lambda pattern: compile_glob(pattern).fullmatch,
-            "add_award": add_award, "heappush": heappush, "awards_due": awards_due, "awards_total": awards_total,
+            "add_award": add_award, "heappush": heappush, "insort": insort, "awards_due": awards_due, "awards_total": awards_total,
             "new_awards": new_awards, "format_time": format_time, "Unordered": Unordered,
             "RULES": table.rules, "DECAYS": table.decays, "EXPIRES": table.expires,
             "Contact": engine.contact_class, "admit": engine._admit, "add_id": add_id,
@@ -917,6 +918,19 @@ class Program:
             if rule.where is not None:
                 w(f"if {condition(raw_rules[rule.index]['where'], refs)}:")
                 w.depth += 1
+            if rule.kind == ABSENCE and self._local and rule.answered_by is None:
+                # Engine._expect written out: pending unless a B on the same target came
+                # before at this very time (`recent` holds only this time's B events)
+                w("if not (c_recent and (" + literal(rule.missing) +
+                  ", ev.target) in c_recent):")
+                w(f"    item = (at + {literal(rule.within)}, at, c_order, {rule.index}, "
+                  "ev.target)")
+                w("    if st.pending:")
+                w("        insort(st.pending, item)")
+                w("    else:")
+                w("        st.pending = [item]")
+                w.depth = depth
+                continue
             if rule.kind == ABSENCE:
                 if self._local and "order" in self._hot:
                     w("st.order, st.recent = c_order, c_recent")  # what _expect reads
