@@ -97,6 +97,37 @@ def test_random_mixtures_read_the_same(tmp_path):
         assert duckdb_side(path) == python_side(path)
 
 
+def _nested(depth: int) -> str:
+    """An event whose props hold lists nested so that the line is `depth` levels deep."""
+    lists = depth - 2
+    return ('{"contact":"c","event":"visit","at":1772445600,"props":{"k":'
+            + "[" * lists + "1" + "]" * lists + "}}")
+
+
+@pytest.mark.parametrize("line, in_sql", [
+    (_nested(100), True), (_nested(101), False), (_nested(99), True),
+    # short props whose lists reach the limit exactly, or just past it
+    ('{"contact":"c","event":"v","at":1,"props":{"k":' + "[" * 98 + "]" * 98 + "}}", True),
+    ('{"contact":"c","event":"v","at":1,"props":{"k":' + "[" * 99 + "]" * 99 + "}}", False),
+    # the keys counted: null values, a repeated key (null or not), an unknown key
+    ('{"contact":"c","event":"v","at":1,"target":null,"id":null}', True),
+    ('{"contact":"c","event":"v","at":1,"target":null,"target":"x"}', False),
+    ('{"contact":"c","event":"v","at":1,"target":"x","target":null}', False),
+    ('{"contact":"c","event":"v","at":1,"id":null,"id":null}', False),
+    ('{"contact":"c","event":"v","at":1,"event":"w"}', False),
+    ('{"contact":"c","event":"v","at":1,"other":null}', False),
+    ('{"contact":"c","event":"v","at":1,"other":2}', False),
+    # objects inside props (which could hide a repeated key) are Python's
+    ('{"contact":"c","event":"v","at":1,"props":{"a":{"b":1,"b":2}}}', False),
+    ('{"contact":"c","event":"v","at":1,"props":{"a":[{"b":1}]}}', False),
+    ('{"contact":"c","event":"v","at":1,"props":{"a":"{","b":"["}}', False),
+])
+def test_the_keys_and_the_nesting_at_their_limits(tmp_path, line, in_sql):
+    path = write(tmp_path / "e.jsonl", [line])
+    assert sql_accepted(path) == in_sql
+    assert duckdb_side(path) == python_side(path)
+
+
 def test_sql_accepts_the_well_formed_lines_itself(tmp_path):
     well_formed = [line for line in lines[:2]] * 50 + [
         '{"contact":"c","event":"visit","at":1772445600,"props":{"a":[1,"x",true,null]}}',

@@ -88,44 +88,59 @@ JSON_GUARDS = f"""starts_with(t, '{{') AND NOT contains(t, 'NaN') AND NOT contai
           AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))
           AND (strlen(t) <= {2 * MAX_DEPTH}
                OR strlen(t) - strlen(replace(replace(t, '{{', ''), '[', '')) <= {MAX_DEPTH})"""
+# What an event line `t` must be free of before DuckDB's parser may see it (JSON_GUARDS but
+# for the nesting, which only `props` can hold in a line SQL accepts: it is checked there).
+_EVENT_GUARDS = f"""starts_with(t, '{{') AND NOT contains(t, 'NaN') AND NOT contains(t, 'Infinity')
+          AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
+          AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))"""
+_TRANSFORM = ('{"contact": "JSON", "event": "JSON", "at": "JSON", "target": "JSON", '
+              '"id": "JSON", "props": "JSON"}')
+# The number of known keys whose value is not null: when it is the number of keys, each key is
+# a known one, there once (a key there twice, or an unknown one, would make the keys more).
+_KEYS_SET = " + ".join(f'(j."{key}" IS NOT NULL)::INTEGER' for key in rio.EVENT_KEYS)
 # One JSON line, parsed only when it is free of what DuckDB's parser accepts and Python's does
 # not (NaN, Infinity, trailing commas) and of what needs Python's own check (deep nesting;
 # numbers past Python's digit limit). Parsing costs: `try(json_keys(t))` is the validity check
-# and the keys in one parse, `json_transform` the six values as JSON text in a second; a value's
-# type is its first character (a JSON text starts with `"` only when it is a string, and so
-# on), and a string without a backslash is its text between the quotes.
+# and the keys in one parse, `json_transform` the six values as JSON text (written again by
+# DuckDB: no spaces, escapes other than \" \\ and control characters decoded) in a second; a
+# value's type is its first character (a JSON text starts with `"` only when it is a string,
+# and so on), and a string without a backslash is its text between the quotes. The keys are
+# checked by their count (`_KEYS_SET`), and by the list only for a line with a null value.
+# `props` is accepted when it is an object without objects inside (which could hide a repeated
+# key) and, holding lists, not nested deeper than Python allows: the line's depth is at most
+# 2 + the `[` in props, or 1 + half the length of props.
 _CLASSIFY = f"""
 p AS (
   SELECT line, t, raw,
     raw IS NULL OR coalesce(NOT starts_with(t, '{{') AND regexp_full_match(t, '[ \\t]*'),
                             FALSE) AS blank,
-    CASE WHEN {JSON_GUARDS} THEN try(json_keys(t)) END AS keys
+    CASE WHEN {_EVENT_GUARDS} THEN try(json_keys(t)) END AS keys
   FROM src
 ), q AS (
-  SELECT line, t, raw, blank, keys,
-    CASE WHEN len(keys) = {_KEYS_KNOWN}
-         THEN json_transform(t, '{{"contact": "JSON", "event": "JSON", "at": "JSON",
-                                   "target": "JSON", "id": "JSON", "props": "JSON"}}') END AS j
+  SELECT line, raw, blank, keys,
+    CASE WHEN keys IS NOT NULL THEN json_transform(t, '{_TRANSFORM}') END AS j
   FROM p
 ), v AS (
-  SELECT line, t, raw, blank, j IS NOT NULL AS known,
+  SELECT line, raw, blank,
+    CASE WHEN len(keys) = {_KEYS_SET} THEN TRUE ELSE len(keys) = {_KEYS_KNOWN} END AS known,
     sl_string(j.contact) AS contact, sl_string(j.event) AS event,
     sl_string(j.target) AS target, sl_string(j.id) AS id, j.target AS jt, j.id AS ji,
     j.props AS props, sl_string(j."at") AS at_text, sl_epoch_us(j."at") AS at_epoch
   FROM q
 ), w AS (
-  SELECT line, t, raw, blank, known, contact, event, target, id, jt, ji, props,
+  SELECT line, raw, blank, known, contact, event, target, id, jt, ji, props,
     coalesce(at_epoch, sl_iso_us(at_text)) AS "at",
-    CASE WHEN starts_with(props, '{{') THEN json_keys(props) END AS props_keys
+    CASE WHEN starts_with(props, '{{') AND strpos(props[2:], '{{') = 0
+              AND (NOT contains(props, '[') OR strlen(props) <= {2 * (MAX_DEPTH - 1)}
+                   OR strlen(props) - strlen(replace(props, '[', '')) <= {MAX_DEPTH - 2})
+         THEN json_keys(props) END AS props_keys
   FROM v
 ), c AS (
   SELECT line, raw, blank, contact, event, "at", target, id,
     CASE WHEN props <> '{{}}' THEN props END AS props,
     coalesce(known AND contact <> '' AND event <> '' AND "at" IS NOT NULL
       AND (jt IS NULL OR target IS NOT NULL) AND (ji IS NULL OR id IS NOT NULL)
-      AND (props IS NULL
-           OR (props_keys IS NOT NULL AND strlen(t) - strlen(replace(t, '{{', '')) <= 2
-               AND {distinct('props_keys')})),
+      AND (props IS NULL OR (props_keys IS NOT NULL AND {distinct('props_keys')})),
       FALSE) AS good
   FROM w
 )
