@@ -200,3 +200,44 @@ def test_csv_input_gives_the_same_result_as_jsonl(tmp_path):
     from_csv = engine.run(table, str(csv_path), None, None, lambda reject: None)
     from_jsonl = engine.run(table, str(case / "events.jsonl"), None, None, lambda r: None)
     assert from_csv == from_jsonl
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_results_built_in_duckdb_are_the_rows_read_in_python(case: Path):
+    """`fetch_results` (one JSON array built by DuckDB) gives the dicts of `results` (the
+    query's rows decoded in Python), keys in the same order, on every conformance model."""
+    from compiler.run.engines import duckdb_contacts, duckdb_input
+    from compiler.sql import UnsupportedError, generate
+
+    table = _table_of(case)
+    if check(table, "duckdb"):
+        pytest.skip("a model the DuckDB engine refuses")
+    contacts = case / "contacts.jsonl"
+    con = duckdb.connect()
+    duckdb_contacts.load_contacts(con, str(contacts) if contacts.exists() else None)
+    duckdb_input.load_events(con, str(case / "events.jsonl"), lambda reject: None)
+    try:
+        sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
+                       as_of=_as_of(case), seq_column="line")
+    except UnsupportedError:
+        pytest.skip("a model the SQL does not cover")
+    expected = engine.results(table, con.execute(sql).fetchall())
+    assert json.dumps(engine.fetch_results(con, sql)) == json.dumps(expected)
+
+
+@pytest.mark.parametrize("text, value", [
+    ('[{"s":NaN}]', [{"s": float("nan")}]), ('[{"s":-Infinity}]', [{"s": float("-inf")}]),
+    ('[{"s":123456789012345678901234567890}]', [{"s": 123456789012345678901234567890}]),
+    ('[{"s":1.0,"t":-0.0,"u":18446744073709551615}]', [{"s": 1.0, "t": -0.0,
+                                                        "u": 18446744073709551615}]),
+    ('[]', [])])
+def test_the_results_array_decodes_what_orjson_refuses(text, value):
+    long_numbers = "1234567890123456789012" in text
+    assert repr(engine.decode_results(text, long_numbers)) == repr(value)
+
+
+def test_a_score_past_64_bits_is_an_integer_in_the_results():
+    con = duckdb.connect()
+    sql = ("SELECT '1' AS contact, json_object('s', 123456789012345678901234567890::HUGEINT)"
+           "::VARCHAR AS scores, '{}' AS grades, NULL AS stage, '[]' AS actions")
+    assert engine.fetch_results(con, sql)[0]["scores"] == {"s": 123456789012345678901234567890}

@@ -55,9 +55,9 @@ def sql_accepted(path: str) -> int:
         schema = duckdb_input.pq_reader.open_file(path).schema_arrow
         con.execute(f"CREATE TEMP TABLE x AS {duckdb_input._parquet_select(con, schema)}", [path])
     else:
-        con.execute(f"CREATE TEMP TABLE x AS WITH src AS (SELECT ordinality AS line, t, t AS raw "
-                    f"FROM {duckdb_input.LINE_READER} WITH ORDINALITY), {duckdb_input._CLASSIFY}",
-                    [path])
+        con.execute(f"CREATE TEMP TABLE x AS WITH src AS (SELECT ordinality AS line, "
+                    f"strlen(t) AS n, t, t AS raw FROM {duckdb_input.LINE_READER} "
+                    f"WITH ORDINALITY), {duckdb_input._CLASSIFY}", [path])
     return con.execute("SELECT count(*) FROM x WHERE kind = 1").fetchone()[0]
 
 
@@ -309,3 +309,22 @@ def test_parquet_contacts_read_the_same(tmp_path, columns):
     pq.write_table(pa.table(columns), path)
     python, ours = _profiles_both(path)
     assert ours == python
+
+
+@pytest.mark.parametrize("data, by_duckdb", [
+    (b'{"contact":"c","event":"v","at":1}\n\n{"contact":"d","event":"v","at":2}', True),
+    (b'\xef\xbb\xbf{"contact":"c","event":"v","at":1}\n', True),
+    (b'{"contact":"c","event":"v","at":1}\r\n', False),
+    (b'{"contact":"c","event":"v","at":1}\n{"contact":"\xff"}\n', False)])
+def test_duckdb_cuts_the_lines_unless_it_would_cut_them_otherwise(tmp_path, monkeypatch, data,
+                                                                   by_duckdb):
+    """The lines DuckDB read are checked against the file's bytes after the one pass that
+    reads and validates them; pyarrow cuts the file only when they do not add up."""
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(data)
+    cut = []
+    batches = duckdb_input._line_batches
+    monkeypatch.setattr(duckdb_input, "_line_batches",
+                        lambda *args: cut.append(1) or batches(*args))
+    assert duckdb_side(str(path)) == python_side(str(path))
+    assert (not cut) == by_duckdb

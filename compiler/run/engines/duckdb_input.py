@@ -111,24 +111,24 @@ _KEYS_SET = " + ".join(f'(j."{key}" IS NOT NULL)::INTEGER' for key in rio.EVENT_
 # 2 + the `[` in props, or 1 + half the length of props.
 _CLASSIFY = f"""
 p AS (
-  SELECT line, t, raw,
+  SELECT line, n, t, raw,
     raw IS NULL OR coalesce(NOT starts_with(t, '{{') AND regexp_full_match(t, '[ \\t]*'),
                             FALSE) AS blank,
     CASE WHEN {_EVENT_GUARDS} THEN try(json_keys(t)) END AS keys
   FROM src
 ), q AS (
-  SELECT line, raw, blank, keys,
+  SELECT line, n, raw, blank, keys,
     CASE WHEN keys IS NOT NULL THEN json_transform(t, '{_TRANSFORM}') END AS j
   FROM p
 ), v AS (
-  SELECT line, raw, blank,
+  SELECT line, n, raw, blank,
     CASE WHEN len(keys) = {_KEYS_SET} THEN TRUE ELSE len(keys) = {_KEYS_KNOWN} END AS known,
     sl_string(j.contact) AS contact, sl_string(j.event) AS event,
     sl_string(j.target) AS target, sl_string(j.id) AS id, j.target AS jt, j.id AS ji,
     j.props AS props, sl_string(j."at") AS at_text, sl_epoch_us(j."at") AS at_epoch
   FROM q
 ), w AS (
-  SELECT line, raw, blank, known, contact, event, target, id, jt, ji, props,
+  SELECT line, n, raw, blank, known, contact, event, target, id, jt, ji, props,
     coalesce(at_epoch, sl_iso_us(at_text)) AS "at",
     CASE WHEN starts_with(props, '{{') AND strpos(props[2:], '{{') = 0
               AND (NOT contains(props, '[') OR strlen(props) <= {2 * (MAX_DEPTH - 1)}
@@ -136,7 +136,7 @@ p AS (
          THEN json_keys(props) END AS props_keys
   FROM v
 ), c AS (
-  SELECT line, raw, blank, contact, event, "at", target, id,
+  SELECT line, n, raw, blank, contact, event, "at", target, id,
     CASE WHEN props <> '{{}}' THEN props END AS props,
     coalesce(known AND contact <> '' AND event <> '' AND "at" IS NOT NULL
       AND (jt IS NULL OR target IS NOT NULL) AND (ji IS NULL OR id IS NOT NULL)
@@ -148,7 +148,7 @@ SELECT line, CASE WHEN blank THEN 0 WHEN good THEN 1 ELSE 2 END AS kind,
   CASE WHEN good THEN contact END AS contact, CASE WHEN good THEN event END AS event,
   CASE WHEN good THEN target END AS target, CASE WHEN good THEN "at" END AS "at",
   CASE WHEN good THEN id END AS id, CASE WHEN good THEN props END AS props,
-  CASE WHEN NOT good AND NOT blank THEN raw END AS raw
+  CASE WHEN NOT good AND NOT blank THEN raw END AS raw, n
 FROM c
 """
 
@@ -179,15 +179,24 @@ def load_events(con, path: str, on_reject: Callable[[Reject], None],
 # --- JSON Lines -----------------------------------------------------------------------------
 
 def _load_jsonl(con, path: str, progress) -> None:
-    if path != rio.STDIN and _duckdb_reads_lines_as_python(con, path):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
-                    f"SELECT ordinality AS line, t, t AS raw FROM {LINE_READER} WITH ORDINALITY"
-                    f"), {_CLASSIFY}", [path])
-        return
+    """`sl_events_all` from DuckDB's lines when they are the file's lines exactly as
+    runtime.io cuts them (`_lines_as_python`), else from pyarrow's."""
+    expected = None if path == rio.STDIN else _line_stats(path)
+    if expected is not None:
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
+                        f"SELECT ordinality AS line, strlen(t) AS n, t, t AS raw "
+                        f"FROM {LINE_READER} WITH ORDINALITY), {_CLASSIFY}", [path])
+        except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
+            if not _is_duckdb_error(exc):
+                raise
+        else:
+            if _lines_as_python(con, f"{TABLE}_all", "line", expected):
+                return
     # the byte order mark goes in Python (`_line_batches`), as runtime.io drops it
     _from_stream(con, "sl_chunks", _line_batches(path, progress),
                  f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
-                 "SELECT line, rtrim(try(decode(b)), chr(13)) AS t, b AS raw "
+                 "SELECT line, NULL::BIGINT AS n, rtrim(try(decode(b)), chr(13)) AS t, b AS raw "
                  f"FROM sl_chunks), {_CLASSIFY}")
 
 
@@ -231,9 +240,23 @@ def _is_duckdb_error(exc: Exception) -> bool:
 
 def _duckdb_reads_lines_as_python(con, path: str) -> bool:
     """Whether DuckDB's CSV reader, cut to one column, gives the file's lines exactly as
-    runtime.io cuts them: the file holds no CR (DuckDB also ends a line there), DuckDB can read
-    it (it refuses bytes that are not UTF-8), and its lines hold every byte of the file, one
-    LF after each."""
+    runtime.io cuts them (`_line_stats`, `_lines_as_python`): a pass over the file of its own."""
+    expected = _line_stats(path)
+    if expected is None:
+        return False
+    try:
+        return _lines_as_python(con, f"(SELECT ordinality, strlen(t) AS n FROM {LINE_READER} "
+                                "WITH ORDINALITY)", "ordinality", expected, [path])
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
+        if not _is_duckdb_error(exc):
+            raise
+        return False
+
+
+def _line_stats(path: str) -> tuple[int, int] | None:
+    """What DuckDB's lines of the file must add up to, to be runtime.io's lines: (the bytes of
+    the lines and one LF after each, the number of lines); None when the file holds a CR
+    (DuckDB also ends a line there)."""
     lines, size, last, head = 0, 0, b"", b""
     with open(path, "rb") as stream:
         while True:
@@ -241,7 +264,7 @@ def _duckdb_reads_lines_as_python(con, path: str) -> bool:
             if not chunk:
                 break
             if b"\r" in chunk:
-                return False
+                return None
             head = head or chunk[:3]
             lines += chunk.count(b"\n")
             size += len(chunk)
@@ -251,16 +274,19 @@ def _duckdb_reads_lines_as_python(con, path: str) -> bool:
     expected = size + unended  # each line's bytes and one for its LF
     if head == b"\xef\xbb\xbf":
         expected -= 3  # DuckDB drops the byte order mark, as runtime.io does
-    try:
-        total, rows, top = con.execute(
-            "SELECT coalesce(sum(coalesce(strlen(t), 0) + 1), 0), count(*), "
-            f"coalesce(max(ordinality), 0) FROM {LINE_READER} WITH ORDINALITY",
-            [path]).fetchone()
-    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
-        if not _is_duckdb_error(exc):
-            raise
-        return False
-    return total == expected and rows == top == lines
+    return expected, lines
+
+
+def _lines_as_python(con, lines: str, number: str, expected: tuple[int, int],
+                     parameters: list | None = None) -> bool:
+    """Whether the lines DuckDB read (`lines`: a table or subquery with the line `number` and
+    its length `n`, NULL for an empty line) hold every byte of the file, one LF after each:
+    DuckDB refuses bytes that are not UTF-8, and it would cut a line elsewhere than runtime.io
+    only with a CR in the file."""
+    total, rows, top = con.execute(
+        f"SELECT coalesce(sum(coalesce(n, 0) + 1), 0), count(*), coalesce(max({number}), 0) "
+        f"FROM {lines}", parameters or []).fetchone()
+    return (total, rows) == expected and top == rows
 
 
 def _line_batches(path: str, progress):
@@ -333,8 +359,8 @@ def _settle_lines(con, on_reject: Callable[[Reject], None]) -> None:
 def _insert_events(con, events: list[Event]) -> None:
     con.register("sl_more", events_arrow(events))
     try:
-        con.execute(f"INSERT INTO {TABLE}_all SELECT line, 1, contact, event, target, \"at\", "
-                    "id, props, NULL FROM sl_more")
+        con.execute(f"INSERT INTO {TABLE}_all BY NAME SELECT line, 1 AS kind, contact, event, "
+                    "target, \"at\", id, props FROM sl_more")
     finally:
         con.unregister("sl_more")
 
