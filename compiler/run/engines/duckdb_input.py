@@ -9,7 +9,8 @@ How each format gets there:
 - JSON Lines: DuckDB's CSV reader cut to one column reads the lines (`WITH ORDINALITY` numbers
   them); a file holding a CR byte, bytes that are not UTF-8, or a line DuckDB would split
   differently is cut into lines by pyarrow instead (LF only, as `runtime.io` does). Both are
-  checked: the lines DuckDB returns must add up to the file's bytes.
+  checked: the lines DuckDB returns must add up to the file's bytes (checked on the table its
+  one pass wrote: reading, parsing and validating are that pass).
 - Parquet: `read_parquet(..., file_row_number = true)`, validated per column type; a file
   DuckDB cannot read (a corrupt page, a timestamp DuckDB cannot hold) is read by the Python
   reader (`compiler.run.parquet`), which gives the rejects or the clear error.
