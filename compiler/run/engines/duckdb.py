@@ -71,7 +71,7 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
             sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
                            as_of=as_of, seq_column="line")
             if statement is None:
-                found = fetch_results(con, sql), []
+                found = results(table, con.execute(sql).fetchall()), []
             else:
                 found = _with_accounts(table, con, sql, statement)
             if actions is None:
@@ -166,12 +166,13 @@ def run_events(table: dict, events: Iterable[Event], profiles: dict[str, dict],
     try:
         con.register("events", _events_arrow(events))
         con.register("contacts", _contacts_arrow(profiles))
-        return fetch_results(con, sql)
+        rows = con.execute(sql).fetchall()
     finally:
         con.unregister("events")
         con.unregister("contacts")
         if connection is None:
             con.close()
+    return results(table, rows)
 
 
 RESULTS_TABLE = "scorelang_results"  # the contact results, for the accounts statement
@@ -205,11 +206,11 @@ def _with_accounts(table: dict, con, sql: str, accounts: str) -> tuple[list[dict
     over it; the table is dropped again (a caller's connection stays as it was)."""
     try:
         con.execute(f"CREATE TEMP TABLE {RESULTS_TABLE} AS {sql}")
-        found = fetch_results(con, f"SELECT * FROM {RESULTS_TABLE}")
+        rows = con.execute(f"SELECT * FROM {RESULTS_TABLE} ORDER BY contact").fetchall()
         lines = con.execute(accounts).fetchall()
     finally:
         con.execute(f"DROP TABLE IF EXISTS {RESULTS_TABLE}")
-    return found, [account_line(table, row) for row in lines]
+    return results(table, rows), [account_line(table, row) for row in lines]
 
 
 def account_line(table: dict, row) -> dict:
@@ -253,48 +254,6 @@ def _contacts_arrow(profiles: dict[str, dict]):
 
 def _result(table: dict, row) -> dict:
     return results(table, [row])[0]
-
-
-# The section-7 results of a query's rows (contact, scores, grades, stage, actions: the JSON
-# texts of compiler/sql/query.py, already in section 7's shape: every score in the table's
-# order, the grades present, actions of `at`, `action`, `arg`) as one JSON array, in contact
-# order, the texts joined as they are (not parsed again): one text fetched and decoded at
-# once, where a row per contact costs a Python tuple, three decodings and three dicts built
-# again. The second column: whether a number may have 20 digits or more (orjson reads an
-# integer past 64 bits as a float).
-_PART = "coalesce({}, 'null')"
-_RESULTS_ARRAY = (
-    "SELECT '[' || coalesce(string_agg(r, ',' ORDER BY contact), '') || ']', "
-    "coalesce(bool_or(long), FALSE) FROM ("
-    "SELECT contact, '{{\"contact\":' || " + _PART.format("to_json(contact)") +
-    " || ',\"scores\":' || " + _PART.format("scores") +
-    " || ',\"grades\":' || " + _PART.format("grades") +
-    " || ',\"stage\":' || " + _PART.format("to_json(stage)") +
-    " || ',\"actions\":' || " + _PART.format("actions") + " || '}}' AS r, "
-    "regexp_matches(scores, '[0-9]{{20}}') OR regexp_matches(grades, '[0-9]{{20}}') "
-    "OR regexp_matches(actions, '[0-9]{{20}}') AS long FROM ({sql}))")
-
-
-def fetch_results(con, sql: str) -> list[dict]:
-    """The results of the generated query `sql` (its rows: `results`) built in DuckDB."""
-    (text, long_numbers), = con.execute(_RESULTS_ARRAY.format(sql=sql)).fetchall()
-    return decode_results(text, long_numbers)
-
-
-def decode_results(text: str, long_numbers: bool = True) -> list[dict]:
-    """The JSON array of `fetch_results`: orjson, or the json module for what orjson refuses
-    (NaN, Infinity) or reads otherwise (an integer past 64 bits, which only a text with
-    `long_numbers` can hold), which reads every value as `results` does."""
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency of the package
-        long_numbers = True
-    if long_numbers:
-        return json.loads(text)
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 def results(table: dict, rows) -> list[dict]:

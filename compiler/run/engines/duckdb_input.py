@@ -186,7 +186,7 @@ def _load_jsonl(con, path: str, progress) -> None:
     if expected is not None:
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
-                        f"SELECT ordinality AS line, strlen(t) AS n, t, t AS raw "
+                        f"SELECT ordinality AS line, strlen(t)::INTEGER AS n, t, t AS raw "
                         f"FROM {LINE_READER} WITH ORDINALITY), {_CLASSIFY}", [path])
         except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
             if not _is_duckdb_error(exc):
@@ -197,7 +197,7 @@ def _load_jsonl(con, path: str, progress) -> None:
     # the byte order mark goes in Python (`_line_batches`), as runtime.io drops it
     _from_stream(con, "sl_chunks", _line_batches(path, progress),
                  f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
-                 "SELECT line, NULL::BIGINT AS n, rtrim(try(decode(b)), chr(13)) AS t, b AS raw "
+                 "SELECT line, NULL::INTEGER AS n, rtrim(try(decode(b)), chr(13)) AS t, b AS raw "
                  f"FROM sl_chunks), {_CLASSIFY}")
 
 
