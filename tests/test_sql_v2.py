@@ -190,3 +190,42 @@ def test_group_bounds_under_decay_and_a_reset():
     rows += [("c", "visit", START + 40 * HOUR, None), ("c", "email_open", START + 41 * HOUR, None)]
     for as_of in (None, START + 30 * HOUR, START + 120 * HOUR):
         assert _duckdb(table, rows, as_of) == _python(table, rows, as_of)
+
+
+STAGE_READS_STAGE = ("score e\nvisit +10\nstage MQL when e >= 20\n"
+                     "stage SQL when stage is MQL and e >= 30\n"
+                     "when stage is SQL notify sales, reset e\nwhen e >= 10 tag warm each time\n")
+
+
+def test_stage_rounds_are_aggregates_where_ctes_are_computed_once():
+    """With a stage condition reading `stage`, DuckDB and PostgreSQL find each move with a
+    per-contact aggregate over narrow rows (no window per round over every point), and
+    store only the firing points and T's in `fire`; Spark keeps one window per round
+    (docs/sql.md, "Shape of the query"). What the queries compute is the conformance cases'
+    and test_stage_reading_stage_with_reset_as_the_runtime's business."""
+    table = compile_text(STAGE_READS_STAGE, "m.score").table
+    for dialect in ("duckdb", "postgres"):
+        sql = generate(table, dialect)
+        assert "p1_mk_2" in sql and "p2_mk_2" in sql
+        assert "OVER (PARTITION BY x.contact) AS m_" not in sql
+        assert "p1_hs AS NOT MATERIALIZED" in sql
+        assert "z.fire_0 OR z.fire_1 OR z.kind = 2" in sql
+    spark = generate(table, "spark")
+    assert "OVER (PARTITION BY x.contact) AS m_2" in spark and "mk_1" not in spark
+    assert "z.kind = 2" not in spark
+
+
+def test_stage_reading_stage_with_reset_as_the_runtime():
+    """The aggregate rounds and the trimmed `fire` give the runtime's results: SQL at the
+    point after MQL with no award there, the reset, an `each time` tag before and after it,
+    a contact that never moves and one unscored by nothing (no events of its own)."""
+    table = compile_text(STAGE_READS_STAGE.replace("+10", "+15"), "m.score").table
+    day = 24 * HOUR
+    rows = [("a", "visit", START + k * day, None) for k in range(6)]
+    rows += [("b", "visit", START, None), ("b", "other", START + day, None),
+             ("b", "visit", START + 2 * day, None), ("b", "other", START + 3 * day, None),
+             ("b", "visit", START + 4 * day, None), ("b", "other", START + 5 * day, None)]
+    rows += [("c", "other", START, None), ("c", "visit", START + day, None)]
+    expected = _python(table, rows)
+    assert {r["contact"]: r["stage"] for r in expected} == {"a": "SQL", "b": "SQL", "c": None}
+    assert _duckdb(table, rows) == expected
