@@ -191,16 +191,22 @@ def test_a_number_beyond_64_bits_beside_a_float_leaves_the_orjson_path():
         .props["n"] == 184467440737095516
 
 
-@pytest.mark.parametrize("loads", [None, "orjson"])
-@settings(max_examples=300, deadline=None)
-@given(lines=st.lists(_good_records().flatmap(_mutations), max_size=12))
-def test_the_reader_gives_the_strict_path_line_by_line(loads, lines):
-    data = ("\n".join(lines) + "\n").encode("utf-8")
+def _strict_lines(lines: list[str]) -> list:
+    """What the strict path gives for `lines`, one by one, blank lines skipped."""
     expected, seq = [], 0
     for number, line in enumerate(lines, start=1):
         if line.strip():
             expected.append(_strict(line, number, seq))
             seq += isinstance(expected[-1], Event)
+    return expected
+
+
+@pytest.mark.parametrize("loads", [None, "orjson"])
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_good_records().flatmap(_mutations), max_size=12))
+def test_the_reader_gives_the_strict_path_line_by_line(loads, lines):
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    expected = _strict_lines(lines)
     decoder = _orjson_loads() if loads else None
     assert list(rio.read_events(io.BytesIO(data), loads=decoder)) == expected
 
@@ -251,11 +257,7 @@ def test_chunks_of_lines_of_any_size_give_the_strict_path_line_by_line(size, lin
     backslash search and one quote count for the chunk): the same events and rejects, with
     their line numbers and seq, wherever the chunks end."""
     data = ("\n".join(lines) + "\n").encode("utf-8")
-    expected, seq = [], 0
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            expected.append(_strict(line, number, seq))
-            seq += isinstance(expected[-1], Event)
+    expected = _strict_lines(lines)
     chunks = list(rio._jsonl_chunks(io.BytesIO(data), None, _orjson_loads(), size))
     assert [item for chunk in chunks for item in chunk] == expected
     assert all(chunks)
