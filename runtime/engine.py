@@ -378,15 +378,6 @@ def _groups(events) -> dict:
     return groups
 
 
-def by_contact(events):
-    """A list's events contact by contact (see `_groups`); a one-shot iterator is left as it
-    is (read once, in time order, without holding its events). `score run` regroups its
-    blocks of events with it (compiler/run/engines/python.py)."""
-    if type(events) is not list and type(events) is not tuple:
-        return events
-    return list(chain.from_iterable(_groups(events).values()))
-
-
 def _unordered(contact) -> str:
     return (f"Engine.run: the events of contact {contact!r} are not in time order, and a "
             "one-shot iterator cannot be read again to sort them: pass a list (any order), "
