@@ -9,7 +9,10 @@ Shapes (N = the size): `targets` (one rule, `visit (p0, ..., pN) +1`), `rules` (
 `if plan in ("v0", ..., "vN")`), `condition` (a profile rule `if x0 = 0 or ... or xN = N`,
 each term reading another property), `pairs` (a profile rule `if x0 = 0 and y0 = 0 or x1 = 1
 and y1 = 1 or ...`, N pairs, its own sizes `--pair-sizes`; with `--before`, also the same
-condition written out leaf by leaf as before, interleaved). The query runs on one contact
+condition written out leaf by leaf as before, interleaved), `cmp` (`if x0 > 5 or ... or xN > 5`,
+leaves no list test takes, one constant; its own sizes `--cmp-sizes`; with `--before`, also
+each leaf reading its path twice alike, as before, interleaved), `cmpd` (`x_i > i`: distinct
+constants, the reference). The query runs on one contact
 with three events, so the time is almost all DuckDB planning the query: linear means the
 ms-per-1k columns stay flat as N grows. Times are CPU seconds of this process
 (`time.process_time`, DuckDB's threads included): the machine is shared, so wall time says
@@ -48,6 +51,9 @@ def shape(name: str, size: int) -> str:
     if name == "pairs":
         return ("score s\nvisit +1\nif " + " or ".join(f"x{i} = {i} and y{i} = {i}"
                                                       for i in range(size)) + " +5\n")
+    if name in ("cmp", "cmpd"):
+        return ("score s\nvisit +1\nif " + " or ".join(
+            f"x{i} > {5 if name == 'cmp' else i}" for i in range(size)) + " +5\n")
     if name == "condition":
         return ("score s\nvisit +1\nif " + " or ".join(f"x{i} = {i}" for i in range(size))
                 + " +5\n")
@@ -59,14 +65,18 @@ PROFILES = {"c": {"plan": "v1", "x1": 1}}
 AS_OF = 1_800_000_000_000_000
 
 
-def measure(text: str, written_out: bool = False) -> tuple[float, float, int]:
+def measure(text: str, before: str = "") -> tuple[float, float, int]:
     """(compile+generate CPU s, DuckDB CPU s, SQL bytes); the result checked against Python.
-    `written_out`: an `or` of `and`s of `=` leaves is written leaf by leaf (as before the
-    list test over groups)."""
+    `before`: `written` (an `or` of `and`s of `=` leaves written leaf by leaf, as before the
+    list test over groups) or `twice` (a leaf reads its type and its text through one path,
+    as before the JSON pointer)."""
     start = time.process_time()
     table = compile_text(text).require_table()
-    if written_out:
+    if before == "written":
         with mock.patch.object(DuckDB, "json_equal_groups", lambda *args: None):
+            sql = generate(table, "duckdb", "events", "contacts", as_of=AS_OF)
+    elif before == "twice":
+        with mock.patch.object(DuckDB, "_pointer_text", staticmethod(DuckDB._path_text)):
             sql = generate(table, "duckdb", "events", "contacts", as_of=AS_OF)
     else:
         sql = generate(table, "duckdb", "events", "contacts", as_of=AS_OF)
@@ -90,19 +100,22 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--shapes", default="targets,rules,in,condition,pairs")
     parser.add_argument("--pair-sizes", default="100,200,500,1000")
+    parser.add_argument("--cmp-sizes", default="200,400,800,1600")
     parser.add_argument("--before", action="store_true",
-                        help="pairs also written out leaf by leaf (9 s at 500 pairs)")
+                        help="pairs also written out leaf by leaf (9 s at 500 pairs), cmp "
+                             "also with each path read twice alike")
     args = parser.parse_args()
     measure(shape("targets", 10))  # DuckDB and the grammar warmed up before any timing
     print(f"{'shape':10} {'N':>7} {'SQL KB':>8} {'B/item':>7} {'compile s':>9} "
           f"{'duckdb s':>9} {'ms/1k':>8}")
     for name in args.shapes.split(","):
-        sizes = args.pair_sizes if name == "pairs" else args.sizes
+        sizes = {"pairs": args.pair_sizes, "cmp": args.cmp_sizes,
+                 "cmpd": args.cmp_sizes}.get(name, args.sizes)
+        old = {"pairs": "written", "cmp": "twice"}.get(name) if args.before else None
         for size in map(int, sizes.split(",")):
-            runs = [(name, False)] + ([("written", True)] if name == "pairs" and args.before
-                                      else [])
-            for label, written_out in runs:
-                made, ran, size_sql = measure(shape(name, size), written_out)
+            runs = [(name, "")] + ([(old, old)] if old else [])
+            for label, before in runs:
+                made, ran, size_sql = measure(shape(name, size), before)
                 print(f"{label:10} {size:7} {size_sql / 1000:8.1f} {size_sql / size:7.0f} "
                       f"{made:9.2f} {ran:9.2f} {ran / size * 1e6:8.1f}", flush=True)
 

@@ -279,20 +279,35 @@ class DuckDB(Dialect):
                 f"{lists}), lambda e: {keep}), lambda e: e[5]))) {compare} {len(groups)}, "
                 f"FALSE)")
 
+    # A leaf that read its path twice (`json_type(c, P)`, `json_extract_string(c, P)`) hashed
+    # as its operator and constant alone (DuckDB's expression hash is the XOR of its nodes',
+    # see above): `x0 > 5 or x1 > 5 or ...` then all hashed alike and the common-subexpression
+    # pass compared every leaf with every other (1.26 s for 800 leaves, quadratic;
+    # benchmarks/bench_sql_scale.py, shape `cmp`). The text is read through the same key's
+    # JSON pointer (RFC 6901: `/key`, `~` as `~0`, `/` as `~1`), an equal path written
+    # otherwise, so the two paths no longer cancel and leaves on distinct keys hash apart.
+    # The type is read first: the pointer is only followed where `$."key"` found a value.
+    def _reads(self, column: str, key: str) -> tuple[str, str]:
+        """(the JSON type, the text) of the key's value in `column`."""
+        return (f"json_type({column}, {self._path(key)})",
+                f"json_extract_string({column}, {self.string(self._pointer_text(key))})")
+
+    @staticmethod
+    def _pointer_text(key: str) -> str:
+        return "/" + key.replace("~", "~0").replace("/", "~1")
+
     def json_number(self, column: str, key: str) -> str:
-        path = self._path(key)
-        return (f"CASE WHEN json_type({column}, {path}) IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
-                f"THEN CAST(json_extract_string({column}, {path}) AS DOUBLE) END")
+        kind, text = self._reads(column, key)
+        return (f"CASE WHEN {kind} IN ('BIGINT', 'UBIGINT', 'DOUBLE') "
+                f"THEN CAST({text} AS DOUBLE) END")
 
     def json_text(self, column: str, key: str) -> str:
-        path = self._path(key)
-        return (f"CASE WHEN json_type({column}, {path}) = 'VARCHAR' "
-                f"THEN json_extract_string({column}, {path}) END")
+        kind, text = self._reads(column, key)
+        return f"CASE WHEN {kind} = 'VARCHAR' THEN {text} END"
 
     def json_bool(self, column: str, key: str) -> str:
-        path = self._path(key)
-        return (f"CASE WHEN json_type({column}, {path}) = 'BOOLEAN' "
-                f"THEN CAST(json_extract_string({column}, {path}) AS BOOLEAN) END")
+        kind, text = self._reads(column, key)
+        return f"CASE WHEN {kind} = 'BOOLEAN' THEN CAST({text} AS BOOLEAN) END"
 
     def json_integer(self, column, key):
         path = self._path(key)
