@@ -220,3 +220,78 @@ def test_an_or_of_ands_scores_as_python():
     events += [Event.from_iso(c, "buy", "2026-03-03T10:00:00Z", None, props=p)
                for c, p in props]
     _agree(text, events, profiles)
+
+
+def _leaves(n: int) -> str:
+    """Profile and event rules whose leaves no list test takes, each on its own key, the same
+    operator and constant for every key (`x_i > 5`: the shape DuckDB planned in quadratic
+    time, 11.6 s at 1,600 leaves)."""
+    leaves = [(f"x{i} > 5", f"x{i} < 5", f"x{i} != 5", f't{i} != "a"', f't{i} = "a*"',
+               f"b{i} != true", f"(x{i} > 5 and y{i} = 5)")[i % 7] for i in range(n)]
+    wheres = [f"p{i} > 5" for i in range(n)]
+    return (f"score s\nvisit +1\nif {' or '.join(leaves)} +5\n"
+            f"buy where {' or '.join(wheres)} +3\n")
+
+
+def test_duckdb_leaves_on_distinct_keys_do_not_hash_alike():
+    """DuckDB hashes an expression as the XOR of its nodes' hashes: a leaf reading its key
+    through one path literal twice hashed as its operator and constant alone. Each key's
+    path literals must not all come in pairs."""
+    import re
+    from collections import Counter
+    sql = _sql(_leaves(21))
+    literals = Counter(re.findall(r"'(?:[^']|'')*'", sql))
+    for key in [f"{c}{i}" for i in range(21) for c in "xtbp"]:
+        mine = {lit: n for lit, n in literals.items()
+                if re.search(rf"\b{key}\b", lit) and len(lit) <= len(key) + 8}
+        if mine:
+            assert any(n % 2 for n in mine.values()), (key, mine)
+    assert any(f"'/x{i}'" in sql for i in range(21))
+
+
+KEYS = ["a/b", "~", "~1", "~0b", "/", "q\"uote", "back\\slash", "it's", "é", "日本", "0", "*",
+        "$", "a.b", "[0]", "nul\x00in", "\u2028"]
+VALUES = [5, 5.5, 6, -1, "6", "a", "", True, False, None, [1], {"k": 1}, 2 ** 70]
+
+
+@pytest.mark.parametrize("kind", ["number", "text", "bool"])
+def test_duckdb_typed_reads_of_hostile_keys_agree_with_python(kind):
+    """The type read through `$."key"`, the text through the key's JSON pointer: every key,
+    every kind of value, missing and null, read as the Python engine reads it."""
+    import duckdb
+    import json
+    d, con = get_dialect("duckdb"), duckdb.connect()
+    for key in KEYS:
+        expr = getattr(d, f"json_{kind}")("CAST(doc AS JSON)", key)
+        docs = [json.dumps({key: v, "other": 1}) for v in VALUES] + ['{"other": 1}', "{}"]
+        got = [r[0] for r in con.execute(
+            f"SELECT {expr} FROM (SELECT unnest(?) AS doc, generate_subscripts(?, 1) AS n) "
+            "ORDER BY n", [docs, docs]).fetchall()]
+        want = []
+        for doc in docs:
+            v = json.loads(doc).get(key)
+            if kind == "number":
+                ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+                want.append(float(v) if ok else None)
+            elif kind == "text":
+                want.append(v if isinstance(v, str) else None)
+            else:
+                want.append(v if isinstance(v, bool) else None)
+        assert got == want, (key, kind)
+
+
+def test_leaves_on_distinct_keys_score_as_python():
+    """`>`, `<`, `!=`, patterns, booleans, mixed `>`/`=` pairs and event leaves (each key read
+    through two paths) against the Python engine: numbers, numbers as text, booleans, null,
+    missing, nested values."""
+    text = _leaves(21)
+    fills = [5, 6, 4, "6", "a", "ab", True, False, None, [6], {"k": 6}, 6.5]
+    profiles = {f"c{j}": {f"{c}{i}": fills[(i + j) % len(fills)]
+                          for i in range(21) for c in "xtby" if (i + j) % 5}
+                for j in range(len(fills))}
+    profiles["none"] = {}
+    events = [Event.from_iso(c, "visit", "2026-03-02T10:00:00Z", None) for c in profiles]
+    events += [Event.from_iso(c, "buy", "2026-03-03T10:00:00Z", None,
+                              props={f"p{(j * 3) % 21}": fills[j]})
+               for j, c in enumerate(profiles) if j < len(fills)]
+    _agree(text, events, profiles)
