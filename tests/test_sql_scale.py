@@ -5,9 +5,13 @@ time: 48 s for 400 rules before), and the results stay equal to the Python engin
 hostile texts and separators included. Timings are in benchmarks/bench_sql_scale.py."""
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter
+
 import pytest
 
-pytest.importorskip("duckdb", reason="the DuckDB engine needs the `sql` extra")
+duckdb = pytest.importorskip("duckdb", reason="the DuckDB engine needs the `sql` extra")
 from compiler.pipeline import compile_text  # noqa: E402
 from compiler.run.engines import duckdb as duck  # noqa: E402
 from compiler.sql import generate  # noqa: E402
@@ -237,8 +241,6 @@ def test_duckdb_leaves_on_distinct_keys_do_not_hash_alike():
     """DuckDB hashes an expression as the XOR of its nodes' hashes: a leaf reading its key
     through one path literal twice hashed as its operator and constant alone. Each key's
     path literals must not all come in pairs."""
-    import re
-    from collections import Counter
     sql = _sql(_leaves(21))
     literals = Counter(re.findall(r"'(?:[^']|'')*'", sql))
     for key in [f"{c}{i}" for i in range(21) for c in "xtbp"]:
@@ -258,8 +260,6 @@ VALUES = [5, 5.5, 6, -1, "6", "a", "", True, False, None, [1], {"k": 1}, 2 ** 70
 def test_duckdb_typed_reads_of_hostile_keys_agree_with_python(kind):
     """The type read through `$."key"`, the text through the key's JSON pointer: every key,
     every kind of value, missing and null, read as the Python engine reads it."""
-    import duckdb
-    import json
     d, con = get_dialect("duckdb"), duckdb.connect()
     for key in KEYS:
         expr = getattr(d, f"json_{kind}")("CAST(doc AS JSON)", key)
@@ -284,7 +284,9 @@ def test_leaves_on_distinct_keys_score_as_python():
     """`>`, `<`, `!=`, patterns, booleans, mixed `>`/`=` pairs and event leaves (each key read
     through two paths) against the Python engine: numbers, numbers as text, booleans, null,
     missing, nested values."""
-    text = _leaves(21)
+    leaves = _leaves(21).split("\nif ")[1].split(" +5\n")[0].split(" or ")
+    text = _leaves(21) + "score t\n" + "".join(f"if {leaf} +{2 ** i} t\n"  # each leaf alone
+                                                for i, leaf in enumerate(leaves))
     fills = [5, 6, 4, "6", "a", "ab", True, False, None, [6], {"k": 6}, 6.5]
     profiles = {f"c{j}": {f"{c}{i}": fills[(i + j) % len(fills)]
                           for i in range(21) for c in "xtby" if (i + j) % 5}
