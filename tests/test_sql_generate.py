@@ -350,3 +350,54 @@ def test_spark_dialect_decaying_score_read_by_stages_and_a_reset():
                                    events, contacts, None)
     assert any(r["stage"] == "SQL" for r in expected)  # the reset fires in this sample
     assert _spark_run(table, events, contacts, None) == expected
+
+
+def test_spark_dialect_decay_steps_with_no_matching_awards():
+    """The model the differential run reported (a decaying score whose only rule matches no
+    event here, stages and an `each time` trigger): Spark's optimizer once failed on the
+    decay change rows (`CROSS JOIN tnow` then an inner join: "assertion failed at
+    ReorderJoin.createOrderedJoin"); Spark SQL equals the reference."""
+    import reference
+    from runtime.events import Event
+
+    title, engagement, stage = ast.Ref("title"), ast.Ref("engagement"), ast.Ref("stage")
+    model = ast.Model((
+        ast.ScoreDecl("engagement", 9, 67, True),
+        ast.EventRule("email_sent", ast.Targets(any=True), ast.Not(ast.In(
+            ast.Ref("country", True), (ast.Text("DE"), ast.Text("DE"), ast.Text("FR")),
+            True)), 6, "engagement"),
+        ast.Decay("engagement", 33, ast.Duration(2, "day")),
+        ast.Stage("MQL", ast.Compare(ast.Ref("name", True), ">=", ast.Number(-10))),
+        ast.Stage("SQL", ast.Or((ast.In(title, (ast.Text("V?"),), False),
+                                 ast.Compare(engagement, ">", ast.Number(63)),
+                                 ast.Compare(title, "is not", ast.Text("Dev"))))),
+        ast.Stage("SAL", ast.And((ast.In(title, (ast.Text("CEO"), ast.Text("VP*"),
+                                                 ast.Text("V?")), False),
+                                  ast.Compare(stage, "is", ast.Label("SQL")),
+                                  ast.Compare(engagement, "=", ast.Number(-23))))),
+        ast.Trigger(ast.Or((ast.Compare(stage, "is", ast.Label("SAL")),
+                            ast.In(title, (ast.Text("CTO"), ast.Text("Dev"), ast.Text("CEO")),
+                                   True))),
+                    (ast.Action("notify", "hot"),), True),
+    ))
+    stream = [  # (contact, event, at in seconds, target, id, props)
+        ("c-3", "email_open", 1772391600, None, None, {"seconds": 49, "plan": "enterprise"}),
+        ("c-1", "email_open", 1772550000, None, "e1", {"paid": 1, "seconds": 30.5}),
+        ("c-3", "email_open", 1772668800, None, "e3", {"seconds": 30.5, "plan": 1}),
+        ("c-1", "unsubscribe", 1772418600, "blog/bb", "e2", {}),
+        ("c-1", "download", 1772503200, "pricing", None, {"plan": 1}),
+        ("c-1", "visit", 1772380800, None, "e1", {"paid": False, "plan": 1, "seconds": 22}),
+        ("c-1", "email_sent", 1772587800, "blog/bb", "e1", {"paid": "true"}),
+        ("c-3", "email_sent", 1772555400, "blog/bb", "e2", {}),
+        ("c-1", "visit", 1772503200, "c2", "e2", {}),
+    ]
+    events = [Event(contact=c, event=name, at=at * 1_000_000, target=target, id=id_,
+                    props=props, line=n + 1, seq=n)
+              for n, (c, name, at, target, id_, props) in enumerate(stream)]
+    contacts = {"c-1": {}, "c-2": {"title": "VP Sales", "employees": 199.5, "country": "US",
+                                   "consent": None}, "c-3": {"consent": "true"}}
+    as_of = 1772467200 * 1_000_000
+    table = lower(model)
+    assert check(table, "spark") == []
+    assert _spark_run(table, events, contacts, as_of) == \
+        reference.interpret(model, events, contacts, as_of)

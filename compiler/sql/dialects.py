@@ -30,6 +30,10 @@ class Dialect(QuotingRules):
     # others keep the earlier shapes (one of these tripped Spark 4's planner: "Can't zip
     # RDDs with unequal numbers of partitions")
     tuned_plans = False
+    # the change rows of decaying awards read T as a scalar subquery `(SELECT as_of FROM
+    # tnow)` instead of `CROSS JOIN tnow` before their inner join (Spark: that mix of cross
+    # and inner join trips ReorderJoin.createOrderedJoin's assertion)
+    as_of_subquery = False
     # IANA zone names that the dialect reads as something else (a fixed-offset abbreviation):
     # calendar caps in such a zone are refused (support.py)
     zone_abbreviations: frozenset[str] = frozenset()
@@ -456,6 +460,7 @@ class Spark(Dialect):
     """Spark SQL 4.0 (VARIANT for typed JSON access). Run with
     `spark.sql.session.timeZone=UTC`; `props`/`profile` are JSON text."""
     name = "spark"
+    as_of_subquery = True
 
     def first_rows(self, source):
         # a struct orders field by field; the self-join of the default trips an assertion of

@@ -231,11 +231,16 @@ class LifecycleParts:
             deltas = [f"CASE WHEN a.si = {k} THEN a.c * {change} ELSE 0 END AS d_{k}"
                       if k in mine else f"{self.lit(0)} AS d_{k}" for k in slots]
             where = [f"a.si IN ({', '.join(str(k) for k in mine)})", "a.c <> 0"]
+        if self.d.as_of_subquery:
+            source = (f"aw AS a\nJOIN {steps} AS s ON s.rule = a.rule "
+                      "AND a.ts + s.age <= (SELECT as_of FROM tnow)")
+        else:
+            source = (f"aw AS a\nCROSS JOIN tnow\nJOIN {steps} AS s ON s.rule = a.rule "
+                      "AND a.ts + s.age <= tnow.as_of")
         return select(
             ["a.contact AS contact", "a.ts + s.age AS ts", "-1 AS kind", "0 AS seq",
              "0 AS isp", "a.ts AS ats", "a.kind AS akind", "a.seq AS aseq"] + deltas,
-            f"aw AS a\nCROSS JOIN tnow\nJOIN {steps} AS s ON s.rule = a.rule "
-            f"AND a.ts + s.age <= tnow.as_of", where)
+            source, where)
 
     def _running_sums(self, name: str, cut: bool) -> None:
         """Per point and summed slot: `run_K` = the sum of awards and change rows up to the
