@@ -201,6 +201,22 @@ class Program:
 
     # ---------------------------------------------------------------- evaluation point
 
+    def _add_grade_sources(self, wanted: set) -> None:
+        """Add to `wanted` what its grades read: their scores or groups, and the two grades a
+        matrix grade combines (transitively)."""
+        table = self.table
+        grades = {g[0]: g for g in table.grades}
+        stack = [name for kind, name in wanted if kind == "grade"]
+        while stack:
+            _, source, bands, _ = grades[stack.pop()]
+            if source is None:
+                for part in bands[:2]:
+                    if ("grade", part) not in wanted:
+                        wanted.add(("grade", part))
+                        stack.append(part)
+            else:
+                wanted.add(("score" if source in table.score_index else "group", source))
+
     def _lifecycle_refs(self) -> set:
         """Every score, group and grade a stage or trigger condition reads, and what those
         grades read in turn."""
@@ -213,19 +229,7 @@ class Program:
             for ref in references(form):
                 if ref[0] in ("score", "group", "grade"):
                     wanted.add((ref[0], ref[1]))
-        grades = {g[0]: g for g in table.grades}
-        stack = [name for kind, name in wanted if kind == "grade"]
-        while stack:
-            name, source, bands, _ = grades[stack.pop()]
-            if source is None:
-                for part in bands[:2]:
-                    if ("grade", part) not in wanted:
-                        wanted.add(("grade", part))
-                        stack.append(part)
-            elif source in table.score_index:
-                wanted.add(("score", source))
-            else:
-                wanted.add(("group", source))
+        self._add_grade_sources(wanted)
         scores_with_groups = {table.score_names[g[1]] for g in table.groups}
         for kind, name in list(wanted):
             if kind == "score" and name in scores_with_groups:
@@ -440,17 +444,7 @@ class Program:
                         wanted.add((ref[0], ref[1]))
         if self._reads_profile():
             w("profile = st.profile")
-        grades = {g[0]: g for g in table.grades}
-        stack = [name for kind, name in wanted if kind == "grade"]
-        while stack:  # what the grades read, as _lifecycle_refs
-            _, source, bands, _ = grades[stack.pop()]
-            if source is None:
-                for part in bands[:2]:
-                    if ("grade", part) not in wanted:
-                        wanted.add(("grade", part))
-                        stack.append(part)
-            else:
-                wanted.add(("score" if source in table.score_index else "group", source))
+        self._add_grade_sources(wanted)
         for kind, name in list(wanted):
             if kind == "score":
                 i = table.score_index[name]
