@@ -19,9 +19,9 @@ from __future__ import annotations
 from bisect import insort
 from heapq import heappush
 
-from .codegen import Refs, condition, literal
+from .codegen import Refs, condition, literal, number_kind
 from .conditions import compile_glob
-from .decay import add_award, awards_due, awards_total, new_awards
+from .decay import add_award, awards_due, awards_total, new_awards, positive_total
 from .events import format_time
 from .periods import EPOCH_ORDINAL, MICROS_PER_DAY, QUARTER
 from .steps import ID_SEPARATOR, ID_TEXT, add_id, has_id
@@ -92,9 +92,10 @@ class Program:
             "day": table.calendar.day, "DAYS_get": table.calendar.days_cache().get, "week": table.calendar.week,
             "month": table.calendar.month, "code_for": self._code_for,
             "CACHE": self.cache, "HANDLERS": self.handlers,
-            "answer_fast": _answerer(table, engine._answer),
+            "answer_fast": _answerer(table, engine._answer), "positive_total": positive_total,
         }
         self._settled = self._constant_triggers()
+        self._bounds = self._bounded_slots()
         self._inline = self._known_rule_lists()
         self._codes = {key: code for code, key in enumerate(self._inline)}
         body = _Writer()
@@ -175,14 +176,17 @@ class Program:
             w(", ".join(f"st.{f}" for f in self._hot) + " = " +
               ", ".join(f"c_{f}" for f in self._hot))
 
-    def _sync_in(self, w: _Writer) -> None:
-        """The locals from the state, after code that may have changed it."""
+    def _sync_in(self, w: _Writer, awarded: bool = True) -> None:
+        """The locals from the state, after code that may have changed it (`awarded`: may
+        have given positive points to a slot of `_bounds`)."""
         if self._local:
             w(", ".join(f"c_{f}" for f in self._hot) + " = " +
               ", ".join(f"st.{f}" for f in self._hot))
             w("sums = st.sums")
             if self.table.timed:
                 w("awards = st.awards")
+            for slot in self._bounds if awarded else ():  # see _bounded_slots
+                w(f"c_hi{slot} = positive_total(awards[{slot}])")
 
     def _refs(self, values: dict) -> Refs:
         """Refs over the locals the point computes (`values`: (kind, name) -> local)."""
@@ -238,15 +242,28 @@ class Program:
                         wanted.add(("group", group[0]))
         return wanted
 
-    def _write_values(self, w: _Writer, wanted: set) -> dict:
+    def _write_values(self, w: _Writer, wanted: set, bound: bool = False) -> dict:
         """Locals for the raw sums of the wanted slots, then group values, score sums and
-        grade labels, in the order they depend on each other."""
+        grade labels, in the order they depend on each other. `bound`: a slot of
+        `_bounds` is its upper bound (`c_hi`), not its decayed total."""
         table = self.table
         values: dict = {}
 
         def raw(slot: int) -> str:
             if slot not in table.timed:
                 return f"sums[{slot}]"
+            if bound:
+                return f"sums[{slot}] + c_hi{slot}"
+            if self._local and slot in self._bounds:
+                # a step was crossed: the bound of the contributions as they are now
+                w(f"aw = awards[{slot}]")
+                w("heap = aw[1]")
+                w("if not heap or heap[0][0] > at:")
+                w(f"    t{slot} = aw[0]")
+                w("else:")
+                w(f"    t{slot} = awards_total(aw, at, DECAYS[{slot}], EXPIRES[{slot}])")
+                w(f"    c_hi{slot} = positive_total(aw)")
+                return f"sums[{slot}] + t{slot}"
             # awards_total's own first test written out: most points come before the next
             # decay step of any award, and then the total is the one kept
             w(f"aw = awards[{slot}]")
@@ -381,11 +398,87 @@ class Program:
                 w(f"    sums[{slot}] = st.base[{slot}]")
                 if slot in table.timed:
                     w(f"    {self._awards()}[{slot}] = new_awards()")
+                    if self._local and slot in self._bounds:
+                        w(f"    c_hi{slot} = 0")
         if resets:
             w(f"{self._s('dirty')} = {' or '.join(flag for flag, _ in resets)} or {moved}")
         else:
             w(f"{self._s('dirty')} = {moved}")
         return w.lines
+
+    def _bounded_slots(self) -> tuple:
+        """The timed slots whose decayed total the contact-by-contact loop bounds from above
+        instead of computing it at every point: `c_hi{slot}`, the sum of the positive
+        contributions (decay.positive_total), raised by every positive award. A point first
+        tests every live stage and once trigger with the bound in place of the total
+        (`_bound_test`); where all are false, every total up to the bound gives the same
+        point (no stage moves, nothing fires), so the point does nothing, and the heap is
+        left for a later point (a contribution depends only on its award and the time).
+        Only where that holds: each condition reads such a slot only in `>=` or `>` against
+        a number, outside any `not` (true at a total, true at every larger one), and no
+        grade, group or each-time trigger reads one. () when not, or nothing is timed."""
+        table = self.table
+        if not table.timed or table.groups or any(t[2] for t in table.triggers) or \
+                not (table.stages or table.triggers):
+            return ()
+        timed = set(table.timed)
+        grades = {g[0]: g for g in table.grades}
+
+        def grade_timed(name) -> bool:
+            _, source, bands, _ = grades[name]
+            if source is None:
+                return grade_timed(bands[0]) or grade_timed(bands[1])
+            return source not in table.score_index or table.score_index[source] in timed
+
+        read: set = set()
+
+        def monotone(node, positive: bool) -> bool:
+            if node is True or node is False:
+                return True
+            head = node[0]
+            if head in ("and", "or"):
+                return all(monotone(part, positive) for part in node[1:])
+            if head == "not":
+                return monotone(node[1], not positive)
+            kind = node[1][0]
+            if kind == "grade":
+                return not grade_timed(node[1][1])
+            if kind == "group":
+                return False
+            if kind != "score" or table.score_index[node[1][1]] not in timed:
+                return True  # stage, profile, event: unchanged by a decay step
+            slot = table.score_index[node[1][1]]
+            low, high = table.lows[slot], table.highs[slot]
+            if not positive or head not in (">=", ">") or number_kind(node[2]) != "number" \
+                    or (low is not None and high is not None and low > high):
+                return False
+            read.add(slot)
+            return True
+
+        forms = [s["condition"] for s in table.raw["stages"]] + \
+            [t["condition"] for t in table.raw["triggers"]]
+        if not all(monotone(form, True) for form in forms):
+            return ()
+        return tuple(sorted(read))
+
+    def _bound_test(self, w: _Writer) -> str:
+        """Written before a point of the contact-by-contact loop (see `_bounded_slots`): the
+        values with each bounded total at its bound; returns an expression true when some
+        stage not reached yet or once trigger not fired yet may hold."""
+        table = self.table
+        if self._reads_profile():
+            w("profile = st.profile")
+        refs = self._refs(self._write_values(w, self._lifecycle_refs(), bound=True))
+        if table.stages:
+            w(f"stage = {self._s('stage')}")
+        fired = self._s("fired")
+        if self._settled:
+            fired = f"({fired} | c_settled)"
+        parts = [f"(stage < {j} and {condition(stage['condition'], refs)})"
+                 for j, stage in enumerate(table.raw["stages"])]
+        parts += [f"(not {fired} & {1 << j} and {condition(raw['condition'], refs)})"
+                  for j, (_, _, _, raw) in enumerate(table.triggers)]
+        return " or ".join(parts)
 
     def _reads_profile(self) -> bool:
         from .conditions import references
@@ -637,7 +730,7 @@ class Program:
             w.depth += 2
             self._sync_out(w)
             w(self._flush_call())
-            self._sync_in(w)
+            self._sync_in(w, self._flush_awards())
             w.depth -= 2
             w("    if ev.event in ANSWERS:")
             w("        answer_fast(st, ev)")
@@ -652,7 +745,7 @@ class Program:
             w.depth += 1
             self._sync_out(w)
             w(self._flush_call())
-            self._sync_in(w)
+            self._sync_in(w, self._flush_awards())
             w.depth -= 1
         elif table.has_absence or table.inactivity:
             w("if st.pending or st.spell is not None:")
@@ -681,6 +774,14 @@ class Program:
             if self._local:
                 w.depth -= 1
             w(f"{self._s('order')} += 1")
+
+    def _flush_awards(self) -> bool:
+        """Whether a flush may give positive points to a slot of `_bounds` (a reset there
+        only lowers a total: the bound stays one)."""
+        table = self.table
+        return bool(table.inactivity) or any(
+            rule.kind == ABSENCE and rule.slot in self._bounds and not rule.points <= 0
+            for rule in table.rules)
 
     def _flush_call(self) -> str:
         if self._flushes:
@@ -715,7 +816,7 @@ class Program:
                 w(f"    caps = {self._s('caps')} = {{}}")
                 self._write_cap(w, rule)
             if rule.slot in table.timed:
-                self._write_award(w, rule.slot, literal(rule.points))
+                self._write_award(w, rule.slot, literal(rule.points), rule.points)
             else:
                 w(f"sums[{rule.slot}] += {literal(rule.points)}")
             w(f"{self._s('dirty')} = True")
@@ -939,18 +1040,25 @@ class Program:
             if rule.cap is not None:
                 self._write_cap(w, rule)
             if rule.slot in table.timed:
-                self._write_award(w, rule.slot, points)
+                self._write_award(w, rule.slot, points,
+                                  rule.points if rule.kind == EVENT else None)
             else:
                 w(f"sums[{rule.slot}] += {points}")
             w(f"{self._s('dirty')} = True")
             w.depth = depth
         self._write_point_call(w)
 
-    def _write_award(self, w: _Writer, slot: int, points: str) -> None:
+    def _write_award(self, w: _Writer, slot: int, points: str, value=None) -> None:
         """`add_award` on a timed slot; written out where the score decays and never
         expires (the usual case: one award per matching event, the call was ~5% of a run)."""
         awards = f"{self._awards()}[{slot}]"
         decay, expire = self.table.decays[slot], self.table.expires[slot]
+        if self._local and slot in self._bounds:  # see _bounded_slots
+            if value is None:
+                w(f"if {points} > 0:")
+                w(f"    c_hi{slot} += {points}")
+            elif value > 0:
+                w(f"c_hi{slot} += {points}")
         if decay is None or expire is not None:
             w(f"add_award({awards}, at, {points}, DECAYS[{slot}], EXPIRES[{slot}])")
             return
@@ -994,12 +1102,29 @@ class Program:
             self._inline_point[self._local] = body if len(body) <= _INLINE_POINT_LINES else []
         w(f"if {guard}:")
         w.depth += 1
+        bounded = self._local and self._bounds
+        if bounded:
+            # where a decay step is due, nothing can change while every live condition is
+            # false at the bound: the point does nothing, the total is left for later
+            w("if " + " or ".join(f"((heap := awards[{slot}][1]) and heap[0][0] <= at)"
+                                  for slot in self._bounds) + ":")
+            w.depth += 1
+            w(f"quiet = not ({self._bound_test(w)})")
+            w.depth -= 1
+            w("else:")
+            w("    quiet = False")
+            w("if quiet:")
+            w(f"    {self._s('dirty')} = False")
+            w("else:")
+            w.depth += 1
         if self._inline_point[self._local]:
             w.block(self._inline_point[self._local])
         else:
             self._sync_out(w)
             w("point(st, at, out, ev)")
             self._sync_in(w)
+        if bounded:
+            w.depth -= 1
         w.depth -= 1
         w("else:")
         w(f"    {self._s('dirty')} = False")

@@ -146,3 +146,12 @@ def awards_total(awards: list, at: int, decay: Decay | None, expire: int | None)
         heappush(heap, (change, start, points, now))
     awards[0] = total
     return total
+
+
+def positive_total(awards: list) -> int:
+    """An upper bound of `awards_total(awards, t, ...)` at every later time `t` until the next
+    award with points > 0: the sum of the positive contributions as last computed. A
+    contribution only moves toward 0 (decay and expiry never change its sign or grow it), so
+    the positive ones can only shrink and the negative ones stay <= 0; an entry not popped yet
+    holds its contribution as of its last change, which is >= the one it has now."""
+    return sum([entry[3] for entry in awards[1] if entry[3] > 0])
