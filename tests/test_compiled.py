@@ -434,3 +434,109 @@ def test_written_out_absences_results_and_settled_triggers_equal_the_interpreter
     assert {r["stage"] for r in expected} >= {"SQL"}
     assert any(r["grades"] == {} for r in expected) or \
         any("tier" not in r["grades"] for r in expected)
+
+
+# --------------------------------------------------------------------------- bounded decay
+#
+# The contact-by-contact loop skips a point where a decay step is due when every live stage
+# and once trigger is false at an upper bound of the decayed total (the sum of the positive
+# contributions, Program._bounded_slots). Each model below has a point where that bound is
+# tight (equal to the total, or equal to the threshold): a bound one step or one point too
+# low, a `>` for a `>=`, or an award left out of it would skip a point that moves a stage.
+
+_DAY = 86_400_000_000
+_T0 = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
+
+
+def _bounded_run(text: str, rows, contacts=None, as_of=None, bounded=True):
+    """Compiled (contact by contact) == interpreted == reference; the results."""
+    from compiler.pipeline import compile_text
+    from runtime import Event
+
+    compiled = compile_text(text)
+    table = compiled.table
+    events = [Event(contact, kind, _T0 + at, target, seq=n)
+              for n, (contact, kind, at, target) in enumerate(rows)]
+    engine = Engine(table)
+    assert ("positive_total(" in engine.program.source) is bounded
+    expected = reference.interpret(compiled.model, events, contacts, as_of)
+    assert Engine(table, compiled=False).run(events, contacts, as_of=as_of) == expected
+    assert engine.run(events, contacts, as_of=as_of) == expected
+    assert engine.run(list(reversed(events)), contacts, as_of=as_of) == expected
+    return {r["contact"]: r for r in expected}
+
+
+def test_a_negative_award_that_expires_lifts_the_total_to_the_bound_at_a_point_without_award():
+    # -10 expires at day 1, +50 at day 0.5: the total is 40 until day 1, then exactly the
+    # bound (50 = the positive contributions) = the threshold; the stage moves at the first
+    # point at or after day 1 (exactly at it for `a`, at day 1.2 for `b`), which has no award
+    results = _bounded_run(
+        "visit pricing +50\nvisit careers -10\nexpire score after 1 days\n"
+        "stage MQL when score >= 50\nwhen stage is MQL notify sales\n",
+        [(c, "visit", 0, "careers") for c in "ab"] +
+        [(c, "visit", _DAY // 2, "pricing") for c in "ab"] +
+        [("a", "click", _DAY, None), ("b", "click", _DAY + _DAY // 5, None),
+         ("a", "click", 2 * _DAY, None), ("b", "click", 2 * _DAY, None)],
+        contacts={"a": {}, "b": {}})
+    assert results["a"]["actions"][0]["at"] == "2026-01-02T00:00:00Z"
+    assert results["b"]["actions"][0]["at"] == "2026-01-02T04:48:00Z"
+    assert results["a"]["stage"] == results["b"]["stage"] == "MQL"
+
+
+def test_a_negative_award_decays_first_and_the_total_rises_past_the_threshold():
+    # -20 at day 0, +60 at day 0.9: 40; at day 1 the -20 decays to -18 (the +60 not yet):
+    # 42 >= 42 at a point without award; a bound taken from the total (40) would skip it
+    results = _bounded_run(
+        "visit pricing +60\nvisit careers -20\ndecay score 10% every 1 days\n"
+        "stage MQL when score >= 42\nwhen stage is MQL tag \"warm\"\n",
+        [("a", "visit", 0, "careers"), ("a", "visit", 9 * _DAY // 10, "pricing"),
+         ("a", "click", _DAY, None), ("a", "click", 3 * _DAY, None)])
+    assert results["a"]["actions"] == [{"at": "2026-01-02T00:00:00Z", "action": "tag",
+                                        "arg": "warm"}]
+
+
+def test_after_a_decay_step_the_bound_is_the_positive_part_not_the_total():
+    # -10 at day 0, +50 at day 0.5 (decay 10% a day, expiry after 2 days): 40; at day 1.2
+    # a step (-9): 41, the bound recomputed there is 50, not 41; at day 2 the -9 expires and
+    # the +50 has decayed to 45: 45 >= 45 at a point without award
+    results = _bounded_run(
+        "visit pricing +50\nvisit careers -10\ndecay score 10% every 1 days\n"
+        "expire score after 2 days\nstage MQL when score >= 45\n"
+        "when stage is MQL tag \"warm\"\n",
+        [("a", "visit", 0, "careers"), ("a", "visit", _DAY // 2, "pricing"),
+         ("a", "click", _DAY + _DAY // 5, None), ("a", "click", 2 * _DAY, None),
+         ("a", "click", 3 * _DAY, None)])
+    assert results["a"]["actions"] == [{"at": "2026-01-03T00:00:00Z", "action": "tag",
+                                        "arg": "warm"}]
+
+
+def test_an_award_at_the_very_time_of_a_decay_step_counts_in_the_bound():
+    # +30 at day 0; at day 1 (its first step: 27) another +30: 57 >= 45 at a point where a
+    # step is due. The bound must hold the new award (30 + 30), not only the old one; the
+    # second stage at 57 too (its threshold equal to the total); then decay, a reset, and
+    # awards after it (the bound starts again from 0)
+    results = _bounded_run(
+        "visit pricing +30\ndecay score 10% every 1 days\n"
+        "stage MQL when score >= 45\nstage SQL when score >= 57\n"
+        "when stage is SQL notify sales, reset score\n",
+        [("a", "visit", 0, "pricing"), ("a", "visit", _DAY, "pricing"),
+         ("a", "click", 2 * _DAY, None), ("a", "visit", 2 * _DAY + 1, "pricing"),
+         ("a", "visit", 3 * _DAY, "pricing"), ("a", "click", 5 * _DAY, None)])
+    assert results["a"]["stage"] == "SQL"
+    assert results["a"]["actions"][0]["at"] == "2026-01-02T00:00:00Z"
+    # after the reset: +30 at day 2 and at day 3, two steps each by day 5: 24 + 24
+    assert results["a"]["scores"]["score"] == 48
+
+
+def test_conditions_a_falling_total_can_make_true_are_never_bounded():
+    # `<` (and any `not`, grade or each-time trigger on the score) can turn true when the
+    # total falls at a decay step: no bound, and the points run as before
+    results = _bounded_run(
+        "visit pricing +30\ndecay score 50% every 1 days\n"
+        "grade heat by score: hot >= 20, else cold\n"
+        "stage MQL when score >= 25\nstage SQL when not score < 28 and score > 1000\n"
+        "when score < 10 tag \"cold\"\nwhen heat is cold tag \"cooled\"\n",
+        [("a", "visit", 0, "pricing"), ("a", "click", _DAY, None),
+         ("a", "click", 2 * _DAY, None), ("a", "click", 3 * _DAY, None)],
+        bounded=False)
+    assert [a["arg"] for a in results["a"]["actions"]] == ["cooled", "cold"]
