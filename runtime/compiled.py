@@ -186,7 +186,7 @@ class Program:
             if self.table.timed:
                 w("awards = st.awards")
             for slot in self._bounds if awarded else ():  # see _bounded_slots
-                w(f"c_hi{slot} = positive_total(awards[{slot}])")
+                w(f"c_hi{slot} = positive_total(awards[{slot}]) if awards[{slot}][1] else 0")
 
     def _refs(self, values: dict) -> Refs:
         """Refs over the locals the point computes (`values`: (kind, name) -> local)."""

@@ -7,7 +7,7 @@ young, and a small P would otherwise mean tens of thousands of big-integer power
 from __future__ import annotations
 
 from fractions import Fraction
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 
 SCALE = 10 ** 9
 # The table lists at most this many multipliers; consumers compute later ones from `keep`.
@@ -126,6 +126,24 @@ def awards_total(awards: list, at: int, decay: Decay | None, expire: int | None)
         every, known = decay.every, decay.known
         count = len(known)
         factor = decay.factor
+        if expire is None:
+            # decay alone (the usual case): the entry read in place and replaced by its next
+            # step in one heap operation (heapreplace), popped only when it reaches 0
+            while heap:
+                entry = heap[0]
+                if entry[0] > at:
+                    break
+                start, points = entry[1], entry[2]
+                step = (at - start) // every
+                scaled = points * (known[step] if step < count else factor(step))
+                now = scaled // SCALE if scaled >= 0 else -((-scaled) // SCALE)
+                total += now - entry[3]
+                if now:
+                    heapreplace(heap, (start + (step + 1) * every, start, points, now))
+                else:
+                    heappop(heap)
+            awards[0] = total
+            return total
     while heap and heap[0][0] <= at:
         change, start, points, was = heappop(heap)
         age = at - start

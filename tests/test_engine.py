@@ -286,6 +286,32 @@ def test_cached_timed_totals_equal_a_direct_sum(awards, probes, decay_spec, expi
         assert awards_total(state, t, decay, expire) == direct
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(-50, 50)), max_size=12),
+       st.lists(st.integers(0, 60), min_size=1, max_size=6),
+       st.sampled_from([(10, 7), (50, 3), (100, 5), ("2.5", 1)]),
+       st.one_of(st.none(), st.integers(1, 30)))
+def test_the_positive_contributions_bound_every_later_total(awards, probes, decay_spec, expire):
+    """decay.positive_total (the bound of the compiled loop's skipped points) is >= the
+    total at every later time until the next positive award, whether or not the totals
+    in between were computed (entries not popped yet hold an older, larger contribution)."""
+    from runtime.decay import positive_total
+
+    percent, every = decay_spec
+    decay = Decay(keep_fraction(percent), every)
+    state = new_awards()
+    steps = sorted([(t, 0, p) for t, p in awards] + [(t, 1, None) for t in probes])
+    bound = 0
+    for t, kind, points in steps:
+        if kind == 0:
+            add_award(state, t, points, decay, expire)
+            bound += max(points, 0)  # as the loop raises it
+            continue
+        assert awards_total(state, t, decay, expire) <= bound
+        bound = positive_total(state)  # as the loop tightens it after a computed total
+        assert bound >= awards_total(state, t, decay, expire)
+
+
 # --------------------------------------------------------------------------- lifecycle
 
 
