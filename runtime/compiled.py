@@ -7,7 +7,9 @@ no pending list is looked at, without stages or triggers a point only moves the 
 dispatched on (event type, target) to one function per distinct list of matching rules, with
 caps counted inline; stage and trigger conditions over a bounded score are compares on the raw
 integer sum; a once trigger that has fired is not tested again, and a contact whose triggers
-have all fired and whose stage is the last one skips its points altogether.
+have all fired and whose stage is the last one skips its points altogether. Contact by
+contact, a point where a decay step is due first tests the live conditions at an upper
+bound of the decayed total and does nothing when all are false (`_bounded_slots`).
 
 The state is the engine's own `_Contact`, so the interpreted path (`Engine(compiled=False)`,
 explanations, snapshots) and the compiled one can take turns on the same contact; the property
