@@ -451,11 +451,12 @@ _T0 = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
 def _bounded_run(text: str, rows, contacts=None, as_of=None, bounded=True):
     """Compiled (contact by contact) == interpreted == reference; the results."""
     from compiler.pipeline import compile_text
-    from runtime import Event
+    from runtime import ActionLog, Event
 
     compiled = compile_text(text)
     table = compiled.table
-    events = [Event(contact, kind, _T0 + at, target, seq=n)
+    events = [Event(contact, kind, _T0 + at, target, seq=n,
+                    props={"amount": target} if type(target) is int else {})
               for n, (contact, kind, at, target) in enumerate(rows)]
     engine = Engine(table)
     assert ("positive_total(" in engine.program.source) is bounded
@@ -463,6 +464,12 @@ def _bounded_run(text: str, rows, contacts=None, as_of=None, bounded=True):
     assert Engine(table, compiled=False).run(events, contacts, as_of=as_of) == expected
     assert engine.run(events, contacts, as_of=as_of) == expected
     assert engine.run(list(reversed(events)), contacts, as_of=as_of) == expected
+    logs = []  # the action log (values right after each action) alike
+    for run_engine in (engine, Engine(table, compiled=False)):
+        log = ActionLog(run_engine)
+        logs.append((list(run_engine.iter_run(events, contacts, as_of=as_of, actions=log)),
+                     log.records()))
+    assert logs[0] == logs[1] and logs[0][0] == expected
     return {r["contact"]: r for r in expected}
 
 
@@ -526,6 +533,21 @@ def test_an_award_at_the_very_time_of_a_decay_step_counts_in_the_bound():
     assert results["a"]["actions"][0]["at"] == "2026-01-02T00:00:00Z"
     # after the reset: +30 at day 2 and at day 3, two steps each by day 5: 24 + 24
     assert results["a"]["scores"]["score"] == 48
+
+
+def test_points_from_the_event_raise_the_bound_only_when_positive():
+    # `by amount`: -20 at day 0, +60 at day 0.9, then a capped-out award (the cap was used
+    # at day 0.1: its 5 points, 4 by day 1.1, already counted); at day 1 the -20 decays to
+    # -18: 42 + 5 >= 47 at a point without award
+    results = _bounded_run(
+        "adjust by amount\nvisit pricing +5 at most 1\ndecay score 10% every 1 days\n"
+        "stage MQL when score >= 47\nwhen stage is MQL tag \"warm\"\n",
+        [("a", "adjust", 0, -20), ("a", "visit", _DAY // 10, "pricing"),
+         ("a", "adjust", 9 * _DAY // 10, 60),
+         ("a", "visit", _DAY - 1, "pricing"), ("a", "visit", _DAY, "pricing"),
+         ("a", "click", 2 * _DAY, None)])
+    assert results["a"]["actions"] == [{"at": "2026-01-02T00:00:00Z", "action": "tag",
+                                        "arg": "warm"}]
 
 
 def test_conditions_a_falling_total_can_make_true_are_never_bounded():
