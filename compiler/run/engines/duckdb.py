@@ -67,7 +67,7 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
         con = connect(spill)
         try:
             duckdb_contacts.load_contacts(con, contacts)
-            duckdb_input.load_events(con, events, on_reject, progress)
+            duckdb_input.load_events(con, events, on_reject, progress, copy=False)
             sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
                            as_of=as_of, seq_column="line")
             if statement is None:

@@ -162,15 +162,18 @@ def prepare(con) -> None:
 
 
 def load_events(con, path: str, on_reject: Callable[[Reject], None],
-                progress: Callable[[int], None] | None = None) -> None:
-    """Fill `sl_events` from the events file (or `-`), reporting the rejects in line order."""
+                progress: Callable[[int], None] | None = None, copy: bool = True) -> None:
+    """Fill `sl_events` from the events file (or `-`), reporting the rejects in line order.
+    `copy=False` (for a caller that reads `sl_events` in a few statements, not once per
+    period as the timeline does): a Parquet file is not copied into DuckDB, `sl_events` is a
+    view that reads the file in each statement (`_load_parquet`)."""
     prepare(con)
     fmt = rio.file_format(path)
     if fmt == "jsonl":
         _load_jsonl(con, path, progress)
         _settle_lines(con, on_reject)
     elif fmt == "parquet":
-        _load_parquet(con, path, on_reject, progress)
+        _load_parquet(con, path, on_reject, progress, copy)
     else:
         _load_python(con, path, on_reject, progress)
     if progress is not None and path != rio.STDIN:
@@ -391,29 +394,79 @@ def events_arrow(events) -> object:
 
 # --- Parquet --------------------------------------------------------------------------------
 
-def _load_parquet(con, path: str, on_reject, progress) -> None:
+def _load_parquet(con, path: str, on_reject, progress, copy: bool = True) -> None:
+    """`sl_events` from a Parquet file. Copied into DuckDB (`sl_events_all`), or without
+    `copy` a view over the file itself (`_parquet_view`): a pass that validates without keeping the
+    rows, then the query reads the file again. The file's min/max statistics are not to be
+    trusted: with them DuckDB narrows a value that breaks them (a flipped byte) to garbage
+    where pyarrow reads the value itself; they stay off while a view reads the file."""
     parquet = pq_reader.open_file(path)
     schema = parquet.schema_arrow
     pq_reader.check_schema(path, schema, ("props",))
-    select = _parquet_select(con, schema)
-    # The file's min/max statistics are not to be trusted: with them DuckDB narrows a value
-    # that breaks them (a flipped byte) to garbage where pyarrow reads the value itself.
+    parts = _parquet_parts(schema)
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    kept = False
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS {select}", [path])
+        if not copy:
+            # every column is read (a page that cannot be decoded fails here, not in the
+            # query): the lengths of the values are asked for as well
+            lengths = ", ".join(f"max(strlen({name}))" for name in ("contact", "event",
+                                                                    "target", "id", "props"))
+            (suspects, *_), = con.execute(
+                f"SELECT list(line ORDER BY line) FILTER (WHERE kind = 2), {lengths} "
+                f"FROM ({_parquet_select(parts)})", [path]).fetchall()
+            _parquet_view(con, parts, path, suspects or [])
+            kept = True
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS {_parquet_select(parts)}",
+                        [path])
+            suspects = [line for (line,) in con.execute(
+                f"SELECT line FROM {TABLE}_all WHERE kind = 2 ORDER BY line").fetchall()]
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS SELECT line, contact, event, "
+                        f"target, \"at\", id, props FROM {TABLE}_all WHERE kind = 1")
     except Exception as exc:  # noqa: BLE001 - whatever DuckDB cannot read, Python reports
         if not _is_duckdb_error(exc):
             raise
+        kept = False
         _load_python(con, path, on_reject, progress)
         return
     finally:
-        con.execute("RESET disabled_optimizers")
-    _settle_rows(con, path, on_reject)
+        if not kept:
+            con.execute("RESET disabled_optimizers")
+    _settle_rows(con, path, suspects, on_reject)
 
 
-def _parquet_select(con, schema) -> str:
-    """The SELECT that validates a Parquet file of this schema: kind 1 for a row SQL accepts
-    (see the module's docstring), 2 for the Python reader to settle."""
+def _parquet_view(con, parts: dict, path: str, suspects: list[int]) -> None:
+    """`sl_events` as a view reading the file: its rows but the `suspects` (the rows SQL did
+    not accept), and the table `sl_events_all` (empty, for the rows the Python reader then
+    accepts, `_settle_rows`)."""
+    from ...sql.dialects import DIALECTS
+    from ...sql.quoting import quote_string
+
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all (line BIGINT, kind INTEGER, "
+                "contact VARCHAR, event VARCHAR, target VARCHAR, \"at\" BIGINT, id VARCHAR, "
+                "props VARCHAR, raw VARCHAR)")
+    where = ""
+    if suspects:
+        import pyarrow as pa
+
+        con.register("sl_suspect_list", pa.table({"line": pa.array(suspects, pa.int64())}))
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_suspects AS "
+                        "SELECT line FROM sl_suspect_list")
+        finally:
+            con.unregister("sl_suspect_list")
+        where = f" WHERE line NOT IN (SELECT line FROM {TABLE}_suspects)"
+    source = quote_string(path, DIALECTS["duckdb"])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS WITH r AS ({_parquet_rows(parts, source)}) "
+                f"SELECT line, contact, event, target, \"at\", id, {parts['props_value']} AS props "
+                f"FROM r{where} UNION ALL SELECT line, contact, event, target, \"at\", id, props "
+                f"FROM {TABLE}_all")
+
+
+def _parquet_parts(schema) -> dict:
+    """The SQL pieces that read and validate a Parquet file of this schema (see the module's
+    docstring): the values, the checks, `props` as `pj` (its JSON text) and `pk` (its keys)."""
     import pyarrow as pa
 
     from ...sql.dialects import DIALECTS
@@ -438,15 +491,30 @@ def _parquet_select(con, schema) -> str:
             elif key in names:
                 checks.append(f"{q(key)} IS NULL")
     values["at"] = _parquet_time(pa, kinds["at"], q("at")) if "at" in names else "NULL::BIGINT"
-    props_inner, props_check, props_value = _parquet_props(pa, kinds.get("props"), q("props"))
-    inner = ", ".join(f"{value} AS {q(key)}" for key, value in values.items())
-    ok = " AND ".join(f"({check})" for check in checks) or "TRUE"
+    pj, pk, props_check, props_value = _parquet_props(pa, kinds.get("props"), q("props"))
+    return {"values": ", ".join(f"{value} AS {q(key)}" for key, value in values.items()),
+            "ok": " AND ".join(f"({check})" for check in checks) or "TRUE",
+            "pj": pj, "pk": pk, "props_check": props_check, "props_value": props_value}
+
+
+def _parquet_rows(parts: dict, source: str, checked: bool = False) -> str:
+    """The file's rows: line, the values and `pj` (with `checked`, also `pk` and `ok`)."""
+    more = f", {parts['pk']} AS pk, {parts['ok']} AS ok" if checked else ""
+    return (f"SELECT file_row_number + 1 AS line, {parts['values']}, {parts['pj']} AS pj{more} "
+            f"FROM read_parquet({source}, file_row_number = true)")
+
+
+def _parquet_select(parts) -> str:
+    """The SELECT that validates a Parquet file (the parameter `?`): kind 1 for a row SQL
+    accepts (see the module's docstring), 2 for the Python reader to settle. Given a schema,
+    its `_parquet_parts` first."""
+    if not isinstance(parts, dict):
+        parts = _parquet_parts(parts)
     # two levels: what the checks of `props` read is computed once, in the inner one
-    return (f"WITH r AS (SELECT file_row_number + 1 AS line, {inner}, {props_inner}, "
-            f"{ok} AS ok FROM read_parquet(?, file_row_number = true)) "
-            f"SELECT line, CASE WHEN ok AND ({props_check}) AND \"at\" BETWEEN {MIN_MICROS} "
-            f"AND {MAX_MICROS} THEN 1 ELSE 2 END AS kind, contact, event, target, \"at\", id, "
-            f"{props_value} AS props, NULL::VARCHAR AS raw FROM r")
+    return (f"WITH r AS ({_parquet_rows(parts, '?', checked=True)}) "
+            f"SELECT line, CASE WHEN ok AND ({parts['props_check']}) AND \"at\" BETWEEN "
+            f"{MIN_MICROS} AND {MAX_MICROS} THEN 1 ELSE 2 END AS kind, contact, event, target, "
+            f"\"at\", id, {parts['props_value']} AS props, NULL::VARCHAR AS raw FROM r")
 
 
 def _parquet_time(pa, kind, column: str) -> str:
@@ -467,20 +535,20 @@ def _parquet_time(pa, kind, column: str) -> str:
     return "NULL"
 
 
-def _parquet_props(pa, kind, column: str) -> tuple[str, str, str]:
-    """A `props` column: (the inner columns `pj` = its JSON text and `pk` = its keys, the check
-    and the value, both over those)."""
+def _parquet_props(pa, kind, column: str) -> tuple[str, str, str, str]:
+    """A `props` column: (`pj` = its JSON text, `pk` = its keys, the check over both, the
+    value over `pj` alone, so that a view can read it without the keys)."""
     if kind is None or pa.types.is_null(kind):
-        return "NULL::VARCHAR AS pj, NULL::VARCHAR[] AS pk", "TRUE", "NULL::VARCHAR"
+        return "NULL::VARCHAR", "NULL::VARCHAR[]", "TRUE", "NULL::VARCHAR"
     if pa.types.is_struct(kind) or pa.types.is_map(kind):
         # merge-patching into {} drops the null members at any depth, as parquet.plain does
-        inner = f"json_merge_patch('{{}}', to_json({column}))::VARCHAR AS pj, NULL AS pk"
+        pj = f"json_merge_patch('{{}}', to_json({column}))::VARCHAR"
         check = "TRUE"
         if _has(pa, kind, lambda k: pa.types.is_decimal(k) and k.scale <= 0):
             check = "pj IS NULL"  # to_json writes 12.0 where the number is 12
         elif _has(pa, kind, pa.types.is_floating):
             check = "pj IS NULL OR (NOT contains(pj, 'NaN') AND NOT contains(pj, 'Infinity'))"
-        return inner, check, "CASE WHEN pj <> '{}' THEN pj END"
+        return pj, "NULL", check, "CASE WHEN pj <> '{}' THEN pj END"
     if pq_reader.is_text(kind):
         text = f"{column}::VARCHAR"
         keys = (f"CASE WHEN starts_with({text}, '{{') AND strlen({text}) < 4000 "
@@ -488,9 +556,11 @@ def _parquet_props(pa, kind, column: str) -> tuple[str, str, str]:
                 f"AND NOT regexp_matches({text}, ',[ \\t\\r\\n]*[\\]}}]') "
                 f"AND strlen({text}) - strlen(replace({text}, '{{', '')) <= 1 "
                 f"THEN try(json_keys({text})) END")
-        check = f"pj IS NULL OR (pk IS NOT NULL AND {distinct('pk')})"
-        return (f"{text} AS pj, {keys} AS pk", check, "CASE WHEN len(pk) > 0 THEN pj END")
-    return (f"{column} IS NOT NULL AS pj, NULL AS pk", "NOT pj", "NULL::VARCHAR")
+        # an empty object is no props: SQL takes it only as `{}` exactly (the value below)
+        check = (f"pj IS NULL OR (pk IS NOT NULL AND {distinct('pk')} "
+                 "AND (len(pk) > 0 OR pj = '{}'))")
+        return text, keys, check, "CASE WHEN pj <> '{}' THEN pj END"
+    return f"{column} IS NOT NULL", "NULL", "NOT pj", "NULL::VARCHAR"
 
 
 def _has(pa, kind, test) -> bool:
@@ -507,12 +577,9 @@ def _has(pa, kind, test) -> bool:
     return False
 
 
-def _settle_rows(con, path: str, on_reject) -> None:
-    """The Parquet rows SQL did not accept, through `compiler.run.parquet.event_rows`."""
-    suspects = [line for (line,) in con.execute(
-        f"SELECT line FROM {TABLE}_all WHERE kind = 2 ORDER BY line").fetchall()]
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS SELECT line, contact, event, target, "
-                f"\"at\", id, props FROM {TABLE}_all WHERE kind = 1")
+def _settle_rows(con, path: str, suspects: list[int], on_reject) -> None:
+    """The Parquet rows SQL did not accept (`suspects`, in order), through
+    `compiler.run.parquet.event_rows`."""
     if not suspects:
         return
     accepted: list[Event] = []
