@@ -19,6 +19,7 @@ import os
 import tempfile
 from typing import Callable, Iterable
 
+from runtime import io as rio
 from runtime.events import MICROS, Event, Reject, parse_time
 
 from ...sql import check, generate
@@ -66,17 +67,18 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
     with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
         con = connect(spill)
         try:
-            duckdb_contacts.load_contacts(con, contacts)
-            duckdb_input.load_events(con, events, on_reject, progress, copy=False)
-            sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
-                           as_of=as_of, seq_column="line")
-            if statement is None:
-                found = results(table, con.execute(sql).fetchall()), []
-            else:
-                found = _with_accounts(table, con, sql, statement)
-            if actions is None:
-                return found
-            return (*found, _actions(con, table, as_of, actions[0], found[0]))
+            with rio.paused_collector():  # the results: a dict per contact, no cycles
+                duckdb_contacts.load_contacts(con, contacts)
+                duckdb_input.load_events(con, events, on_reject, progress, copy=False)
+                sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
+                               as_of=as_of, seq_column="line")
+                if statement is None:
+                    found = results(table, con.execute(sql).fetchall()), []
+                else:
+                    found = _with_accounts(table, con, sql, statement)
+                if actions is None:
+                    return found
+                return (*found, _actions(con, table, as_of, actions[0], found[0]))
         finally:
             con.close()
 

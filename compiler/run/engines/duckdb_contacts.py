@@ -27,7 +27,7 @@ p AS (
   SELECT line, t, raw,
     raw IS NULL OR coalesce(NOT starts_with(t, '{{') AND regexp_full_match(t, '[ \\\\t]*'),
                             FALSE) AS blank,
-    CASE WHEN {di.JSON_GUARDS} AND strlen(t) - strlen(replace(t, '{{', '')) <= 1
+    CASE WHEN {di.JSON_GUARDS} AND NOT t LIKE '{{%{{%'
          THEN try(json_keys(t)) END AS keys
   FROM src
 ), c AS (
