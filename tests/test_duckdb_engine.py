@@ -200,3 +200,29 @@ def test_csv_input_gives_the_same_result_as_jsonl(tmp_path):
     from_csv = engine.run(table, str(csv_path), None, None, lambda reject: None)
     from_jsonl = engine.run(table, str(case / "events.jsonl"), None, None, lambda r: None)
     assert from_csv == from_jsonl
+
+
+def test_a_parquet_file_replaced_while_it_is_read_is_an_error(tmp_path, monkeypatch):
+    """The engine reads a Parquet events file again in its query (it is not copied into
+    DuckDB): a file replaced in between would be scored unvalidated, so it is refused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from compiler.run.engines import duckdb_input
+
+    table = _table_of(CASES_DIR / "09_targets_glob_list_where")
+    path = tmp_path / "events.parquet"
+    rows = {"contact": ["a"], "event": ["visit"], "at": [1772359200]}
+    pq.write_table(pa.table(rows), path)
+    assert len(engine.run(table, str(path), None, None, lambda r: None)) == 1
+    load = duckdb_input.load_events
+
+    def load_then_replace(*args, **kwargs):
+        load(*args, **kwargs)
+        replaced = tmp_path / "new.parquet"
+        pq.write_table(pa.table({**rows, "contact": [""]}), replaced)  # a reject, unseen
+        replaced.replace(path)
+
+    monkeypatch.setattr(duckdb_input, "load_events", load_then_replace)
+    with pytest.raises(EngineError, match="changed while the duckdb engine read it"):
+        engine.run(table, str(path), None, None, lambda r: None)

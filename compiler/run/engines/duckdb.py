@@ -69,6 +69,8 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
         try:
             with rio.paused_collector():  # the results: a dict per contact, no cycles
                 duckdb_contacts.load_contacts(con, contacts)
+                before = _file_state(events)
+                # not copied: a Parquet events file is read again by the statements below
                 duckdb_input.load_events(con, events, on_reject, progress, copy=False)
                 sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
                                as_of=as_of, seq_column="line")
@@ -76,11 +78,24 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
                     found = results(table, con.execute(sql).fetchall()), []
                 else:
                     found = _with_accounts(table, con, sql, statement)
-                if actions is None:
-                    return found
-                return (*found, _actions(con, table, as_of, actions[0], found[0]))
+                if actions is not None:
+                    found = (*found, _actions(con, table, as_of, actions[0], found[0]))
+                if _file_state(events) != before:
+                    from . import EngineError
+
+                    raise EngineError(f"{events} changed while the duckdb engine read it "
+                                      "(it reads the file more than once): run again")
+                return found
         finally:
             con.close()
+
+
+def _file_state(path: str) -> tuple | None:
+    """What tells a file replaced or rewritten (its inode, size and modification time)."""
+    if path == rio.STDIN:
+        return None
+    state = os.stat(path)
+    return state.st_ino, state.st_size, state.st_mtime_ns
 
 
 def _actions(con, table: dict, as_of: int | None, since: int | None,
