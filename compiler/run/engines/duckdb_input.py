@@ -396,10 +396,10 @@ def events_arrow(events) -> object:
 
 def _load_parquet(con, path: str, on_reject, progress, copy: bool = True) -> None:
     """`sl_events` from a Parquet file. Copied into DuckDB (`sl_events_all`), or without
-    `copy` a view over the file itself (`_parquet_view`): a pass that validates without keeping the
-    rows, then the query reads the file again. The file's min/max statistics are not to be
-    trusted: with them DuckDB narrows a value that breaks them (a flipped byte) to garbage
-    where pyarrow reads the value itself; they stay off while a view reads the file."""
+    `copy` a view over the file itself (`_parquet_view`): a pass that validates without
+    keeping the rows, then the query reads the file again. The file's min/max statistics are
+    not to be trusted: with them DuckDB narrows a value that breaks them (a flipped byte) to
+    garbage where pyarrow reads the value itself; they stay off while a view reads the file."""
     parquet = pq_reader.open_file(path)
     schema = parquet.schema_arrow
     pq_reader.check_schema(path, schema, ("props",))
@@ -458,9 +458,10 @@ def _parquet_view(con, parts: dict, path: str, suspects: list[int]) -> None:
             con.unregister("sl_suspect_list")
         where = f" WHERE line NOT IN (SELECT line FROM {TABLE}_suspects)"
     source = quote_string(path, DIALECTS["duckdb"])
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS WITH r AS ({_parquet_rows(parts, source)}) "
-                f"SELECT line, contact, event, target, \"at\", id, {parts['props_value']} AS props "
-                f"FROM r{where} UNION ALL SELECT line, contact, event, target, \"at\", id, props "
+    rows = _parquet_rows(parts, source)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {TABLE} AS WITH r AS ({rows}) SELECT line, "
+                f"contact, event, target, \"at\", id, {parts['props_value']} AS props FROM "
+                f"r{where} UNION ALL SELECT line, contact, event, target, \"at\", id, props "
                 f"FROM {TABLE}_all")
 
 
