@@ -31,6 +31,7 @@ from .events import Event, check_event, format_time
 from .explain import Explanation, Tracer
 from .io import paused_collector
 from .compiled import Program, Unordered
+from .compiled_timeorder import Fallback, build as build_time_order
 from .observe import Observer
 from .points import PointSteps
 from .state import _Contact
@@ -73,6 +74,8 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
         # streaming only (`process`): how long an event id is remembered, in event time
         self.duplicate_horizon = duplicate_horizon
         self._program: Program | None = None
+        self._time_order = None  # the time-order loop on flat lists (compiled_timeorder)
+        self._time_order_built = False
 
     @property
     def program(self) -> Program:
@@ -172,6 +175,15 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
             batch = self.program.batch if self.compiled else self._batch_interpreted
             return batch(events, states, profiles, until, out)
         if self.compiled and self._in_time_order(events):
+            if out is None:
+                if not self._time_order_built:
+                    self._time_order = build_time_order(self.program)
+                    self._time_order_built = True
+                if self._time_order is not None:
+                    try:
+                        return self._time_order(events, states, profiles, until)
+                    except Fallback:  # an event id, or a rule list without inline code
+                        states.clear()
             return self.program.batch(events, states, profiles, until, out)
         grouped = _groups(events)
         if self.compiled:

@@ -1,0 +1,452 @@
+"""The time-order batch loop written out whole for one table, state in flat lists.
+
+`Engine.run` on a list reads the events in the order given (`Program.batch`) where a
+contact's state is small: no decay or expiry, no absence, no inactivity, and no event ids.
+For such a table (and no action log) this module writes that loop once more as one Python
+function with a contact's state in one list indexed by constants, in the shape of a hand
+written loop: the matching rules of each dispatch code inline as straight-line code, caps as
+integer compares on list items, the point only where something it reads changed (an award
+in this event, or the contact's first point), a contact set up by one list allocation, and
+the engine's `_Contact` built from the lists once the events are read (`Engine._results`
+and everything after it see the state the other loops leave).
+
+The list of one contact (`sums` in the source; n = number of slots):
+    [0, n)      the slots' sums (what `Program._write_values` reads as `sums[slot]`)
+    CLOCK, SEQ  the latest event's time (`_BEFORE` before the first) and seq
+    BASE + i    the profile's awards per slot (`_Contact.base`)
+    then, where the table uses them: FIRED, WAS_TRUE, STAGE, DIRTY (stages or resets only:
+    without them every point leaves dirty False), SCORED (`require`), PROFILE (conditions
+    or `where` read it), ACTIONS (None or the list), and per capped rule its count, or its
+    period key and count.
+
+`build(program)` returns None for any other table. `Fallback` (an event with an id, or a
+rule list without inline code) asks the caller to run `Program.batch` instead, from fresh
+states; `Unordered` is raised as `Program.batch` raises it. Table values enter the source
+only through `codegen.literal`; tests/test_compiled.py holds the results equal to the other
+loops and to the reference interpreter.
+"""
+from __future__ import annotations
+
+from .codegen import Refs, condition, literal
+from .periods import EPOCH_ORDINAL, MICROS_PER_DAY, QUARTER
+from .table import BY, EVENT
+
+_BEFORE, _AFTER = -(1 << 80), 1 << 80
+_PERIODS = {"day": "day", "week": "week", "month": "month"}
+
+
+class Fallback(Exception):
+    """This input needs `Program.batch` (an event id, or a rule list met without inline
+    code): nothing of the states written so far is to be kept."""
+
+
+def eligible(table) -> bool:
+    return (not table.timed and not table.has_absence and not table.inactivity
+            and all(rule.kind in (EVENT, BY) for rule in table.rules))
+
+
+def build(program):
+    """The function `run(events, states, profiles, until)` -> latest time, for the program's
+    table, or None where the table is not `eligible`."""
+    table = program.table
+    if not eligible(table):
+        return None
+    writer = _Loop(program)
+    source = writer.source()
+    namespace = program.namespace
+    namespace["Fallback"] = Fallback
+    namespace["EMPTY"] = {}  # a missing profile: read with .get only, never changed
+    exec(compile(source, f"<scorelang time order {table.sha256 or ''}>", "exec"), namespace)
+    run = namespace["timeorder"]
+    run.source = source
+    return run
+
+
+class _Loop:
+    def __init__(self, program):
+        from .compiled import _Writer
+
+        self.program = program
+        self.table = table = program.table
+        self.writer = _Writer
+        n = len(table.slot_names)
+        self.n = n
+        self.clock, self.seq = n, n + 1
+        self.base = n + 2
+        index = n + 2 + n
+        self.fields: dict[str, int] = {}
+        once_triggers = [t for t in table.triggers if not t[2]]
+        wanted = []
+        if table.triggers:
+            wanted.append("fired")
+        if any(t[2] for t in table.triggers):
+            wanted.append("was_true")
+        if table.stages:
+            wanted.append("stage")
+        self.resets = any(score is not None for t in table.triggers for _, _, score in t[1])
+        if table.stages or self.resets:
+            wanted.append("dirty")
+        if table.raw["require"] is not None and table.raw["require"] is not True:
+            wanted.append("scored")
+        self.where = any(rule.where is not None for rule in table.rules)
+        if self.where or program._reads_profile():
+            wanted.append("profile")
+        if table.triggers:
+            wanted.append("actions")
+        for name in wanted:
+            self.fields[name] = index
+            index += 1
+        self.caps: dict[int, int] = {}  # rule index -> its count (or period key, then count)
+        for rule in table.rules:
+            if rule.cap is not None:
+                self.caps[rule.index] = index
+                index += 1 if rule.per is None else 2
+        self.size = index
+        self.once = sum(1 << j for j, t in enumerate(table.triggers) if not t[2])
+        self.once_count = len(once_triggers)
+        # the point can change nothing: no stages and no triggers
+        self.pointless = not table.stages and not table.triggers
+
+    def f(self, name: str) -> str:
+        return f"sums[{self.fields[name]}]"
+
+    # ------------------------------------------------------------------ source
+
+    def source(self) -> str:
+        w = self.writer()
+        w("def timeorder(events, states, profiles, until):")
+        w.depth += 1
+        w("get = states.get")
+        w("cache_get = CACHE.get")
+        w("pget = profiles.get")
+        w(f"latest = {literal(_BEFORE)}")
+        w("if until is None:")
+        w.depth += 1
+        self._loop(w, bounded=False)
+        w.depth -= 1
+        w("else:")
+        w.depth += 1
+        self._loop(w, bounded=True)
+        w.depth -= 1
+        self._convert(w)
+        w(f"return None if latest == {literal(_BEFORE)} else latest")
+        w.depth -= 1
+        return w.text()
+
+    def _loop(self, w, bounded: bool) -> None:
+        table = self.table
+        w("for ev in events:")
+        w.depth += 1
+        w("at = ev.at")
+        w("if at > latest:")
+        w("    latest = at")
+        w("key = ev.contact")
+        w("sums = get(key)")
+        w("if sums is None:")
+        w.depth += 1
+        self._new_state(w)
+        w.depth -= 1
+        if bounded:
+            w("if at > until:")
+            w("    continue")
+        clock, seq = f"sums[{self.clock}]", f"sums[{self.seq}]"
+        w(f"last = {clock}")
+        w("if at <= last and (at < last or ev.seq < " + seq + "):")
+        w("    raise Unordered(key)")
+        w("if ev.id is not None:")
+        w("    raise Fallback")
+        w(f"{clock} = at")
+        w(f"{seq} = ev.seq")
+        if "scored" in self.fields:
+            w(f"if not {self.f('scored')}:")
+            w("    continue")
+        w("by_target = cache_get(ev.event)")
+        w("code = by_target.get(ev.target) if by_target is not None else None")
+        w("if code is None:")
+        w("    code = code_for(ev.event, ev.target)")
+        count = len(self.program._inline)
+        w(f"if code >= {count}:")
+        w("    raise Fallback")
+        self._tree(w, 0, count)
+        w.depth -= 1
+
+    def _new_state(self, w) -> None:
+        """A contact met for the first time: its profile awards, then one list."""
+        table = self.table
+        reads_profile = (table.profile or "scored" in self.fields or "profile" in self.fields)
+        if reads_profile:
+            w("profile = pget(key)")
+            w("if profile is None:")
+            w("    profile = EMPTY")
+        refs = Refs(value=_no_values, grade=_no_values, globs=self.program._glob_name)
+        n = self.n
+        for i in range(n):
+            w(f"b{i} = 0")
+        for _, points, slot, raw in table.profile:
+            w(f"if {condition(raw['condition'], refs)}:")
+            w(f"    b{slot} += {literal(points)}")
+        items = [f"b{i}" for i in range(n)] + [literal(_BEFORE), "None"] + \
+            [f"b{i}" for i in range(n)]
+        for name in self.fields:
+            if name == "stage":
+                items.append("-1")
+            elif name == "dirty":
+                items.append("True")
+            elif name == "scored":
+                require = table.raw["require"]
+                items.append(condition(require, refs))
+            elif name == "profile":
+                items.append("profile")
+            elif name == "actions":
+                items.append("None")
+            else:
+                items.append("0")
+        for rule in table.rules:
+            if rule.cap is not None:
+                items.extend(["0"] if rule.per is None else ["None", "0"])
+        assert len(items) == self.size
+        w(f"sums = states[key] = [{', '.join(items)}]")
+
+    def _tree(self, w, low: int, high: int) -> None:
+        if high - low == 1:
+            self._rules(w, [self.table.rules[i] for i in self.program._inline[low]])
+            return
+        middle = (low + high) // 2
+        w(f"if code < {middle}:")
+        w.depth += 1
+        self._tree(w, low, middle)
+        w.depth -= 1
+        w("else:")
+        w.depth += 1
+        self._tree(w, middle, high)
+        w.depth -= 1
+
+    def _rules(self, w, rules) -> None:
+        """The awards of one rule list, then the event's point, which runs where the
+        generic loop's `dirty` would be true: after an award for certain (`always`), or
+        where a guarded award (a `where`, a cap, a `by` property) set `changed`."""
+        table = self.table
+        if any(rule.where is not None for rule in rules):
+            w("props = ev.props if ev.props is not None else {}")
+            w(f"profile = {self.f('profile')}")
+        refs = Refs(value=_no_values, grade=_no_values, globs=self.program._glob_name)
+        raw_rules = table.raw["rules"]
+        guarded = [rule.where is not None or rule.kind == BY or rule.cap is not None
+                   for rule in rules]
+        always = not all(guarded)
+        if any(guarded) and not always and not self.pointless:
+            w("changed = False")
+        for rule, guard in zip(rules, guarded):
+            depth = w.depth
+            if rule.where is not None:
+                w(f"if {condition(raw_rules[rule.index]['where'], refs)}:")
+                w.depth += 1
+            points = literal(rule.points)
+            if rule.kind == BY:
+                w(f"points = RULES[{rule.index}].points_of(ev.props)")
+                w("if points is not None:")
+                w.depth += 1
+                points = "points"
+            if rule.cap is not None:
+                self._cap(w, rule)
+            w(f"sums[{rule.slot}] += {points}")
+            if guard and not always and not self.pointless:
+                w("changed = True")
+            w.depth = depth
+        self._point(w, "True" if always else ("changed" if any(guarded) else "False"))
+
+    def _cap(self, w, rule) -> None:
+        index, cap = self.caps[rule.index], literal(rule.cap)
+        if rule.per is None:
+            w(f"if sums[{index}] < {cap}:")
+            w(f"    sums[{index}] += 1")
+        else:
+            if rule.per == "day" and self.table.calendar.is_utc:
+                w(f"period = {literal(EPOCH_ORDINAL)} + at // {literal(MICROS_PER_DAY)}")
+            elif rule.per == "day":
+                w(f"period = DAYS_get(at // {literal(QUARTER)})")
+                w("if period is None:")
+                w("    period = day(at)")
+            else:
+                w(f"period = {_PERIODS[rule.per]}(at)")
+            w(f"if sums[{index}] != period:")  # periods only move forward
+            w(f"    sums[{index}] = period")
+            w(f"    sums[{index + 1}] = 0")
+            w(f"if sums[{index + 1}] < {cap}:")
+            w(f"    sums[{index + 1}] += 1")
+        w.depth += 1
+
+    # ------------------------------------------------------------------ the point
+
+    def _point(self, w, changed: str) -> None:
+        """The event's point (Program._point_body's meaning on the list): run where
+        something changed since the last point and the contact is not done."""
+        if self.pointless:
+            return
+        table = self.table
+        if "dirty" in self.fields:
+            dirty = self.f("dirty")
+            test = dirty if changed == "False" else (
+                "True" if changed == "True" else f"({changed} or {dirty})")
+        else:
+            # without stages and resets every point leaves dirty False: it is True only
+            # before the contact's first point (`last` is the clock before this event)
+            first = f"last == {literal(_BEFORE)}"
+            test = first if changed == "False" else (
+                "True" if changed == "True" else f"({changed} or {first})")
+        done = self._done()
+        parts = [p for p in (f"not ({done})" if done else None,
+                             None if test == "True" else test) if p]
+        depth = w.depth
+        if parts:
+            w(f"if {' and '.join(parts)}:")
+            w.depth += 1
+        body = self._point_body()
+        w.block(body)
+        if parts and "dirty" in self.fields:
+            w.depth = depth
+            w("else:")
+            w(f"    {self.f('dirty')} = False")
+        w.depth = depth
+
+    def _done(self) -> str | None:
+        """As Program._done; None where the triggers' own bit tests say as much (one once
+        trigger, no stages)."""
+        table = self.table
+        if any(t[2] for t in table.triggers):
+            return None
+        if not table.stages and self.once_count <= 1:
+            return None
+        done = [f"{self.f('fired')} == {self.once}"] if self.once else []
+        if table.stages:
+            done.append(f"{self.f('stage')} == {len(table.stages) - 1}")
+        return " and ".join(done) or None
+
+    def _point_body(self) -> list[str]:
+        program, table = self.program, self.table
+        w = self.writer()
+        if "profile" in self.fields and program._reads_profile():
+            w(f"profile = {self.f('profile')}")
+        values = program._write_values(w, program._lifecycle_refs())
+        refs = program._refs(values)
+        last = len(table.stages) - 1
+        moved = "False"
+        if table.stages:
+            stage = self.f("stage")
+            w(f"stage = {stage}")
+            w("moved = False")
+            moved = "moved"
+            for j in range(last, -1, -1):
+                form = table.raw["stages"][j]["condition"]
+                w(f"{'if' if j == last else 'elif'} stage < {j} and {condition(form, refs)}:")
+                w(f"    {stage} = stage = {j}")
+                w("    moved = True")
+        resets: list[tuple] = []
+        for j, (_, actions, _, _) in enumerate(table.triggers):
+            if any(score is not None for _, _, score in actions):
+                w(f"reset{j} = False")
+        for j, (_, actions, each_time, raw) in enumerate(table.triggers):
+            bit = 1 << j
+            test = condition(raw["condition"], refs)
+            if each_time:
+                was = self.f("was_true")
+                w(f"if {test}:")
+                w(f"    if not {was} & {bit}:")
+                w(f"        {was} |= {bit}")
+                w.depth += 2
+                self._fire(w, j, actions, resets)
+                w.depth -= 2
+                w(f"elif {was} & {bit}:")
+                w(f"    {was} &= {~bit}")
+            else:
+                fired = self.f("fired")
+                w(f"if not {fired} & {bit} and {test}:")
+                w(f"    {fired} |= {bit}")
+                w.depth += 1
+                self._fire(w, j, actions, resets)
+                w.depth -= 1
+        for flag, slots in resets:
+            w(f"if {flag}:")
+            for slot in slots:
+                w(f"    sums[{slot}] = sums[{self.base + slot}]")
+        if "dirty" in self.fields:
+            flags = " or ".join([flag for flag, _ in resets] + [moved])
+            w(f"{self.f('dirty')} = {flags}")
+        return w.lines
+
+    def _fire(self, w, index: int, actions: tuple, resets: list) -> None:
+        acts = self.f("actions")
+        w("stamp = format_time(at)")
+        w(f"if {acts} is None:")
+        w(f"    {acts} = []")
+        slots: list[int] = []
+        for kind, arg, score in actions:
+            w(f"{acts}.append({{'at': stamp, 'action': {literal(kind)}, "
+              f"'arg': {literal(arg)}}})")
+            if score is not None:
+                slots.extend(s for s in self.table.reset_slots[score] if s not in slots)
+        if slots:
+            flag = f"reset{index}"
+            w(f"{flag} = True")
+            resets.append((flag, slots))
+
+    # ------------------------------------------------------------------ the states
+
+    def _convert(self, w) -> None:
+        """Each list into the `_Contact` the other loops would have left."""
+        table = self.table
+        n = self.n
+        w("for key, sums in states.items():")
+        w.depth += 1
+        w("profile = pget(key)")
+        w("st = states[key] = Contact(key, profile if profile is not None else {})")
+        if "scored" in self.fields:
+            w(f"st.scored = scored = {self.f('scored')}")
+        else:
+            w("scored = True")
+        bases = ", ".join(f"sums[{self.base + i}]" for i in range(n))
+        w(f"st.base = ({bases},)")
+        w(f"st.sums = sums[:{n}]")
+        w(f"st.awards = [None] * {n}")
+        w(f"clock = sums[{self.clock}]")
+        w(f"if clock != {literal(_BEFORE)}:")
+        w("    st.clock = clock")
+        w(f"    st.seq = sums[{self.seq}]")
+        w("    if scored:")
+        w("        st.point = clock")
+        if "dirty" in self.fields:
+            w("        st.dirty = " + self.f("dirty"))
+        else:
+            w("        st.dirty = False")
+        if "fired" in self.fields:
+            w(f"st.fired = {self.f('fired')}")
+        if "was_true" in self.fields:
+            w(f"st.was_true = {self.f('was_true')}")
+        if "stage" in self.fields:
+            w(f"st.stage = {self.f('stage')}")
+        if "actions" in self.fields:
+            w(f"if {self.f('actions')} is not None:")
+            w(f"    st.actions = {self.f('actions')}")
+        caps = []
+        for rule in table.rules:
+            if rule.cap is None:
+                continue
+            index = self.caps[rule.index]
+            if rule.per is None:
+                caps.append((rule.index, f"sums[{index}]", f"sums[{index}]"))
+            else:
+                caps.append((rule.index, f"sums[{index}] is not None",
+                             f"[sums[{index}], sums[{index + 1}]]"))
+        if caps:
+            # the caps as `_Contact.caps` holds them (a dict once a capped rule matched)
+            w("caps = {}")
+            for rule_index, present, value in caps:
+                w(f"if {present}:")
+                w(f"    caps[{rule_index}] = {value}")
+            w("if caps:")
+            w("    st.caps = caps")
+        w.depth -= 1
+
+
+def _no_values(*_):
+    raise ValueError("a profile or `where` condition reads only the profile and the event")
