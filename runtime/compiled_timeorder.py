@@ -27,11 +27,14 @@ loops and to the reference interpreter.
 """
 from __future__ import annotations
 
+from itertools import chain
+
 from .codegen import Refs, condition, literal
 from .periods import EPOCH_ORDINAL, MICROS_PER_DAY, QUARTER
 from .table import BY, EVENT
 
 _BEFORE, _AFTER = -(1 << 80), 1 << 80
+_CACHE_LIMIT = 65536
 _PERIODS = {"day": "day", "week": "week", "month": "month"}
 
 
@@ -56,6 +59,18 @@ def build(program):
     namespace = program.namespace
     namespace["Fallback"] = Fallback
     namespace["EMPTY"] = {}  # a missing profile: read with .get only, never changed
+    namespace["chain"], namespace["iter"] = chain, iter
+    cache: dict = {}
+
+    def code(event, target):
+        """Program._code_for, kept by (event, target) in one dict (bounded as its own)."""
+        found = program._code_for(event, target)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[(event, target)] = found
+        return found
+
+    namespace["TCACHE"], namespace["tcode"] = cache, code
     exec(compile(source, f"<scorelang time order {table.sha256 or ''}>", "exec"), namespace)
     run = namespace["timeorder"]
     run.source = source
@@ -113,29 +128,36 @@ class _Loop:
     # ------------------------------------------------------------------ source
 
     def source(self) -> str:
+        """Two loops over one iterator: the first while the whole input is in (at, seq)
+        order and at or before `until` (then each contact's order holds without looking at
+        its clock, and the latest time is the last one), the second, with the order checked
+        per contact, from the first event that is not (as `Program.batch` reads it)."""
         w = self.writer()
         w("def timeorder(events, states, profiles, until):")
         w.depth += 1
         w("get = states.get")
-        w("cache_get = CACHE.get")
+        w("tget = TCACHE.get")
         w("pget = profiles.get")
-        w(f"latest = {literal(_BEFORE)}")
-        w("if until is None:")
+        w(f"bound = {literal(_AFTER)} if until is None else until")
+        w(f"prev = {literal(_BEFORE)}")
+        w("pseq = None")
+        w("rest = None")
+        w("it = iter(events)")
+        w("for ev in it:")
         w.depth += 1
-        self._loop(w, bounded=False)
+        w("at = ev.at")
+        w("seq = ev.seq")
+        w("if (at <= prev and (at < prev or seq < pseq)) or at > bound:")
+        w("    rest = ev")
+        w("    break")
+        w("prev = at")
+        w("pseq = seq")
+        self._body(w, ordered=True)
         w.depth -= 1
-        w("else:")
+        w("latest = prev")
+        w("if rest is not None:")
         w.depth += 1
-        self._loop(w, bounded=True)
-        w.depth -= 1
-        self._convert(w)
-        w(f"return None if latest == {literal(_BEFORE)} else latest")
-        w.depth -= 1
-        return w.text()
-
-    def _loop(self, w, bounded: bool) -> None:
-        table = self.table
-        w("for ev in events:")
+        w("for ev in chain((rest,), it):")
         w.depth += 1
         w("at = ev.at")
         w("if at > latest:")
@@ -146,29 +168,52 @@ class _Loop:
         w.depth += 1
         self._new_state(w)
         w.depth -= 1
-        if bounded:
-            w("if at > until:")
-            w("    continue")
-        clock, seq = f"sums[{self.clock}]", f"sums[{self.seq}]"
-        w(f"last = {clock}")
-        w("if at <= last and (at < last or ev.seq < " + seq + "):")
+        w("if at > bound:")
+        w("    continue")
+        w(f"last = sums[{self.clock}]")
+        w(f"if at <= last and (at < last or ev.seq < sums[{self.seq}]):")
         w("    raise Unordered(key)")
+        w("seq = ev.seq")
+        self._body(w, ordered=False)
+        w.depth -= 2
+        self._convert(w)
+        w(f"return None if latest == {literal(_BEFORE)} else latest")
+        w.depth -= 1
+        return w.text()
+
+    def _body(self, w, ordered: bool) -> None:
+        """An event whose order is known to be right: ids, clock, dispatch, rules, point.
+        `ordered` (the first loop): the contact is looked up here, and whether this is its
+        first point is a local (`first`), else `last` holds the clock before the event."""
+        self.ordered = ordered
         w("if ev.id is not None:")
         w("    raise Fallback")
-        w(f"{clock} = at")
-        w(f"{seq} = ev.seq")
+        if ordered:
+            w("key = ev.contact")
+            if self._needs_first():
+                w("first = False")
+            w("sums = get(key)")
+            w("if sums is None:")
+            w.depth += 1
+            self._new_state(w)
+            if self._needs_first():
+                w("first = True")
+            w.depth -= 1
+        w(f"sums[{self.clock}] = at")
+        w(f"sums[{self.seq}] = seq")
         if "scored" in self.fields:
             w(f"if not {self.f('scored')}:")
             w("    continue")
-        w("by_target = cache_get(ev.event)")
-        w("code = by_target.get(ev.target) if by_target is not None else None")
+        w("code = tget((ev.event, ev.target))")
         w("if code is None:")
-        w("    code = code_for(ev.event, ev.target)")
+        w("    code = tcode(ev.event, ev.target)")
         count = len(self.program._inline)
         w(f"if code >= {count}:")
         w("    raise Fallback")
         self._tree(w, 0, count)
-        w.depth -= 1
+
+    def _needs_first(self) -> bool:
+        return not self.pointless and "dirty" not in self.fields
 
     def _new_state(self, w) -> None:
         """A contact met for the first time: its profile awards, then one list."""
@@ -209,7 +254,10 @@ class _Loop:
 
     def _tree(self, w, low: int, high: int) -> None:
         if high - low == 1:
+            before = len(w.lines)
             self._rules(w, [self.table.rules[i] for i in self.program._inline[low]])
+            if len(w.lines) == before:  # no rule and nothing a point could change
+                w("pass")
             return
         middle = (low + high) // 2
         w(f"if code < {middle}:")
@@ -291,7 +339,7 @@ class _Loop:
         else:
             # without stages and resets every point leaves dirty False: it is True only
             # before the contact's first point (`last` is the clock before this event)
-            first = f"last == {literal(_BEFORE)}"
+            first = "first" if self.ordered else f"last == {literal(_BEFORE)}"
             test = first if changed == "False" else (
                 "True" if changed == "True" else f"({changed} or {first})")
         done = self._done()
