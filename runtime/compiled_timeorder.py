@@ -59,7 +59,7 @@ def build(program):
     namespace = program.namespace
     namespace["Fallback"] = Fallback
     namespace["EMPTY"] = {}  # a missing profile: read with .get only, never changed
-    namespace["chain"], namespace["iter"] = chain, iter
+    namespace.update(chain=chain, iter=iter, sorted=sorted)
     cache: dict = {}
 
     def code(event, target):
@@ -72,9 +72,20 @@ def build(program):
 
     namespace["TCACHE"], namespace["tcode"] = cache, code
     exec(compile(source, f"<scorelang time order {table.sha256 or ''}>", "exec"), namespace)
-    run = namespace["timeorder"]
-    run.source = source
-    return run
+    return TimeOrder(namespace, source, writer.results)
+
+
+class TimeOrder:
+    """The written functions: `run(events, states, profiles, until)` -> latest time (the
+    states as lists), `to_contacts(states, profiles)` (lists -> `_Contact`, in place), and
+    `results(states, profiles, until)` (the results from the lists; None where the table
+    has groups or matrix grades: then the states go through `to_contacts`)."""
+
+    def __init__(self, namespace: dict, source: str, results: bool):
+        self.source = source
+        self.run = namespace["timeorder"]
+        self.to_contacts = namespace["to_contacts"]
+        self.results = namespace["results"] if results else None
 
 
 class _Loop:
@@ -121,6 +132,8 @@ class _Loop:
         self.once_count = len(once_triggers)
         # the point can change nothing: no stages and no triggers
         self.pointless = not table.stages and not table.triggers
+        self.results = not table.groups and not table.has_matrix
+        self.ordered = False
 
     def f(self, name: str) -> str:
         return f"sums[{self.fields[name]}]"
@@ -176,9 +189,11 @@ class _Loop:
         w("seq = ev.seq")
         self._body(w, ordered=False)
         w.depth -= 2
-        self._convert(w)
         w(f"return None if latest == {literal(_BEFORE)} else latest")
         w.depth -= 1
+        self._convert(w)
+        if self.results:
+            self._results(w)
         return w.text()
 
     def _body(self, w, ordered: bool) -> None:
@@ -215,8 +230,9 @@ class _Loop:
     def _needs_first(self) -> bool:
         return not self.pointless and "dirty" not in self.fields
 
-    def _new_state(self, w) -> None:
-        """A contact met for the first time: its profile awards, then one list."""
+    def _new_state(self, w, store: bool = True) -> None:
+        """A contact met for the first time: its profile awards, then one list (in
+        `states` unless `store` is false)."""
         table = self.table
         reads_profile = (table.profile or "scored" in self.fields or "profile" in self.fields)
         if reads_profile:
@@ -250,7 +266,7 @@ class _Loop:
             if rule.cap is not None:
                 items.extend(["0"] if rule.per is None else ["None", "0"])
         assert len(items) == self.size
-        w(f"sums = states[key] = [{', '.join(items)}]")
+        w(f"sums = {'states[key] = ' if store else ''}[{', '.join(items)}]")
 
     def _tree(self, w, low: int, high: int) -> None:
         if high - low == 1:
@@ -441,9 +457,13 @@ class _Loop:
     # ------------------------------------------------------------------ the states
 
     def _convert(self, w) -> None:
-        """Each list into the `_Contact` the other loops would have left."""
+        """`to_contacts(states, profiles)`: each list into the `_Contact` the other loops
+        would have left."""
         table = self.table
         n = self.n
+        w("def to_contacts(states, profiles):")
+        w.depth += 1
+        w("pget = profiles.get")
         w("for key, sums in states.items():")
         w.depth += 1
         w("profile = pget(key)")
@@ -493,7 +513,76 @@ class _Loop:
                 w(f"    caps[{rule_index}] = {value}")
             w("if caps:")
             w("    st.caps = caps")
+        w.depth -= 2
+
+    def _results(self, w) -> None:
+        """`results(states, profiles, until)`: `Engine._results` on the lists (a table
+        without groups or matrix grades, as `Program.result`): sorted by contact, a contact
+        with a profile and no event too; the as-of point at `until`, then the section-7
+        result with the scores clamped and the grades read from them."""
+        table = self.table
+        names = table.score_names
+        w("def results(states, profiles, until):")
+        w.depth += 1
+        w("pop = states.pop")
+        w("pget = profiles.get")
+        w("for key in sorted(states.keys() | profiles.keys()):")
+        w.depth += 1
+        w("sums = pop(key, None)")
+        w("if sums is None:")
+        w.depth += 1
+        self._new_state(w, store=False)
         w.depth -= 1
+        if "scored" in self.fields:
+            nulls = ", ".join(f"{literal(name)}: None" for name in names)
+            w(f"if not {self.f('scored')}:")
+            w(f"    yield {{'contact': key, 'scores': {{{nulls}}}, 'grades': {{}}, "
+              "'stage': None, 'actions': []}")
+            w("    continue")
+        if not self.pointless:
+            w("if until is not None:")
+            w.depth += 1
+            w("at = until")
+            w(f"last = sums[{self.clock}]")
+            self.ordered = False
+            before = len(w.lines)
+            self._point(w, "False")
+            if len(w.lines) == before:
+                w("pass")
+            w.depth -= 1
+        scores = []
+        for i, name in enumerate(names):
+            w(f"v{i} = sums[{i}]")
+            low, high = table.lows[i], table.highs[i]
+            if low is not None:
+                w(f"if v{i} < {literal(low)}:")
+                w(f"    v{i} = {literal(low)}")
+            if high is not None:
+                w(f"{'elif' if low is not None else 'if'} v{i} > {literal(high)}:")
+                w(f"    v{i} = {literal(high)}")
+            scores.append(f"{literal(name)}: v{i}")
+        w("grades = {}")
+        score_of = {name: f"v{i}" for i, name in enumerate(names)}
+        for name, source, bands, otherwise in table.grades:
+            value = score_of[source]
+            chain_ = "".join(f"{literal(label)} if {value} >= {literal(threshold)} else "
+                             for label, threshold in bands)
+            w(f"label = {chain_}{literal(otherwise)}")
+            if otherwise is None:
+                w("if label is not None:")
+                w(f"    grades[{literal(name)}] = label")
+            else:
+                w(f"grades[{literal(name)}] = label")
+        if table.stages:
+            labels = "(" + "".join(f"{literal(stage[0])}, " for stage in table.stages) + ")"
+            w(f"stage = {self.f('stage')}")
+            stage = f"{labels}[stage] if stage >= 0 else None"
+        else:
+            stage = "None"
+        actions = f"list({self.f('actions')} or ())" if "actions" in self.fields else "[]"
+        w(f"yield {{'contact': key, 'scores': {{{', '.join(scores)}}}, 'grades': grades, "
+          f"'stage': {stage}, 'actions': {actions}}}")
+        w.depth -= 2
 
 
 def _no_values(*_):

@@ -76,6 +76,7 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
         self._program: Program | None = None
         self._time_order = None  # the time-order loop on flat lists (compiled_timeorder)
         self._time_order_built = False
+        self._flat_states = None  # the states the time-order loop left as lists
 
     @property
     def program(self) -> Program:
@@ -101,7 +102,8 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
                             f"{type(observer).__name__}")
         if observer is not None:
             return self._run(events, contacts, as_of, None, observer)
-        return list(self.iter_run(events, contacts, as_of))
+        with paused_collector():  # the results hold no cycles either (see _batch)
+            return list(self.iter_run(events, contacts, as_of))
 
     def iter_run(self, events: Iterable[Event], contacts: Mapping[str, dict] | None = None,
                  as_of: int | None = None, *, actions=None) -> Iterator[dict]:
@@ -181,9 +183,12 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
                     self._time_order_built = True
                 if self._time_order is not None:
                     try:
-                        return self._time_order(events, states, profiles, until)
+                        latest = self._time_order.run(events, states, profiles, until)
                     except Fallback:  # an event id, or a rule list without inline code
                         states.clear()
+                    else:
+                        self._flat_states = states  # lists, not _Contact: see _results
+                        return latest
             return self.program.batch(events, states, profiles, until, out)
         grouped = _groups(events)
         if self.compiled:
@@ -228,6 +233,12 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
 
     def _results(self, states: dict, contacts: Mapping, until, rollup: Rollup | None,
                  sink) -> Iterator[dict]:
+        if states is self._flat_states:  # the time-order loop's lists (compiled_timeorder)
+            self._flat_states = None
+            if rollup is None and self._time_order.results is not None:
+                yield from self._time_order.results(states, contacts, until)
+                return
+            self._time_order.to_contacts(states, contacts)
         result = self.program.result if self.compiled and rollup is None else None
         if result is not None:  # the as-of point and the result written out for the table
             new_contact = self.program.new_contact
