@@ -222,10 +222,8 @@ class _Loop:
         w("code = tget((ev.event, ev.target))")
         w("if code is None:")
         w("    code = tcode(ev.event, ev.target)")
-        count = len(self.program._inline)
-        w(f"if code >= {count}:")
-        w("    raise Fallback")
-        self._tree(w, 0, count)
+        # codes past the inline ones (a handler's rule list) reach the last leaf
+        self._tree(w, 0, len(self.program._inline) + 1)
 
     def _needs_first(self) -> bool:
         return not self.pointless and "dirty" not in self.fields
@@ -269,6 +267,9 @@ class _Loop:
         w(f"sums = {'states[key] = ' if store else ''}[{', '.join(items)}]")
 
     def _tree(self, w, low: int, high: int) -> None:
+        if high - low == 1 and low == len(self.program._inline):
+            w("raise Fallback")
+            return
         if high - low == 1:
             before = len(w.lines)
             self._rules(w, [self.table.rules[i] for i in self.program._inline[low]])
