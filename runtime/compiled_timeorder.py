@@ -59,7 +59,7 @@ def build(program):
     namespace = program.namespace
     namespace["Fallback"] = Fallback
     namespace["EMPTY"] = {}  # a missing profile: read with .get only, never changed
-    namespace.update(chain=chain, iter=iter, sorted=sorted)
+    namespace.update(chain=chain, iter=iter, sorted=sorted, KeyError=KeyError)
     cache: dict = {}
 
     def code(event, target):
@@ -149,24 +149,28 @@ class _Loop:
         w("def timeorder(events, states, profiles, until):")
         w.depth += 1
         w("get = states.get")
-        w("tget = TCACHE.get")
+        w("codes = TCACHE")
         w("pget = profiles.get")
         w(f"bound = {literal(_AFTER)} if until is None else until")
         w(f"prev = {literal(_BEFORE)}")
         w("pseq = None")
         w("rest = None")
         w("it = iter(events)")
-        w("for ev in it:")
-        w.depth += 1
-        w("at = ev.at")
-        w("seq = ev.seq")
-        w("if (at <= prev and (at < prev or seq < pseq)) or at > bound:")
-        w("    rest = ev")
-        w("    break")
-        w("prev = at")
-        w("pseq = seq")
-        self._body(w, ordered=True)
-        w.depth -= 1
+        for bounded in (False, True):
+            w("if until is None:" if not bounded else "else:")
+            w.depth += 1
+            w("for ev in it:")
+            w.depth += 1
+            w("at = ev.at")
+            w("seq = ev.seq")
+            late = " or at > until" if bounded else ""
+            w(f"if (at <= prev and (at < prev or seq < pseq)){late}:")
+            w("    rest = ev")
+            w("    break")
+            w("prev = at")
+            w("pseq = seq")
+            self._body(w, ordered=True)
+            w.depth -= 2
         w("latest = prev")
         w("if rest is not None:")
         w.depth += 1
@@ -219,8 +223,9 @@ class _Loop:
         if "scored" in self.fields:
             w(f"if not {self.f('scored')}:")
             w("    continue")
-        w("code = tget((ev.event, ev.target))")
-        w("if code is None:")
+        w("try:")  # a miss is rare (once per event type and target): no test per event
+        w("    code = codes[ev.event, ev.target]")
+        w("except KeyError:")
         w("    code = tcode(ev.event, ev.target)")
         # codes past the inline ones (a handler's rule list) reach the last leaf
         self._tree(w, 0, len(self.program._inline) + 1)
