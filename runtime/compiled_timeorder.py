@@ -7,8 +7,9 @@ function with a contact's state in one list indexed by constants, in the shape o
 written loop: the matching rules of each dispatch code inline as straight-line code, caps as
 integer compares on list items, the point only where something it reads changed (an award
 in this event, or the contact's first point), a contact set up by one list allocation, and
-the engine's `_Contact` built from the lists once the events are read (`Engine._results`
-and everything after it see the state the other loops leave).
+the results written from the lists (`results`); where the results need the engine's general
+path (groups, matrix grades, an accounts rollup) the lists become the `_Contact`s the other
+loops leave (`to_contacts`).
 
 The list of one contact (`sums` in the source; n = number of slots):
     [0, n)      the slots' sums (what `Program._write_values` reads as `sums[slot]`)
