@@ -211,6 +211,9 @@ cases = {
     # an empty object with spaces in it goes to Python (the view takes only `{}` as empty)
     "json_props3": base(props=['{ }', '{}', '{"a":1,"b":{"c":2}}', '{"a": 1 }', None,
                                '{"a":"{"}']),
+    # words DuckDB's parser takes as numbers in any letter case, Python's in none
+    "json_props_words": base(props=['{"x": nan}', '{"x": [1, -Inf]}', '{"x":INFINITY}',
+                                    '{"x": "nan, inf"}', '{"info": 1}', '{"x": -nAn}']),
     "ns": base(at=pa.array([1772359200000000001, 1772359200999999999, -1, None, 0, -1000],
                            pa.timestamp("ns"))),
     "s_unit": base(at=pa.array([1772359200, 253402300800, -62135596801, None, -62135596800,
@@ -289,7 +292,9 @@ PROFILE_LINES = lines + [
     '{"contact": "a", "title": "CEO", "employees": 250}', '{"contact": "a", "title": null}',
     '{"contact": "b", "x": {"y": 1}}', '{"contact": "c", "contact": "d"}', '{"contact": ""}',
     '{"contact": 5}', '{"title": "x"}', '{"contact": "e", "l": [1, {"a": 1, "a": 2}]}',
-    '{"contact": "f", "a": 1, "b": 2, "a": 3}', '{"contact": "g", "t": "\\u00e9\\ud83d\\ude00"}']
+    '{"contact": "f", "a": 1, "b": 2, "a": 3}', '{"contact": "g", "t": "\\u00e9\\ud83d\\ude00"}',
+    '{"contact": "h", "n": nan}', '{"contact": "i", "l": [-inf]}', '{"contact": "j", "n":Infinity}',
+    '{"contact": "k", "t": "inf, nan"}']
 
 
 def test_contacts_read_the_same(tmp_path):

@@ -50,6 +50,13 @@ JSONL = {
                     '{"contact": "c7", "event": "visit", "at": 1, "props": {"x": NaN}}',
                     '{"contact": "c8", "event": "visit", "at": 1, "props": {"a": 1, "a": 2}}',
                     "", "   ", good(11)],
+    # words DuckDB's JSON parser takes as numbers in any letter case, and numbers past a double
+    "json_words": [good(1)] + [
+        '{"contact": "c%d", "event": "visit", "at": 1, "props": %s}' % (n, props)
+        for n, props in enumerate(['{"x": nan}', '{"x": -inf}', '{"x": [1, Infinity]}',
+                                   '{"x": NAN}', '{"x":Inf}', '{"x": -iNfInItY}',
+                                   '{"x": 1e999}', '{"x": -1e999}', '{"x": "nan, inf"}',
+                                   '{"x": null, "y": [null,-1]}'], start=2)] + [good(12)],
 }
 # name -> (bytes, exit code); rejects found by the Python reader are written to cases.json
 BYTES = {

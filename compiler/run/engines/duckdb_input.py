@@ -78,20 +78,30 @@ def distinct(keys: str, pairs_up_to: int = 5) -> str:
             f"ELSE len({keys}) = len(list_distinct({keys})) END)")
 
 
+def no_bare_words(text: str) -> str:
+    """SQL true when the JSON text `text` (an SQL expression) holds no `nan`, `inf` or
+    `infinity` as a value: DuckDB's parser takes them, signed and in any letter case, as
+    numbers, and Python's refuses them. ILIKE finds the few texts that hold those letters at
+    all; only those meet the exact test, the word where a value starts (a false hit, inside a
+    string, only sends the line to Python's reader)."""
+    return (f"NOT (CASE WHEN {text} ILIKE '%nan%' OR {text} ILIKE '%inf%' "
+            f"THEN regexp_matches({text}, '[:\\[,][ \\t\\r\\n]*-?[nNiI][aAnN]') ELSE false END)")
+
+
 # A list of keys holds each of the six known ones at most once and nothing else exactly when its
 # length is the number of known keys in it (list_distinct would cost a third of the reading).
 _KEYS_KNOWN = " + ".join(f"list_contains(keys, '{key}')::INTEGER" for key in rio.EVENT_KEYS)
 # A line `t` that DuckDB's JSON parser may be given: an object, and nothing DuckDB accepts that
 # Python refuses (NaN, Infinity, trailing commas) or that needs Python's own check (deep
 # nesting; numbers past Python's digit limit).
-JSON_GUARDS = f"""starts_with(t, '{{') AND NOT contains(t, 'NaN') AND NOT contains(t, 'Infinity')
+JSON_GUARDS = f"""starts_with(t, '{{') AND {no_bare_words('t')}
           AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
           AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))
           AND (strlen(t) <= {2 * MAX_DEPTH}
                OR strlen(t) - strlen(replace(replace(t, '{{', ''), '[', '')) <= {MAX_DEPTH})"""
 # What an event line `t` must be free of before DuckDB's parser may see it (JSON_GUARDS but
 # for the nesting, which only `props` can hold in a line SQL accepts: it is checked there).
-_EVENT_GUARDS = f"""starts_with(t, '{{') AND NOT contains(t, 'NaN') AND NOT contains(t, 'Infinity')
+_EVENT_GUARDS = f"""starts_with(t, '{{') AND {no_bare_words('t')}
           AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
           AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))"""
 _TRANSFORM = ('{"contact": "JSON", "event": "JSON", "at": "JSON", "target": "JSON", '
@@ -553,7 +563,7 @@ def _parquet_props(pa, kind, column: str) -> tuple[str, str, str, str]:
     if pq_reader.is_text(kind):
         text = f"{column}::VARCHAR"
         keys = (f"CASE WHEN starts_with({text}, '{{') AND strlen({text}) < 4000 "
-                f"AND NOT contains({text}, 'NaN') AND NOT contains({text}, 'Infinity') "
+                f"AND {no_bare_words(text)} "
                 f"AND NOT regexp_matches({text}, ',[ \\t\\r\\n]*[\\]}}]') "
                 f"AND NOT {text} LIKE '{{%{{%' "  # no second `{`: cheaper than counting
                 f"THEN try(json_keys({text})) END")
