@@ -129,21 +129,27 @@ def _jsonl_lines(stream: IO[bytes], progress: Progress | None
 
 
 def _jsonl_events(stream: IO[bytes], progress: Progress | None,
-                  loads: Callable[[bytes], object] | None = None) -> Iterator[Event | Reject]:
-    for items in _jsonl_chunks(stream, progress, loads):
+                  loads: Callable[[bytes], object] | None = None,
+                  chunk_reader: ChunkReader | None = None) -> Iterator[Event | Reject]:
+    for items in _jsonl_chunks(stream, progress, loads, chunk_reader=chunk_reader):
         yield from items
 
 
 _CHUNK_BYTES = 1 << 20  # lines read and validated at a time (about 10,000 event lines)
 
+# (loads, slow) -> read(lines, number, seq) -> (items, seq): `fast_chunk_reader`'s contract.
+# `compiler.run.readers` passes one that decodes with msgspec (`compiler.run.fast_jsonl`).
+ChunkReader = Callable[..., Callable[[list, int, int], tuple]]
+
 
 def _jsonl_chunks(stream: IO[bytes], progress: Progress | None,
                   loads: Callable[[bytes], object] | None = None,
-                  size: int | None = None) -> Iterator[list[Event | Reject]]:
+                  size: int | None = None, chunk_reader: ChunkReader | None = None
+                  ) -> Iterator[list[Event | Reject]]:
     """The events and rejects of a JSON Lines stream, in order, in lists of the lines of
-    about `size` bytes (`runtime.records.fast_chunk_reader`): one call per chunk, not a
-    generator step per line."""
-    read = fast_chunk_reader(loads, _slow_line)
+    about `size` bytes (`runtime.records.fast_chunk_reader`, or `chunk_reader` given the
+    same arguments): one call per chunk, not a generator step per line."""
+    read = (chunk_reader or fast_chunk_reader)(loads, _slow_line)
     size = size or _CHUNK_BYTES
     seq = done = number = 0
     while True:
@@ -162,13 +168,14 @@ def _jsonl_chunks(stream: IO[bytes], progress: Progress | None,
 
 
 def read_event_chunks(source: str | os.PathLike | IO, *, progress: Progress | None = None,
-                      loads: Callable[[bytes], object] | None = None
+                      loads: Callable[[bytes], object] | None = None,
+                      chunk_reader: ChunkReader | None = None
                       ) -> Iterator[list[Event | Reject]]:
     """`read_events` of a JSON Lines source in lists of consecutive items (in order, each
     list ~1 MB of lines): what `score run` reads, without a generator step per line."""
     stream, owned = _open_binary(source)
     try:
-        yield from _jsonl_chunks(stream, progress, loads)
+        yield from _jsonl_chunks(stream, progress, loads, chunk_reader=chunk_reader)
     finally:
         if owned:
             stream.close()
@@ -419,14 +426,14 @@ def _binary(stream) -> IO[bytes]:
 
 
 def read_events(source: str | os.PathLike | IO, *, progress: Progress | None = None,
-                fmt: str | None = None, loads: Callable[[bytes], object] | None = None
-                ) -> Iterator[Event | Reject]:
+                fmt: str | None = None, loads: Callable[[bytes], object] | None = None,
+                chunk_reader: ChunkReader | None = None) -> Iterator[Event | Reject]:
     """Every event line of a JSON Lines or CSV source as an `Event` or a `Reject`, in order.
 
     `seq` numbers the accepted events from 0; blank lines are skipped (but counted for line
     numbers). `loads` (optional, JSON Lines only): a faster JSON decoder for the lines'
     fast path, such as `orjson.loads` (see `runtime.records.fast_line_reader`); the events
-    and rejects are the same with it. Raises `InputError` only when the file cannot be read
+    and rejects are the same with it, and with a `chunk_reader` (see `_jsonl_chunks`). Raises `InputError` only when the file cannot be read
     at all."""
     fmt = fmt or file_format(source)
     if fmt == "parquet":
@@ -436,7 +443,7 @@ def read_events(source: str | os.PathLike | IO, *, progress: Progress | None = N
         if fmt == "csv":
             yield from _csv_events(stream, progress, display_name(source))
         else:
-            yield from _jsonl_events(stream, progress, loads)
+            yield from _jsonl_events(stream, progress, loads, chunk_reader)
     finally:
         if owned:
             stream.close()

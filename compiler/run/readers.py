@@ -21,6 +21,11 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; the runtime reads without it
     _loads = None
 
+try:
+    from .fast_jsonl import chunk_reader as _chunk_reader
+except ImportError:  # pragma: no cover - msgspec is a dependency; orjson or the stdlib read
+    _chunk_reader = None
+
 __all__ = ["ReaderError", "read_contacts", "read_event_chunks", "read_events"]
 
 
@@ -31,7 +36,7 @@ def read_events(path: str, *, progress: rio.Progress | None = None) -> Iterator[
         from . import parquet
 
         return parquet.read_events(path, progress)
-    return rio.read_events(path, progress=progress, loads=_loads)
+    return rio.read_events(path, progress=progress, loads=_loads, chunk_reader=_chunk_reader)
 
 
 def read_event_chunks(path: str, *, progress: rio.Progress | None = None
@@ -42,7 +47,8 @@ def read_event_chunks(path: str, *, progress: rio.Progress | None = None
     if rio.file_format(path) != "jsonl":
         items = read_events(path, progress=progress)
         return iter(lambda: list(islice(items, _CHUNK)), [])
-    return rio.read_event_chunks(path, progress=progress, loads=_loads)
+    return rio.read_event_chunks(path, progress=progress, loads=_loads,
+                                 chunk_reader=_chunk_reader)
 
 
 _CHUNK = 8192  # items at a time from a CSV or Parquet reader

@@ -1,0 +1,168 @@
+"""JSON Lines events decoded and validated in C by msgspec, a chunk of lines at a time, for
+`score run` (issue 12). The standard-library runtime cannot import msgspec: this is the
+`chunk_reader` that `compiler.run.readers` hands `runtime.io` when msgspec is installed; the
+runtime's own chunk reader (`runtime.records.fast_chunk_reader`) is the fallback, and the
+two give the same events and rejects (tests/test_readers_msgspec.py).
+
+Each line is decoded by itself into a typed `_Line` (`Decoder.decode`: exactly one JSON
+value per line, whitespace around it allowed as in the strict path): the keys (no unknown
+key), the types (`contact` and `event` non-empty text, `at` text or whole epoch seconds of
+the years 1 to 9999, `target` and `id` text or null, `props` an object or null), UTF-8, no
+NaN/Infinity, no control character in a string, no trailing text, all checked in C. What
+msgspec accepts, the strict path accepts alike, except what is proved here for the chunk:
+- no repeated key (msgspec keeps the last): without a backslash in the chunk every `"`
+  delimits a string; the strings of the decoded lines are counted (the keys present, the
+  text values, and two quotes per string in the props written back by `encode`); the
+  line's quotes are twice that exactly when no line lost a key (a lost key takes at least
+  its own string);
+- nesting at most `MAX_DEPTH`: a line has at most as many levels as `{` and `[`, and
+  at most half as many as its bytes;
+- the time: `at` text goes through `parse_time`'s caches, as in the runtime.
+A line msgspec refuses, or whose time does not parse, goes to the strict path on its own
+(which finds the reason); a chunk with a backslash or a repeated key is read by the
+runtime's chunk reader instead."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+from msgspec.structs import astuple
+
+from runtime.events import MICROS, Event, Reject, TimeFormatError, parse_time
+from runtime.events import _DAYS, _SECONDS  # parse_time's caches, read inline
+from runtime.records import MAX_DEPTH, MAX_SECONDS, MIN_SECONDS, fast_chunk_reader
+
+__all__ = ["chunk_reader"]
+
+_Text = Annotated[str, Meta(min_length=1)]
+_Seconds = Annotated[int, Meta(ge=MIN_SECONDS, le=MAX_SECONDS)]
+
+
+class _Line(msgspec.Struct, forbid_unknown_fields=True):
+    """One event line as decoded: UNSET for a key absent, None for null (both count for
+    the quote proof: `encode` writes a null back with its key, an UNSET not at all)."""
+    contact: _Text
+    event: _Text
+    at: _Seconds | str
+    target: str | None | UnsetType = UNSET
+    id: str | None | UnsetType = UNSET
+    props: dict[str, Any] | None | UnsetType = UNSET
+
+
+_SHARED_NAMES = 4096  # event types and targets kept one object each (as the runtime does)
+
+
+def chunk_reader(loads: Callable[[bytes], object] | None,
+                 slow: Callable[[bytes, int, int], Event | Reject | None]
+                 ) -> Callable[[list[bytes], int, int], tuple[list, int]]:
+    """`runtime.records.fast_chunk_reader(loads, slow)`'s contract (`read(lines, number,
+    seq)` -> (items, next seq)), with the lines decoded and checked by msgspec."""
+    other = fast_chunk_reader(loads, slow)
+    decode = msgspec.json.Decoder(_Line).decode
+    encode = msgspec.json.Encoder().encode
+    failed = msgspec.MsgspecError
+    count = bytes.count
+    days, clocks = _DAYS, _SECONDS
+    names: dict[str, str] = {}
+    unset = UNSET
+
+    def one(data: bytes):
+        try:
+            return astuple(decode(data))
+        except failed:
+            return None
+
+    def read(lines: list[bytes], number: int, seq: int) -> tuple[list, int]:
+        joined = b"".join(lines)
+        if joined.find(b"\\") >= 0 or (max(map(len, lines)) > _SHORT and _deep(lines)):
+            return other(lines, number, seq)
+        try:  # each struct gone once read (its memory reused: a list of them ran slower)
+            found = walk(map(astuple, map(decode, lines)), lines, joined, number, seq)
+        except failed:  # the lines msgspec refused go to the strict path
+            found = walk(map(one, lines), lines, joined, number, seq)
+        if found is None:  # a key repeated somewhere in the chunk
+            return other(lines, number, seq)
+        return found
+
+    def walk(rows, lines: list[bytes], joined: bytes, number: int, seq: int):
+        first = number
+        items = []
+        append = items.append
+        strings = 0  # the texts (keys and values) of the lines taken, props aside
+        props_met = []  # their non-empty props, whose texts encode counts
+        quotes = count(joined, b'"')
+        for row in rows:
+            number += 1
+            if row is not None:
+                contact, event, at, target, event_id, props = row
+                if type(at) is str:
+                    day = clock = None
+                    if len(at) == 20 and at[19] == "Z" and at[10] == "T":
+                        day, clock = days.get(at[:10]), clocks.get(at[11:19])
+                    if day is not None and clock is not None:
+                        at = (day + clock) * MICROS
+                    else:
+                        try:
+                            at = parse_time(at, date_only_is_utc_midnight=False)
+                        except TimeFormatError:  # the strict path gives the reason
+                            at = None
+                    strings += 6
+                else:
+                    at *= MICROS
+                    strings += 5
+                if at is not None:
+                    if target is unset:
+                        target = None
+                    elif target is None:
+                        strings += 1
+                    else:
+                        target = names.get(target) or _shared(names, target)
+                        strings += 2
+                    if event_id is unset:
+                        event_id = None
+                    elif event_id is None:
+                        strings += 1
+                    else:
+                        strings += 2
+                    if props is unset:
+                        props = {}
+                    else:
+                        strings += 1
+                        if props is None:
+                            props = {}
+                        elif props:
+                            props_met.append(props)
+                    append(Event(contact, names.get(event) or _shared(names, event), at,
+                                 target, event_id, props, number, seq))
+                    seq += 1
+                    continue
+                strings -= 6
+            data = lines[number - first - 1]
+            quotes -= count(data, b'"')
+            item = slow(data, number, seq)
+            if item is not None:
+                if type(item) is Event:
+                    seq += 1
+                append(item)
+        if quotes != 2 * strings + count(encode(props_met), b'"'):
+            return None
+        return items, seq
+    return read
+
+
+# A line msgspec accepts holds a closing bracket for each opening one: nested deeper than
+# MAX_DEPTH, it is at least 2 * (MAX_DEPTH + 1) bytes long.
+_SHORT = 2 * MAX_DEPTH + 1
+
+
+def _deep(lines: list[bytes]) -> bool:
+    """Whether a line might nest deeper than MAX_DEPTH (it has more brackets)."""
+    return any(len(data) > _SHORT and data.count(b"{") + data.count(b"[") > MAX_DEPTH
+               for data in lines)
+
+
+def _shared(names: dict[str, str], text: str) -> str:
+    if len(names) < _SHARED_NAMES:
+        names[text] = text
+    return text
