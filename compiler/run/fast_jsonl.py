@@ -23,6 +23,7 @@ A line msgspec refuses, or whose time does not parse, goes to the strict path on
 runtime's chunk reader instead."""
 from __future__ import annotations
 
+from itertools import compress
 from typing import Annotated, Any, Callable
 
 import msgspec
@@ -75,7 +76,7 @@ def chunk_reader(loads: Callable[[bytes], object] | None,
 
     def read(lines: list[bytes], number: int, seq: int) -> tuple[list, int]:
         joined = b"".join(lines)
-        if joined.find(b"\\") >= 0 or (max(map(len, lines)) > _SHORT and _deep(lines)):
+        if joined.find(b"\\") >= 0 or _deep(lines):
             return other(lines, number, seq)
         try:  # each struct gone once read (its memory reused: a list of them ran slower)
             found = walk(map(astuple, map(decode, lines)), lines, joined, number, seq)
@@ -157,9 +158,10 @@ _SHORT = 2 * MAX_DEPTH + 1
 
 
 def _deep(lines: list[bytes]) -> bool:
-    """Whether a line might nest deeper than MAX_DEPTH (it has more brackets)."""
-    return any(len(data) > _SHORT and data.count(b"{") + data.count(b"[") > MAX_DEPTH
-               for data in lines)
+    """Whether a line might nest deeper than MAX_DEPTH (it has more brackets); only the long
+    lines are looked at in Python."""
+    return any(data.count(b"{") + data.count(b"[") > MAX_DEPTH
+               for data in compress(lines, map(_SHORT.__lt__, map(len, lines))))
 
 
 def _shared(names: dict[str, str], text: str) -> str:
