@@ -1075,16 +1075,7 @@ class Program:
             w(f"if used < {cap}:")
             w(f"    caps[{index}] = used + 1")
         else:
-            if rule.per == "day" and self.table.calendar.is_utc:
-                w(f"key = {literal(EPOCH_ORDINAL)} + at // {literal(MICROS_PER_DAY)}")
-            elif rule.per == "day":
-                # Calendar.day's cache of quarter hours read first (a bucket is there only
-                # when every instant in it has that day), the call on a miss
-                w(f"key = DAYS_get(at // {literal(QUARTER)})")
-                w("if key is None:")
-                w("    key = day(at)")
-            else:
-                w(f"key = {_PERIODS[rule.per]}(at)")
+            write_period(w, "key", rule.per, self.table.calendar.is_utc)
             w(f"entry = caps.get({index})")
             w("if entry is None or entry[0] != key:")
             w(f"    entry = caps[{index}] = [key, 0]")  # periods only move forward
@@ -1145,6 +1136,20 @@ class Program:
         if table.stages:
             done.append(f"{self._s('stage')} == {len(table.stages) - 1}")
         return " and ".join(done) or None
+
+
+def write_period(w: _Writer, name: str, per: str, is_utc: bool) -> None:
+    """Writes `name = ` the period (day, week or month) of the instant `at`."""
+    if per == "day" and is_utc:
+        w(f"{name} = {literal(EPOCH_ORDINAL)} + at // {literal(MICROS_PER_DAY)}")
+    elif per == "day":
+        # Calendar.day's cache of quarter hours read first (a bucket is there only when every
+        # instant in it has that day), the call on a miss
+        w(f"{name} = DAYS_get(at // {literal(QUARTER)})")
+        w(f"if {name} is None:")
+        w(f"    {name} = day(at)")
+    else:
+        w(f"{name} = {_PERIODS[per]}(at)")
 
 
 def _clamp_source(local: str, low, high) -> str:

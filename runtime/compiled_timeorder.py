@@ -31,12 +31,11 @@ from __future__ import annotations
 from itertools import chain
 
 from .codegen import Refs, condition, literal
-from .periods import EPOCH_ORDINAL, MICROS_PER_DAY, QUARTER
+from .compiled import _Writer, write_period
 from .table import BY, EVENT
 
 _BEFORE, _AFTER = -(1 << 80), 1 << 80
 _CACHE_LIMIT = 65536
-_PERIODS = {"day": "day", "week": "week", "month": "month"}
 
 
 class Fallback(Exception):
@@ -91,8 +90,6 @@ class TimeOrder:
 
 class _Loop:
     def __init__(self, program):
-        from .compiled import _Writer
-
         self.program = program
         self.table = table = program.table
         self.writer = _Writer
@@ -332,14 +329,7 @@ class _Loop:
             w(f"if sums[{index}] < {cap}:")
             w(f"    sums[{index}] += 1")
         else:
-            if rule.per == "day" and self.table.calendar.is_utc:
-                w(f"period = {literal(EPOCH_ORDINAL)} + at // {literal(MICROS_PER_DAY)}")
-            elif rule.per == "day":
-                w(f"period = DAYS_get(at // {literal(QUARTER)})")
-                w("if period is None:")
-                w("    period = day(at)")
-            else:
-                w(f"period = {_PERIODS[rule.per]}(at)")
+            write_period(w, "period", rule.per, self.table.calendar.is_utc)
             w(f"if sums[{index}] != period:")  # periods only move forward
             w(f"    sums[{index}] = period")
             w(f"    sums[{index + 1}] = 0")
