@@ -18,7 +18,7 @@ pytest.importorskip("duckdb", reason="the duckdb engine needs the `sql` extra")
 import model_strategies as ms  # noqa: E402
 from compiler.lower import lower  # noqa: E402
 from compiler.pipeline import compile as compile_model  # noqa: E402
-from compiler.run import engines, writers  # noqa: E402
+from compiler.run import engines, scoring, writers  # noqa: E402
 from compiler.run.engines import duckdb_timeline_text  # noqa: E402
 from compiler.run.scoring import RunOptions, _names, run_model  # noqa: E402
 from compiler.sql import check  # noqa: E402
@@ -78,16 +78,15 @@ def _expected(table, events, contacts, as_of, period, fmt) -> str:
 
 
 def _written(table, events, contacts, as_of, period, fmt, folder) -> str:
-    """What DuckDB writes, the CSV header added as `score run` adds it; the COPY path must
-    be the one taken."""
-    path = str(Path(folder) / f"copy.{fmt}")
+    """What DuckDB writes to a file, the CSV header included (`writers.TimelineFile`, as
+    `score run` gives it); DuckDB's path must be the one taken."""
+    path = Path(folder) / f"out.{fmt}"
     columns = writers.timeline_columns(_names(table["scores"]), _names(table["grades"]))
+    target = writers.TimelineFile(str(path), io.StringIO(), fmt, columns)
     assert engines.timeline_text("duckdb", table, events, contacts, as_of, lambda r: None,
-                                 period, fmt, columns, path)
-    out = io.StringIO()
-    writers.copy_timeline(path, out, fmt, score_names=_names(table["scores"]),
-                          grade_names=_names(table["grades"]))
-    return out.getvalue()
+                                 period, fmt, columns, target)
+    target.commit()
+    return path.read_bytes().decode("utf-8")
 
 
 def _exact_table(tmp_path):
@@ -188,10 +187,11 @@ def test_labels_that_are_not_plain_go_to_the_python_writer(tmp_path, monkeypatch
     assert not duckdb_timeline_text.writable(table, "table")
     events, contacts = _events(tmp_path, HOSTILE[:6])
     columns = writers.timeline_columns(_names(table["scores"]), _names(table["grades"]))
-    # a DuckDB whose CSV writer would quote or escape a line: the Python writer too
-    monkeypatch.setattr(duckdb_timeline_text, "_COPY", "(FORMAT csv, HEADER false)")
+    # a format it cannot write: False, with nothing read and nothing opened
+    target = writers.TimelineFile(str(tmp_path / "x.txt"), io.StringIO(), "table", columns)
     assert not engines.timeline_text("duckdb", table, events, contacts, None, lambda r: None,
-                                     "day", "csv", columns, str(tmp_path / "x"))
+                                     "day", "table", columns, target)
+    assert not (tmp_path / "x.txt").exists() and target._file is None
 
 
 @st.composite
@@ -232,34 +232,116 @@ def test_generated_models_histories_and_ids_give_the_python_writers_bytes(scenar
                         folder) == expected
 
 
-@pytest.mark.parametrize("kernel", ["copy_file_range", "sendfile", "none"])
-def test_the_spool_is_copied_after_the_header_to_a_file_and_a_pipe(tmp_path, monkeypatch,
-                                                                   kernel):
+@pytest.mark.parametrize("rows", [1, 7])
+def test_slices_of_a_few_rows_give_the_same_bytes(tmp_path, monkeypatch, rows):
+    """The lines go out a slice of spans at a time (`SLICE_ROWS`); a slice ends after the
+    span that reaches its count, so spans are never cut and the lines keep their order."""
+    monkeypatch.setattr(duckdb_timeline_text, "SLICE_ROWS", rows)
+    table = _exact_table(tmp_path)
+    events, contacts = _events(tmp_path, HOSTILE, days=6)
+    for fmt in ("jsonl", "csv"):
+        expected = _expected(table, events, contacts, None, "day", fmt)
+        assert _written(table, events, contacts, None, "day", fmt, tmp_path) == expected
+
+
+def _run(tmp_path, out, fmt="jsonl", stdout=None):
+    (tmp_path / "m.score").write_text(EXACT, encoding="utf-8")
+    events, contacts = _events(tmp_path, HOSTILE)
+    options = RunOptions(events, contacts, out=out, fmt=fmt, engine="duckdb", timeline="day")
+    code = run_model(str(tmp_path / "m.score"), options, stdout or io.StringIO(),
+                     io.StringIO())
+    return code, _expected(compile_model(str(tmp_path / "m.score")).table, events, contacts,
+                           None, "day", fmt)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_out_is_replaced_by_a_file_written_beside_it_with_its_permissions(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "out.jsonl"
+    out.write_text("the old timeline\n", encoding="utf-8")
+    os.chmod(out, 0o640)
+    code, expected = _run(tmp_path, str(out))
+    assert code == 0 and out.read_bytes() == expected.encode("utf-8")
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o640 and _leftovers(tmp_path) == []
+    fresh = tmp_path / "fresh.csv"  # a new file: the mode the umask gives
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert _run(tmp_path, str(fresh), "csv")[0] == 0
+    assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o666 & ~mask
+
+
+def test_a_run_that_fails_while_writing_leaves_out_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "out.jsonl"
+    out.write_text("the old timeline\n", encoding="utf-8")
+    monkeypatch.setattr(duckdb_timeline_text, "SLICE_ROWS", 5)
+    written = []
+    real = duckdb_timeline_text.write_text
+
+    def fail_on_the_third(stream, column):
+        if len(written) == 2:
+            raise RuntimeError("disk full")
+        written.append(len(column))
+        real(stream, column)
+
+    monkeypatch.setattr(duckdb_timeline_text, "write_text", fail_on_the_third)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _run(tmp_path, str(out))
+    assert written and out.read_text(encoding="utf-8") == "the old timeline\n"
+    assert _leftovers(tmp_path) == []  # the half file beside is gone
+
+
+def test_a_symlinked_out_keeps_its_link_and_a_fifo_is_written_as_it_is(tmp_path):
+    import os
+    import stat
+    import threading
+
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    code, expected = _run(tmp_path, str(link))
+    assert code == 0 and link.is_symlink() and real.read_bytes() == expected.encode("utf-8")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert _run(tmp_path, str(fifo))[0] == 0
+    reader.join()
+    assert got == [expected.encode("utf-8")] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_stdout_a_pipe_gets_the_bytes_in_slices_and_a_closed_pipe_is_no_error(
+        tmp_path, monkeypatch, fmt):
+    import contextlib
     import os
     import threading
 
-    def refuse(*args):
-        raise OSError(18, "Invalid cross-device link")
-
-    # the calls before `kernel` in the order tried fail as they do where they do not apply
-    for name in {"copy_file_range": (), "sendfile": ("copy_file_range",),
-                 "none": ("copy_file_range", "sendfile")}[kernel]:
-        monkeypatch.setattr(os, name, refuse, raising=False)
-    spool = tmp_path / "spool"
-    lines = "".join(f"row {n},\u00e9\r\n" for n in range(50_000))  # more than a pipe holds
-    spool.write_bytes(lines.encode("utf-8"))
-    header = "contact,period,as_of,lead,stage\r\n"
-    with open(tmp_path / "out.csv", "w", encoding="utf-8", newline="") as out:
-        writers.copy_timeline(str(spool), out, "csv", score_names=["lead"])
-    assert (tmp_path / "out.csv").read_bytes() == (header + lines).encode("utf-8")
+    monkeypatch.setattr(duckdb_timeline_text, "SLICE_ROWS", 3)
     read, write = os.pipe()
     got = []
     reader = threading.Thread(target=lambda: got.append(os.fdopen(read, "rb").read()))
     reader.start()
-    with os.fdopen(write, "w", encoding="utf-8", newline="") as out:
-        writers.copy_timeline(str(spool), out, "jsonl")
+    with os.fdopen(write, "w", encoding="utf-8", newline="") as stdout:
+        code, expected = _run(tmp_path, None, fmt, stdout)
     reader.join()
-    assert got == [lines.encode("utf-8")]
+    assert code == 0 and got == [expected.encode("utf-8")]
+    read, write = os.pipe()
+    os.close(read)  # `score run ... | head` once head has left
+    quieted = []  # (it points the real stdout at /dev/null: not pytest's)
+    monkeypatch.setattr(scoring, "_quiet_stdout", lambda: quieted.append(True))
+    stdout = open(write, "w", encoding="utf-8", newline="", closefd=False)
+    assert _run(tmp_path, None, fmt, stdout)[0] == 0 and quieted == [True]
+    with contextlib.suppress(BrokenPipeError):  # what is left in its buffer cannot go
+        stdout.close()
+    os.close(write)
 
 
 @pytest.mark.parametrize("zone, period", [("Europe/Berlin", "day"), ("UTC", "week"),

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Callable, Iterator
 
@@ -119,16 +118,6 @@ class RejectLog:
 
 
 @dataclass
-class TimelineSpool:
-    """A file an engine may write a timeline into itself (`engines.timeline_text`), in `fmt`
-    with the CSV `columns` of `writers.timeline_columns`."""
-
-    path: str
-    fmt: str
-    columns: list
-
-
-@dataclass
 class RunOptions:
     events: str
     contacts: str | None = None
@@ -174,27 +163,32 @@ def run_model(model_path: str, options: RunOptions, stdout: IO[str], stderr: IO[
 
 def _run_and_write(engine_name: str, model: LoadedModel, options: RunOptions, fmt: str,
                    stdout: IO[str], stderr: IO[str], cleanup: contextlib.ExitStack) -> int:
-    spool = None
+    target = None
     if options.timeline is not None and fmt in ("jsonl", "csv"):
-        # where an engine may write the timeline itself (engines.timeline_text)
-        folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="scorelang-tl-"))
-        spool = TimelineSpool(os.path.join(folder, "timeline"), fmt, output.timeline_columns(
-            model.score_names, model.grade_names))
+        # where an engine may write the timeline itself (engines.timeline_text): to a file
+        # beside `--out`, renamed over it once the run has succeeded
+        target = output.TimelineFile(
+            None if options.out in (None, rio.STDIN) else options.out, stdout, fmt,
+            output.timeline_columns(model.score_names, model.grade_names))
+        cleanup.callback(target.discard)
     try:
         with _open_for_writing(options.rejects) as rejects_file:
             log = RejectLog(stderr, rejects_file)
             collector = _coverage_collector(model, options)
             results, accounts, actions = _score(engine_name, model.table, options, log,
-                                                stderr, collector, spool)
+                                                stderr, collector, target)
     except (UsageError, readers.ReaderError, rio.InputError, engines.EngineError) as exc:
         stderr.write(f"error: {exc}\n")
         return EXIT_USAGE
+    except BrokenPipeError:  # the engine wrote to a reader that left (`| head`)
+        _quiet_stdout()
+        return EXIT_OK
     try:
-        with _open_for_writing(options.out, default=stdout) as out:
+        with _open_for_writing(None if results is None else options.out,
+                               default=stdout) as out:
             color = options.color if options.out is None else False
-            if results is None:  # the engine wrote the timeline into the spool
-                output.copy_timeline(spool.path, out, fmt, score_names=model.score_names,
-                                     grade_names=model.grade_names)
+            if results is None:  # the engine wrote the timeline (engines.timeline_text)
+                target.commit()
             elif options.timeline is not None:
                 output.write_timeline(results, out, fmt, score_names=model.score_names,
                                       grade_names=model.grade_names, color=color)
@@ -332,10 +326,10 @@ def _quiet_stdout() -> None:
 
 
 def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
-           stderr: IO[str], collector=None, spool: TimelineSpool | None = None
+           stderr: IO[str], collector=None, target: output.TimelineFile | None = None
            ) -> tuple[list[dict] | None, list[dict], list[dict]]:
     """The results (with `--timeline`, the timeline's rows, or None when the engine wrote
-    them into `spool`), with `--accounts` the accounts and with `--actions` the actions fired
+    them to `target`), with `--accounts` the accounts and with `--actions` the actions fired
     (`runtime.ActionLog` records), else empty lists; `collector` observes the run
     (`--coverage`)."""
     with _readable_twice(options.contacts) as contacts, _kept_contacts():
@@ -350,8 +344,8 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
             arguments = (engine_name, table, _absolute(options.events), _absolute(contacts),
                          options.as_of, log.reporter(rio.display_name(options.events)))
             if options.timeline is not None:
-                if spool is not None and engines.timeline_text(
-                        *arguments, options.timeline, spool.fmt, spool.columns, spool.path,
+                if target is not None and engines.timeline_text(
+                        *arguments, options.timeline, target.fmt, target.columns, target,
                         progress=progress):
                     return None, [], []
                 return engines.timeline(*arguments, options.timeline, progress=progress), [], []

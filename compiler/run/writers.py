@@ -134,59 +134,100 @@ def write_timeline(rows: Iterable[Mapping], stream: IO[str], fmt: str, *,
 _TIMELINE_KEYS = ("contact", "period", "as_of", "scores", "grades", "stage")
 
 
-def copy_timeline(path: str, stream: IO[str], fmt: str, *, score_names: Iterable[str] = (),
-                  grade_names: Iterable[str] = ()) -> None:
-    """A timeline an engine wrote into `path` (`engines.timeline_text`: the lines, without
-    the CSV header) to `stream`, after the header for CSV."""
-    import shutil
+class TimelineFile:
+    """Where an engine writes a timeline's bytes itself (`engines.timeline_text`): `open()`,
+    called once the engine has read its input, gives a binary stream with the CSV header
+    already written. To a file, the stream is a new file beside it (`.NAME.*.tmp`, the
+    existing file's permissions, else the umask's), renamed over it by `commit()`, so a run
+    that fails leaves the file as it was and never half written; `discard()` removes it.
+    A path that is not a regular file (`/dev/null`, a pipe) is written directly, and without
+    a path, `stdout` is written as the lines come."""
 
-    if fmt == "csv":
-        _header(stream, timeline_columns(score_names, grade_names))
-    binary = getattr(stream, "buffer", None)
-    if binary is not None:
-        stream.flush()
-        binary.flush()
-        with open(path, "rb") as source:
-            if not _copy_in_kernel(source, binary):
-                shutil.copyfileobj(source, binary, 1 << 20)
-        binary.flush()
-        return
-    with open(path, encoding="utf-8", newline="") as source:
-        shutil.copyfileobj(source, stream, 1 << 20)
+    def __init__(self, path: str | None, stdout: IO[str], fmt: str, columns: list) -> None:
+        self.path, self.stdout, self.fmt, self.columns = path, stdout, fmt, columns
+        self._file: IO[bytes] | None = None
+        self._temp: str | None = None  # the file renamed over `path` by `commit`
+
+    def open(self) -> IO[bytes]:
+        header = ""
+        if self.fmt == "csv":
+            import io
+
+            text = io.StringIO()
+            _header(text, self.columns)
+            header = text.getvalue()
+        if self.path is None:
+            self.stdout.write(header)
+            self.stdout.flush()
+            binary = getattr(self.stdout, "buffer", None)
+            self._file = binary if binary is not None else _TextBytes(self.stdout)
+            return self._file
+        real = os.path.realpath(self.path)
+        if os.path.exists(real) and not os.path.isfile(real):
+            self._file = open(real, "wb")  # a device or a pipe: nothing to rename over
+        else:
+            self._file, self._temp = _file_beside(real)
+        self._file.write(header.encode("utf-8"))
+        return self._file
+
+    def commit(self) -> None:
+        """The written stream flushed; a file beside renamed over the path."""
+        if self._file is None:
+            self.open()  # an engine that wrote nothing: the file still holds the header
+        if self.path is None:
+            self._file.flush()
+            return
+        self._file.close()
+        if self._temp is not None:
+            os.replace(self._temp, os.path.realpath(self.path))
+            self._temp = None
+
+    def discard(self) -> None:
+        """Remove the file beside, if not committed (a failed run)."""
+        if self.path is not None and self._file is not None:
+            self._file.close()
+        if self._temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._temp)
+            self._temp = None
 
 
-def _copy_in_kernel(source: IO[bytes], target: IO[bytes]) -> bool:
-    """Copy the rest of `source` to `target` at its position by the kernel, without the bytes
-    passing through Python (a timeline by day is hundreds of MB: through Python's buffers
-    the copy cost a second of CPU at 800 MB, `copy_file_range` a third of one); False,
-    having copied nothing, where neither `copy_file_range` (file to file) nor `sendfile` (to
-    a pipe or socket) takes these files, and the caller copies them itself."""
-    try:
-        fd_in, fd_out = source.fileno(), target.fileno()
-    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
-        return False
-    left = os.fstat(fd_in).st_size - source.tell()
-    copied = 0
-    for name in ("copy_file_range", "sendfile"):
-        call = getattr(os, name, None)
-        if call is None:
-            continue
+def _file_beside(path: str) -> tuple[IO[bytes], str]:
+    """A new file in `path`'s folder, with the mode `path` has (else what the umask gives a
+    new file), open for writing, and its name."""
+    import secrets
+
+    folder, name = os.path.split(path)
+    while True:
+        temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
         try:
-            while left > 0:
-                n = call(fd_in, fd_out, left) if name == "copy_file_range" else \
-                    call(fd_out, fd_in, None, left)
-                if n == 0:
-                    break
-                copied, left = copied + n, left - n
-        except OSError:
-            if copied:
-                raise  # part of it went: not a copy to start again
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
             continue
-        if left > 0 and not copied:
-            continue
-        source.seek(0, os.SEEK_END)
-        return True
-    return False
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, os.stat(path).st_mode & 0o7777)
+        return os.fdopen(fd, "wb"), temp
+    except BaseException:
+        os.close(fd)
+        os.unlink(temp)
+        raise
+
+
+class _TextBytes:
+    """A binary stream over a text stream without a `buffer` (a test's StringIO): whole
+    lines of UTF-8 in, text out."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, data) -> int:
+        self.stream.write(bytes(data).decode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def json_text(value) -> str:

@@ -10,8 +10,8 @@ sorted by contact id. An engine may also accept `progress=callable(bytes_read)`,
 for `score run --accounts` (docs/language.md 10.6), and
     timeline(...same arguments..., period) -> rows
 for `score run --timeline` (rows as `runtime.timeline` makes them, equal on every engine),
-    timeline_text(...same arguments..., period, fmt, columns, path) -> bool
-where the engine writes the timeline file itself (DuckDB's COPY), and
+    timeline_text(...same arguments..., period, fmt, columns, target) -> bool
+where the engine writes the timeline's bytes itself (`writers.TimelineFile`), and
     run_with_actions(...same arguments..., since=None, accounts=False) -> (results, accounts,
                                                                            actions)
 for `score run --actions` (`runtime.ActionLog` records, equal on every engine).
@@ -136,15 +136,16 @@ def run(name: str, table: dict, events: str, contacts: str | None, as_of: int | 
 
 def timeline_text(name: str, table: dict, events: str, contacts: str | None,
                   as_of: int | None, on_reject, period: str, fmt: str, columns: list,
-                  path: str, progress=None) -> bool:
-    """Whether the named engine wrote the timeline into `path` itself, in `fmt`, byte for byte
-    as `writers.write_timeline` lays out its rows (CSV without the header line); False, having
-    read nothing, when it does not (then ask `timeline` for the rows)."""
+                  target, progress=None) -> bool:
+    """Whether the named engine wrote the timeline itself to `target.open()`
+    (`writers.TimelineFile`), in `fmt`, byte for byte as `writers.write_timeline` lays out its
+    rows; False, having read and written nothing, when it does not (then ask `timeline` for
+    the rows)."""
     engine = get(name)
     if not hasattr(engine, "timeline_text"):
         return False
     return engine.timeline_text(table, events, contacts, as_of, on_reject, period, fmt,
-                                columns, path, progress=progress)
+                                columns, target, progress=progress)
 
 
 def timeline(name: str, table: dict, events: str, contacts: str | None, as_of: int | None,

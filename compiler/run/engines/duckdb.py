@@ -298,10 +298,11 @@ def results(table: dict, rows) -> list[dict]:
 
 def timeline_text(table: dict, events: str, contacts: str | None, as_of: int | None,
                   on_reject: Callable[[Reject], None], period: str, fmt: str, columns: list,
-                  path: str, progress: Callable[[int], None] | None = None) -> bool:
-    """`score run --timeline` in `fmt` written into `path` by DuckDB (`duckdb_timeline_text`:
-    the bytes of `writers.write_timeline`, CSV without its header); False, before reading any
-    input, when it cannot be written so (the caller then writes `timeline`'s rows)."""
+                  target, progress: Callable[[int], None] | None = None) -> bool:
+    """`score run --timeline` in `fmt` laid out by DuckDB (`duckdb_timeline_text`: the bytes
+    of `writers.write_timeline`) and written to `target.open()` (`writers.TimelineFile`);
+    False, before reading any input, when it cannot be written so (the caller then writes
+    `timeline`'s rows)."""
     from . import duckdb_timeline_text as text
 
     _refuse(table)
@@ -310,10 +311,8 @@ def timeline_text(table: dict, events: str, contacts: str | None, as_of: int | N
     with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
         con = connect(spill)
         try:
-            if not text.raw_copy_works(con, spill):
-                return False
             text.write(con, table, contacts, events, as_of, on_reject, period, fmt, columns,
-                       path, progress)
+                       target, progress)
             return True
         finally:
             con.close()

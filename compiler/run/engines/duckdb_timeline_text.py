@@ -1,18 +1,21 @@
-"""`score run --timeline --engine duckdb --out F` for JSON Lines and CSV, written by DuckDB.
+"""`score run --timeline --engine duckdb` for JSON Lines and CSV, laid out by DuckDB.
 
 The rows of `duckdb_timeline` made into Python dicts and laid out by `writers.write_timeline`
 cost about 3 µs a row, more than the query: a timeline by day has one row per contact and day
 (5.8 million for 100,000 contacts over two months). Here one statement gives every row, T's
 too, with its values as columns, as spans of a contact's ends that hold the same values
-(`compiler.sql.timeline.timeline_spans_sql`; a query per end where that is not exact),
-inside one COPY, which sorts the spans (0.6 million), lays out each span's texts once,
-expands it into its rows, each with its end's texts, and writes the file, byte for byte what
+(`compiler.sql.timeline.timeline_spans_sql`; a query per end where that is not exact).
+DuckDB sorts the spans (0.6 million) and lays out each span's texts once into a table
+(`tl_laid`), then, a slice of about `SLICE_ROWS` rows at a time, expands the spans into
+their rows, each line its span's texts and its end's, and hands them over as Arrow: the
+text buffer of a slice is the file's bytes for those lines, written as it is to the
+caller's stream (`writers.TimelineFile`: `--out` or standard output). Byte for byte what
 `writers.write_timeline` writes (tests/test_duckdb_timeline_text.py compares the bytes):
 
 - JSON Lines: `{"contact": ..., "period": ..., "as_of": ..., "scores": {...}, "grades": {...},
   "stage": ...}` with `json.dumps`' separators; a score as its integer digits or `null`, only
   the grades that have a label, in the table's order.
-- CSV: the header (written by the caller's csv writer), then the cells joined by `,`, empty
+- CSV: the header (written by `writers.TimelineFile`), then the cells joined by `,`, empty
   for a null, each line ended by CR LF.
 
 Every text not made of digits comes from Python's own encoders: the keys (score and grade
@@ -20,12 +23,10 @@ names) once per model; each contact id that is not plain (a quote, comma, backsl
 control or line-break character, ...) once per contact, joined to its rows. Plain ids, grade
 labels and stage names are written between quotes as they are. A model whose labels or stage
 names are not plain is written by the Python writer (`writable` says so before any input is
-read), as is everything when DuckDB's CSV writer does not write a text line as it is
-(`raw_copy_works` probes it on the connection).
+read).
 """
 from __future__ import annotations
 
-import os
 import re
 
 from runtime.periods import Calendar
@@ -46,9 +47,9 @@ _PLAIN_RANGES = ((0x21, 0x21), (0x23, 0x2B), (0x2D, 0x5B), (0x5D, 0x7E), (0xA0, 
 _PLAIN = re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}"
                                   for a, b in _PLAIN_RANGES) + "]+")
 _PLAIN_RE2 = "[" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in _PLAIN_RANGES) + "]+"
-_COPY = "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', COMPRESSION 'none')"
-# what the probe asks DuckDB to write, one text per line: each must come back as it is
-_PROBE = ("a,\"b\"", "\\x", "c\rd", "\u00e9\u2028", " e ", "")
+# rows per slice handed over as Arrow (a slice's lines are held in memory at once: about
+# 140 MB at 1M rows of one score); a span is never cut, so a slice may hold a span more
+SLICE_ROWS = 1 << 20
 
 
 def plain(text: str) -> bool:
@@ -68,29 +69,15 @@ def writable(table: dict, fmt: str) -> bool:
     return all(isinstance(label, str) and plain(label) for label in labels)
 
 
-def raw_copy_works(con, folder: str) -> bool:
-    """Whether COPY with no quote and no escape writes each text as it is, one per line."""
-    d = get_dialect("duckdb")
-    path = os.path.join(folder, "probe.txt")
-    rows = " UNION ALL ".join(f"SELECT {n} AS n, {_text(d, t)} AS line"
-                              for n, t in enumerate(_PROBE))
-    try:
-        con.execute(f"COPY (SELECT line FROM ({rows}) ORDER BY n) TO {d.string(path)} {_COPY}")
-        with open(path, "rb") as stream:
-            written = stream.read()
-    except Exception:  # noqa: BLE001 - any failure means: let the Python writer do it
-        return False
-    return written == "".join(f"{t}\n" for t in _PROBE).encode("utf-8")
-
-
 def _text(d, value: str) -> str:
     return d.string(value) if value else "''"
 
 
 def write(con, table: dict, contacts: str | None, events: str, as_of: int | None,
-          on_reject, period: str, fmt: str, columns: list[tuple], path: str,
+          on_reject, period: str, fmt: str, columns: list[tuple], target,
           progress=None) -> None:
-    """Write into `path` the timeline's lines (for CSV, without the header) as
+    """Write the timeline's lines (for CSV, after the header `target` writes) to
+    `target.open()`, a binary stream opened once the input is read, as
     `writers.write_timeline` would, sorted by contact, then period."""
     d = get_dialect("duckdb")
     duckdb_contacts.load_contacts(con, contacts)
@@ -99,7 +86,7 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
     (latest,), = con.execute(f'SELECT MAX("at") FROM {events_table}').fetchall()
     until = as_of if as_of is not None else latest
     if until is None:
-        open(path, "wb").close()  # no event and no as-of time: no row
+        target.open()  # no event and no as-of time: no row
         return
     (first,), = con.execute(f'SELECT MIN("at") FROM {events_table} '
                             f'WHERE "at" <= {d.integer(until)}').fetchall()
@@ -109,27 +96,63 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
     texts = _end_texts(calendar, period, [*ends, until])
     named = _register_names(con, fmt, events_table, contacts_table)
     parts = (_json_line if fmt == "jsonl" else _csv_line)(table, columns, named)
-    segments, fragments = _segments(parts, texts)
+    segments, fragments = _segments([*parts, ("", "\n")], texts)
     names = "\nLEFT JOIN tl_names AS n ON n.contact = r.contact" if named else ""
     # The spans (a contact's rows k_lo+1..k_hi of the ends numbered 1..N+1, T's last, with
-    # the same values) sorted with their values as columns: 10 times fewer than the rows.
-    # Each span's texts around the end's are laid out once, then the span is expanded into
-    # its rows (`unnest`) and each row's line is those texts and its end's, taken from a
-    # constant list by number. A projection and `unnest` keep the order of the sorted
-    # subquery they read (DuckDB's order preservation), and COPY keeps it too.
-    sorted_spans = (f"SELECT r.*{', n.text AS tl_name' if named else ''} FROM {spans} AS r"
-                    f"{names}\nORDER BY r.contact, r.k_lo")
+    # the same values), each with its texts around the end's laid out once, numbered in
+    # the order of the file by `tl_to`: the count of rows up to and with the span (a
+    # running sum over the spans sorted by contact, then end; every span has a row).
     laid = ", ".join(f"{_concat(d, segment)} AS tl_t{n}" for n, segment in enumerate(segments))
-    rows = (f"SELECT x.*, unnest(range(x.k_lo + 1, x.k_hi + 1)) AS tl_k FROM "
-            f"(SELECT r.k_lo, r.k_hi, {laid} FROM ({sorted_spans}) AS r) AS x")
+    tl_to = ("SUM(r.k_hi - r.k_lo) OVER (ORDER BY r.contact, r.k_lo ROWS BETWEEN UNBOUNDED "
+             "PRECEDING AND CURRENT ROW)")
+    source = (f"(SELECT r.*{', n.text AS tl_name' if named else ''} FROM {spans} AS r"
+              f"{names})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tl_laid AS SELECT r.k_lo, r.k_hi, "
+                f"{tl_to} AS tl_to, {laid} FROM {source} AS r")
+    con.execute("DROP TABLE IF EXISTS tl_rows")
+    (total,), = con.execute("SELECT COALESCE(MAX(tl_to), 0) FROM tl_laid").fetchall()
+    # Each row's line is its span's texts and its end's, taken from a constant list by
+    # number. A projection and `unnest` keep the order of the sorted subquery they read
+    # (DuckDB's order preservation), and so does the Arrow result.
     line = []
     for n in range(len(segments)):
-        line.append(f"r.tl_t{n}")
+        line.append(f"x.tl_t{n}")
         if n < len(fragments):
-            line.append(f"{_text_list(d, fragments[n])}[r.tl_k]")
-    con.execute(f"COPY (SELECT concat({', '.join(line)}) AS line FROM ({rows}) AS r) "
-                f"TO {d.string(path)} {_COPY}")
-    con.execute("DROP TABLE IF EXISTS tl_rows")
+            line.append(f"{_text_list(d, fragments[n])}[x.tl_k]")
+    con.execute("SET arrow_large_buffer_size = true")  # 64-bit offsets: no 2 GB limit
+    stream = target.open()
+    for lo in range(0, total, SLICE_ROWS):
+        hi = lo + SLICE_ROWS
+        rows = (f"SELECT s.*, unnest(range(s.k_lo + 1, s.k_hi + 1)) AS tl_k FROM "
+                f"(SELECT * FROM tl_laid WHERE tl_to > {d.integer(lo)} AND tl_to <= "
+                f"{d.integer(hi)} ORDER BY tl_to) AS s")
+        lines = con.sql(f"SELECT concat({', '.join(line)}) AS line FROM ({rows}) AS x")
+        for batch in lines.to_arrow_table().to_batches():
+            write_text(stream, batch.column(0))
+    con.execute("DROP TABLE IF EXISTS tl_laid")
+
+
+def write_text(stream, column) -> None:
+    """The bytes of an Arrow text column's values, one after the other, to `stream`: the
+    slice of its data buffer they take (no Python object per value)."""
+    import pyarrow as pa
+
+    if column.null_count:
+        raise ValueError("a timeline line is NULL")
+    if len(column) == 0:
+        return
+    if pa.types.is_large_string(column.type):
+        code = "q"
+    elif pa.types.is_string(column.type):
+        code = "i"
+    else:  # another layout (a string view): its values as they are
+        for value in column.to_pylist():
+            stream.write(value.encode("utf-8"))
+        return
+    _, offsets, data = column.buffers()
+    at = memoryview(offsets).cast(code)
+    start, end = at[column.offset], at[column.offset + len(column)]
+    stream.write(memoryview(data)[start:end])
 
 
 def _spans(con, table: dict, events_table: str, contacts_table: str, until: int,
@@ -279,7 +302,7 @@ def _json_line(table: dict, columns, named: bool) -> list:
 
 
 def _csv_line(table: dict, columns, named: bool) -> list:
-    """The parts of one CSV line's text without its LF (DuckDB adds it), ending in CR."""
+    """The parts of one CSV line's text without its LF (`write` adds it), ending in CR."""
     value = dict(zip(_value_keys(table), typed_columns(table)))
     parts: list = []
     for n, (_, section, key) in enumerate(columns):
