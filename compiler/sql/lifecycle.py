@@ -288,12 +288,19 @@ class LifecycleParts:
             keep.append("(" + " OR ".join(alive) + ")")
         self.add(name, select(["w.*"], f"({select(columns, source)}) AS w", keep))
 
+    # the timeline (compiler/sql/timeline.py) reads each point's next point's time: `nts`
+    next_point_time = False
+
     def _sparse_sums(self, name: str) -> None:
-        """`run` over a sparse flow (`_sparse_flow`): every row is a point."""
+        """`run` over a sparse flow (`_sparse_flow`): every row is a point. With
+        `next_point_time`, `nts` is the time of the next row (NULL for the last) from the
+        same window, in the order `pn` numbers (no sort of the points of its own)."""
         order = "OVER (PARTITION BY x.contact ORDER BY x.ts, x.kind, x.seq"
         window = f"{order} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
         columns = ["x.contact AS contact", "x.ts AS ts", "x.kind AS kind", "x.seq AS seq",
                    "x.isp AS isp", f"ROW_NUMBER() {order}) AS pn"]
+        if self.next_point_time:
+            columns.append(f"LEAD(x.ts) {order}) AS nts")
         columns += [f"SUM({self.sum_arg(f'x.d_{k}')}) {window} AS run_{k}"
                     for k in self._summed_slots()]
         self.add(name, select(columns, "flow AS x"))
@@ -312,6 +319,8 @@ class LifecycleParts:
         scores, groups, grades = self.lifecycle_values()
         columns = ["p.contact AS contact", "p.pn AS pn", "p.ts AS ts", "p.kind AS kind",
                    "p.seq AS seq"]
+        if self.next_point_time and self.sparse:
+            columns.append("p.nts AS nts")
         if self._lifecycle_reads_profile():
             # (only then: the profile text would otherwise ride through every later window)
             columns.append("pp.profile AS profile")

@@ -34,6 +34,7 @@ class TimelineBuilder(QueryBuilder):
         self.ends_sql = ends_sql
         self.ends = ends  # the spans, with the values as columns (`typed_columns`)
         self.lifecycle = True  # the points are what the rows read, stages or not
+        self.next_point_time = True  # `nts` from the flow's window (compiler/sql/lifecycle.py)
 
     def exact(self) -> bool:
         decays = any(s.get("decay") or s.get("expire") is not None for s in self.t["scores"])
@@ -65,9 +66,10 @@ class TimelineBuilder(QueryBuilder):
         kept = (["contact", "ts"] + [f"s_{i}" for i in range(len(self.scores))] +
                 [f"g_{j}" for j in range(len(self.t["grades"]))] +
                 (["stage"] if self.t["stages"] else []))
-        last = select([f"s.{c}" for c in kept] +
-                      ["LEAD(s.ts) OVER (PARTITION BY s.contact ORDER BY s.pn) AS nts"],
-                      "p1_stg AS s")
+        # the next point's time: from the sparse flow's own window, else a window of its own
+        nts = ("s.nts" if self.sparse else
+               "LEAD(s.ts) OVER (PARTITION BY s.contact ORDER BY s.pn)")
+        last = select([f"s.{c}" for c in kept] + [f"{nts} AS nts"], "p1_stg AS s")
         self.add("tl_pts", select([f"z.{c}" for c in kept + ["nts"]], f"({last}) AS z",
                                   ["z.nts IS NULL OR z.nts > z.ts"]))
         if self.ends is not None:
