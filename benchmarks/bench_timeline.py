@@ -13,7 +13,7 @@ excluded): `run` gives the results, `timeline` one row per contact and day; it c
 every contact's last timeline row equals its result (the timeline's definition). The second
 is `score run` end to end (`compiler.run.scoring.run_model`, the JSON Lines file written,
 `--format`): `score run` (plain), `score run --timeline` (for duckdb DuckDB writes the file
-with COPY, engines.timeline_text), and the rows laid out by the Python writer
+itself, engines.timeline_text), and the rows laid out by the Python writer
 (`engines.timeline` + `writers.write_timeline`, what `score run --timeline` did before);
 it checks that both timeline files hold the same bytes. An engine that cannot write timelines
 says so.
