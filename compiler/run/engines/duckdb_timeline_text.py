@@ -127,7 +127,9 @@ def write(con, table: dict, contacts: str | None, events: str, as_of: int | None
                 f"(SELECT * FROM tl_laid WHERE tl_to > {d.integer(lo)} AND tl_to <= "
                 f"{d.integer(hi)} ORDER BY tl_to) AS s")
         lines = con.sql(f"SELECT concat({', '.join(line)}) AS line FROM ({rows}) AS x")
-        for batch in lines.to_arrow_table().to_batches():
+        # DuckDB 2 names it to_arrow_table; 1.x relations have fetch_arrow_table
+        fetch = getattr(lines, "to_arrow_table", None) or lines.fetch_arrow_table
+        for batch in fetch().to_batches():
             write_text(stream, batch.column(0))
     con.execute("DROP TABLE IF EXISTS tl_laid")
 
