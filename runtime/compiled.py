@@ -630,36 +630,15 @@ class Program:
         w("sums = st.sums")
         if table.timed:
             w("awards = st.awards")
-        scores = []
-        for i, name in enumerate(names):
-            value = f"sums[{i}]"
+        for i in range(len(names)):
             if i in table.timed:
                 w(f"aw = awards[{i}]")
                 w("heap = aw[1]")
                 w(f"v{i} = sums[{i}] + (aw[0] if not heap or heap[0][0] > at else "
                   f"awards_total(aw, at, DECAYS[{i}], EXPIRES[{i}]))")
             else:
-                w(f"v{i} = {value}")
-            low, high = table.lows[i], table.highs[i]
-            if low is not None:
-                w(f"if v{i} < {literal(low)}:")
-                w(f"    v{i} = {literal(low)}")
-            if high is not None:
-                w(f"{'elif' if low is not None else 'if'} v{i} > {literal(high)}:")
-                w(f"    v{i} = {literal(high)}")
-            scores.append(f"{literal(name)}: v{i}")
-        w("grades = {}")
-        score_of = {name: f"v{i}" for i, name in enumerate(names)}
-        for j, (name, source, bands, otherwise) in enumerate(table.grades):
-            value = score_of[source]
-            chain = "".join(f"{literal(label)} if {value} >= {literal(threshold)} else "
-                            for label, threshold in bands)
-            w(f"label = {chain}{literal(otherwise)}")
-            if otherwise is None:
-                w("if label is not None:")
-                w(f"    grades[{literal(name)}] = label")
-            else:
-                w(f"grades[{literal(name)}] = label")
+                w(f"v{i} = sums[{i}]")
+        scores = write_clamps_and_grades(w, table)
         labels = "(" + "".join(f"{literal(stage[0])}, " for stage in table.stages) + ")"
         stage = f"{labels}[st.stage] if st.stage >= 0 else None" if table.stages else "None"
         w(f"return {{'contact': key, 'scores': {{{', '.join(scores)}}}, 'grades': grades, "
@@ -1136,6 +1115,34 @@ class Program:
         if table.stages:
             done.append(f"{self._s('stage')} == {len(table.stages) - 1}")
         return " and ".join(done) or None
+
+
+def write_clamps_and_grades(w: _Writer, table) -> list[str]:
+    """With each score's total in `v0`, `v1`, ...: each clamped into its bounds, then
+    `grades` read from the clamped values. Returns the items of the scores dict."""
+    scores = []
+    for i, name in enumerate(table.score_names):
+        low, high = table.lows[i], table.highs[i]
+        if low is not None:
+            w(f"if v{i} < {literal(low)}:")
+            w(f"    v{i} = {literal(low)}")
+        if high is not None:
+            w(f"{'elif' if low is not None else 'if'} v{i} > {literal(high)}:")
+            w(f"    v{i} = {literal(high)}")
+        scores.append(f"{literal(name)}: v{i}")
+    w("grades = {}")
+    score_of = {name: f"v{i}" for i, name in enumerate(table.score_names)}
+    for name, source, bands, otherwise in table.grades:
+        value = score_of[source]
+        chain = "".join(f"{literal(label)} if {value} >= {literal(threshold)} else "
+                        for label, threshold in bands)
+        w(f"label = {chain}{literal(otherwise)}")
+        if otherwise is None:
+            w("if label is not None:")
+            w(f"    grades[{literal(name)}] = label")
+        else:
+            w(f"grades[{literal(name)}] = label")
+    return scores
 
 
 def write_period(w: _Writer, name: str, per: str, is_utc: bool) -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from itertools import chain
 
 from .codegen import Refs, condition, literal
-from .compiled import _Writer, write_period
+from .compiled import _Writer, write_clamps_and_grades, write_period
 from .table import BY, EVENT
 
 _BEFORE, _AFTER = -(1 << 80), 1 << 80
@@ -547,29 +547,9 @@ class _Loop:
             if len(w.lines) == before:
                 w("pass")
             w.depth -= 1
-        scores = []
-        for i, name in enumerate(names):
+        for i in range(len(names)):
             w(f"v{i} = sums[{i}]")
-            low, high = table.lows[i], table.highs[i]
-            if low is not None:
-                w(f"if v{i} < {literal(low)}:")
-                w(f"    v{i} = {literal(low)}")
-            if high is not None:
-                w(f"{'elif' if low is not None else 'if'} v{i} > {literal(high)}:")
-                w(f"    v{i} = {literal(high)}")
-            scores.append(f"{literal(name)}: v{i}")
-        w("grades = {}")
-        score_of = {name: f"v{i}" for i, name in enumerate(names)}
-        for name, source, bands, otherwise in table.grades:
-            value = score_of[source]
-            chain_ = "".join(f"{literal(label)} if {value} >= {literal(threshold)} else "
-                             for label, threshold in bands)
-            w(f"label = {chain_}{literal(otherwise)}")
-            if otherwise is None:
-                w("if label is not None:")
-                w(f"    grades[{literal(name)}] = label")
-            else:
-                w(f"grades[{literal(name)}] = label")
+        scores = write_clamps_and_grades(w, table)
         if table.stages:
             labels = "(" + "".join(f"{literal(stage[0])}, " for stage in table.stages) + ")"
             w(f"stage = {self.f('stage')}")
