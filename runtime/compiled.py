@@ -933,18 +933,8 @@ class Program:
         w.depth -= 1
 
     def _write_tree(self, w: _Writer, low: int, high: int) -> None:
-        if high - low == 1:
-            self._write_rules(w, [self.table.rules[i] for i in self._inline[low]])
-            return
-        middle = (low + high) // 2
-        w(f"if code < {middle}:")
-        w.depth += 1
-        self._write_tree(w, low, middle)
-        w.depth -= 1
-        w("else:")
-        w.depth += 1
-        self._write_tree(w, middle, high)
-        w.depth -= 1
+        write_tree(w, low, high, lambda w, code: self._write_rules(
+            w, [self.table.rules[i] for i in self._inline[code]]))
 
     def _code_for(self, event: str, target) -> int:
         """The dispatch code of an event of this type and target (cached): the position of
@@ -1115,6 +1105,23 @@ class Program:
         if table.stages:
             done.append(f"{self._s('stage')} == {len(table.stages) - 1}")
         return " and ".join(done) or None
+
+
+def write_tree(w: _Writer, low: int, high: int, leaf) -> None:
+    """The dispatch on `code` from `low` to `high` (exclusive) as a tree of compares, so an
+    event meets about log2(codes) of them: `leaf(w, code)` writes what one code does."""
+    if high - low == 1:
+        leaf(w, low)
+        return
+    middle = (low + high) // 2
+    w(f"if code < {middle}:")
+    w.depth += 1
+    write_tree(w, low, middle, leaf)
+    w.depth -= 1
+    w("else:")
+    w.depth += 1
+    write_tree(w, middle, high, leaf)
+    w.depth -= 1
 
 
 def write_clamps_and_grades(w: _Writer, table) -> list[str]:

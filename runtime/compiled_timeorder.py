@@ -31,7 +31,7 @@ from __future__ import annotations
 from itertools import chain
 
 from .codegen import Refs, condition, literal
-from .compiled import _Writer, write_clamps_and_grades, write_period
+from .compiled import _Writer, write_clamps_and_grades, write_period, write_tree
 from .table import BY, EVENT
 
 _BEFORE, _AFTER = -(1 << 80), 1 << 80
@@ -270,24 +270,16 @@ class _Loop:
         w(f"sums = {'states[key] = ' if store else ''}[{', '.join(items)}]")
 
     def _tree(self, w, low: int, high: int) -> None:
-        if high - low == 1 and low == len(self.program._inline):
+        write_tree(w, low, high, self._leaf)
+
+    def _leaf(self, w, code: int) -> None:
+        if code == len(self.program._inline):
             w("raise Fallback")
             return
-        if high - low == 1:
-            before = len(w.lines)
-            self._rules(w, [self.table.rules[i] for i in self.program._inline[low]])
-            if len(w.lines) == before:  # no rule and nothing a point could change
-                w("pass")
-            return
-        middle = (low + high) // 2
-        w(f"if code < {middle}:")
-        w.depth += 1
-        self._tree(w, low, middle)
-        w.depth -= 1
-        w("else:")
-        w.depth += 1
-        self._tree(w, middle, high)
-        w.depth -= 1
+        before = len(w.lines)
+        self._rules(w, [self.table.rules[i] for i in self.program._inline[code]])
+        if len(w.lines) == before:  # no rule and nothing a point could change
+            w("pass")
 
     def _rules(self, w, rules) -> None:
         """The awards of one rule list, then the event's point, which runs where the
