@@ -350,8 +350,6 @@ class Program:
         resets (docs/semantics.md 13-15). `cause` names the event or the kind of point."""
         table = self.table
         w = _Writer()
-        triggers = table.triggers
-        last = len(table.stages) - 1
         if not self._local:  # the contact-by-contact loop holds both in locals
             w("sums = st.sums")
             if table.timed:
@@ -360,40 +358,9 @@ class Program:
             w("profile = st.profile")
         values = self._write_values(w, self._lifecycle_refs())
         refs = self._refs(values)
-        stage_field, fired, was_true = self._s("stage"), self._s("fired"), self._s("was_true")
-        if table.stages:  # a condition can read `stage` only where the model has stages
-            w(f"stage = {stage_field}")
-        moved = "False"
-        if table.stages:
-            w("moved = False")
-            moved = "moved"
-            for j in range(last, -1, -1):
-                form = table.raw["stages"][j]["condition"]
-                w(f"{'if' if j == last else 'elif'} stage < {j} and {condition(form, refs)}:")
-                w(f"    {stage_field} = stage = {j}")
-                w("    moved = True")
-        resets: list[tuple] = []
-        for j, (_, actions, _, _) in enumerate(triggers):
-            if any(score is not None for _, _, score in actions):
-                w(f"reset{j} = False")
-        for j, (_, actions, each_time, raw) in enumerate(triggers):
-            bit = 1 << j
-            test = condition(raw["condition"], refs)
-            if each_time:
-                w(f"if {test}:")
-                w(f"    if not {was_true} & {bit}:")
-                w(f"        {was_true} |= {bit}")
-                w.depth += 2
-                self._write_fire(w, j, actions, resets, cause)
-                w.depth -= 2
-                w(f"elif {was_true} & {bit}:")
-                w(f"    {was_true} &= {~bit}")
-            else:
-                w(f"if not {fired} & {bit} and {test}:")
-                w(f"    {fired} |= {bit}")
-                w.depth += 1
-                self._write_fire(w, j, actions, resets, cause)
-                w.depth -= 1
+        moved, resets = write_stages_and_triggers(
+            w, table, refs, self._s,
+            lambda w, j, actions, resets: self._write_fire(w, j, actions, resets, cause))
         for flag, slots in resets:
             w(f"if {flag}:")
             for slot in slots:
@@ -1105,6 +1072,51 @@ class Program:
         if table.stages:
             done.append(f"{self._s('stage')} == {len(table.stages) - 1}")
         return " and ".join(done) or None
+
+
+def write_stages_and_triggers(w: _Writer, table, refs, field, fire) -> tuple[str, list]:
+    """A point's stage steps (forward only, the highest stage whose condition holds) and its
+    triggers in file order, as both generated loops write them. `field(name)` is where the
+    contact's `stage`, `fired` or `was_true` is read and written; `fire(w, j, actions,
+    resets)` writes what trigger `j` does. Returns the test that a stage moved ("False"
+    without stages) and the (flag, slots) resets for the caller to write."""
+    moved = "False"
+    if table.stages:  # a condition can read `stage` only where the model has stages
+        stage_field = field("stage")
+        w(f"stage = {stage_field}")
+        w("moved = False")
+        moved = "moved"
+        last = len(table.stages) - 1
+        for j in range(last, -1, -1):
+            form = table.raw["stages"][j]["condition"]
+            w(f"{'if' if j == last else 'elif'} stage < {j} and {condition(form, refs)}:")
+            w(f"    {stage_field} = stage = {j}")
+            w("    moved = True")
+    resets: list[tuple] = []
+    for j, (_, actions, _, _) in enumerate(table.triggers):
+        if any(score is not None for _, _, score in actions):
+            w(f"reset{j} = False")
+    for j, (_, actions, each_time, raw) in enumerate(table.triggers):
+        bit = 1 << j
+        test = condition(raw["condition"], refs)
+        if each_time:
+            was_true = field("was_true")
+            w(f"if {test}:")
+            w(f"    if not {was_true} & {bit}:")
+            w(f"        {was_true} |= {bit}")
+            w.depth += 2
+            fire(w, j, actions, resets)
+            w.depth -= 2
+            w(f"elif {was_true} & {bit}:")
+            w(f"    {was_true} &= {~bit}")
+        else:
+            fired = field("fired")
+            w(f"if not {fired} & {bit} and {test}:")
+            w(f"    {fired} |= {bit}")
+            w.depth += 1
+            fire(w, j, actions, resets)
+            w.depth -= 1
+    return moved, resets
 
 
 def write_tree(w: _Writer, low: int, high: int, leaf) -> None:

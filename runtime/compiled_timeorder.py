@@ -31,7 +31,8 @@ from __future__ import annotations
 from itertools import chain
 
 from .codegen import Refs, condition, literal
-from .compiled import _Writer, write_clamps_and_grades, write_period, write_tree
+from .compiled import (_Writer, write_clamps_and_grades, write_period,
+                       write_stages_and_triggers, write_tree)
 from .table import BY, EVENT
 
 _BEFORE, _AFTER = -(1 << 80), 1 << 80
@@ -382,42 +383,7 @@ class _Loop:
             w(f"profile = {self.f('profile')}")
         values = program._write_values(w, program._lifecycle_refs())
         refs = program._refs(values)
-        last = len(table.stages) - 1
-        moved = "False"
-        if table.stages:
-            stage = self.f("stage")
-            w(f"stage = {stage}")
-            w("moved = False")
-            moved = "moved"
-            for j in range(last, -1, -1):
-                form = table.raw["stages"][j]["condition"]
-                w(f"{'if' if j == last else 'elif'} stage < {j} and {condition(form, refs)}:")
-                w(f"    {stage} = stage = {j}")
-                w("    moved = True")
-        resets: list[tuple] = []
-        for j, (_, actions, _, _) in enumerate(table.triggers):
-            if any(score is not None for _, _, score in actions):
-                w(f"reset{j} = False")
-        for j, (_, actions, each_time, raw) in enumerate(table.triggers):
-            bit = 1 << j
-            test = condition(raw["condition"], refs)
-            if each_time:
-                was = self.f("was_true")
-                w(f"if {test}:")
-                w(f"    if not {was} & {bit}:")
-                w(f"        {was} |= {bit}")
-                w.depth += 2
-                self._fire(w, j, actions, resets)
-                w.depth -= 2
-                w(f"elif {was} & {bit}:")
-                w(f"    {was} &= {~bit}")
-            else:
-                fired = self.f("fired")
-                w(f"if not {fired} & {bit} and {test}:")
-                w(f"    {fired} |= {bit}")
-                w.depth += 1
-                self._fire(w, j, actions, resets)
-                w.depth -= 1
+        moved, resets = write_stages_and_triggers(w, table, refs, self.f, self._fire)
         for flag, slots in resets:
             w(f"if {flag}:")
             for slot in slots:
