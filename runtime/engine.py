@@ -172,7 +172,19 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
     def _batch_once(self, events, states: dict, profiles: Mapping, until, out):
         """One pass of the batch loop; Unordered when a contact's events are out of order.
         A list or tuple goes contact by contact (the compiled loop keeps a contact's state
-        in locals meanwhile); a one-shot iterator is read once, in the order given."""
+        in locals meanwhile); a one-shot iterator is read once, in the order given; an
+        `InFileOrder` stream goes through the time-order loop where the table allows it
+        (Fallback, from midway, when an event has an id: its caller reads the input again)."""
+        if type(events) is InFileOrder:
+            if self.compiled and out is None:
+                if not self._time_order_built:
+                    self._time_order = build_time_order(self.program)
+                    self._time_order_built = True
+                if self._time_order is not None:
+                    latest = self._time_order.run(events.events, states, profiles, until)
+                    self._flat_states = states  # lists, not _Contact: see _results
+                    return latest
+            events = events.events
         if type(events) is not list and type(events) is not tuple:
             batch = self.program.batch if self.compiled else self._batch_interpreted
             return batch(events, states, profiles, until, out)
@@ -367,6 +379,26 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
             self.program.step(state, event, out)
         else:
             self._on_event(state, event, tracer, out)
+
+
+class InFileOrder:
+    """A one-shot iterator of events in input order (a reader's), which `Engine.run` and
+    `run_with_accounts` may read through the time-order loop of `compiled_timeorder`
+    (results identical to `Program.batch`'s; a contact out of time order is found as
+    there, then UnorderedInputError). Where that loop meets an event with an id (or a
+    rule list without inline code) it raises `compiled_timeorder.Fallback` from midway:
+    the events read are gone, so the caller scores the input again from its start
+    (e.g. a file read again) without `InFileOrder`."""
+    __slots__ = ("events",)
+
+    def __init__(self, events: Iterable[Event]):
+        self.events = iter(events)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.events)
 
 
 def _group(events: Iterable[Event]) -> tuple[dict, int | None]:

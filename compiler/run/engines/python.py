@@ -9,6 +9,8 @@ from typing import Callable, Iterable, Iterator
 
 from runtime import ActionLog, Engine, UnorderedInputError
 from runtime import io as rio
+from runtime.compiled_timeorder import Fallback
+from runtime.engine import InFileOrder
 from runtime.events import Event, Reject
 
 from .. import external_sort, readers
@@ -29,7 +31,7 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
     profiles = _profiles(contacts)
     engine = Engine(table)
     return _in_order(events, on_reject, progress, lambda accepted: engine.run(
-        accepted, profiles, as_of=as_of, observer=observer))
+        accepted, profiles, as_of=as_of, observer=observer), in_file_order=observer is None)
 
 
 def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
@@ -49,7 +51,7 @@ def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int
     profiles = _profiles(contacts)
     engine = Engine(table)
     return _in_order(events, on_reject, progress, lambda accepted: engine.run_with_accounts(
-        accepted, profiles, as_of=as_of))
+        accepted, profiles, as_of=as_of), in_file_order=True)
 
 
 def _profiles(contacts: str | None) -> dict:
@@ -86,25 +88,64 @@ def _inputs(events, contacts, on_reject, progress) -> tuple[dict, list[Event]]:
     return profiles, accepted
 
 
-def _in_order(events: str, on_reject, progress, score):
+def _in_order(events: str, on_reject, progress, score, in_file_order: bool = False):
     """`score(accepted events)`, fed straight from the reader; if a contact's events turn
     out not to be in time order, again from the start through an external sort, reporting
     only the rejects after the line where the first pass stopped. Standard input is first
-    copied to a temporary file so that it can be read twice."""
+    copied to a temporary file so that it can be read twice.
+
+    `in_file_order` (a `score` without an action log): the events go first in file order
+    as an `InFileOrder` stream, which the engine reads through its time-order loop where
+    the table allows it; if that meets an event with an id (Fallback), the file is read
+    again, contact by contact as below."""
     with rio.paused_collector(), _rereadable(events) as path:
         read = _Reading()
-        try:
-            return score(_contact_by_contact(readers.read_event_chunks(path, progress=progress),
-                                             on_reject, read))
-        except UnorderedInputError:
-            pass
-        stopped = read.line
+        stopped = 0
 
         def later(reject: Reject) -> None:
             if reject.line > stopped:
                 on_reject(reject)
-        with external_sort.sorted_events(_accepted(readers.read_events(path), later)) as ordered:
-            return score(ordered)
+        if in_file_order:
+            try:
+                return score(InFileOrder(chain.from_iterable(_file_order(
+                    readers.read_event_chunks(path, progress=progress), on_reject, read))))
+            except UnorderedInputError:
+                return _sorted(path, score, later, read.line)
+            except Fallback:
+                stopped = read.line
+                read = _Reading()
+                progress = None
+        try:
+            return score(_contact_by_contact(readers.read_event_chunks(path, progress=progress),
+                                             later, read))
+        except UnorderedInputError:
+            pass
+        return _sorted(path, score, later, max(stopped, read.line))
+
+
+def _sorted(path, score, on_reject, stopped):
+    """The second pass, through an external sort: the rejects after line `stopped`."""
+    def later(reject: Reject) -> None:
+        if reject.line > stopped:
+            on_reject(reject)
+    with external_sort.sorted_events(_accepted(readers.read_events(path), later)) as ordered:
+        return score(ordered)
+
+
+def _file_order(chunks: Iterable[list], on_reject, read: "_Reading") -> Iterator[list]:
+    """The reader's chunks as lists of events in line order (rejects to `on_reject`);
+    `read.line` is the last line of the chunks handed out."""
+    for items in chunks:
+        events = [item for item in items if type(item) is Event]
+        if len(events) != len(items):
+            events = []
+            for item in items:
+                if type(item) is Event or not isinstance(item, Reject):
+                    events.append(item)
+                else:
+                    on_reject(item)
+        read.line = items[-1].line
+        yield events
 
 
 class _Reading:
