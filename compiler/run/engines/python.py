@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Iterator
 
 from runtime import ActionLog, Engine, UnorderedInputError
 from runtime import io as rio
-from runtime.compiled_timeorder import Fallback
+from runtime.compiled_timeorder import Fallback, eligible
 from runtime.engine import InFileOrder
 from runtime.events import Event, Reject
 
@@ -31,7 +31,8 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
     profiles = _profiles(contacts)
     engine = Engine(table)
     return _in_order(events, on_reject, progress, lambda accepted: engine.run(
-        accepted, profiles, as_of=as_of, observer=observer), in_file_order=observer is None)
+        accepted, profiles, as_of=as_of, observer=observer),
+        in_file_order=observer is None and eligible(engine.table))
 
 
 def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
@@ -51,7 +52,7 @@ def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int
     profiles = _profiles(contacts)
     engine = Engine(table)
     return _in_order(events, on_reject, progress, lambda accepted: engine.run_with_accounts(
-        accepted, profiles, as_of=as_of), in_file_order=True)
+        accepted, profiles, as_of=as_of), in_file_order=eligible(engine.table))
 
 
 def _profiles(contacts: str | None) -> dict:
@@ -94,7 +95,8 @@ def _in_order(events: str, on_reject, progress, score, in_file_order: bool = Fal
     only the rejects after the line where the first pass stopped. Standard input is first
     copied to a temporary file so that it can be read twice.
 
-    `in_file_order` (a `score` without an action log): the events go first in file order
+    `in_file_order` (a `score` without an action log, a table `compiled_timeorder.eligible`;
+    any other table keeps the regrouping below): the events go first in file order
     as an `InFileOrder` stream, which the engine reads through its time-order loop where
     the table allows it; if that meets an event with an id (Fallback), the file is read
     again, contact by contact as below."""
