@@ -544,6 +544,25 @@ def result_json(result: Mapping) -> dict:
     }
 
 
+def _result_json_shared(result: Mapping) -> dict:
+    """`result_json` for encoding at once: plain dicts of scores and grades are used as they
+    are instead of copied (the same JSON text; the dict is not kept)."""
+    get = result.get
+    scores = get("scores", _EMPTY)
+    grades = get("grades", _EMPTY)
+    actions = get("actions", ())
+    return {
+        "contact": result["contact"],
+        "scores": scores if type(scores) is dict else dict(scores),
+        "grades": grades if type(grades) is dict else dict(grades),
+        "stage": get("stage"),
+        "actions": [_action_json(action) for action in actions] if actions else [],
+    }
+
+
+_EMPTY: dict = {}
+
+
 def _action_json(action: Mapping) -> dict:
     at = action["at"]
     if isinstance(at, int) and not isinstance(at, bool):
@@ -567,8 +586,19 @@ def json_line(value) -> str:
 
 
 def write_results_jsonl(results: Iterable[Mapping], stream: IO[str]) -> None:
+    """The results' lines, written a batch of lines at a time (one write per batch)."""
+    batch: list[str] = []
+    add = batch.append
     for result in results:
-        stream.write(json_line(result_json(result)))
+        add(json_line(_result_json_shared(result)))
+        if len(batch) >= _WRITE_BATCH:
+            stream.write("".join(batch))
+            batch.clear()
+    if batch:
+        stream.write("".join(batch))
+
+
+_WRITE_BATCH = 4096  # lines joined into one write
 
 
 def result_columns(results: list[Mapping], score_names: Iterable[str] = (),
