@@ -24,14 +24,14 @@ _ALL = f"{TABLE}_all"
 # (merge-patching `{"contact": null}` into it removes that key and nothing else).
 _CLASSIFY = f"""
 p AS (
-  SELECT line, t, raw,
+  SELECT line, n, t, raw,
     raw IS NULL OR coalesce(NOT starts_with(t, '{{') AND regexp_full_match(t, '[ \\\\t]*'),
                             FALSE) AS blank,
     CASE WHEN {di.JSON_GUARDS} AND NOT t LIKE '{{%{{%'
          THEN try(json_keys(t)) END AS keys
   FROM src
 ), c AS (
-  SELECT line, t, raw, blank,
+  SELECT line, n, t, raw, blank,
     CASE WHEN list_contains(keys, 'contact') AND {di.distinct('keys', 8)}
          THEN sl_string(json_extract(t, '$.contact')) END AS contact
   FROM p
@@ -39,7 +39,7 @@ p AS (
 SELECT line, CASE WHEN blank THEN 0 WHEN contact <> '' THEN 1 ELSE 2 END AS kind, contact,
   CASE WHEN contact <> '' THEN json_merge_patch(t, '{{"contact": null}}')::VARCHAR END
     AS profile,
-  CASE WHEN NOT blank AND coalesce(contact, '') = '' THEN raw END AS raw
+  CASE WHEN NOT blank AND coalesce(contact, '') = '' THEN raw END AS raw, n
 FROM c
 """
 
@@ -50,11 +50,7 @@ def load_contacts(con, path: str | None) -> None:
     if path is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_ALL} (line BIGINT, kind INTEGER, "
                     "contact VARCHAR, profile VARCHAR, raw VARCHAR)")
-    elif rio.file_format(path) == "jsonl" and path != rio.STDIN \
-            and di._duckdb_reads_lines_as_python(con, path):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ALL} AS WITH src AS ("
-                    f"SELECT ordinality AS line, t, t AS raw FROM {di.LINE_READER} "
-                    f"WITH ORDINALITY), {_CLASSIFY}", [path])
+    elif rio.file_format(path) == "jsonl" and path != rio.STDIN and _jsonl_in_sql(con, path):
         _settle_lines(con)
     elif rio.file_format(path) == "parquet" and _parquet_in_sql(con, path):
         pass
@@ -64,6 +60,24 @@ def load_contacts(con, path: str | None) -> None:
                 "WHERE kind = 1 QUALIFY row_number() OVER (PARTITION BY contact "
                 "ORDER BY line DESC) = 1")
     con.execute(f"DROP TABLE {_ALL}")
+
+
+def _jsonl_in_sql(con, path: str) -> bool:
+    """`sl_contacts_all` from DuckDB's lines in one pass over the file, checked afterwards on
+    the table it wrote (as `duckdb_input._load_jsonl` does for events) to be the file's lines
+    exactly as runtime.io cuts them; False (for the Python reader) when they are not."""
+    expected = di._line_stats(path)
+    if expected is None:
+        return False
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ALL} AS WITH src AS ("
+                    f"SELECT ordinality AS line, strlen(t)::INTEGER AS n, t, t AS raw "
+                    f"FROM {di.LINE_READER} WITH ORDINALITY), {_CLASSIFY}", [path])
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
+        if not di._is_duckdb_error(exc):
+            raise
+        return False
+    return di._lines_as_python(con, _ALL, "line", expected)
 
 
 def _settle_lines(con) -> None:
@@ -94,7 +108,7 @@ def _insert(con, found: list[tuple[int, str, dict]]) -> None:
                       "profile": text_array(texts)})
     con.register("sl_more_contacts", table)
     try:
-        con.execute(f"INSERT INTO {_ALL} SELECT line, 1, contact, profile, NULL "
+        con.execute(f"INSERT INTO {_ALL} (line, kind, contact, profile, raw) SELECT line, 1, contact, profile, NULL "
                     "FROM sl_more_contacts")
     finally:
         con.unregister("sl_more_contacts")

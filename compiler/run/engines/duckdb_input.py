@@ -252,21 +252,6 @@ def _is_duckdb_error(exc: Exception) -> bool:
     return isinstance(exc, duckdb.Error)
 
 
-def _duckdb_reads_lines_as_python(con, path: str) -> bool:
-    """Whether DuckDB's CSV reader, cut to one column, gives the file's lines exactly as
-    runtime.io cuts them (`_line_stats`, `_lines_as_python`): a pass over the file of its own."""
-    expected = _line_stats(path)
-    if expected is None:
-        return False
-    try:
-        return _lines_as_python(con, f"(SELECT ordinality, strlen(t) AS n FROM {LINE_READER} "
-                                "WITH ORDINALITY)", "ordinality", expected, [path])
-    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
-        if not _is_duckdb_error(exc):
-            raise
-        return False
-
-
 def _line_stats(path: str) -> tuple[int, int] | None:
     """What DuckDB's lines of the file must add up to, to be runtime.io's lines: (the bytes of
     the lines and one LF after each, the number of lines); None when the file holds a CR
