@@ -9,7 +9,6 @@ gives `Engine.run`'s results on the list and every reject once."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 
 import pytest
@@ -22,11 +21,12 @@ from compiler.lower import lower
 from compiler.pipeline import compile_text
 from compiler.run import engines
 from compiler.run.engines import python as python_engine
-from runtime import Engine, Event, UnorderedInputError, format_time
+from runtime import Engine, Event, UnorderedInputError
 from runtime import io as rio
 from runtime.compiled_timeorder import Fallback, eligible
 from runtime.engine import InFileOrder
 from test_compiled import PROPERTY
+from test_streaming_batch import _line  # an event as its JSON line
 
 
 def _flat_models():
@@ -92,15 +92,6 @@ def _events(count: int, contacts: int, seed: int, ids_from: int | None) -> list[
                            and seq >= ids_from and rng.random() < 0.5 else None,
                            {}, seq + 1, seq))
     return found
-
-
-def _line(event: Event) -> str:
-    record = {"contact": event.contact, "event": event.event, "at": format_time(event.at)}
-    if event.target is not None:
-        record["target"] = event.target
-    if event.id is not None:
-        record["id"] = event.id
-    return json.dumps(record)
 
 
 @pytest.mark.parametrize("ids_from", [None, 0, 150, 399])
