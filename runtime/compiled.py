@@ -98,7 +98,7 @@ class Program:
         }
         self._settled = self._constant_triggers()
         self._bounds = self._bounded_slots()
-        self._inline = self._known_rule_lists()
+        self._inline, self.inline_complete = self._known_rule_lists()
         self._codes = {key: code for code, key in enumerate(self._inline)}
         body = _Writer()
         self._write_point(body)
@@ -861,11 +861,13 @@ class Program:
         finally:
             self._local = False
 
-    def _known_rule_lists(self) -> list[tuple]:
+    def _known_rule_lists(self) -> tuple[list[tuple], bool]:
         """The lists of rule indices an event can match, as far as the table tells them
         (exact targets, `any`, up to three patterns of one event type in every combination):
-        these are dispatched inline. Others get a function on first sight."""
+        these are dispatched inline. Others get a function on first sight. And whether the
+        inline lists are every list an event can match (then no event needs a function)."""
         table = self.table
+        complete = all(len(index["glob"]) <= 3 for index in table.raw["dispatch"].values())
         found: dict[tuple, None] = {(): None}
         for event in sorted(table.raw["dispatch"]):
             index = table.raw["dispatch"][event]
@@ -879,7 +881,7 @@ class Program:
             for target in sorted(index["exact"]):
                 matched = {i for i in globs if table.rules[i].matches(target)}
                 found[tuple(sorted(chosen | set(index["exact"][target]) | matched))] = None
-        return list(found)[:_INLINE_LIMIT]
+        return list(found)[:_INLINE_LIMIT], complete and len(found) <= _INLINE_LIMIT
 
     def _write_dispatch(self, w: _Writer, exit_: str) -> None:
         """`code` -> the rules' code inline (a binary tree of compares), else a call."""

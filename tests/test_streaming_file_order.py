@@ -126,3 +126,37 @@ def test_score_run_in_file_order_equals_engine_run(ids_from, order, chunk_bytes,
     assert [r.line for r in rejects] == [index + 1 for index in sorted(broken)]
     if ids_from is None:  # the time-order loop took the whole file: no second pass
         assert passes == []
+
+
+PATTERNS = """\
+score engagement 0..100
+visit "p*" +1
+visit "pr*" +2
+visit "pri*" +3
+visit "pric*" +4
+visit home +5
+"""
+
+
+@pytest.mark.parametrize("model, file_order", [(MODEL, True), (PATTERNS, False)])
+def test_one_pass_only_where_every_rule_list_is_inline(model, file_order, tmp_path,
+                                                        monkeypatch):
+    """Four patterns of one event type: some rule lists have no inline code, so the
+    time-order loop would stop (Fallback) at the first such event and the file be read
+    twice; `score run` then goes contact by contact from the start, in one pass."""
+    table = compile_text(model).require_table()
+    events = sorted(_events(200, 20, 5, None), key=lambda e: (e.at, e.seq))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(_line(e) for e in events) + "\n")
+    reads, grouped = [], []
+    read_chunks, by_contact = python_engine.readers.read_event_chunks, \
+        python_engine._contact_by_contact
+    monkeypatch.setattr(python_engine.readers, "read_event_chunks",
+                        lambda *a, **k: reads.append(1) or read_chunks(*a, **k))
+    monkeypatch.setattr(python_engine, "_contact_by_contact",
+                        lambda *args: grouped.append(1) or by_contact(*args))
+    assert Engine(table).program.inline_complete is file_order
+    got = engines.run("python", table, str(path), None, None, [].append)
+    assert got == Engine(table).run(events)
+    assert reads == [1]
+    assert grouped == ([] if file_order else [1])

@@ -32,7 +32,7 @@ def run(table: dict, events: str, contacts: str | None, as_of: int | None,
     engine = Engine(table)
     return _in_order(events, on_reject, progress, lambda accepted: engine.run(
         accepted, profiles, as_of=as_of, observer=observer),
-        in_file_order=observer is None and eligible(engine.table))
+        in_file_order=observer is None and _file_order_fits(engine))
 
 
 def timeline(table: dict, events: str, contacts: str | None, as_of: int | None,
@@ -52,7 +52,14 @@ def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int
     profiles = _profiles(contacts)
     engine = Engine(table)
     return _in_order(events, on_reject, progress, lambda accepted: engine.run_with_accounts(
-        accepted, profiles, as_of=as_of), in_file_order=eligible(engine.table))
+        accepted, profiles, as_of=as_of), in_file_order=_file_order_fits(engine))
+
+
+def _file_order_fits(engine: Engine) -> bool:
+    """Whether the time-order loop takes this table and every rule list an event can match
+    is inline in it: otherwise the first event of such a list would stop it (Fallback) and
+    every run would read the file twice."""
+    return eligible(engine.table) and engine.program.inline_complete
 
 
 def _profiles(contacts: str | None) -> dict:
