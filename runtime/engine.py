@@ -176,37 +176,37 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
         `InFileOrder` stream goes through the time-order loop where the table allows it
         (Fallback, from midway, when an event has an id: its caller reads the input again)."""
         if type(events) is InFileOrder:
-            if self.compiled and out is None:
-                if not self._time_order_built:
-                    self._time_order = build_time_order(self.program)
-                    self._time_order_built = True
-                if self._time_order is not None:
-                    latest = self._time_order.run(events.events, states, profiles, until)
-                    self._flat_states = states  # lists, not _Contact: see _results
-                    return latest
+            if self.compiled and out is None and self._time_order_loop() is not None:
+                latest = self._time_order.run(events.events, states, profiles, until)
+                self._flat_states = states  # lists, not _Contact: see _results
+                return latest
             events = events.events
         if type(events) is not list and type(events) is not tuple:
             batch = self.program.batch if self.compiled else self._batch_interpreted
             return batch(events, states, profiles, until, out)
         if self.compiled and self._in_time_order(events):
-            if out is None:
-                if not self._time_order_built:
-                    self._time_order = build_time_order(self.program)
-                    self._time_order_built = True
-                if self._time_order is not None:
-                    try:
-                        latest = self._time_order.run(events, states, profiles, until)
-                    except Fallback:  # an event id, or a rule list without inline code
-                        states.clear()
-                    else:
-                        self._flat_states = states  # lists, not _Contact: see _results
-                        return latest
+            if out is None and self._time_order_loop() is not None:
+                try:
+                    latest = self._time_order.run(events, states, profiles, until)
+                except Fallback:  # an event id, or a rule list without inline code
+                    states.clear()
+                else:
+                    self._flat_states = states  # lists, not _Contact: see _results
+                    return latest
             return self.program.batch(events, states, profiles, until, out)
         grouped = _groups(events)
         if self.compiled:
             return self.program.groups(grouped, states, profiles, until, out)
         return self._batch_interpreted(chain.from_iterable(grouped.values()), states,
                                        profiles, until, out)
+
+    def _time_order_loop(self):
+        """The time-order loop on flat lists, written on first use (None for a table it does
+        not take)."""
+        if not self._time_order_built:
+            self._time_order = build_time_order(self.program)
+            self._time_order_built = True
+        return self._time_order
 
     def _in_time_order(self, events) -> bool:
         """Whether the compiled loop should read this list in the order given rather than
