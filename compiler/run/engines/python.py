@@ -102,42 +102,41 @@ def _in_order(events: str, on_reject, progress, score, in_file_order: bool = Fal
     only the rejects after the line where the first pass stopped. Standard input is first
     copied to a temporary file so that it can be read twice.
 
-    `in_file_order` (a `score` without an action log, a table `compiled_timeorder.eligible`;
-    any other table keeps the regrouping below): the events go first in file order
-    as an `InFileOrder` stream, which the engine reads through its time-order loop where
-    the table allows it; if that meets an event with an id (Fallback), the file is read
-    again, contact by contact as below."""
+    `in_file_order` (see `_file_order_fits`; any other table keeps the regrouping below):
+    the events go first in file order as an `InFileOrder` stream, which the engine reads
+    through its time-order loop; if that meets an event with an id (Fallback), the file is
+    read again, contact by contact as below."""
     with rio.paused_collector(), _rereadable(events) as path:
         read = _Reading()
-        stopped = 0
-
-        def later(reject: Reject) -> None:
-            if reject.line > stopped:
-                on_reject(reject)
         if in_file_order:
             try:
                 return score(InFileOrder(chain.from_iterable(_file_order(
                     readers.read_event_chunks(path, progress=progress), on_reject, read))))
             except UnorderedInputError:
-                return _sorted(path, score, later, read.line)
+                return _sorted(path, score, _after(read.line, on_reject))
             except Fallback:
-                stopped = read.line
+                on_reject = _after(read.line, on_reject)
                 read = _Reading()
                 progress = None
         try:
             return score(_contact_by_contact(readers.read_event_chunks(path, progress=progress),
-                                             later, read))
+                                             on_reject, read))
         except UnorderedInputError:
             pass
-        return _sorted(path, score, later, max(stopped, read.line))
+        return _sorted(path, score, _after(read.line, on_reject))
 
 
-def _sorted(path, score, on_reject, stopped):
-    """The second pass, through an external sort: the rejects after line `stopped`."""
+def _after(stopped: int, on_reject) -> Callable[[Reject], None]:
+    """`on_reject` for a pass read again: only the rejects after line `stopped`."""
     def later(reject: Reject) -> None:
         if reject.line > stopped:
             on_reject(reject)
-    with external_sort.sorted_events(_accepted(readers.read_events(path), later)) as ordered:
+    return later
+
+
+def _sorted(path, score, on_reject):
+    """The pass through an external sort."""
+    with external_sort.sorted_events(_accepted(readers.read_events(path), on_reject)) as ordered:
         return score(ordered)
 
 
