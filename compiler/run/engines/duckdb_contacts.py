@@ -50,7 +50,7 @@ def load_contacts(con, path: str | None) -> None:
     if path is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_ALL} (line BIGINT, kind INTEGER, "
                     "contact VARCHAR, profile VARCHAR, raw VARCHAR)")
-    elif rio.file_format(path) == "jsonl" and path != rio.STDIN and _jsonl_in_sql(con, path):
+    elif rio.file_format(path) == "jsonl" and di.lines_in_sql(con, path, _ALL, _CLASSIFY):
         _settle_lines(con)
     elif rio.file_format(path) == "parquet" and _parquet_in_sql(con, path):
         pass
@@ -60,24 +60,6 @@ def load_contacts(con, path: str | None) -> None:
                 "WHERE kind = 1 QUALIFY row_number() OVER (PARTITION BY contact "
                 "ORDER BY line DESC) = 1")
     con.execute(f"DROP TABLE {_ALL}")
-
-
-def _jsonl_in_sql(con, path: str) -> bool:
-    """`sl_contacts_all` from DuckDB's lines in one pass over the file, checked afterwards on
-    the table it wrote (as `duckdb_input._load_jsonl` does for events) to be the file's lines
-    exactly as runtime.io cuts them; False (for the Python reader) when they are not."""
-    expected = di._line_stats(path)
-    if expected is None:
-        return False
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ALL} AS WITH src AS ("
-                    f"SELECT ordinality AS line, strlen(t)::INTEGER AS n, t, t AS raw "
-                    f"FROM {di.LINE_READER} WITH ORDINALITY), {_CLASSIFY}", [path])
-    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
-        if not di._is_duckdb_error(exc):
-            raise
-        return False
-    return di._lines_as_python(con, _ALL, "line", expected)
 
 
 def _settle_lines(con) -> None:
@@ -108,8 +90,8 @@ def _insert(con, found: list[tuple[int, str, dict]]) -> None:
                       "profile": text_array(texts)})
     con.register("sl_more_contacts", table)
     try:
-        con.execute(f"INSERT INTO {_ALL} (line, kind, contact, profile, raw) SELECT line, 1, contact, profile, NULL "
-                    "FROM sl_more_contacts")
+        con.execute(f"INSERT INTO {_ALL} (line, kind, contact, profile, raw) "
+                    "SELECT line, 1, contact, profile, NULL FROM sl_more_contacts")
     finally:
         con.unregister("sl_more_contacts")
 

@@ -192,21 +192,29 @@ def load_events(con, path: str, on_reject: Callable[[Reject], None],
 
 # --- JSON Lines -----------------------------------------------------------------------------
 
-def _load_jsonl(con, path: str, progress) -> None:
-    """`sl_events_all` from DuckDB's lines when they are the file's lines exactly as
-    runtime.io cuts them (`_lines_as_python`), else from pyarrow's."""
+def lines_in_sql(con, path: str, table: str, classify: str) -> bool:
+    """`table` from DuckDB's lines of the file through `classify` (CTEs over `src`: line, n,
+    t, raw), in one pass, checked afterwards on the table it wrote to be the file's lines
+    exactly as runtime.io cuts them (`_lines_as_python`); False (for the Python reader) when
+    they are not, or the file is standard input."""
     expected = None if path == rio.STDIN else _line_stats(path)
-    if expected is not None:
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
-                        f"SELECT ordinality AS line, strlen(t)::INTEGER AS n, t, t AS raw "
-                        f"FROM {LINE_READER} WITH ORDINALITY), {_CLASSIFY}", [path])
-        except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
-            if not _is_duckdb_error(exc):
-                raise
-        else:
-            if _lines_as_python(con, f"{TABLE}_all", "line", expected):
-                return
+    if expected is None:
+        return False
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS WITH src AS ("
+                    f"SELECT ordinality AS line, strlen(t)::INTEGER AS n, t, t AS raw "
+                    f"FROM {LINE_READER} WITH ORDINALITY), {classify}", [path])
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
+        if not _is_duckdb_error(exc):
+            raise
+        return False
+    return _lines_as_python(con, table, "line", expected)
+
+
+def _load_jsonl(con, path: str, progress) -> None:
+    """`sl_events_all` from DuckDB's lines (`lines_in_sql`), else from pyarrow's."""
+    if lines_in_sql(con, path, f"{TABLE}_all", _CLASSIFY):
+        return
     # the byte order mark goes in Python (`_line_batches`), as runtime.io drops it
     _from_stream(con, "sl_chunks", _line_batches(path, progress),
                  f"CREATE OR REPLACE TEMP TABLE {TABLE}_all AS WITH src AS ("
