@@ -533,28 +533,18 @@ def _raw_text(raw) -> str:
 
 # --- writers ----------------------------------------------------------------------------------
 
-def result_json(result: Mapping) -> dict:
-    """A result in the key order of section 7: contact, scores, grades, stage, actions."""
-    return {
-        "contact": result["contact"],
-        "scores": dict(result.get("scores", {})),
-        "grades": dict(result.get("grades", {})),
-        "stage": result.get("stage"),
-        "actions": [_action_json(action) for action in result.get("actions", ())],
-    }
-
-
-def _result_json_shared(result: Mapping) -> dict:
-    """`result_json` for encoding at once: plain dicts of scores and grades are used as they
-    are instead of copied (the same JSON text; the dict is not kept)."""
+def result_json(result: Mapping, *, share: bool = False) -> dict:
+    """A result in the key order of section 7: contact, scores, grades, stage, actions.
+    `share`: plain dicts of scores and grades are used as they are instead of copied (for a
+    dict encoded at once and not kept: the same JSON text)."""
     get = result.get
     scores = get("scores", _EMPTY)
     grades = get("grades", _EMPTY)
     actions = get("actions", ())
     return {
         "contact": result["contact"],
-        "scores": scores if type(scores) is dict else dict(scores),
-        "grades": grades if type(grades) is dict else dict(grades),
+        "scores": scores if share and type(scores) is dict else dict(scores),
+        "grades": grades if share and type(grades) is dict else dict(grades),
         "stage": get("stage"),
         "actions": [_action_json(action) for action in actions] if actions else [],
     }
@@ -590,7 +580,7 @@ def write_results_jsonl(results: Iterable[Mapping], stream: IO[str]) -> None:
     batch: list[str] = []
     add = batch.append
     for result in results:
-        add(json_line(_result_json_shared(result)))
+        add(json_line(result_json(result, share=True)))
         if len(batch) >= _WRITE_BATCH:
             stream.write("".join(batch))
             batch.clear()
