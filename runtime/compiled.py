@@ -73,7 +73,10 @@ class Program:
         self.handlers: list = []  # functions for rule lists met later than the load
         self._ready = False
         # the event's point written inline, per mode (state fields on `st`, or in locals)
-        self._inline_point: dict[bool, list[str]] = {}
+        self._inline_point: dict[tuple, list[str]] = {}
+        # writing a point of the contact-by-contact loop where no bounded slot is due: their
+        # totals are the ones kept (see `_write_bounded_point`)
+        self._not_due = False
         # writing the contact-by-contact loop: the hot state fields live in locals (`c_...`)
         self._local = False
         self._hot = self._hot_fields()
@@ -97,6 +100,10 @@ class Program:
             "answer_fast": _answerer(table, engine._answer), "positive_total": positive_total,
         }
         self._settled = self._constant_triggers()
+        # the scores and grades fixed per contact, and whether the contact-by-contact loop
+        # has written their locals yet (then a point reads them, see `_fixed_values`)
+        self._fixed = self._fixed_values()
+        self._fixed_written = False
         self._bounds = self._bounded_slots()
         self._inline, self.inline_complete = self._known_rule_lists()
         self._codes = {key: code for code, key in enumerate(self._inline)}
@@ -171,6 +178,12 @@ class Program:
             used.update(("order", "recent"))
         return tuple(f for f in _HOT if f in used)
 
+    def _quiet_off(self, w: _Writer) -> None:
+        """Written where something a point's bound test reads may change (see
+        `_write_point_call`): the last test's answer is not known to hold any more."""
+        if self._local and self._bounds:
+            w("c_quiet = False")
+
     def _sync_out(self, w: _Writer) -> None:
         """The locals back into the state, before code that reads the state (a handler, the
         point function, flush, an action log)."""
@@ -187,6 +200,7 @@ class Program:
             w("sums = st.sums")
             if self.table.timed:
                 w("awards = st.awards")
+            self._quiet_off(w)
             for slot in self._bounds if awarded else ():  # see _bounded_slots
                 w(f"c_hi{slot} = positive_total(awards[{slot}]) if awards[{slot}][1] else 0")
 
@@ -250,12 +264,19 @@ class Program:
         `_bounds` is its upper bound (`c_hi`), not its decayed total."""
         table = self.table
         values: dict = {}
+        if self._local and self._fixed_written:
+            for key in wanted & self._fixed:
+                kind, name = key
+                values[key] = f"s{table.score_index[name]}" if kind == "score" else \
+                    f"r{[g[0] for g in table.grades].index(name)}"
 
         def raw(slot: int) -> str:
             if slot not in table.timed:
                 return f"sums[{slot}]"
             if bound:
                 return f"sums[{slot}] + c_hi{slot}"
+            if self._local and slot in self._bounds and self._not_due:
+                return f"sums[{slot}] + awards[{slot}][0]"
             if self._local and slot in self._bounds:
                 # a step was crossed: the bound of the contributions as they are now
                 w(f"aw = awards[{slot}]")
@@ -279,7 +300,7 @@ class Program:
                 local = values[("group", name)] = f"g{j}"
                 w(f"{local} = {raw(slot)}")
         for i, name in enumerate(table.score_names):
-            if ("score", name) not in wanted:
+            if ("score", name) not in wanted or ("score", name) in values:
                 continue
             local = values[("score", name)] = f"s{i}"
             parts = [raw(i)]
@@ -289,7 +310,7 @@ class Program:
             w(f"{local} = {' + '.join(parts)}")
         refs = self._refs(values)
         for j, (name, source, bands, otherwise) in enumerate(table.grades):
-            if ("grade", name) not in wanted:
+            if ("grade", name) not in wanted or ("grade", name) in values:
                 continue
             local = f"r{j}"
             if source is None:
@@ -492,6 +513,37 @@ class Program:
                 mask |= 1 << j
         return mask
 
+    def _fixed_values(self) -> set:
+        """The scores and grades whose value is fixed per contact within one batch run: a
+        score no rule awards to, that neither decays nor expires, no trigger resets and no
+        group is part of (its sum is the profile's part, and a batch run never changes a
+        profile), and a grade by bands on such a score. The contact-by-contact loop computes
+        the ones a stage or trigger reads once per contact, before its events, instead of at
+        every point (B2B's `fit` and `tier`)."""
+        table = self.table
+        changing = {rule.slot for rule in table.rules} | \
+            {rule.slot for rule in table.inactivity} | set(table.timed)
+        for _, actions, _, _ in table.triggers:
+            for _, _, score in actions:
+                if score is not None:
+                    changing.update(table.reset_slots[score])
+        fixed = set()
+        for i, name in enumerate(table.score_names):
+            if i not in changing and not any(g[1] == i for g in table.groups):
+                fixed.add(("score", name))
+        for name, source, _, _ in table.grades:
+            if source is not None and ("score", source) in fixed:
+                fixed.add(("grade", name))
+        return fixed
+
+    def _write_fixed(self, w: _Writer) -> None:
+        """Before a contact's events: the fixed values a stage or trigger reads (see
+        `_fixed_values`), in the locals every point of the contact then reads."""
+        wanted = self._lifecycle_refs() & self._fixed
+        if wanted:
+            self._write_values(w, wanted)
+        self._fixed_written = True
+
     def _write_settled(self, w: _Writer) -> None:
         """`c_settled` for the contact in hand (see `_constant_triggers`)."""
         from .conditions import references
@@ -639,7 +691,7 @@ class Program:
             if self._local:
                 # contact by contact, every event of the contact is in hand: its ids in a
                 # set while they are read (`_write_groups` drops it after the last one)
-                w("    if type(c_seen) is set:")
+                w("    if seen_set:")
                 w("        if ident in c_seen:")
                 w(f"            {exit_}")
                 w("        c_seen.add(ident)")
@@ -664,6 +716,8 @@ class Program:
             w(f"if not {'scored' if self._local else 'st.scored'}:")
             w(f"    {self._s('clock')} = at")
             w(f"    {exit_}")
+            if self._local:
+                w("ev_event = ev.event")  # read once: the absence tests and the dispatch
         else:
             w("if ev.id is not None or (clock is not None and at < clock) or not st.scored:")
             w("    if not admit(st, ev, horizon):")
@@ -680,7 +734,7 @@ class Program:
             w(self._flush_call())
             self._sync_in(w, self._flush_awards())
             w.depth -= 2
-            w("    if ev.event in ANSWERS:")
+            w("    if ev_event in ANSWERS:")
             w("        answer_fast(st, ev)")
             w(f"if at != {self._s('clock')} and {self._s('recent')}:")
             w(f"    {self._s('recent')} = ()")
@@ -712,13 +766,14 @@ class Program:
             if self._local:
                 # `recent` is read only for the events that answer an absence (`_expect`
                 # looks for an answer at this very time): the batch loop keeps only those
-                w("if ev.event in ANSWERS:")
+                w("if ev_event in ANSWERS:")
                 w.depth += 1
             recent = self._s("recent")
+            name = "ev_event" if self._local else "ev.event"
             w(f"if {recent}:")
-            w(f"    {recent}.append((ev.event, ev.target))")
+            w(f"    {recent}.append(({name}, ev.target))")
             w("else:")
-            w(f"    {recent} = [(ev.event, ev.target)]")
+            w(f"    {recent} = [({name}, ev.target)]")
             if self._local:
                 w.depth -= 1
             w(f"{self._s('order')} += 1")
@@ -834,7 +889,10 @@ class Program:
             if "seen" in self._hot:
                 w("if c_seen is None:")
                 w("    c_seen = set()")
+                # a set stays a set: the prologue's test of its type, once per contact
+                w("seen_set = type(c_seen) is set")
             w("scored = st.scored")  # batch never changes a profile
+            self._write_fixed(w)
             if self._settled:
                 self._write_settled(w)
             w("for ev in events:")
@@ -860,6 +918,7 @@ class Program:
             w.depth -= 1
         finally:
             self._local = False
+            self._fixed_written = False
 
     def _known_rule_lists(self) -> tuple[list[tuple], bool]:
         """The lists of rule indices an event can match, as far as the table tells them
@@ -885,10 +944,11 @@ class Program:
 
     def _write_dispatch(self, w: _Writer, exit_: str) -> None:
         """`code` -> the rules' code inline (a binary tree of compares), else a call."""
-        w("by_target = cache_get(ev.event)")
+        name = "ev_event" if self._local else "ev.event"
+        w(f"by_target = cache_get({name})")
         w("code = by_target.get(ev.target) if by_target is not None else None")
         w("if code is None:")
-        w("    code = code_for(ev.event, ev.target)")
+        w(f"    code = code_for({name}, ev.target)")
         count = len(self._inline)
         w(f"if code < {count}:")
         w.depth += 1
@@ -984,6 +1044,7 @@ class Program:
                                   rule.points if rule.kind == EVENT else None)
             else:
                 w(f"sums[{rule.slot}] += {points}")
+                self._quiet_off(w)
             w(f"{self._s('dirty')} = True")
             w.depth = depth
         self._write_point_call(w)
@@ -997,8 +1058,12 @@ class Program:
             if value is None:
                 w(f"if {points} > 0:")
                 w(f"    c_hi{slot} += {points}")
+                w("    c_quiet = False")
             elif value > 0:
                 w(f"c_hi{slot} += {points}")
+                w("c_quiet = False")
+        else:
+            self._quiet_off(w)
         if decay is None or expire is not None:
             w(f"add_award({awards}, at, {points}, DECAYS[{slot}], EXPIRES[{slot}])")
             return
@@ -1028,37 +1093,65 @@ class Program:
         if guard is None:
             w(f"{self._s('dirty')} = False")
             return
-        if self._local not in self._inline_point:
-            body = self._point_body("ev")
-            self._inline_point[self._local] = body if len(body) <= _INLINE_POINT_LINES else []
+        if self._local and self._bounds:
+            self._write_bounded_point(w)
+            return
         w(f"if {guard}:")
         w.depth += 1
-        bounded = self._local and self._bounds
-        if bounded:
-            # where a decay step is due, nothing can change while every live condition is
-            # false at the bound: the point does nothing, the total is left for later
-            w("if " + " or ".join(f"((heap := awards[{slot}][1]) and heap[0][0] <= at)"
-                                  for slot in self._bounds) + ":")
-            w.depth += 1
-            w(f"quiet = not ({self._bound_test(w)})")
-            w.depth -= 1
-            w("else:")
-            w("    quiet = False")
-            w("if quiet:")
-            w(f"    {self._s('dirty')} = False")
-            w("else:")
-            w.depth += 1
-        if self._inline_point[self._local]:
-            w.block(self._inline_point[self._local])
+        self._write_full_point(w)
+        w.depth -= 1
+        w("else:")
+        w(f"    {self._s('dirty')} = False")
+
+    def _write_full_point(self, w: _Writer, not_due: bool = False) -> None:
+        """The point itself, inline when its code is short, else a call (`not_due`: no
+        bounded slot is due, see `_write_bounded_point`)."""
+        key = (self._local, not_due)
+        if key not in self._inline_point:
+            self._not_due = not_due
+            try:
+                body = self._point_body("ev")
+            finally:
+                self._not_due = False
+            self._inline_point[key] = body if len(body) <= _INLINE_POINT_LINES else []
+        if self._inline_point[key]:
+            w.block(self._inline_point[key])
         else:
             self._sync_out(w)
             w("point(st, at, out, ev)")
             self._sync_in(w)
-        if bounded:
-            w.depth -= 1
-        w.depth -= 1
+
+    def _write_bounded_point(self, w: _Writer) -> None:
+        """The point after an event in the contact-by-contact loop where `_bounded_slots`
+        bounds decayed totals. Where a decay step is due, every live stage and once trigger
+        is first tested with the bounds in place of the totals (`_bound_test`): when none
+        can hold, no total up to the bounds changes anything, the point does nothing and the
+        totals are left for later. That answer holds until something the test reads changes
+        (a positive award to a bounded slot, any other award, a point that runs, a call that
+        may change the state: `_quiet_off`), so `c_quiet` keeps it and later points skip
+        even the test; a non-positive award to a bounded slot lowers a total only."""
+        table = self.table
+        dirty = self._s("dirty")
+        done = self._done()
+        w(f"if c_quiet{f' or ({done})' if done else ''}:")
+        w(f"    {dirty} = False")
+        w("elif " + " or ".join(f"((heap := awards[{slot}][1]) and heap[0][0] <= at)"
+                                for slot in self._bounds) + ":")
+        w.depth += 1
+        test = self._bound_test(w)
+        w(f"if not ({test}):")
+        w("    c_quiet = True")
+        w(f"    {dirty} = False")
         w("else:")
-        w(f"    {self._s('dirty')} = False")
+        w.depth += 1
+        self._write_full_point(w)
+        w.depth -= 2
+        others = [f"((heap := awards[{i}][1]) and heap[0][0] <= at)"
+                  for i in table.timed if i not in self._bounds]
+        w(f"elif {' or '.join([dirty] + others)}:")
+        w.depth += 1
+        self._write_full_point(w, not_due=True)
+        w.depth -= 1
 
     def _done(self) -> str | None:
         """An expression true when no point of this contact can change anything any more:
