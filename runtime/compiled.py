@@ -730,9 +730,7 @@ class Program:
             w("if pending:")
             w("    if pending[0][0] < at:")
             w.depth += 2
-            self._sync_out(w)
-            w(self._flush_call())
-            self._sync_in(w, self._flush_awards())
+            self._write_local_flush(w)
             w.depth -= 2
             w("    if ev_event in ANSWERS:")
             w("        answer_fast(st, ev)")
@@ -795,8 +793,6 @@ class Program:
         """`Engine._flush` for a table with absence rules and no inactivity rule (tracer
         None): the absence awards due before `until` (or at it, when inclusive), one point
         per due time; each rule's cap and award written out, as after an event."""
-        table = self.table
-        absences = [rule for rule in table.rules if rule.kind == ABSENCE]
         w("def flush_absence(st, until, inclusive, out):")
         w.depth += 1
         w("pending = st.pending")
@@ -806,10 +802,21 @@ class Program:
         w("at = pending[0][0]")
         w("if at > until or (at == until and not inclusive):")
         w("    return")
+        self._write_absence_awards(w)
+        w("clock = st.clock")
+        w("if clock is None or at > clock:")
+        w("    st.clock = at")
+        w("    st.recent = ()")
+        w("point(st, at, out, 'absence')")
+        w.depth -= 2
+
+    def _write_absence_awards(self, w: _Writer) -> None:
+        """The absences of `pending` due at `at` popped and awarded (cap, award, dirty)."""
+        table = self.table
         w("while pending and pending[0][0] == at:")
         w.depth += 1
         w("index = pending.pop(0)[3]")
-        for k, rule in enumerate(absences):
+        for k, rule in enumerate(rule for rule in table.rules if rule.kind == ABSENCE):
             w(f"{'if' if k == 0 else 'elif'} index == {rule.index}:")
             w.depth += 1
             depth = w.depth
@@ -822,15 +829,29 @@ class Program:
                 self._write_award(w, rule.slot, literal(rule.points), rule.points)
             else:
                 w(f"sums[{rule.slot}] += {literal(rule.points)}")
+                self._quiet_off(w)
             w(f"{self._s('dirty')} = True")
             w.depth = depth - 1
         w.depth -= 1
-        w("clock = st.clock")
-        w("if clock is None or at > clock:")
-        w("    st.clock = at")
-        w("    st.recent = ()")
-        w("point(st, at, out, 'absence')")
-        w.depth -= 2
+
+    def _write_local_flush(self, w: _Writer) -> None:
+        """`flush_absence(st, at, False, out)` written out in the contact-by-contact loop,
+        on its locals (no state fields copied out and back, no call per due time): the
+        absences due before the event, one point per due time, `at` that time meanwhile."""
+        clock, recent = self._s("clock"), self._s("recent")
+        w("ev_at = at")
+        w("while pending:")
+        w.depth += 1
+        w("at = pending[0][0]")
+        w("if at >= ev_at:")
+        w("    break")
+        self._write_absence_awards(w)
+        w(f"if {clock} is None or at > {clock}:")
+        w(f"    {clock} = at")
+        w(f"    {recent} = ()")
+        self._write_point_call(w, "'absence'")
+        w.depth -= 1
+        w("at = ev_at")
 
     def _write_step(self, w: _Writer) -> None:
         w("def step(st, ev, out, horizon=None):")
@@ -1086,31 +1107,32 @@ class Program:
             w("    entry[1] += 1")
         w.depth += 1
 
-    def _write_point_call(self, w: _Writer) -> None:
-        """The point after an event: inline when its code is short, else a call."""
+    def _write_point_call(self, w: _Writer, cause: str = "ev") -> None:
+        """The point after an event (`cause`: or the kind of point, as a literal): inline
+        when its code is short, else a call."""
         w(f"{self._s('point')} = at")
         guard = self._point_guard()
         if guard is None:
             w(f"{self._s('dirty')} = False")
             return
         if self._local and self._bounds:
-            self._write_bounded_point(w)
+            self._write_bounded_point(w, cause)
             return
         w(f"if {guard}:")
         w.depth += 1
-        self._write_full_point(w)
+        self._write_full_point(w, cause)
         w.depth -= 1
         w("else:")
         w(f"    {self._s('dirty')} = False")
 
-    def _write_full_point(self, w: _Writer, not_due: bool = False) -> None:
+    def _write_full_point(self, w: _Writer, cause: str, not_due: bool = False) -> None:
         """The point itself, inline when its code is short, else a call (`not_due`: no
         bounded slot is due, see `_write_bounded_point`)."""
-        key = (self._local, not_due)
+        key = (self._local, not_due, cause)
         if key not in self._inline_point:
             self._not_due = not_due
             try:
-                body = self._point_body("ev")
+                body = self._point_body(cause)
             finally:
                 self._not_due = False
             self._inline_point[key] = body if len(body) <= _INLINE_POINT_LINES else []
@@ -1118,10 +1140,10 @@ class Program:
             w.block(self._inline_point[key])
         else:
             self._sync_out(w)
-            w("point(st, at, out, ev)")
+            w(f"point(st, at, out, {cause})")
             self._sync_in(w)
 
-    def _write_bounded_point(self, w: _Writer) -> None:
+    def _write_bounded_point(self, w: _Writer, cause: str) -> None:
         """The point after an event in the contact-by-contact loop where `_bounded_slots`
         bounds decayed totals. Where a decay step is due, every live stage and once trigger
         is first tested with the bounds in place of the totals (`_bound_test`): when none
@@ -1144,13 +1166,13 @@ class Program:
         w(f"    {dirty} = False")
         w("else:")
         w.depth += 1
-        self._write_full_point(w)
+        self._write_full_point(w, cause)
         w.depth -= 2
         others = [f"((heap := awards[{i}][1]) and heap[0][0] <= at)"
                   for i in table.timed if i not in self._bounds]
         w(f"elif {' or '.join([dirty] + others)}:")
         w.depth += 1
-        self._write_full_point(w, not_due=True)
+        self._write_full_point(w, cause, not_due=True)
         w.depth -= 1
 
     def _done(self) -> str | None:
