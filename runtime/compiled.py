@@ -80,7 +80,7 @@ class Program:
         # writing the contact-by-contact loop: the hot state fields live in locals (`c_...`)
         self._local = False
         self._hot = self._hot_fields()
-        self.cache: dict[str, dict] = {}
+        self.cache = _Codes(self)  # event -> target -> dispatch code, filled on first sight
         self._cached = 0
         self.namespace = {
             "__builtins__": {"type": type, "len": len, "list": list, "tuple": tuple,
@@ -734,7 +734,8 @@ class Program:
             w.depth -= 2
             w("    if ev_event in ANSWERS:")
             w("        answer_fast(st, ev)")
-            w(f"if at != {self._s('clock')} and {self._s('recent')}:")
+            # empty at most events: tested first
+            w(f"if {self._s('recent')} and at != {self._s('clock')}:")
             w(f"    {self._s('recent')} = ()")
         elif (table.has_absence or table.inactivity) and self._local:
             w("pending = st.pending")
@@ -857,7 +858,7 @@ class Program:
         w("def step(st, ev, out, horizon=None):")
         w.depth += 1
         w("at = ev.at")
-        w("cache_get = CACHE.get")
+        w("codes = CACHE")
         self._write_prologue(w, "return", False)
         w.depth -= 1
 
@@ -867,7 +868,7 @@ class Program:
         w("def batch(events, states, profiles, until, out):")
         w.depth += 1
         w("get = states.get")
-        w("cache_get = CACHE.get")
+        w("codes = CACHE")
         w(f"latest = {literal(_BEFORE)}")
         w(f"if until is None:")
         w(f"    until = {literal(_AFTER)}")
@@ -897,7 +898,7 @@ class Program:
             w("def groups(groups, states, profiles, until, out):")
             w.depth += 1
             w("get = states.get")
-            w("cache_get = CACHE.get")
+            w("codes = CACHE")
             w(f"latest = {literal(_BEFORE)}")
             w("if until is None:")
             w(f"    until = {literal(_AFTER)}")
@@ -965,11 +966,8 @@ class Program:
 
     def _write_dispatch(self, w: _Writer, exit_: str) -> None:
         """`code` -> the rules' code inline (a binary tree of compares), else a call."""
-        name = "ev_event" if self._local else "ev.event"
-        w(f"by_target = cache_get({name})")
-        w("code = by_target.get(ev.target) if by_target is not None else None")
-        w("if code is None:")
-        w(f"    code = code_for({name}, ev.target)")
+        # one subscript per level: a miss fills the cache (`_Codes`, `_Targets`)
+        w(f"code = codes[{'ev_event' if self._local else 'ev.event'}][ev.target]")
         count = len(self._inline)
         w(f"if code < {count}:")
         w.depth += 1
@@ -997,7 +995,7 @@ class Program:
         if self._cached >= _CACHE_LIMIT:
             self.cache.clear()  # bound memory under unbounded target vocabularies
             self._cached = 0
-        self.cache.setdefault(event, {})[target] = code
+        self.cache[event][target] = code
         self._cached += 1
         return code
 
@@ -1099,10 +1097,11 @@ class Program:
             w(f"if used < {cap}:")
             w(f"    caps[{index}] = used + 1")
         else:
-            write_period(w, "key", rule.per, self.table.calendar.is_utc)
+            # not `key`: the contact-by-contact loop names the contact so (Unordered(key))
+            write_period(w, "period", rule.per, self.table.calendar.is_utc)
             w(f"entry = caps.get({index})")
-            w("if entry is None or entry[0] != key:")
-            w(f"    entry = caps[{index}] = [key, 0]")  # periods only move forward
+            w("if entry is None or entry[0] != period:")
+            w(f"    entry = caps[{index}] = [period, 0]")  # periods only move forward
             w(f"if entry[1] < {cap}:")
             w("    entry[1] += 1")
         w.depth += 1
@@ -1189,6 +1188,32 @@ class Program:
         if table.stages:
             done.append(f"{self._s('stage')} == {len(table.stages) - 1}")
         return " and ".join(done) or None
+
+
+class _Codes(dict):
+    """`Program.cache`: event type -> its `_Targets`, made on first sight."""
+    __slots__ = ("program",)
+
+    def __init__(self, program):
+        super().__init__()
+        self.program = program
+
+    def __missing__(self, event):
+        targets = self[event] = _Targets(self.program, event)
+        return targets
+
+
+class _Targets(dict):
+    """target -> dispatch code of one event type; a miss asks `Program._code_for`, which
+    stores the code (and may clear the whole cache first, to bound its memory)."""
+    __slots__ = ("program", "event")
+
+    def __init__(self, program, event):
+        super().__init__()
+        self.program, self.event = program, event
+
+    def __missing__(self, target):
+        return self.program._code_for(self.event, target)
 
 
 def write_stages_and_triggers(w: _Writer, table, refs, field, fire) -> tuple[str, list]:
