@@ -33,8 +33,15 @@ class Calendar:
         return self._utc
 
     def _local_date(self, micros: int):
-        moment = _EPOCH + timedelta(microseconds=micros)
-        return moment.astimezone(self.zone).date()
+        # The whole second holding `micros` has one local date: zone offsets and the
+        # instants they change at are whole seconds (TZif), so local midnights are too.
+        # fromtimestamp takes a third of the time of the sum and astimezone below (a B2B
+        # run of 200,000 events asks for 11,000 quarter hours, two instants each).
+        try:
+            return datetime.fromtimestamp(micros // 1_000_000, self.zone).date()
+        except (OverflowError, OSError, ValueError):  # the ends of time: as before
+            moment = _EPOCH + timedelta(microseconds=micros)
+            return moment.astimezone(self.zone).date()
 
     def _local(self, micros: int) -> tuple[int, int, int]:
         """(date ordinal, year, month) of the local date at `micros`. At the ends of time
