@@ -562,3 +562,91 @@ def test_conditions_a_falling_total_can_make_true_are_never_bounded():
          ("a", "click", 2 * _DAY, None), ("a", "click", 3 * _DAY, None)],
         bounded=False)
     assert [a["arg"] for a in results["a"]["actions"]] == ["cooled", "cold"]
+
+
+# The contact-by-contact loop keeps the answer of a bound test that found every live stage
+# and once trigger false (`c_quiet`) until something the test reads changes. Each model
+# below changes one such thing after a quiet point and before a point where the stage must
+# move: an answer kept one change too long would leave the stage behind.
+
+
+def test_a_quiet_bound_is_forgotten_when_another_score_a_stage_reads_gets_points():
+    # engagement +20 at day 0 (halved every day), then steps due from day 1: at day 1.5 the
+    # bound 20 >= 10 but clicks < 1: quiet. At day 1.6 a click (+1 clicks, a score without
+    # decay): the stage must be tested again, with the total (10 >= 10): MQL at day 1.6
+    results = _bounded_run(
+        "score engagement\nscore clicks\nvisit pricing +20 engagement\nclick +1 clicks\n"
+        "decay engagement 50% every 1 days\n"
+        "stage MQL when engagement >= 10 and clicks >= 1\nwhen stage is MQL tag \"warm\"\n",
+        [("a", "visit", 0, "pricing"), ("a", "visit", 3 * _DAY // 2, "careers"),
+         ("a", "click", 8 * _DAY // 5, None), ("a", "visit", 3 * _DAY, "careers")])
+    assert results["a"]["actions"] == [{"at": "2026-01-02T14:24:00Z", "action": "tag",
+                                        "arg": "warm"}]
+
+
+def test_a_quiet_bound_outlives_a_negative_award_and_not_a_positive_one():
+    # +40 at day 0 (10% a day), stage at 45: from day 1 the bound (40) is quiet; -10 at day
+    # 1.5 (the bound stays 40, still quiet); +12 at day 2.5: bound 52, total 32.4 - 9 + 12
+    # = 35 < 45, no stage; +15 at day 2.6: 50 >= 45, SQL's notify at day 2.6
+    results = _bounded_run(
+        "visit pricing +40\nvisit careers -10\nvisit webinar +12\nvisit demo +15\n"
+        "decay score 10% every 1 days\n"
+        "stage MQL when score >= 45\nwhen stage is MQL notify sales, reset score\n",
+        [("a", "visit", 0, "pricing"), ("a", "click", _DAY + 1, None),
+         ("a", "visit", 3 * _DAY // 2, "careers"), ("a", "click", 2 * _DAY, None),
+         ("a", "visit", 5 * _DAY // 2, "webinar"), ("a", "visit", 13 * _DAY // 5, "demo"),
+         ("a", "visit", 3 * _DAY, "demo")])
+    assert [a["at"] for a in results["a"]["actions"]] == ["2026-01-03T14:24:00Z"] * 2
+    assert results["a"]["scores"]["score"] == 15  # the reset, then +15 at day 3
+
+
+def test_a_positive_absence_award_wakes_a_quiet_bound_at_its_own_point():
+    # the absence points come from the flush the loop writes out: +30 at the absence's due
+    # time (a point of its own, cause "absence" in the action log) lifts the bound past the
+    # threshold after quiet points
+    results = _bounded_run(
+        "visit pricing +30\nemail_sent without email_open within 12 hours +30\n"
+        "decay score 10% every 1 days\n"
+        "stage MQL when score >= 50\nwhen stage is MQL tag \"warm\"\n",
+        [(c, "visit", 0, "pricing") for c in "ab"] +
+        [(c, "click", _DAY + 1, None) for c in "ab"] +
+        [(c, "email_sent", 2 * _DAY, "m1") for c in "ab"] +
+        [("b", "email_open", 2 * _DAY + 1, "m1")] +
+        [(c, "click", 3 * _DAY, None) for c in "ab"])
+    assert results["a"]["actions"] == [{"at": "2026-01-03T12:00:00Z", "action": "tag",
+                                        "arg": "warm"}]
+    assert results["b"]["actions"] == [] and results["b"]["stage"] is None
+
+
+def test_profile_scores_read_once_per_contact_unless_a_rule_or_reset_changes_them():
+    # `fit` and `tier` (profile only) are computed once per contact before its events; a
+    # score a trigger resets (`base`, reset with the stage) or a rule awards (`bonus`) is
+    # computed at every point as before
+    text = ("score engagement\nscore fit\nscore base\nscore bonus\n"
+            "if employees >= 200 +20 fit\nif employees < 10 -10 fit\n"
+            "if employees >= 200 +5 base\nvisit demo +5 bonus\n"
+            "visit pricing +30 engagement\ndecay engagement 10% every 1 days\n"
+            "grade tier by fit: A >= 20, B >= 0, else D\n"
+            "stage MQL when engagement >= 50 and tier in (A, B) and base >= 5\n"
+            "stage SQL when engagement >= 80 and bonus >= 5\n"
+            "when stage is MQL notify sales, reset base\nwhen tier is D tag \"small\"\n")
+    rows = []
+    for c in "abc":
+        rows += [(c, "visit", 0, "pricing"), (c, "visit", _DAY // 2, "pricing"),
+                 (c, "visit", _DAY, "demo"), (c, "visit", 2 * _DAY, "pricing"),
+                 (c, "visit", 5 * _DAY // 2, "pricing"), (c, "click", 3 * _DAY, None)]
+    results = _bounded_run(text, rows, contacts={"a": {"employees": 500},
+                                                  "b": {"employees": 5}, "c": {}})
+    # MQL at day 0.5 for `a` only (tier A, base 5); SQL for all at the same point (bonus)
+    assert [a["arg"] for a in results["a"]["actions"]] == ["sales", "base"]
+    assert results["a"]["actions"][0]["at"] == "2026-01-01T12:00:00Z"
+    assert [a["arg"] for a in results["b"]["actions"]] == ["small"]  # tier D
+    assert results["c"]["actions"] == []  # base 0 < 5: never MQL
+    assert {r["stage"] for r in results.values()} == {"SQL"}
+    from compiler.pipeline import compile_text
+
+    source = Engine(compile_text(text).table).program.source
+    groups = source[source.index("def groups("):]
+    loop = groups[groups.index("for ev in events:"):]
+    assert "r0 = " not in loop and "s1 = " not in loop  # tier and fit: before the loop
+    assert "s2 = sums[2]" in loop and "s3 = sums[3]" in loop  # base, bonus: at points
