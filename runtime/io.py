@@ -135,7 +135,11 @@ def _jsonl_events(stream: IO[bytes], progress: Progress | None,
         yield from items
 
 
-_CHUNK_BYTES = 1 << 20  # lines read and validated at a time (about 10,000 event lines)
+# lines read and validated at a time (about 400 event lines): a chunk's lines, their joined
+# copy and the events made of them stay in the CPU's caches (1 MB of L2 a core here) until
+# the engine reads them. At 1 MB a chunk, `score run` on the independent workload (200,000
+# events) took 0.79-1.0 s against 0.52-0.74 s at 64 KB (benchmarks/README.md, 2026-12-04)
+_CHUNK_BYTES = 1 << 16
 
 # (loads, slow) -> read(lines, number, seq) -> (items, seq): `fast_chunk_reader`'s contract.
 # `compiler.run.readers` passes one that decodes with msgspec (`compiler.run.fast_jsonl`).
@@ -172,7 +176,7 @@ def read_event_chunks(source: str | os.PathLike | IO, *, progress: Progress | No
                       chunk_reader: ChunkReader | None = None
                       ) -> Iterator[list[Event | Reject]]:
     """`read_events` of a JSON Lines source in lists of consecutive items (in order, each
-    list ~1 MB of lines): what `score run` reads, without a generator step per line."""
+    list ~64 KB of lines): what `score run` reads, without a generator step per line."""
     stream, owned = _open_binary(source)
     try:
         yield from _jsonl_chunks(stream, progress, loads, chunk_reader=chunk_reader)
