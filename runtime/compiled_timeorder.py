@@ -22,7 +22,15 @@ The list of one contact (`sums` in the source; n = number of slots):
 
 `build(program)` returns None for any other table. `Fallback` (an event with an id, or a
 rule list without inline code) asks the caller to run `Program.batch` instead, from fresh
-states; `Unordered` is raised as `Program.batch` raises it. Table values enter the source
+states; `Unordered` is raised as `Program.batch` raises it.
+
+The same loop is written a second time, on first use, for rows instead of events
+(`TimeOrder.run_rows`): each event a tuple `ROW` (contact, event, at, target, id, props),
+unpacked by the `for` rather than read attribute by attribute, as `score run` reads a file
+in order (`runtime.io.read_row_chunks`). Rows carry no `seq`: in file order each event's
+seq is above every earlier one's, so the (at, seq) order is the order of `at`, a tie in
+order; the states keep no seq then (`_Contact.seq` None), which only a loop reading more
+events would compare. Table values enter the source
 only through `codegen.literal`; tests/test_compiled.py holds the results equal to the other
 loops and to the reference interpreter.
 """
@@ -49,6 +57,11 @@ def eligible(table) -> bool:
             and all(rule.kind in (EVENT, BY) for rule in table.rules))
 
 
+# A row of `run_rows`: an accepted event in file order, `at` in microseconds, `target` and
+# `id` None when absent, `props` a dict, or None for none (the same as {})
+ROW = ("contact", "event", "at", "target", "id", "props")
+
+
 def build(program):
     """The function `run(events, states, profiles, until)` -> latest time, for the program's
     table, or None where the table is not `eligible`."""
@@ -73,20 +86,34 @@ def build(program):
 
     namespace["TCACHE"], namespace["tcode"] = cache, code
     exec(compile(source, f"<scorelang time order {table.sha256 or ''}>", "exec"), namespace)
-    return TimeOrder(namespace, source, writer.results)
+    return TimeOrder(namespace, source, writer)
 
 
 class TimeOrder:
     """The written functions: `run(events, states, profiles, until)` -> latest time (the
     states as lists), `to_contacts(states, profiles)` (lists -> `_Contact`, in place), and
     `results(states, profiles, until)` (the results from the lists; None where the table
-    has groups or matrix grades: then the states go through `to_contacts`)."""
+    has groups or matrix grades: then the states go through `to_contacts`); and
+    `run_rows(rows, states, profiles, until)`, `run` over rows (`ROW`), written on first
+    use (`rows_source` its source then)."""
 
-    def __init__(self, namespace: dict, source: str, results: bool):
+    def __init__(self, namespace: dict, source: str, writer: "_Loop"):
         self.source = source
         self.run = namespace["timeorder"]
         self.to_contacts = namespace["to_contacts"]
-        self.results = namespace["results"] if results else None
+        self.results = namespace["results"] if writer.results else None
+        self.rows_source = None
+        self._namespace, self._writer, self._rows = namespace, writer, None
+
+    @property
+    def run_rows(self):
+        if self._rows is None:
+            self.rows_source = source = self._writer.rows_source()
+            table = self._writer.table
+            exec(compile(source, f"<scorelang time order rows {table.sha256 or ''}>", "exec"),
+                 self._namespace)
+            self._rows = self._namespace["timeorder_rows"]
+        return self._rows
 
 
 class _Loop:
@@ -133,6 +160,7 @@ class _Loop:
         self.pointless = not table.stages and not table.triggers
         self.results = not table.groups and not table.has_matrix
         self.ordered = False
+        self.rows = False  # writing the loop over rows (`ROW`), not events
 
     def f(self, name: str) -> str:
         return f"sums[{self.fields[name]}]"
@@ -140,45 +168,78 @@ class _Loop:
     # ------------------------------------------------------------------ source
 
     def source(self) -> str:
+        """`timeorder` (see `_loop`), `to_contacts` and `results`."""
+        w = self.writer()
+        self._loop(w, rows=False)
+        self._convert(w)
+        if self.results:
+            self._results(w)
+        return w.text()
+
+    def rows_source(self) -> str:
+        """`timeorder_rows`: `timeorder` over rows (`ROW`)."""
+        w = self.writer()
+        self._loop(w, rows=True)
+        return w.text()
+
+    def _loop(self, w, rows: bool) -> None:
         """Two loops over one iterator: the first while the whole input is in (at, seq)
         order and at or before `until` (then each contact's order holds without looking at
         its clock, and the latest time is the last one), the second, with the order checked
-        per contact, from the first event that is not (as `Program.batch` reads it)."""
-        w = self.writer()
-        w("def timeorder(events, states, profiles, until):")
+        per contact, from the first event that is not (as `Program.batch` reads it). Over
+        rows (`rows`) the `for` unpacks each, and seq is left out (see the module's
+        docstring): (at, seq) order is `at` order."""
+        self.rows = rows
+        unpack = "key, ename, at, etarget, eid, eprops"
+        w("def timeorder_rows(rows, states, profiles, until):" if rows else
+          "def timeorder(events, states, profiles, until):")
         w.depth += 1
         w("get = states.get")
         w("codes = TCACHE")
         w("pget = profiles.get")
         w(f"bound = {literal(_AFTER)} if until is None else until")
         w(f"prev = {literal(_BEFORE)}")
-        w("pseq = None")
+        if not rows:
+            w("pseq = None")
         w("rest = None")
-        w("it = iter(events)")
+        w("it = iter(rows)" if rows else "it = iter(events)")
         for bounded in (False, True):
             w("if until is None:" if not bounded else "else:")
             w.depth += 1
-            w("for ev in it:")
-            w.depth += 1
-            w("at = ev.at")
-            w("seq = ev.seq")
             late = " or at > until" if bounded else ""
-            w(f"if (at <= prev and (at < prev or seq < pseq)){late}:")
-            w("    rest = ev")
-            w("    break")
-            w("prev = at")
-            w("pseq = seq")
+            if rows:
+                w(f"for {unpack} in it:")
+                w.depth += 1
+                w(f"if at < prev{late}:")
+                w(f"    rest = ({unpack})")
+                w("    break")
+                w("prev = at")
+            else:
+                w("for ev in it:")
+                w.depth += 1
+                w("at = ev.at")
+                w("seq = ev.seq")
+                w(f"if (at <= prev and (at < prev or seq < pseq)){late}:")
+                w("    rest = ev")
+                w("    break")
+                w("prev = at")
+                w("pseq = seq")
             self._body(w, ordered=True)
             w.depth -= 2
         w("latest = prev")
         w("if rest is not None:")
         w.depth += 1
-        w("for ev in chain((rest,), it):")
-        w.depth += 1
-        w("at = ev.at")
+        if rows:
+            w(f"for {unpack} in chain((rest,), it):")
+            w.depth += 1
+        else:
+            w("for ev in chain((rest,), it):")
+            w.depth += 1
+            w("at = ev.at")
         w("if at > latest:")
         w("    latest = at")
-        w("key = ev.contact")
+        if not rows:
+            w("key = ev.contact")
         w("sums = get(key)")
         w("if sums is None:")
         w.depth += 1
@@ -187,27 +248,34 @@ class _Loop:
         w("if at > bound:")
         w("    continue")
         w(f"last = sums[{self.clock}]")
-        w(f"if at <= last and (at < last or ev.seq < sums[{self.seq}]):")
+        if rows:
+            w("if at < last:")
+        else:
+            w(f"if at <= last and (at < last or ev.seq < sums[{self.seq}]):")
         w("    raise Unordered(key)")
-        w("seq = ev.seq")
+        if not rows:
+            w("seq = ev.seq")
         self._body(w, ordered=False)
         w.depth -= 2
         w(f"return None if latest == {literal(_BEFORE)} else latest")
         w.depth -= 1
-        self._convert(w)
-        if self.results:
-            self._results(w)
-        return w.text()
+        self.rows = False
+
+    def _ev(self, field: str) -> str:
+        """An event field in the loop being written: `ev.<field>`, or its local over rows."""
+        return {"event": "ename", "target": "etarget", "id": "eid", "props": "eprops"
+                }[field] if self.rows else f"ev.{field}"
 
     def _body(self, w, ordered: bool) -> None:
         """An event whose order is known to be right: ids, clock, dispatch, rules, point.
         `ordered` (the first loop): the contact is looked up here, and whether this is its
         first point is a local (`first`), else `last` holds the clock before the event."""
         self.ordered = ordered
-        w("if ev.id is not None:")
+        w(f"if {self._ev('id')} is not None:")
         w("    raise Fallback")
         if ordered:
-            w("key = ev.contact")
+            if not self.rows:
+                w("key = ev.contact")
             if self._needs_first():
                 w("first = False")
             w("sums = get(key)")
@@ -218,14 +286,16 @@ class _Loop:
                 w("first = True")
             w.depth -= 1
         w(f"sums[{self.clock}] = at")
-        w(f"sums[{self.seq}] = seq")
+        if not self.rows:
+            w(f"sums[{self.seq}] = seq")
         if "scored" in self.fields:
             w(f"if not {self.f('scored')}:")
             w("    continue")
+        event, target = self._ev("event"), self._ev("target")
         w("try:")  # a miss is rare (once per event type and target): no test per event
-        w("    code = codes[ev.event, ev.target]")
+        w(f"    code = codes[{event}, {target}]")
         w("except KeyError:")
-        w("    code = tcode(ev.event, ev.target)")
+        w(f"    code = tcode({event}, {target})")
         # codes past the inline ones (a handler's rule list) reach the last leaf
         self._tree(w, 0, len(self.program._inline) + 1)
 
@@ -288,7 +358,8 @@ class _Loop:
         where a guarded award (a `where`, a cap, a `by` property) set `changed`."""
         table = self.table
         if any(rule.where is not None for rule in rules):
-            w("props = ev.props if ev.props is not None else {}")
+            props = self._ev("props")
+            w(f"props = {props} if {props} is not None else {{}}")
             w(f"profile = {self.f('profile')}")
         refs = Refs(value=_no_values, grade=_no_values, globs=self.program._glob_name)
         raw_rules = table.raw["rules"]
@@ -304,7 +375,7 @@ class _Loop:
                 w.depth += 1
             points = literal(rule.points)
             if rule.kind == BY:
-                w(f"points = RULES[{rule.index}].points_of(ev.props)")
+                w(f"points = RULES[{rule.index}].points_of({self._ev('props')})")
                 w("if points is not None:")
                 w.depth += 1
                 points = "points"

@@ -177,7 +177,10 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
         (Fallback, from midway, when an event has an id: its caller reads the input again)."""
         if type(events) is InFileOrder:
             if self.compiled and out is None and self._time_order_loop() is not None:
-                latest = self._time_order.run(events.events, states, profiles, until)
+                if events.rows is not None:
+                    latest = self._time_order.run_rows(events.rows, states, profiles, until)
+                else:
+                    latest = self._time_order.run(events.events, states, profiles, until)
                 self._flat_states = states  # lists, not _Contact: see _results
                 return latest
             events = events.events
@@ -388,17 +391,33 @@ class InFileOrder:
     there, then UnorderedInputError). Where that loop meets an event with an id (or a
     rule list without inline code) it raises `compiled_timeorder.Fallback` from midway:
     the events read are gone, so the caller scores the input again from its start
-    (e.g. a file read again) without `InFileOrder`."""
-    __slots__ = ("events",)
+    (e.g. a file read again) without `InFileOrder`.
 
-    def __init__(self, events: Iterable[Event]):
-        self.events = iter(events)
+    `InFileOrder(rows=...)`: the accepted events as rows instead (tuples of
+    `compiled_timeorder.ROW`: contact, event, at, target, id, props; `score run` reads a
+    file so, without an `Event` a line), read by the loop's row variant; iterated, or
+    read by another loop, they are Events again (`line` 0, `seq` their place in order)."""
+    __slots__ = ("events", "rows")
+
+    def __init__(self, events: Iterable[Event] = (), *, rows: Iterable[tuple] | None = None):
+        if rows is None:
+            self.rows = None
+            self.events = iter(events)
+        else:
+            self.rows = iter(rows)
+            self.events = _events_of_rows(self.rows)
 
     def __iter__(self):
         return self
 
     def __next__(self):
         return next(self.events)
+
+
+def _events_of_rows(rows: Iterator[tuple]) -> Iterator[Event]:
+    for seq, (contact, name, at, target, event_id, props) in enumerate(rows):
+        yield Event(contact, name, at, target, event_id, {} if props is None else props, 0,
+                    seq)
 
 
 def _group(events: Iterable[Event]) -> tuple[dict, int | None]:

@@ -148,12 +148,14 @@ ChunkReader = Callable[..., Callable[[list, int, int], tuple]]
 
 def _jsonl_chunks(stream: IO[bytes], progress: Progress | None,
                   loads: Callable[[bytes], object] | None = None,
-                  size: int | None = None, chunk_reader: ChunkReader | None = None
+                  size: int | None = None, chunk_reader: ChunkReader | None = None,
+                  read: Callable[[list, int, int], tuple] | None = None
                   ) -> Iterator[list[Event | Reject]]:
     """The events and rejects of a JSON Lines stream, in order, in lists of the lines of
     about `size` bytes (`runtime.records.fast_chunk_reader`, or `chunk_reader` given the
-    same arguments): one call per chunk, not a generator step per line."""
-    read = (chunk_reader or fast_chunk_reader)(loads, _slow_line)
+    same arguments, or `read` already made so: what it gives for each chunk): one call per
+    chunk, not a generator step per line."""
+    read = read or (chunk_reader or fast_chunk_reader)(loads, _slow_line)
     size = size or _CHUNK_BYTES
     seq = done = number = 0
     while True:
@@ -183,6 +185,48 @@ def read_event_chunks(source: str | os.PathLike | IO, *, progress: Progress | No
     finally:
         if owned:
             stream.close()
+
+
+# A chunk of rows: (the accepted events as rows, its rejects, the number of its last line).
+# A row is a tuple (contact, event, at, target, id, props) (`compiled_timeorder.ROW`): `at`
+# in microseconds, `props` a dict or None for none; `seq` is the row's place in the file.
+RowChunk = tuple[Iterable[tuple], list[Reject], int]
+
+
+def read_row_chunks(source: str | os.PathLike | IO, *, progress: Progress | None = None,
+                    loads: Callable[[bytes], object] | None = None,
+                    chunk_reader: ChunkReader | None = None,
+                    row_reader: ChunkReader | None = None) -> Iterator[RowChunk]:
+    """`read_event_chunks` with rows instead of events, for `InFileOrder(rows=...)` (no
+    `Event` object a line): a chunk of rows for each chunk of lines. `row_reader` (the
+    contract of `fast_chunk_reader`, but `read` gives a `RowChunk` for the lines) reads
+    them (`compiler.run.fast_jsonl.row_reader`); else the events of `chunk_reader` (or
+    `fast_chunk_reader`) are made rows (`event_rows`)."""
+    if row_reader is not None:
+        read = row_reader(loads, _slow_line)
+    else:
+        events = (chunk_reader or fast_chunk_reader)(loads, _slow_line)
+
+        def read(lines: list[bytes], number: int, seq: int) -> tuple[RowChunk, int]:
+            items, seq = events(lines, number, seq)
+            return event_rows(items, number + len(lines)), seq
+    stream, owned = _open_binary(source)
+    try:
+        yield from _jsonl_chunks(stream, progress, read=read)
+    finally:
+        if owned:
+            stream.close()
+
+
+def event_rows(items: Iterable[Event | Reject], last: int) -> RowChunk:
+    """A reader's events and rejects (in line order, up to line `last`) as a `RowChunk`."""
+    rows, rejects = [], []
+    for item in items:
+        if isinstance(item, Reject):
+            rejects.append(item)
+        else:
+            rows.append((item.contact, item.event, item.at, item.target, item.id, item.props))
+    return rows, rejects, last
 
 
 def _slow_line(data: bytes, number: int, seq: int) -> Event | Reject | None:

@@ -149,10 +149,12 @@ def test_one_pass_only_where_every_rule_list_is_inline(model, file_order, tmp_pa
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(_line(e) for e in events) + "\n")
     reads, grouped = [], []
-    read_chunks, by_contact = python_engine.readers.read_event_chunks, \
-        python_engine._contact_by_contact
+    read_chunks, read_rows, by_contact = python_engine.readers.read_event_chunks, \
+        python_engine.readers.read_row_chunks, python_engine._contact_by_contact
     monkeypatch.setattr(python_engine.readers, "read_event_chunks",
                         lambda *a, **k: reads.append(1) or read_chunks(*a, **k))
+    monkeypatch.setattr(python_engine.readers, "read_row_chunks",
+                        lambda *a, **k: reads.append(1) or read_rows(*a, **k))
     monkeypatch.setattr(python_engine, "_contact_by_contact",
                         lambda *args: grouped.append(1) or by_contact(*args))
     assert Engine(table).program.inline_complete is file_order

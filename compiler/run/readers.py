@@ -22,11 +22,12 @@ except ImportError:  # pragma: no cover - orjson is a dependency; the runtime re
     _loads = None
 
 try:
-    from .fast_jsonl import chunk_reader as _chunk_reader
+    from .fast_jsonl import chunk_reader as _chunk_reader, row_reader as _row_reader
 except ImportError:  # pragma: no cover - msgspec is a dependency; orjson or the stdlib read
-    _chunk_reader = None
+    _chunk_reader = _row_reader = None
 
-__all__ = ["ReaderError", "read_contacts", "read_event_chunks", "read_events"]
+__all__ = ["ReaderError", "read_contacts", "read_event_chunks", "read_events",
+           "read_row_chunks"]
 
 
 def read_events(path: str, *, progress: rio.Progress | None = None) -> Iterator[Event | Reject]:
@@ -49,6 +50,18 @@ def read_event_chunks(path: str, *, progress: rio.Progress | None = None
         return iter(lambda: list(islice(items, _CHUNK)), [])
     return rio.read_event_chunks(path, progress=progress, loads=_loads,
                                  chunk_reader=_chunk_reader)
+
+
+def read_row_chunks(path: str, *, progress: rio.Progress | None = None
+                    ) -> Iterator[rio.RowChunk]:
+    """`read_event_chunks` with the accepted events as rows (`runtime.io.read_row_chunks`):
+    what `score run` feeds the time-order loop in file order (`InFileOrder(rows=...)`)."""
+    _check_readable(path)
+    if rio.file_format(path) != "jsonl":
+        return (rio.event_rows(items, items[-1].line)
+                for items in read_event_chunks(path, progress=progress))
+    return rio.read_row_chunks(path, progress=progress, loads=_loads,
+                               chunk_reader=_chunk_reader, row_reader=_row_reader)
 
 
 _CHUNK = 8192  # items at a time from a CSV or Parquet reader

@@ -103,15 +103,15 @@ def _in_order(events: str, on_reject, progress, score, in_file_order: bool = Fal
     copied to a temporary file so that it can be read twice.
 
     `in_file_order` (see `_file_order_fits`; any other table keeps the regrouping below):
-    the events go first in file order as an `InFileOrder` stream, which the engine reads
-    through its time-order loop; if that meets an event with an id (Fallback), the file is
-    read again, contact by contact as below."""
+    the events go first in file order as an `InFileOrder` stream of rows (no `Event` a
+    line), which the engine reads through its time-order loop; if that meets an event with
+    an id (Fallback), the file is read again, contact by contact as below."""
     with rio.paused_collector(), _rereadable(events) as path:
         read = _Reading()
         if in_file_order:
             try:
-                return score(InFileOrder(chain.from_iterable(_file_order(
-                    readers.read_event_chunks(path, progress=progress), on_reject, read))))
+                return score(InFileOrder(rows=chain.from_iterable(_file_order(
+                    readers.read_row_chunks(path, progress=progress), on_reject, read))))
             except UnorderedInputError:
                 return _sorted(path, score, _after(read.line, on_reject))
             except Fallback:
@@ -140,20 +140,15 @@ def _sorted(path, score, on_reject):
         return score(ordered)
 
 
-def _file_order(chunks: Iterable[list], on_reject, read: "_Reading") -> Iterator[list]:
-    """The reader's chunks as lists of events in line order (rejects to `on_reject`);
+def _file_order(chunks: Iterable[rio.RowChunk], on_reject, read: "_Reading"
+                ) -> Iterator[Iterable[tuple]]:
+    """The rows of the reader's chunks in line order (their rejects to `on_reject` first);
     `read.line` is the last line of the chunks handed out."""
-    for items in chunks:
-        events = [item for item in items if type(item) is Event]
-        if len(events) != len(items):
-            events = []
-            for item in items:
-                if type(item) is Event or not isinstance(item, Reject):
-                    events.append(item)
-                else:
-                    on_reject(item)
-        read.line = items[-1].line
-        yield events
+    for rows, rejects, last in chunks:
+        for reject in rejects:
+            on_reject(reject)
+        read.line = last
+        yield rows
 
 
 class _Reading:
