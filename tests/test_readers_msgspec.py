@@ -2,7 +2,9 @@
 exactly what the strict path gives line by line: the same events (values and types, line,
 seq) and the same rejects (line, reason, raw), on generated files with broken lines,
 repeated keys, NaN/Infinity, unknown keys, wrong types, bytes that are not UTF-8, CRLF,
-blank lines, deep nesting, and a last line cut at the end of the file."""
+blank lines, deep nesting, and a last line cut at the end of the file. Its rows (`row_reader`,
+for the time-order loop's row variant) are those events as rows and the same rejects, and a
+chunk of common lines is read as columns, without the event reader."""
 from __future__ import annotations
 
 import io
@@ -52,6 +54,24 @@ def _msgspec_file(data: bytes, size: int | None = None) -> list:
     chunks = rio._jsonl_chunks(io.BytesIO(data), None, orjson.loads, size,
                                chunk_reader=fast_jsonl.chunk_reader)
     return [item for chunk in chunks for item in chunk]
+
+
+def _msgspec_rows(data: bytes, size: int | None = None) -> tuple[list, list]:
+    """The rows and rejects of `row_reader` over the file, props None for none."""
+    read = fast_jsonl.row_reader(orjson.loads, rio._slow_line)
+    rows, rejects, lines = [], [], 0
+    for chunk_rows, chunk_rejects, last in rio._jsonl_chunks(io.BytesIO(data), None, size=size,
+                                                            read=read):
+        assert last > lines
+        lines = last
+        rows.extend(row[:5] + (row[5] or None,) for row in chunk_rows)
+        rejects.extend(chunk_rejects)
+    return rows, rejects
+
+
+def _rows_of(items: list) -> tuple[list, list]:
+    rows, rejects, _ = rio.event_rows(items, 0)
+    return [row[:5] + (row[5] or None,) for row in rows], rejects
 
 
 def _same(found: list, expected: list) -> None:
@@ -153,6 +173,24 @@ def test_the_msgspec_reader_gives_the_strict_path_line_by_line(lines, crlf, cut,
     _same(_msgspec_file(data, size), _strict_file(data))
 
 
+@settings(max_examples=600, deadline=None)
+@given(lines=st.lists(_lines(), max_size=14), crlf=st.booleans(),
+       cut=st.one_of(st.none(), st.integers(0, 80)),
+       size=st.sampled_from([1, 200, 1 << 20]))
+@example(lines=[b'{"contact":"c","event":"e","at":1,"props":{"a":1,"a":2}}'] * 2, crlf=False,
+         cut=None, size=1 << 20)
+@example(lines=[b'{"contact":"c","event":"e","at":1,"target":"t","props":{"a":1}}',
+                b'{"contact":"c","event":"e","at":"2026-03-01T10:00:00Z","id":null}',
+                b'{"contact":"c","event":"e","at":"2026-03-01T10:00:00+01:00","id":"i",'
+                b'"target":null,"props":null}'], crlf=False, cut=None, size=1 << 20)
+def test_the_rows_are_the_strict_paths_events_as_rows(lines, crlf, cut, size):
+    data = _file(lines, crlf, cut)
+    rows, rejects = _msgspec_rows(data, size)
+    expected_rows, expected_rejects = _rows_of(_strict_file(data))
+    _same(rows, expected_rows)
+    _same(rejects, expected_rejects)
+
+
 @settings(max_examples=300, deadline=None)
 @given(lines=st.lists(_records().flatmap(_line), min_size=1, max_size=30))
 def test_the_msgspec_reader_equals_the_runtimes_reader(lines):
@@ -192,6 +230,28 @@ def test_common_lines_are_read_without_the_fallback(monkeypatch):
     assert [type(item) for item in items] == [Event, Event, Event, Event, Reject]
     assert items[4].line == 6 and items[4].reason.startswith("invalid time")
     _same(items, _strict_file(data))
+
+
+def test_common_lines_are_read_as_columns(monkeypatch):
+    """Lines msgspec decodes, times that parse: rows without the event reader."""
+    calls: list = []
+    event_reader = fast_jsonl.chunk_reader
+
+    def counted(loads, slow):
+        read = event_reader(loads, slow)
+        return lambda *args: calls.append(args[1]) or read(*args)
+    monkeypatch.setattr(fast_jsonl, "chunk_reader", counted)
+    data = b"".join([
+        b'{"contact":"c-1","event":"visit","at":"2026-03-01T10:00:00Z","id":"e-1",'
+        b'"target":"blog","props":{"seconds":42,"page":{"path":"/a"},"tags":["x"]}}\n',
+        b'{"contact":"c-2","event":"click","target":"home","at":1772445600,"props":null}\n',
+        b'{"contact": "c-3", "event": "visit", "at": "2026-03-01T10:00:00+01:00"}\n',
+        b'{"contact":"c-4","event":"visit","at":1772445600,"target":null,"id":null}\r\n'])
+    rows, rejects = _msgspec_rows(data)
+    assert calls == [] and rejects == []
+    _same(rows, _rows_of(_strict_file(data))[0])
+    rows, rejects = _msgspec_rows(data + b'{"contact":"c-5","event":"visit","at":"nope"}\n')
+    assert calls == [0] and [r.line for r in rejects] == [5]
 
 
 def test_a_repeated_key_in_one_line_sends_the_chunk_to_the_fallback(monkeypatch):

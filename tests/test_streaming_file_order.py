@@ -1,11 +1,13 @@
 """`score run --engine python` feeds the engine its events in file order as an
 `InFileOrder` stream, which `Engine.run` reads through the time-order loop
-(runtime/compiled_timeorder.py) where the table allows it. Properties: on generated models
-and logs (in time order, shuffled, with ids or without, an as-of time before some events)
-the stream gives `Engine.run`'s results on the list, or the same UnorderedInputError as a
-plain one-shot iterator, or Fallback (an event with an id); and end to end, through chunks of
-a few lines (ids first met in a later chunk, contacts out of order), `score run`'s engine
-gives `Engine.run`'s results on the list and every reject once."""
+(runtime/compiled_timeorder.py) where the table allows it, as rows (`InFileOrder(rows=...)`,
+the loop's row variant). Properties: on generated models and logs (in time order, shuffled,
+with ids or without, an as-of time before some events) the stream gives `Engine.run`'s
+results on the list, or the same UnorderedInputError as a plain one-shot iterator, or
+Fallback (an event with an id), and the rows of the same events give what the events give
+(also to an engine that is not compiled, which reads them as events); and end to end,
+through chunks of a few lines (ids first met in a later chunk, contacts out of order),
+`score run`'s engine gives `Engine.run`'s results on the list and every reject once."""
 from __future__ import annotations
 
 import dataclasses
@@ -68,6 +70,46 @@ def test_a_file_order_stream_equals_the_list(scenario, rng: random.Random, keep_
                                                                       as_of=as_of)
     if ordered:
         assert streamed == ("ok", expected)
+
+
+def _rows(events):
+    return [(e.contact, e.event, e.at, e.target, e.id, e.props or None) for e in events]
+
+
+def _streamed(run):
+    try:
+        return _outcome(run)
+    except Fallback:
+        return "fallback", None
+
+
+@PROPERTY
+@given(ms.scenarios(_flat_models(), max_events=30, v2=True), st.randoms(use_true_random=False),
+       st.booleans(), st.booleans())
+def test_the_rows_of_a_file_order_stream_give_what_its_events_give(scenario, rng, keep_ids,
+                                                                    ordered):
+    """Rows carry no seq: their place in the stream is it, as a reader's events have it."""
+    model, events, contacts, as_of = scenario
+    table = lower(model, "0" * 64)
+    events = reference.processing_order(events) if ordered else list(events)
+    if not ordered:
+        rng.shuffle(events)
+    events = [dataclasses.replace(e, seq=seq, id=e.id if keep_ids else None)
+              for seq, e in enumerate(events)]
+    by_events = _streamed(lambda: Engine(table).run(InFileOrder(events), contacts,
+                                                    as_of=as_of))
+    by_rows = _streamed(lambda: Engine(table).run(InFileOrder(rows=_rows(events)), contacts,
+                                                  as_of=as_of))
+    assert by_rows == by_events
+    if by_rows[0] == "ok":
+        assert by_rows[1] == Engine(table).run(events, contacts, as_of=as_of)
+        assert Engine(table).run_with_accounts(InFileOrder(rows=_rows(events)), contacts,
+                                               as_of=as_of) == \
+            Engine(table).run_with_accounts(events, contacts, as_of=as_of)
+    interpreted = _outcome(lambda: Engine(table, compiled=False).run(
+        InFileOrder(rows=_rows(events)), contacts, as_of=as_of))
+    assert interpreted == _outcome(lambda: Engine(table, compiled=False).run(
+        iter(events), contacts, as_of=as_of))
 
 
 MODEL = """\
