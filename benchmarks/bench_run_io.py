@@ -12,6 +12,8 @@ median over the rounds (rows interleaved within a round):
   `score run` uses: orjson when installed), the events counted, not kept;
 - read_stdlib: the same through `runtime.io.read_events` without orjson (what an embedder
   of the standard-library runtime gets);
+- read_rows: every line through `compiler.run.readers.read_row_chunks`, the rows counted:
+  what `score run` reads for a table the time-order loop takes (rows, not Events);
 - engine_run: `Engine(table).run(events, profiles)` on a list of the events read before
   (untimed, collector frozen), the list evaluated contact by contact;
 - engine_stream: the same events as a one-shot iterator in file order, as `score run`
@@ -37,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, ROOT]
 
-ROWS = ("read", "read_stdlib", "engine_run", "engine_stream", "score_run")
+ROWS = ("read", "read_stdlib", "read_rows", "engine_run", "engine_stream", "score_run")
 
 
 def cpu() -> float:
@@ -67,6 +69,13 @@ def child(row: str, model: str, events: str, contacts: str) -> dict:
         with rio.paused_collector():
             started = cpu()
             out["lines"] = sum(1 for _ in read(events))
+            out["cpu"] = cpu() - started
+        return out
+    if row == "read_rows":
+        with rio.paused_collector():
+            started = cpu()
+            out["lines"] = sum(len(rejects) + sum(1 for _ in rows)
+                               for rows, rejects, _ in readers.read_row_chunks(events))
             out["cpu"] = cpu() - started
         return out
     if row == "score_run":
