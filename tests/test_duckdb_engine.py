@@ -215,14 +215,95 @@ def test_a_parquet_file_replaced_while_it_is_read_is_an_error(tmp_path, monkeypa
     rows = {"contact": ["a"], "event": ["visit"], "at": [1772359200]}
     pq.write_table(pa.table(rows), path)
     assert len(engine.run(table, str(path), None, None, lambda r: None)) == 1
-    load = duckdb_input.load_events
 
-    def load_then_replace(*args, **kwargs):
-        load(*args, **kwargs)
-        replaced = tmp_path / "new.parquet"
-        pq.write_table(pa.table({**rows, "contact": [""]}), replaced)  # a reject, unseen
-        replaced.replace(path)
+    def then_replace(read):
+        def reading(*args, **kwargs):
+            found = read(*args, **kwargs)
+            replaced = tmp_path / "new.parquet"
+            pq.write_table(pa.table({**rows, "contact": [""]}), replaced)  # a reject, unseen
+            replaced.replace(path)
+            return found
+        return reading
 
-    monkeypatch.setattr(duckdb_input, "load_events", load_then_replace)
-    with pytest.raises(EngineError, match="changed while the duckdb engine read it"):
-        engine.run(table, str(path), None, None, lambda r: None)
+    # the results alone are read and scored in one statement (`scored`), the accounts and
+    # actions over the loaded events (`load_events`)
+    for name in ("scored", "load_events"):
+        with monkeypatch.context() as patch:
+            patch.setattr(duckdb_input, name, then_replace(getattr(duckdb_input, name)))
+            pq.write_table(pa.table(rows), path)
+            with pytest.raises(EngineError, match="changed while the duckdb engine read it"):
+                if name == "scored":
+                    engine.run(table, str(path), None, None, lambda r: None)
+                else:
+                    engine.run_with_actions(table, str(path), None, None, lambda r: None)
+
+
+CORPUS = Path(__file__).resolve().parent / "input_corpus"
+ONE_PASS_INPUTS = sorted(CORPUS.glob("*.jsonl")) + sorted(CORPUS.glob("*.parquet"))
+
+
+@pytest.mark.parametrize("path", ONE_PASS_INPUTS, ids=[p.name for p in ONE_PASS_INPUTS])
+def test_one_pass_scoring_equals_loading_then_querying(path):
+    """`duckdb_input.scored` (the events read, validated and scored in one statement) gives
+    the rows and rejects of `load_events` and the query over `sl_events`, or None having
+    reported nothing."""
+    from compiler.run.engines import duckdb_contacts, duckdb_input
+    from compiler.run.parquet import ParquetError
+    from compiler.sql import generate
+
+    table = _table_of(CASES_DIR / "09_targets_glob_list_where")
+
+    def query(name: str) -> str:
+        return generate(table, "duckdb", name, duckdb_contacts.TABLE, seq_column="line")
+
+    def both(read):
+        con, rejects = duckdb.connect(), []
+        duckdb_contacts.load_contacts(con, None)
+        try:
+            rows = read(con, lambda r: rejects.append((r.line, r.reason, r.raw)))
+        except ParquetError as exc:
+            return str(exc)
+        finally:
+            con.close()
+        return rows, rejects
+
+    def loaded(con, on_reject):
+        duckdb_input.load_events(con, str(path), on_reject, copy=False)
+        return con.execute(query(duckdb_input.TABLE)).fetchall()
+
+    one = both(lambda con, on_reject: duckdb_input.scored(con, str(path), on_reject, query))
+    usual = both(loaded)
+    if not isinstance(one, str) and one[0] is None:
+        assert one[1] == []  # nothing reported: the caller loads the events
+    else:
+        assert one == usual  # the same rows and rejects, or the same clear error
+
+
+def test_one_pass_scoring_leaves_a_line_python_accepts_to_the_usual_way(tmp_path):
+    """A line SQL leaves to Python and Python accepts (a time with a space for `T`) was not
+    seen by the query: `scored` reports nothing and returns None, and `run` scores it."""
+    from compiler.run.engines import duckdb_contacts, duckdb_input
+    from compiler.sql import generate
+
+    table = _table_of(CASES_DIR / "09_targets_glob_list_where")
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"contact": "a", "event": "visit", "at": "2026-03-01T10:00:00Z"}\n'
+                    '{"contact": "b", "event": "visit", "at": "2026-03-01 10:00:00Z"}\n'
+                    '{"contact": "", "event": "visit", "at": "2026-03-01T10:00:00Z"}\n')
+    def scored(path):
+        con, rejects = duckdb.connect(), []
+        duckdb_contacts.load_contacts(con, None)
+        rows = duckdb_input.scored(con, str(path), rejects.append, lambda name: generate(
+            table, "duckdb", name, duckdb_contacts.TABLE, seq_column="line"))
+        return rows, [r.line for r in rejects]
+
+    assert scored(path) == (None, [])
+    without = tmp_path / "without.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    without.write_text(lines[0] + lines[2])
+    rows, rejects = scored(without)
+    assert [row[0] for row in rows] == ["a"] and rejects == [2]
+    rejects = []
+    results = engine.run(table, str(path), None, None, rejects.append)
+    assert [r["contact"] for r in results] == ["a", "b"]
+    assert [r.line for r in rejects] == [3]

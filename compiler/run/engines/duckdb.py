@@ -70,14 +70,24 @@ def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bo
             with rio.paused_collector():  # the results: a dict per contact, no cycles
                 duckdb_contacts.load_contacts(con, contacts)
                 before = _file_state(events)
-                # not copied: a Parquet events file is read again by the statements below
-                duckdb_input.load_events(con, events, on_reject, progress, copy=False)
-                sql = generate(table, "duckdb", duckdb_input.TABLE, duckdb_contacts.TABLE,
-                               as_of=as_of, seq_column="line")
-                if statement is None:
-                    found = results(table, con.execute(sql).fetchall()), []
+
+                def query(events_table: str) -> str:
+                    return generate(table, "duckdb", events_table, duckdb_contacts.TABLE,
+                                    as_of=as_of, seq_column="line")
+
+                # the results alone: read, validated and scored in one statement when it can
+                rows = None if statement is not None or actions is not None else \
+                    duckdb_input.scored(con, events, on_reject, query, progress)
+                if rows is not None:
+                    found = results(table, rows), []
                 else:
-                    found = _with_accounts(table, con, sql, statement)
+                    # not copied: a Parquet events file is read again by the statements below
+                    duckdb_input.load_events(con, events, on_reject, progress, copy=False)
+                    sql = query(duckdb_input.TABLE)
+                    if statement is None:
+                        found = results(table, con.execute(sql).fetchall()), []
+                    else:
+                        found = _with_accounts(table, con, sql, statement)
                 if actions is not None:
                     found = (*found, _actions(con, table, as_of, actions[0], found[0]))
                 if _file_state(events) != before:
