@@ -194,68 +194,47 @@ def scored(con, path: str, on_reject: Callable[[Reject], None], query: Callable[
            progress: Callable[[int], None] | None = None) -> list | None:
     """The rows of a query over the events (`query(name)` is its SQL over the events table
     `name`, as `compiler.sql.generate` writes it) computed in the one statement that reads and
-    validates the events file: the rows SQL accepts are held in memory for that statement (a
-    materialized CTE) instead of a table written and read again (JSON Lines) or a second
-    reading of the file (Parquet). The lines SQL leaves to the Python reader come out of the
-    same statement, as rows whose contact is NULL (a contact never is), sorted first; they are
-    settled after it and their rejects reported. None, having reported nothing, when the events
-    cannot be scored so: standard input or CSV, a file DuckDB cannot read or cuts into other
-    lines than runtime.io, or a line left to Python that Python accepts (the query did not see
-    it); the caller then loads the events (`load_events`) and queries `sl_events`."""
-    fmt = rio.file_format(path)
-    if path == rio.STDIN or fmt not in ("jsonl", "parquet"):
+    validates a JSON Lines events file: the lines SQL accepts are held in memory for that
+    statement (a materialized CTE) instead of a table written and read again. The lines SQL
+    leaves to the Python reader come out of the same statement, as rows whose contact is NULL
+    (a contact never is), sorted first, and so does what the lines add up to
+    (`_lines_as_python`); they are settled after it and their rejects reported. None, having
+    reported nothing, when the events cannot be scored so: not a JSON Lines file (a Parquet
+    file is not copied at all: `_load_parquet`), standard input, a file DuckDB cannot read or
+    cuts into other lines than runtime.io, or a line left to Python that Python accepts (the
+    query did not see it); the caller then loads the events (`load_events`) and queries
+    `sl_events`."""
+    if path == rio.STDIN or rio.file_format(path) != "jsonl":
+        return None
+    expected = _line_stats(path)
+    if expected is None:
         return None
     prepare(con)
     checked = f"{TABLE}_checked"
-    if fmt == "jsonl":
-        expected = _line_stats(path)
-        if expected is None:
-            return None
-        source = (f"WITH src AS (SELECT ordinality AS line, strlen(t)::INTEGER AS n, t, "
-                  f"t AS raw FROM {LINE_READER} WITH ORDINALITY), {_CLASSIFY}")
-        # the suspects (line, raw) and one row of what the lines add up to (_lines_as_python)
-        extra = (f"SELECT NULL, line::VARCHAR, raw, NULL, NULL FROM {checked} WHERE kind = 2 "
-                 "UNION ALL SELECT NULL, NULL, NULL, "
-                 "coalesce(sum(coalesce(n, 0) + 1), 0)::VARCHAR, "
-                 f"count(*)::VARCHAR || ',' || coalesce(max(line), 0)::VARCHAR FROM {checked}")
-    else:
-        schema = pq_reader.open_file(path).schema_arrow
-        pq_reader.check_schema(path, schema, ("props",))
-        source = _parquet_select(_parquet_parts(schema))
-        # every column is read (a page that cannot be decoded fails here, as in the Python
-        # reader, even when the query reads the column not): their lengths are asked for too
-        lengths = " || ".join(f"coalesce(max(strlen({name})), 0)::VARCHAR"
-                              for name in ("contact", "event", "target", "id", "props"))
-        extra = (f"SELECT NULL, line::VARCHAR, NULL, NULL, NULL FROM {checked} WHERE kind = 2 "
-                 f"UNION ALL SELECT NULL, NULL, NULL, NULL, {lengths} FROM {checked}")
-        # the file's min/max statistics are not to be trusted (`_load_parquet`)
-        con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    source = (f"WITH src AS (SELECT ordinality AS line, strlen(t)::INTEGER AS n, t, t AS raw "
+              f"FROM {LINE_READER} WITH ORDINALITY), {_CLASSIFY}")
+    # the suspects (line, raw), then one row of what the lines add up to
+    extra = (f"SELECT NULL, line::VARCHAR, raw, NULL, NULL FROM {checked} WHERE kind = 2 "
+             "UNION ALL SELECT NULL, NULL, NULL, coalesce(sum(coalesce(n, 0) + 1), 0)::VARCHAR, "
+             f"count(*)::VARCHAR || ',' || coalesce(max(line), 0)::VARCHAR FROM {checked}")
     sql = (f"WITH {checked} AS MATERIALIZED ({source}), {TABLE}_good AS (SELECT line, contact, "
            f"event, target, \"at\", id, props FROM {checked} WHERE kind = 1)\n"
            f"SELECT * FROM (\n{query(f'{TABLE}_good')}\n) UNION ALL {extra}\n"
            "ORDER BY 1 NULLS FIRST")
     try:
         rows = con.execute(sql, [path]).fetchall()
-    except Exception as exc:  # noqa: BLE001 - duckdb.Error: the usual way settles it
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: bytes not UTF-8 and the like
         if not _is_duckdb_error(exc):
             raise
         return None
-    finally:
-        if fmt == "parquet":
-            con.execute("RESET disabled_optimizers")
     first = next((index for index, row in enumerate(rows) if row[0] is not None), len(rows))
-    suspects = sorted((int(row[1]), row[2]) for row in rows[:first] if row[1] is not None)
-    if fmt == "jsonl":
-        (_, _, _, total, counts), = (row for row in rows[:first] if row[1] is None)
-        count, top = (int(part) for part in counts.split(","))
-        if (int(total), count) != expected or top != count:
-            return None
+    (_, _, _, total, counts), = (row for row in rows[:first] if row[1] is None)
+    count, top = (int(part) for part in counts.split(","))
+    if (int(total), count) != expected or top != count:
+        return None
     held: list[Reject] = []
-    if fmt == "jsonl":
-        accepted = _python_lines([suspects], held.append)
-    else:
-        accepted = _python_rows(path, [line for line, _ in suspects], held.append)
-    if accepted:
+    suspects = sorted((int(row[1]), row[2]) for row in rows[:first] if row[1] is not None)
+    if _python_lines([suspects], held.append):
         return None
     for reject in held:
         on_reject(reject)
@@ -663,17 +642,9 @@ def _has(pa, kind, test) -> bool:
 def _settle_rows(con, path: str, suspects: list[int], on_reject) -> None:
     """The Parquet rows SQL did not accept (`suspects`, in order), through
     `compiler.run.parquet.event_rows`."""
-    accepted = _python_rows(path, suspects, on_reject)
-    if accepted:
-        _insert_events(con, accepted)
-
-
-def _python_rows(path: str, suspects: list[int], on_reject) -> list[Event]:
-    """The rows `suspects` (lines, in order) of a Parquet file through the Python reader
-    (`compiler.run.parquet.event_rows`): its rejects reported, its events returned."""
-    accepted: list[Event] = []
     if not suspects:
-        return accepted
+        return
+    accepted: list[Event] = []
     position = 0
     with rio.paused_collector():
         for first, batch in pq_reader.batches(path):
@@ -689,7 +660,8 @@ def _python_rows(path: str, suspects: list[int], on_reject) -> list[Event]:
                     accepted.append(item)
             if position == len(suspects):
                 break
-    return accepted
+    if accepted:
+        _insert_events(con, accepted)
 
 
 # --- through the Python reader --------------------------------------------------------------
