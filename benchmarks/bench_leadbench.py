@@ -20,8 +20,10 @@ threads included; peak = its largest resident set):
 - engine_interpreted: the same with `Engine(table, compiled=False)` (the table interpreted);
 - score_run: `score run` end to end, python engine, from events.jsonl;
 - generated_query: our generated DuckDB query on tables already loaded in DuckDB;
-- duckdb_e2e / duckdb_e2e_parquet: `score run --engine duckdb` end to end from events.jsonl /
-  events.parquet (reading and validating included).
+- duckdb_e2e / duckdb_e2e_parquet: the duckdb engine end to end from events.jsonl /
+  events.parquet (reading and validating included; `engines.run`, the engine alone);
+- duckdb_score_run / duckdb_score_run_parquet: `score run --engine duckdb` itself, the same
+  and what the command adds (the contacts' rejects, the results written).
 Every row's scores must equal the workload's expected result (its `spec.py`) for every contact,
 and its notifications (contact, time) too: our results carry the time of a notify, not the
 triggering event's `seq` (issue 12 item 6). Rounds run the rows in turn (interleaved), so that
@@ -44,7 +46,8 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [ROOT]
 ROWS = ("ref_python", "ref_python_dict", "duckdb_hand", "engine_run", "engine_interpreted",
         "score_run",
-        "generated_query", "duckdb_e2e", "duckdb_e2e_parquet")
+        "generated_query", "duckdb_e2e", "duckdb_e2e_parquet", "duckdb_score_run",
+        "duckdb_score_run_parquet")
 
 
 def default_bench_dir() -> str:
@@ -154,9 +157,12 @@ def _ours(row: str, bench: str, ours: str):
         started = cpu()
         results = Engine(table, compiled=row == "engine_run").run(events, profiles)
         return cpu() - started, _summary(results)
-    if row == "score_run":
+    if row in ("score_run", "duckdb_score_run", "duckdb_score_run_parquet"):
         out = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
-        options = scoring.RunOptions(events_jsonl, contacts, out=out, engine="python")
+        events_path = os.path.join(ours, "events.parquet") if row.endswith("parquet") else \
+            events_jsonl
+        options = scoring.RunOptions(events_path, contacts, out=out,
+                                     engine="python" if row == "score_run" else "duckdb")
         started = cpu()
         code = scoring.run_model(model, options, sys.stdout, sys.stderr)
         seconds = cpu() - started
@@ -246,7 +252,9 @@ def table_of(results: dict[str, list[dict]], events: int) -> list[str]:
     pairs = [("engine_run", "ref_python"), ("engine_run", "ref_python_dict"),
              ("engine_interpreted", "engine_run"),
              ("score_run", "engine_run"), ("generated_query", "duckdb_hand"),
-             ("duckdb_e2e", "generated_query"), ("duckdb_e2e_parquet", "generated_query")]
+             ("duckdb_e2e", "generated_query"), ("duckdb_e2e_parquet", "generated_query"),
+             ("duckdb_score_run", "generated_query"),
+             ("duckdb_score_run_parquet", "generated_query")]
     notes = [f"{a} / {b}: {cpus[a] / cpus[b]:.2f}x" for a, b in pairs if a in cpus and b in cpus]
     return lines + ([""] + notes if notes else [])
 

@@ -299,3 +299,46 @@ def test_one_pass_scoring_leaves_a_line_python_accepts_to_the_usual_way(tmp_path
     results = engine.run(table, str(path), None, None, rejects.append)
     assert [r["contact"] for r in results] == ["a", "b"]
     assert [r.line for r in rejects] == [3]
+
+
+def _contacts_files(tmp_path) -> list[Path]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    jsonl = tmp_path / "contacts.jsonl"
+    jsonl.write_text('{"contact": "a", "plan": "pro"}\n'
+                     '\n'
+                     '{"contact": "", "plan": "pro"}\n'
+                     '{"plan": "free"}\n'
+                     '{"contact": "b", "plan": "x", "plan": "y"}\n'
+                     '[1, 2]\n'
+                     '{"contact": "c", "nested": {"deep": [1, {"x": null}]}}\n'
+                     '{"contact": "a", "plan": NaN}\n'
+                     '{"contact": 7}\n', encoding="utf-8")
+    csv = tmp_path / "contacts.csv"
+    csv.write_text("contact,plan\na,pro\n,free\nb,x\n", encoding="utf-8")
+    parquet = tmp_path / "contacts.parquet"
+    pq.write_table(pa.table({"contact": ["a", "", None, "b"],
+                             "plan": ["pro", "free", None, "x"]}), parquet)
+    clean = tmp_path / "clean.parquet"
+    pq.write_table(pa.table({"contact": ["a", "b"], "plan": ["pro", None]}), clean)
+    return [jsonl, csv, parquet, clean]
+
+
+def test_the_engine_reports_the_contacts_rejects_of_the_python_reader(tmp_path):
+    """`on_contact_reject` gets the rejects `readers.read_contacts` gives (line, reason, raw
+    text, in order), for every contacts format, and the profiles are those it reads."""
+    from compiler.run import readers
+
+    table = _table_of(CASES_DIR / "07_require_consent")
+    events = CASES_DIR / "07_require_consent" / "events.jsonl"
+    for path in _contacts_files(tmp_path):
+        profiles, expected = readers.read_contacts(str(path))
+        reported = []
+        results = engine.run(table, str(events), str(path), None, lambda r: None,
+                             on_contact_reject=reported.append)
+        assert [(r.line, r.reason, r.raw) for r in reported] == \
+            [(r.line, r.reason, r.raw) for r in expected], path.name
+        assert results == engine.run(table, str(events), str(path), None, lambda r: None)
+        assert {r["contact"] for r in results} >= set(profiles)
+    assert expected == [] and len(readers.read_contacts(str(tmp_path / "contacts.jsonl"))[1]) > 4

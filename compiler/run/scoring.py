@@ -333,12 +333,18 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
     (`runtime.ActionLog` records), else empty lists; `collector` observes the run
     (`--coverage`)."""
     with _readable_twice(options.contacts) as contacts, _kept_contacts():
+        extra = {}  # the engine reports the contacts' rejects: on_contact_reject
         if contacts:
-            # the python engine reads them again: it gets these (readers.read_contacts)
-            _, contact_rejects = readers.read_contacts(contacts, keep=engine_name == "python")
             report = log.reporter(rio.display_name(options.contacts))
-            for reject in contact_rejects:
-                report(reject)
+            if options.timeline is None and collector is None and \
+                    engines.reports_contact_rejects(engine_name):
+                extra["on_contact_reject"] = report  # the duckdb engine: read once, in SQL
+            else:
+                # the python engine reads them again: it gets these (readers.read_contacts)
+                _, contact_rejects = readers.read_contacts(contacts,
+                                                           keep=engine_name == "python")
+                for reject in contact_rejects:
+                    report(reject)
         with output.progress_bar(options.events, stderr) as progress:
             # Engines get absolute paths: a JVM (Spark) does not follow Python's working folder.
             arguments = (engine_name, table, _absolute(options.events), _absolute(contacts),
@@ -352,11 +358,11 @@ def _score(engine_name: str, table: dict, options: RunOptions, log: RejectLog,
             if options.actions is not None:
                 return engines.run_with_actions(*arguments, since=options.since,
                                                 accounts=options.accounts is not None,
-                                                progress=progress)
+                                                progress=progress, **extra)
             if options.accounts is not None:
-                return (*engines.run_with_accounts(*arguments, progress=progress), [])
+                return (*engines.run_with_accounts(*arguments, progress=progress, **extra), [])
             observer = collector.models[0] if collector is not None else None
-            return engines.run(*arguments, progress=progress, observer=observer), [], []
+            return engines.run(*arguments, progress=progress, observer=observer, **extra), [], []
 
 
 @contextlib.contextmanager

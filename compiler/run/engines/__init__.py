@@ -85,23 +85,45 @@ def choose(name: str, events: str, threshold: int = AUTO_THRESHOLD) -> str:
 
 
 def run_with_accounts(name: str, table: dict, events: str, contacts: str | None,
-                      as_of: int | None, on_reject, progress=None
+                      as_of: int | None, on_reject, progress=None, on_contact_reject=None
                       ) -> tuple[list[dict], list[dict]]:
     """`run`, and the accounts lines (docs/language.md 10.6) of the same run, sorted by
     account; a table without `accounts` gives none (10.8.14)."""
     engine = get(name)
     if not hasattr(engine, "run_with_accounts"):
         raise EngineError(f"the {name} engine cannot compute accounts; use --engine python")
+    options = _contact_option(engine.run_with_accounts, on_contact_reject)
     if progress is not None and \
             "progress" in inspect.signature(engine.run_with_accounts).parameters:
-        return engine.run_with_accounts(table, events, contacts, as_of, on_reject,
-                                        progress=progress)
-    return engine.run_with_accounts(table, events, contacts, as_of, on_reject)
+        options["progress"] = progress
+    return engine.run_with_accounts(table, events, contacts, as_of, on_reject, **options)
+
+
+def reports_contact_rejects(name: str) -> bool:
+    """Whether the named engine's `run`, `run_with_accounts` and `run_with_actions` report the
+    rejected contacts lines themselves (`on_contact_reject`), those of
+    `readers.read_contacts`: then `score run` does not read the contacts file for them.
+    False for an engine that cannot be used (its error comes when it is run)."""
+    try:
+        engine = get(name)
+    except EngineError:
+        return False
+    return all("on_contact_reject" in inspect.signature(getattr(engine, function)).parameters
+               for function in ("run", "run_with_accounts", "run_with_actions")
+               if hasattr(engine, function))
+
+
+def _contact_option(function, on_contact_reject) -> dict:
+    if on_contact_reject is None:
+        return {}
+    if "on_contact_reject" not in inspect.signature(function).parameters:
+        raise EngineError("this engine does not report the rejected contacts lines")
+    return {"on_contact_reject": on_contact_reject}
 
 
 def run_with_actions(name: str, table: dict, events: str, contacts: str | None,
                      as_of: int | None, on_reject, since: int | None = None,
-                     accounts: bool = False, progress=None
+                     accounts: bool = False, progress=None, on_contact_reject=None
                      ) -> tuple[list[dict], list[dict], list[dict]]:
     """`run`, the accounts when `accounts` (else an empty list), and every action fired after
     `since` (all of them for None) as `runtime.ActionLog` records, sorted by contact, each
@@ -111,7 +133,8 @@ def run_with_actions(name: str, table: dict, events: str, contacts: str | None,
         raise EngineError(f"the {name} engine cannot write actions; use --engine python")
     if accounts and not hasattr(engine, "run_with_accounts"):
         raise EngineError(f"the {name} engine cannot compute accounts; use --engine python")
-    options = {"since": since, "accounts": accounts}
+    options = {"since": since, "accounts": accounts,
+               **_contact_option(engine.run_with_actions, on_contact_reject)}
     if progress is not None and \
             "progress" in inspect.signature(engine.run_with_actions).parameters:
         options["progress"] = progress
@@ -119,11 +142,12 @@ def run_with_actions(name: str, table: dict, events: str, contacts: str | None,
 
 
 def run(name: str, table: dict, events: str, contacts: str | None, as_of: int | None,
-        on_reject, progress=None, observer=None) -> list[dict]:
+        on_reject, progress=None, observer=None, on_contact_reject=None) -> list[dict]:
     """Run the named engine, passing `progress` only to engines that accept it; an
-    `observer` (rule coverage) only the Python runtime can take."""
+    `observer` (rule coverage) only the Python runtime can take; `on_contact_reject` only to
+    an engine that `reports_contact_rejects`."""
     engine = get(name)
-    options = {}
+    options = _contact_option(engine.run, on_contact_reject)
     if observer is not None:
         if "observer" not in inspect.signature(engine.run).parameters:
             raise EngineError(f"--coverage needs --engine python: the rule coverage comes from "

@@ -33,42 +33,49 @@ EVENT_COLUMNS = ("contact", "event", "target", "at", "id", "props", "seq")
 
 
 def run(table: dict, events: str, contacts: str | None, as_of: int | None,
-        on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None
-        ) -> list[dict]:
-    _refuse(table)
-    return _run_files(table, events, contacts, as_of, on_reject, progress, False)[0]
+        on_reject: Callable[[Reject], None], progress: Callable[[int], None] | None = None,
+        on_contact_reject: Callable[[Reject], None] | None = None) -> list[dict]:
+    """The results; `on_contact_reject`, when given, gets the rejected contacts lines (those
+    of `compiler.run.readers.read_contacts`, so that `score run` need not read the file again
+    for them)."""
+    _refuse(table, contacts=(contacts, on_contact_reject))
+    return _run_files(table, events, contacts, as_of, on_reject, progress, False,
+                      on_contact_reject=on_contact_reject)[0]
 
 
 def run_with_accounts(table: dict, events: str, contacts: str | None, as_of: int | None,
                       on_reject: Callable[[Reject], None],
-                      progress: Callable[[int], None] | None = None
+                      progress: Callable[[int], None] | None = None,
+                      on_contact_reject: Callable[[Reject], None] | None = None
                       ) -> tuple[list[dict], list[dict]]:
     """`run`, then the accounts statement (`compiler.sql.accounts`) over its results."""
-    _refuse(table, accounts=True)
-    return _run_files(table, events, contacts, as_of, on_reject, progress, True)
+    _refuse(table, accounts=True, contacts=(contacts, on_contact_reject))
+    return _run_files(table, events, contacts, as_of, on_reject, progress, True,
+                      on_contact_reject=on_contact_reject)
 
 
 def run_with_actions(table: dict, events: str, contacts: str | None, as_of: int | None,
                      on_reject: Callable[[Reject], None], since: int | None = None,
-                     accounts: bool = False, progress: Callable[[int], None] | None = None
+                     accounts: bool = False, progress: Callable[[int], None] | None = None,
+                     on_contact_reject: Callable[[Reject], None] | None = None
                      ) -> tuple[list[dict], list[dict], list[dict]]:
     """`run` (and the accounts when `accounts`), then the actions statement
     (`compiler.sql.actions`) over the same loaded events: the `runtime.ActionLog` records of
     the Python engine, computed in DuckDB."""
-    _refuse(table, accounts=accounts)
+    _refuse(table, accounts=accounts, contacts=(contacts, on_contact_reject))
     return _run_files(table, events, contacts, as_of, on_reject, progress, accounts,
-                      actions=(since,))
+                      actions=(since,), on_contact_reject=on_contact_reject)
 
 
 def _run_files(table, events, contacts, as_of, on_reject, progress, accounts: bool,
-               actions: tuple | None = None):
+               actions: tuple | None = None, on_contact_reject=None):
     statement = accounts_sql(table, "duckdb", RESULTS_TABLE, duckdb_contacts.TABLE) \
         if accounts else None
     with tempfile.TemporaryDirectory(prefix="scorelang-duckdb-") as spill:
         con = connect(spill)
         try:
             with rio.paused_collector():  # the results: a dict per contact, no cycles
-                duckdb_contacts.load_contacts(con, contacts)
+                duckdb_contacts.load_contacts(con, contacts, on_contact_reject)
                 before = _file_state(events)
 
                 def query(events_table: str) -> str:
@@ -161,12 +168,22 @@ def action_records(table: dict, rows) -> list[dict]:
     return out
 
 
-def _refuse(table: dict, accounts: bool = False) -> None:
+def _refuse(table: dict, accounts: bool = False, contacts: tuple = (None, None)) -> None:
+    """Raise the diagnostics of a table the SQL cannot compute exactly; `contacts` (the file
+    and the callback for its rejects, `run`) are reported first, as `score run` reported them
+    before the engine ran when it read them itself."""
     refused = check(table, "duckdb") + (check_accounts(table, "duckdb") if accounts else [])
     if refused:
         from dsl import render
 
         from . import EngineError
+
+        path, on_contact_reject = contacts
+        if path is not None and on_contact_reject is not None:
+            from .. import readers
+
+            for reject in readers.read_contacts(path)[1]:
+                on_contact_reject(reject)
 
         raise EngineError("the duckdb engine refuses this model:\n" +
                           render.render_text(refused).rstrip("\n"))

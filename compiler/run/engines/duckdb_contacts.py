@@ -9,7 +9,10 @@ anything DuckDB cannot read, come from the Python reader.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from runtime import io as rio
+from runtime.events import Reject
 from runtime.records import RecordError, decode_json, profile_from_record
 
 from .. import parquet as pq_reader
@@ -44,33 +47,46 @@ FROM c
 """
 
 
-def load_contacts(con, path: str | None) -> None:
-    """Fill `sl_contacts` from the contacts file (none: an empty table)."""
+def load_contacts(con, path: str | None,
+                  on_reject: Callable[[Reject], None] | None = None) -> None:
+    """Fill `sl_contacts` from the contacts file (none: an empty table); `on_reject` is
+    given the rejects of `compiler.run.readers.read_contacts`, in line order."""
+    report = on_reject or (lambda reject: None)
     di.prepare(con)
     if path is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_ALL} (line BIGINT, kind INTEGER, "
                     "contact VARCHAR, profile VARCHAR, raw VARCHAR)")
     elif rio.file_format(path) == "jsonl" and di.lines_in_sql(con, path, _ALL, _CLASSIFY):
-        _settle_lines(con)
+        _settle_lines(con, report)
     elif rio.file_format(path) == "parquet" and _parquet_in_sql(con, path):
-        pass
+        if on_reject is not None and \
+                con.execute(f"SELECT count(*) FROM {_ALL} WHERE kind = 2").fetchone()[0]:
+            # the rows without a contact: their reasons and raw text are the Python reader's
+            from .. import readers
+
+            for reject in readers.read_contacts(path)[1]:
+                on_reject(reject)
     else:
-        _from_python(con, path)
+        _from_python(con, path, report)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT contact, profile FROM {_ALL} "
                 "WHERE kind = 1 QUALIFY row_number() OVER (PARTITION BY contact "
                 "ORDER BY line DESC) = 1")
     con.execute(f"DROP TABLE {_ALL}")
 
 
-def _settle_lines(con) -> None:
+def _settle_lines(con, on_reject: Callable[[Reject], None]) -> None:
+    """The lines SQL did not accept, as `runtime.io.read_contacts` reads them: a blank line
+    skipped, a line whose record or profile is wrong rejected (reported), the others added."""
     found = []
-    for line, raw in con.execute(f"SELECT line, raw FROM {_ALL} WHERE kind = 2").fetchall():
+    for line, raw in con.execute(f"SELECT line, raw FROM {_ALL} WHERE kind = 2 "
+                                 "ORDER BY line").fetchall():
         text = raw.rstrip("\r\n")
         if not text.strip():
             continue
         try:
             contact, profile = profile_from_record(decode_json(text))
-        except RecordError:
+        except RecordError as exc:
+            on_reject(Reject(line, str(exc), text))
             continue
         found.append((line, contact, profile))
     _insert(con, found)
@@ -133,10 +149,12 @@ def _parquet_in_sql(con, path: str) -> bool:
     return True  # an empty or null `contact` is a reject: nothing to settle
 
 
-def _from_python(con, path: str) -> None:
+def _from_python(con, path: str, on_reject: Callable[[Reject], None]) -> None:
     from .. import readers
 
-    profiles = readers.read_contacts(path)[0]
+    profiles, rejects = readers.read_contacts(path)
+    for reject in rejects:
+        on_reject(reject)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_ALL} (line BIGINT, kind INTEGER, "
                 "contact VARCHAR, profile VARCHAR, raw VARCHAR)")
     _insert(con, [(index, contact, profile)
