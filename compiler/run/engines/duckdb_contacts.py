@@ -3,9 +3,9 @@ table `sl_contacts(contact, profile JSON text)`, one row per contact, the last l
 
 As for events, SQL accepts only the lines the Python reader accepts with the same profile; the
 others (a reject, or a profile with a nested object, which could hide a repeated key) are
-settled by the Python reader's own functions. Rejected contacts lines are not reported here:
-`score run` reports them from its own reading (`compiler.run.scoring`). CSV contacts, and
-anything DuckDB cannot read, come from the Python reader.
+settled by the Python reader's own functions, which give the rejected lines' reasons and raw
+text (`load_contacts(on_reject=...)`: `score run` then does not read the file again for them).
+CSV contacts, and anything DuckDB cannot read, come from the Python reader.
 """
 from __future__ import annotations
 

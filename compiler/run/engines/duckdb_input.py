@@ -118,8 +118,9 @@ _KEYS_SET = " + ".join(f'(j."{key}" IS NOT NULL)::INTEGER' for key in rio.EVENT_
 # and so on), and a string without a backslash is its text between the quotes. The keys are
 # checked by their count (`_KEYS_SET`), and by the list only for a line with a null value.
 # `props` is accepted when it is an object without objects inside (which could hide a repeated
-# key: no second `{`, found by LIKE, five times cheaper than `strpos` on a slice) and, holding lists, not nested deeper than Python allows: the line's depth is at most
-# 2 + the `[` in props, or 1 + half the length of props.
+# key: no second `{`, found by LIKE, five times cheaper than `strpos` on a slice) and, holding
+# lists, not nested deeper than Python allows: the line's depth is at most 2 + the `[` in
+# props, or 1 + half the length of props.
 _CLASSIFY = f"""
 p AS (
   SELECT line, n, t, raw,
