@@ -176,7 +176,6 @@ def row_reader(loads: Callable[[bytes], object] | None,
     encode = msgspec.json.Encoder().encode
     failed = msgspec.MsgspecError
     count = bytes.count
-    unset, unset_type = UNSET, UnsetType
     micros = MICROS.__mul__
     days, clocks = _DAYS, _SECONDS
 
@@ -205,31 +204,13 @@ def row_reader(loads: Callable[[bytes], object] | None,
         if ats is None:
             return None
         strings = 5 * n + texts  # the keys contact, event and at; the texts contact, event
-        kinds = list(map(type, targets))
-        found = kinds.count(str)
-        if found == n:
-            strings += 2 * n
-        else:
-            absent = kinds.count(unset_type)
-            strings += n - absent + found
-            if absent:
-                targets = [None if value is unset else value for value in targets]
-        kinds = list(map(type, ids))
-        absent = kinds.count(unset_type)
-        if absent == n:
-            ids = repeat(None)
-        else:
-            strings += n - absent + kinds.count(str)
-            if absent:
-                ids = [None if value is unset else value for value in ids]
-        kinds = list(map(type, props))
-        absent = kinds.count(unset_type)
-        if absent == n:
-            props = repeat(None)
-        else:
+        targets, absent, kinds = _present(targets)
+        strings += n - absent + kinds.count(str)
+        ids, absent, kinds = _present(ids)
+        strings += n - absent + kinds.count(str)
+        props, absent, _ = _present(props)
+        if absent < n:
             strings += n - absent
-            if absent:
-                props = [None if value is unset else value for value in props]
             quotes -= count(encode(props), b'"')
         if quotes != 2 * strings:
             return None
@@ -256,6 +237,18 @@ def row_reader(loads: Callable[[bytes], object] | None,
                 return None
         return found
     return read
+
+
+def _present(values: tuple) -> tuple[Any, int, list]:
+    """A column with UNSET (key absent) as None (`repeat(None)` when every line lacks the
+    key), the count of UNSET, and the types of the values as decoded."""
+    kinds = list(map(type, values))
+    absent = kinds.count(UnsetType)
+    if absent == len(values):
+        return repeat(None), absent, kinds
+    if absent:
+        values = [None if value is UNSET else value for value in values]
+    return values, absent, kinds
 
 
 # A line msgspec accepts holds a closing bracket for each opening one: nested deeper than
