@@ -102,32 +102,6 @@ def event_of_line(raw: str, line: int, seq: int) -> Event | Reject:
         return Reject(line, str(exc), raw)
 
 
-def _jsonl_lines(stream: IO[bytes], progress: Progress | None
-                 ) -> Iterator[tuple[int, str, int]]:
-    """(number, text without its line end, bad byte) for every non-blank line; `bad byte` is
-    the 1-based position of the first byte that is not UTF-8 (replaced in the text), else 0."""
-    done = 0
-    number = 0
-    for data in stream:
-        number += 1
-        if progress is not None:
-            done += len(data)
-            if number % _PROGRESS_LINES == 0:
-                progress(done)
-        if number == 1 and data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        try:
-            raw = data.decode("utf-8").rstrip("\r\n")
-            bad = 0
-        except UnicodeDecodeError as exc:
-            raw = data.decode("utf-8", errors="replace").rstrip("\r\n")
-            bad = exc.start + 1
-        if raw[:1] == "{" or raw.strip():
-            yield number, raw, bad
-    if progress is not None:
-        progress(done)
-
-
 def _jsonl_events(stream: IO[bytes], progress: Progress | None,
                   loads: Callable[[bytes], object] | None = None,
                   chunk_reader: ChunkReader | None = None) -> Iterator[Event | Reject]:
@@ -250,16 +224,48 @@ def line_item(data: bytes, number: int, seq: int) -> Event | Reject | None:
     return event_of_line(raw, number, seq)
 
 
-def _jsonl_records(stream: IO[bytes], progress: Progress | None):
-    """(line, record or RecordError, raw) for every non-blank line of a JSON Lines stream."""
-    for number, raw, bad in _jsonl_lines(stream, progress):
-        if bad:
-            yield number, RecordError(f"not valid UTF-8 (byte {bad})"), raw
-            continue
+def _contact_rows(stream: IO[bytes], chunk_records: ChunkRecords | None
+                  ) -> Iterator[tuple[int, object, str]]:
+    """(line, record or RecordError, raw) for every non-blank line of a JSON Lines stream of
+    contacts, a chunk of lines at a time: by `chunk_records(contact_lines)` when given
+    (`compiler.run.fast_contacts`, msgspec), else by `contact_lines`."""
+    read = contact_lines if chunk_records is None else chunk_records(contact_lines)
+    number = 0
+    while True:
+        lines = stream.readlines(_CHUNK_BYTES)
+        if not lines:
+            break
+        yield from read(lines, number)
+        number += len(lines)
+
+
+# (contact_lines) -> read(lines, number) -> rows: a faster reader of contacts lines, which
+# gives what `contact_lines` gives (`compiler.run.readers` passes one that uses msgspec).
+ChunkRecords = Callable[[Callable], Callable[[list, int], list]]
+
+
+def contact_lines(lines: list[bytes], number: int) -> list[tuple[int, object, str]]:
+    """The strict path for contacts lines (the first is line `number + 1`): (line, record or
+    RecordError, raw text without its line end) for every non-blank line."""
+    rows = []
+    for data in lines:
+        number += 1
+        if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
         try:
-            yield number, decode_json(raw), raw
-        except RecordError as exc:
-            yield number, exc, raw
+            raw = data.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raw = data.decode("utf-8", errors="replace").rstrip("\r\n")
+            if raw[:1] == "{" or raw.strip():
+                rows.append((number, RecordError(f"not valid UTF-8 (byte {exc.start + 1})"),
+                             raw))
+            continue
+        if raw[:1] == "{" or raw.strip():
+            try:
+                rows.append((number, decode_json(raw), raw))
+            except RecordError as exc:
+                rows.append((number, exc, raw))
+    return rows
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -497,9 +503,11 @@ def read_events(source: str | os.PathLike | IO, *, progress: Progress | None = N
             stream.close()
 
 
-def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None
+def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None,
+                  chunk_records: ChunkRecords | None = None
                   ) -> tuple[dict[str, dict], list[Reject]]:
-    """Profiles by contact id (the last line wins for a contact listed twice) and rejects."""
+    """Profiles by contact id (the last line wins for a contact listed twice) and rejects.
+    `chunk_records` reads JSON Lines faster, with the same results (see `_contact_rows`)."""
     fmt = fmt or file_format(source)
     if fmt == "parquet":
         raise InputError(f"{display_name(source)}: Parquet is read by compiler.run.readers")
@@ -509,7 +517,7 @@ def read_contacts(source: str | os.PathLike | IO, *, fmt: str | None = None
             rows = (_typed_row(line, row, cells)
                     for line, row, cells in _csv_rows(stream, None, display_name(source)))
         else:
-            rows = _jsonl_records(stream, None)
+            rows = _contact_rows(stream, chunk_records)
         return collect_contacts(rows)
     finally:
         if owned:

@@ -22,9 +22,10 @@ except ImportError:  # pragma: no cover - orjson is a dependency; the runtime re
     _loads = None
 
 try:
+    from .fast_contacts import contact_records as _contact_records
     from .fast_jsonl import chunk_reader as _chunk_reader, row_reader as _row_reader
 except ImportError:  # pragma: no cover - msgspec is a dependency; orjson or the stdlib read
-    _chunk_reader = _row_reader = None
+    _chunk_reader = _row_reader = _contact_records = None
 
 __all__ = ["ReaderError", "read_contacts", "read_event_chunks", "read_events",
            "read_row_chunks"]
@@ -107,7 +108,7 @@ def _read_contacts(path: str) -> tuple[dict[str, dict], list[Reject]]:
 
         return rio.collect_contacts(parquet.contact_rows(path))
     try:
-        return rio.read_contacts(path)
+        return rio.read_contacts(path, chunk_records=_contact_records)
     except rio.InputError as exc:
         raise ReaderError(str(exc)) from None
 
