@@ -20,27 +20,16 @@ from runtime import records
 pytest.importorskip("msgspec")
 
 from compiler.run import fast_contacts, readers  # noqa: E402
+from jsonl_lines import strict_lines  # noqa: E402
 
 
 def _strict(data: bytes) -> tuple[dict, list]:
     """The strict path, line by line: `decode_json` of each line's text (a byte order mark
     dropped on line 1; blank lines skipped but counted), then `collect_contacts`."""
     rows = []
-    lines = data.split(b"\n")
-    if data.endswith(b"\n"):
-        lines.pop()
-    for number, line in enumerate(lines, start=1):
-        if number == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        try:
-            raw = line.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            raw = line.decode("utf-8", errors="replace").rstrip("\r\n")
-            if raw.strip():
-                rows.append((number, records.RecordError(
-                    f"not valid UTF-8 (byte {exc.start + 1})"), raw))
-            continue
-        if not raw.strip():
+    for number, raw, bad in strict_lines(data):
+        if bad:
+            rows.append((number, records.RecordError(f"not valid UTF-8 (byte {bad})"), raw))
             continue
         try:
             rows.append((number, records.decode_json(raw), raw))

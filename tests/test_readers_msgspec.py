@@ -22,24 +22,16 @@ pytest.importorskip("msgspec")
 orjson = pytest.importorskip("orjson")
 
 from compiler.run import fast_jsonl, readers  # noqa: E402
+from jsonl_lines import strict_lines  # noqa: E402
 
 
 def _strict_file(data: bytes) -> list:
     """The strict path, line by line: `decode_json` + `event_from_record` on each line's
     text (a byte order mark dropped on line 1; blank lines skipped but counted)."""
     items, seq = [], 0
-    for number, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n")
-                                  else data.split(b"\n"), start=1):
-        if number == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        try:
-            raw = line.decode("utf-8").rstrip("\r\n")
-        except UnicodeDecodeError as exc:
-            raw = line.decode("utf-8", errors="replace").rstrip("\r\n")
-            if raw.strip():
-                items.append(Reject(number, f"not valid UTF-8 (byte {exc.start + 1})", raw))
-            continue
-        if not raw.strip():
+    for number, raw, bad in strict_lines(data):
+        if bad:
+            items.append(Reject(number, f"not valid UTF-8 (byte {bad})", raw))
             continue
         try:
             item = records.event_from_record(records.decode_json(raw), number, seq)
