@@ -30,10 +30,10 @@ import sys
 from typing import IO, Callable, Iterable, Iterator, Mapping
 
 from .events import Event, Reject, TimeFormatError, format_time, shown
-from .records import (EVENT_KEYS, MAX_DEPTH, REQUIRED_KEYS, RecordError, decode_json,  # noqa: F401
-                      epoch_seconds_to_micros, event_from_record, fast_chunk_reader,
-                      fast_event, fast_line_reader, parse_as_of,
-                      profile_from_record, type_name, validate_event)
+from .records import (EVENT_KEYS, MAX_DEPTH, REQUIRED_KEYS, RecordError,  # noqa: F401
+                      contact_of_record, decode_json, epoch_seconds_to_micros,
+                      event_from_record, fast_chunk_reader, fast_event, fast_line_reader,
+                      parse_as_of, profile_from_record, type_name, validate_event)
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -550,24 +550,26 @@ def collect_contacts(rows: Iterable[tuple[int, object, object]]
         try:
             if isinstance(record, RecordError):
                 raise record
-            contact, profile = profile_from_record(record)
+            contact = contact_of_record(record)
         except RecordError as exc:
             rejects.append(Reject(line, str(exc), _raw_text(raw)))
             continue
         profiles.pop(contact, None)  # keep the order of last appearance
-        profiles[contact] = _shared(profile, texts)
+        profiles[contact] = _shared(record, texts)
     return profiles, rejects
 
 
 _SHARED_TEXTS = 100_000  # distinct texts remembered while reading (the repeated come early)
 
 
-def _shared(profile: dict, texts: dict[str, str]) -> dict:
-    """The profile with its keys and its repeated short texts (a title, a country) one
-    object for every contact: a batch run holds every profile, and each line's decoding
-    made its own copies (~56 bytes a text)."""
+def _shared(record: dict, texts: dict[str, str]) -> dict:
+    """The profile of a contacts record (every key but `contact`) with its keys and its
+    repeated short texts (a title, a country) one object for every contact: a batch run
+    holds every profile, and each line's decoding made its own copies (~56 bytes a text)."""
     shared = {}
-    for key, value in profile.items():
+    for key, value in record.items():
+        if key == "contact":
+            continue
         key = texts.get(key) or _remember(texts, key)
         if type(value) is str and len(value) <= 64:
             value = texts.get(value) or _remember(texts, value)

@@ -148,12 +148,18 @@ def validate_event(record, line: int, seq: int, raw: str) -> Event | Reject:
 
 def profile_from_record(record) -> tuple[str, dict]:
     """One contacts line: `contact` (non-empty text) and the profile (every other key)."""
+    contact = contact_of_record(record)
+    return contact, {key: value for key, value in record.items() if key != "contact"}
+
+
+def contact_of_record(record) -> str:
+    """The `contact` of one contacts line (non-empty text), checked as `profile_from_record`
+    checks it, without making the profile."""
     if not isinstance(record, dict):
         raise RecordError(f"expected a JSON object, found {type_name(record)}")
     if "contact" not in record:
         raise RecordError("missing required key `contact`")
-    contact = _required_text(record, "contact")
-    return contact, {key: value for key, value in record.items() if key != "contact"}
+    return _required_text(record, "contact")
 
 
 # --- strict JSON ------------------------------------------------------------------------------
