@@ -95,7 +95,7 @@ class Program:
             "answer": engine._answer, "ANSWERS": table.answers, "expect": engine._expect,
             "start_spell": engine._start_spell, "is_activity": table.is_activity,
             "day": table.calendar.day, "DAYS_get": table.calendar.days_cache().get, "week": table.calendar.week,
-            "month": table.calendar.month, "code_for": self._code_for,
+            "month": table.calendar.month,
             "CACHE": self.cache, "HANDLERS": self.handlers,
             "answer_fast": _answerer(table, engine._answer), "positive_total": positive_total,
         }
