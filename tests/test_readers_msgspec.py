@@ -137,7 +137,13 @@ _EXTRA_LINES = [b"", b"   ", b"\t", b"\r", b"\x0c", b"{}", b"[]", b"null", b"{",
                 b'"x":1.5}}',
                 b'{"contact":"c","event":"e","at":"2026-03-01T10:00:00Z","target":null,'
                 b'"id":null,"props":null}',
-                b'{"contact":"c","event":"e","at":1,"contact":"c"}']
+                b'{"contact":"c","event":"e","at":1,"contact":"c"}',
+                # the shortest event line nested too deep (fast_jsonl._SHORTEST_DEEP_EVENT),
+                # and the same line a level less deep
+                b'{"contact":"c","event":"e","at":0,"props":{"":' + b"[" * 99 + b"]" * 99
+                + b"}}",
+                b'{"contact":"c","event":"e","at":0,"props":{"":' + b"[" * 98 + b"]" * 98
+                + b"}}"]
 
 
 def _lines():
@@ -266,6 +272,55 @@ def test_nesting_beyond_the_limit_is_refused_as_the_strict_path_refuses_it():
     deepest, too_deep = _msgspec_file(line(records.MAX_DEPTH) + line(records.MAX_DEPTH + 1))
     assert type(deepest) is Event
     assert too_deep.line == 2 and "nested deeper than 100 levels" in too_deep.reason
+
+
+def test_the_shortest_event_line_nested_too_deep_is_looked_at():
+    """Event lines shorter than `_SHORTEST_DEEP_EVENT` are not counted for brackets: the
+    shortest line a `_Line` decodes that nests past the limit is exactly that long."""
+    levels = records.MAX_DEPTH - 1  # below the record and its props object
+    line = b'{"contact":"c","event":"e","at":0,"props":{"":' + b"[" * levels + \
+        b"]" * levels + b"}}"
+    assert len(line) == fast_jsonl._SHORTEST_DEEP_EVENT
+    assert records._depth(line.decode()) == records.MAX_DEPTH + 1
+    assert fast_jsonl._deep([b"{}", line], fast_jsonl._SHORTEST_DEEP_EVENT)
+    assert not fast_jsonl._deep([b"{}", line[1:]], fast_jsonl._SHORTEST_DEEP_EVENT)
+    (reject,) = _msgspec_file(line)  # the last line, without a line end: no byte to spare
+    assert "nested deeper than 100 levels" in reject.reason
+    rows, (reject,) = _msgspec_rows(line)
+    assert rows == [] and "nested deeper than 100 levels" in reject.reason
+
+
+def _nested(draw, levels: int):
+    """A props value nested `levels` deep: lists and objects (short keys, other members
+    beside it) chosen at random at each level."""
+    value = draw(st.sampled_from([0, "", None, [], {}]))
+    for _ in range(levels):
+        if draw(st.booleans()):
+            value = [value] + draw(st.lists(st.integers(0, 9), max_size=1))
+        else:
+            others = draw(st.dictionaries(st.text("ab", max_size=1), st.integers(0, 9),
+                                          max_size=1))
+            value = {**others, draw(st.text("xyz", max_size=2)): value}
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), levels=st.integers(records.MAX_DEPTH - 3, records.MAX_DEPTH + 2))
+def test_no_event_line_shorter_than_the_bound_nests_too_deep(data, levels):
+    """What `_SHORTEST_DEEP_EVENT` claims: a line that decodes as an event line (`_Line`)
+    and nests deeper than MAX_DEPTH is at least that long, so `_deep` finds it."""
+    import msgspec
+
+    record = {"contact": data.draw(st.text("c", min_size=1, max_size=2)),
+              "event": data.draw(st.text("e", min_size=1, max_size=2)),
+              "at": data.draw(st.integers(0, 99)),
+              "props": {data.draw(st.text("p", max_size=1)): _nested(data.draw, levels)}}
+    keys = data.draw(st.permutations(list(record)))
+    line = json.dumps({key: record[key] for key in keys}, separators=(",", ":")).encode()
+    msgspec.json.Decoder(fast_jsonl._Line).decode(line)
+    if records._depth(line.decode()) > records.MAX_DEPTH:
+        assert len(line) >= fast_jsonl._SHORTEST_DEEP_EVENT
+        assert fast_jsonl._deep([line], fast_jsonl._SHORTEST_DEEP_EVENT)
 
 
 def test_event_types_and_targets_are_one_object_each():

@@ -50,9 +50,11 @@ _Text = Annotated[str, Meta(min_length=1)]
 _Seconds = Annotated[int, Meta(ge=MIN_SECONDS, le=MAX_SECONDS)]
 
 
-class _Line(msgspec.Struct, forbid_unknown_fields=True):
+class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """One event line as decoded: UNSET for a key absent, None for null (both count for
-    the quote proof: `encode` writes a null back with its key, an UNSET not at all)."""
+    the quote proof: `encode` writes a null back with its key, an UNSET not at all).
+    `gc=False`: a decoded line holds no cycle and lives only until its chunk is read, so
+    the collector need not track it."""
     contact: _Text
     event: _Text
     at: _Seconds | str
@@ -86,7 +88,7 @@ def chunk_reader(loads: Callable[[bytes], object] | None,
 
     def read(lines: list[bytes], number: int, seq: int) -> tuple[list, int]:
         joined = b"".join(lines)
-        if joined.find(b"\\") >= 0 or _deep(lines):
+        if joined.find(b"\\") >= 0 or _deep(lines, _SHORTEST_DEEP_EVENT):
             return other(lines, number, seq)
         try:  # each struct gone once read (its memory reused: a list of them ran slower)
             found = walk(map(astuple, map(decode, lines)), lines, joined, number, seq)
@@ -181,7 +183,7 @@ def row_reader(loads: Callable[[bytes], object] | None,
 
     def read(lines: list[bytes], number: int, seq: int) -> tuple[RowChunk, int]:
         joined = b"".join(lines)
-        if joined.find(b"\\") < 0 and not _deep(lines):
+        if joined.find(b"\\") < 0 and not _deep(lines, _SHORTEST_DEEP_EVENT):
             try:
                 decoded = list(map(astuple, map(decode, lines)))
             except failed:
@@ -253,14 +255,23 @@ def _present(values: tuple) -> tuple[Any, int, list]:
 
 # A line msgspec accepts holds a closing bracket for each opening one: nested deeper than
 # MAX_DEPTH, it is at least 2 * (MAX_DEPTH + 1) bytes long.
-_SHORT = 2 * MAX_DEPTH + 1
+_SHORTEST_DEEP = 2 * (MAX_DEPTH + 1)
+# An event line that decodes as a `_Line` nests only in `props` (every other key holds text
+# or a number) and holds the three required keys: nested deeper than MAX_DEPTH, it is at
+# least as long as the shortest such line, lists nested in the props object (two bytes a
+# level). The independent workload's event lines are all shorter: none is looked at.
+_SHORTEST_DEEP_EVENT = (len(b'{"contact":"c","event":"e","at":0,"props":{"":}}')
+                        + 2 * (MAX_DEPTH - 1))
 
 
-def _deep(lines: list[bytes]) -> bool:
-    """Whether a line might nest deeper than MAX_DEPTH (it has more brackets); only the long
-    lines are looked at in Python."""
+def _deep(lines: list[bytes], shortest: int = _SHORTEST_DEEP) -> bool:
+    """Whether a line might nest deeper than MAX_DEPTH (it has more brackets); only the
+    lines of at least `shortest` bytes are looked at, in Python (one `max` in C first: most
+    chunks have none)."""
+    if max(map(len, lines), default=0) < shortest:
+        return False
     return any(data.count(b"{") + data.count(b"[") > MAX_DEPTH
-               for data in compress(lines, map(_SHORT.__lt__, map(len, lines))))
+               for data in compress(lines, map(shortest.__le__, map(len, lines))))
 
 
 def _shared(names: dict[str, str], text: str) -> str:
