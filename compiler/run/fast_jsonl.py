@@ -16,7 +16,8 @@ msgspec accepts, the strict path accepts alike, except what is proved here for t
   line's quotes are twice that exactly when no line lost a key (a lost key takes at least
   its own string);
 - nesting at most `MAX_DEPTH`: a line has at most as many levels as `{` and `[`, and
-  at most half as many as its bytes;
+  an event line nested deeper is at least `_SHORTEST_DEEP_EVENT` bytes long (only `props`
+  nests), so only such lines are counted;
 - the time: `at` text goes through `parse_time`'s caches, as in the runtime.
 A line msgspec refuses, or whose time does not parse, goes to the strict path on its own
 (which finds the reason); a chunk with a backslash or a repeated key is read by the
