@@ -106,41 +106,90 @@ _EVENT_GUARDS = f"""starts_with(t, '{{') AND {no_bare_words('t')}
           AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))"""
 _TRANSFORM = ('{"contact": "JSON", "event": "JSON", "at": "JSON", "target": "JSON", '
               '"id": "JSON", "props": "JSON"}')
+# The fast path's parse: the strings as text, `at` and `props` as JSON text (see `_CANON`).
+_FAST_TRANSFORM = ('{"contact": "VARCHAR", "event": "VARCHAR", "target": "VARCHAR", '
+                   '"at": "JSON", "id": "VARCHAR", "props": "JSON"}')
+# The line the fast path's values `f` make when written back in the one order the fast path
+# takes (contact, event, target, at, id, props; the optional ones only when set), DuckDB's
+# way (no spaces), the strings between quotes as they are: NULL when a required one is not
+# set. A line without a backslash that is this text exactly holds these keys once each and
+# nothing else, the four strings as strings (a string without a backslash is its text
+# between quotes; a value of another type, or `null`, would not be written so), and no
+# trailing comma (DuckDB never writes one): what `_EVENT_GUARDS`, `json_keys` and `sl_string`
+# establish on the other path. It leaves NaN and Infinity, which DuckDB writes back as they
+# were, for `_props_words` to find.
+_CANON = ("""concat('{"contact":"', f.contact, '","event":"', f.event, '"', """
+          """',"target":"' || f.target || '"', ',"at":', f."at", ',"id":"' || f.id || '"', """
+          """',"props":' || f.props, '}')""")
+
+
+def _props_words(props: str) -> str:
+    """SQL true when `props`, the JSON text of an object as DuckDB writes it back from a line
+    without a backslash, holds no `nan`, `inf` or `infinity` as a value (`no_bare_words`,
+    whose ILIKEs cost three times this regexp, which starts with a literal). Without a `[`
+    every value of such a text follows `":` (a `"` there ends a string, and only a key's
+    string is followed by `:`; DuckDB writes no spaces), and a bare word starts with one of
+    `nNiI`, after a `-` if signed: a text without those is free of them; one with them (a
+    null, a list) meets `no_bare_words`."""
+    return (f"CASE WHEN contains({props}, '[') OR regexp_matches({props}, '\":-?[nNiI]') "
+            f"THEN {no_bare_words(props)} ELSE TRUE END")
+
+
 # The number of known keys whose value is not null: when it is the number of keys, each key is
 # a known one, there once (a key there twice, or an unknown one, would make the keys more).
 _KEYS_SET = " + ".join(f'(j."{key}" IS NOT NULL)::INTEGER' for key in rio.EVENT_KEYS)
-# One JSON line, parsed only when it is free of what DuckDB's parser accepts and Python's does
-# not (NaN, Infinity, trailing commas) and of what needs Python's own check (deep nesting;
-# numbers past Python's digit limit). Parsing costs: `try(json_keys(t))` is the validity check
-# and the keys in one parse, `json_transform` the six values as JSON text (written again by
-# DuckDB: no spaces, escapes other than \" \\ and control characters decoded) in a second; a
-# value's type is its first character (a JSON text starts with `"` only when it is a string,
-# and so on), and a string without a backslash is its text between the quotes. The keys are
-# checked by their count (`_KEYS_SET`), and by the list only for a line with a null value.
+# One JSON line. The fast path first (`f`, `fast`): a line shorter than 4,000 bytes without a
+# backslash, parsed once by `json_transform` (`try`: the line may not be JSON), that is the
+# text `_CANON` writes from its values. Every other line takes the checking path: parsed only
+# when it is free of what DuckDB's parser accepts and Python's does not (NaN, Infinity,
+# trailing commas) and of what needs Python's own check (deep nesting; numbers past Python's
+# digit limit), each check in a CASE of its own so that the costlier ones meet only the lines
+# the cheap ones pass. Its parsing costs: `try(json_keys(t))` is the validity check and the
+# keys in one parse, `json_transform` the six values as JSON text (written again by DuckDB:
+# no spaces, escapes other than \" \\ and control characters decoded) in a second; a value's
+# type is its first character (a JSON text starts with `"` only when it is a string, and so
+# on), and a string without a backslash is its text between the quotes. The keys are checked
+# by their count (`_KEYS_SET`), and by the list only for a line with a null value.
 # `props` is accepted when it is an object without objects inside (which could hide a repeated
 # key: no second `{`, found by LIKE, five times cheaper than `strpos` on a slice) and, holding
 # lists, not nested deeper than Python allows: the line's depth is at most 2 + the `[` in
 # props, or 1 + half the length of props.
 _CLASSIFY = f"""
-p AS (
+f0 AS (
   SELECT line, n, t, raw,
-    raw IS NULL OR coalesce(NOT starts_with(t, '{{') AND regexp_full_match(t, '[ \\t]*'),
-                            FALSE) AS blank,
-    CASE WHEN {_EVENT_GUARDS} THEN try(json_keys(t)) END AS keys
+    raw IS NULL OR CASE WHEN starts_with(t, '{{') THEN FALSE
+                        ELSE coalesce(regexp_full_match(t, '[ \\t]*'), FALSE) END AS blank,
+    CASE WHEN starts_with(t, '{{') AND strlen(t) < 4000 AND NOT contains(t, '\\')
+         THEN try(json_transform(t, '{_FAST_TRANSFORM}')) END AS f
   FROM src
-), q AS (
-  SELECT line, n, raw, blank, keys,
-    CASE WHEN keys IS NOT NULL THEN json_transform(t, '{_TRANSFORM}') END AS j
+), p AS (
+  SELECT line, n, t, raw, blank, f, coalesce(t = {_CANON}, FALSE) AS fast
+  FROM f0
+), k AS (
+  SELECT line, n, raw, blank, fast, f,
+    CASE WHEN fast THEN NULL WHEN {_EVENT_GUARDS} THEN try(json_keys(t)) END AS keys,
+    CASE WHEN NOT fast THEN t END AS t
   FROM p
+), q AS (
+  SELECT line, n, raw, blank, fast, f, keys,
+    CASE WHEN keys IS NOT NULL THEN json_transform(t, '{_TRANSFORM}') END AS j
+  FROM k
 ), v AS (
-  SELECT line, n, raw, blank,
-    CASE WHEN len(keys) = {_KEYS_SET} THEN TRUE ELSE len(keys) = {_KEYS_KNOWN} END AS known,
-    sl_string(j.contact) AS contact, sl_string(j.event) AS event,
-    sl_string(j.target) AS target, sl_string(j.id) AS id, j.target AS jt, j.id AS ji,
-    j.props AS props, sl_string(j."at") AS at_text, sl_epoch_us(j."at") AS at_epoch
+  SELECT line, n, raw, blank, fast,
+    CASE WHEN fast THEN TRUE WHEN len(keys) = {_KEYS_SET} THEN TRUE
+         ELSE len(keys) = {_KEYS_KNOWN} END AS known,
+    CASE WHEN fast THEN f.contact ELSE sl_string(j.contact) END AS contact,
+    CASE WHEN fast THEN f.event ELSE sl_string(j.event) END AS event,
+    CASE WHEN fast THEN f.target ELSE sl_string(j.target) END AS target,
+    CASE WHEN fast THEN f.id ELSE sl_string(j.id) END AS id,
+    CASE WHEN fast THEN NULL ELSE j.target END AS jt,
+    CASE WHEN fast THEN NULL ELSE j.id END AS ji,
+    CASE WHEN fast THEN f.props ELSE j.props END AS props,
+    CASE WHEN fast THEN sl_string(f."at") ELSE sl_string(j."at") END AS at_text,
+    CASE WHEN fast THEN sl_epoch_us(f."at") ELSE sl_epoch_us(j."at") END AS at_epoch
   FROM q
 ), w AS (
-  SELECT line, n, raw, blank, known, contact, event, target, id, jt, ji, props,
+  SELECT line, n, raw, blank, fast, known, contact, event, target, id, jt, ji, props,
     coalesce(at_epoch, sl_iso_us(at_text)) AS "at",
     CASE WHEN starts_with(props, '{{') AND NOT props LIKE '{{%{{%'
               AND (NOT contains(props, '[') OR strlen(props) <= {2 * (MAX_DEPTH - 1)}
@@ -152,7 +201,8 @@ p AS (
     CASE WHEN props <> '{{}}' THEN props END AS props,
     coalesce(known AND contact <> '' AND event <> '' AND "at" IS NOT NULL
       AND (jt IS NULL OR target IS NOT NULL) AND (ji IS NULL OR id IS NOT NULL)
-      AND (props IS NULL OR (props_keys IS NOT NULL AND {distinct('props_keys')})),
+      AND (props IS NULL OR (props_keys IS NOT NULL AND {distinct('props_keys')}
+                             AND (NOT fast OR {_props_words('props')}))),
       FALSE) AS good
   FROM w
 )
