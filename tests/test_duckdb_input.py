@@ -138,6 +138,116 @@ def test_sql_accepts_the_well_formed_lines_itself(tmp_path):
     assert duckdb_side(path) == python_side(path)
 
 
+# --- the fast path: lines DuckDB writes back as they are ----------------------------------
+
+def fast_lines(path: str) -> int:
+    """How many lines took the fast path (`duckdb_input._CANON`)."""
+    con = duckdb.connect()
+    duckdb_input.prepare(con)
+    body = duckdb_input._CLASSIFY[:duckdb_input._CLASSIFY.index("\nSELECT line, CASE")]
+    return con.execute(f"WITH src AS (SELECT ordinality AS line, strlen(t) AS n, t, t AS raw "
+                       f"FROM {duckdb_input.LINE_READER} WITH ORDINALITY), {body} "
+                       "SELECT count(*) FILTER (WHERE fast) FROM p", [path]).fetchone()[0]
+
+
+_HEAD = '{"contact":"c","event":"visit","target":"t","at":1772445600'
+
+
+@pytest.mark.parametrize("line, fast, in_sql", [
+    (_HEAD + "}", True, True),
+    (_HEAD + ',"id":"e1","props":{"a":1,"b":"x","c":true}}', True, True),
+    ('{"contact":"c","event":"visit","at":"2026-03-01T10:00:00Z","props":{"a":-1}}', True,
+     True),
+    (_HEAD + ',"props":{"a":null,"b":[1,"nan"]}}', True, True),
+    # bare words in props, every case and sign, in lists too: DuckDB writes them back as read
+    *((_HEAD + ',"props":{"a":' + word + "}}", True, False)
+      for word in ("NaN", "nan", "-NaN", "Infinity", "-Infinity", "inf", "-INF", "iNfInItY")),
+    (_HEAD + ',"props":{"a":[1,NaN]}}', True, False),
+    (_HEAD + ',"props":{"a":"x","b":-inf}}', True, False),
+    # what DuckDB writes otherwise: trailing commas, spaces, another order, a null, escapes
+    (_HEAD + ',}', False, False),
+    (_HEAD + ',"props":{"a":1,}}', False, False),
+    (_HEAD + ',"props":{"a":[1,]}}', False, False),
+    (_HEAD + ',"props": {"a":1}}', False, True),
+    ('{"event":"visit","contact":"c","at":1772445600}', False, True),
+    (_HEAD + ',"id":null}', False, True),
+    ('{"contact":"c\\u0041","event":"visit","at":1772445600}', False, True),
+    ('{"contact":"c\\"","event":"visit","at":1772445600}', False, True),
+    # the types: a number or a list where a string goes, a repeated key, an unknown one
+    ('{"contact":1,"event":"visit","at":1772445600}', False, False),
+    ('{"contact":"c","event":"visit","target":["t"],"at":1772445600}', False, False),
+    (_HEAD + ',"props":{"a":1,"a":2}}', True, False),
+    (_HEAD + ',"at":1}', False, False),
+    (_HEAD + ',"other":1}', False, False),
+    ('{"contact":"","event":"visit","at":1772445600}', True, False),
+    ('{"contact":"c","event":"visit","at":1.5}', True, False),
+])
+def test_the_fast_path_takes_only_what_python_accepts(tmp_path, line, fast, in_sql):
+    path = write(tmp_path / "e.jsonl", [line])
+    assert (fast_lines(path), sql_accepted(path)) == (fast, in_sql)
+    assert duckdb_side(path) == python_side(path)
+
+
+_GOOD_STRINGS = st.sampled_from(['"c"', '"visit"', '"é"', '"a b"', '"x/y"'])
+_WORDS = ["NaN", "nan", "-NaN", "Infinity", "-Infinity", "inf", "-inf", "INF", "nAn"]
+_TEXTS = st.text(st.sampled_from('ab-:,[]{}"\\/ éNn\t'), max_size=6)
+
+
+def _string(text: str, escape: bool) -> str:
+    return json.dumps(text, ensure_ascii=escape)
+
+
+_SCALARS = st.one_of(
+    st.builds(_string, _TEXTS, st.booleans()), st.integers(-10**6, 10**12).map(str),
+    _GOOD_STRINGS,
+    st.sampled_from(["true", "false", "null", "1.5", "-0", "1e3", "1E999"] + _WORDS))
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3).map(
+    lambda items: "[" + ",".join(items) + "]"))
+_PROPS = st.lists(st.tuples(st.sampled_from(["a", "b", "nan", "a:n"]), _VALUES),
+                  max_size=4)
+
+
+def _mostly(good, bad):
+    """Hypothesis: `good` three times in four, else `bad`."""
+    return st.integers(0, 3).flatmap(lambda pick: bad if pick == 0 else good)
+
+
+@st.composite
+def _event_lines(draw):
+    """A JSON line near the fast path's: the known keys, most often in its order and written
+    DuckDB's way, with values of every type, bare words, trailing commas and spaces."""
+    members = [("contact", draw(_mostly(_GOOD_STRINGS, st.sampled_from(
+                   ['""', "1", "null", '"\\u0063"', '"c\\""'])))),
+               ("event", draw(_mostly(_GOOD_STRINGS, st.sampled_from(['""', "[]", "NaN"]))))]
+    if draw(st.booleans()):
+        members.append(("target", draw(_mostly(_GOOD_STRINGS, _SCALARS))))
+    members.append(("at", draw(_mostly(st.sampled_from(
+        ["1772445600", '"2026-03-01T10:00:00Z"']), st.sampled_from(
+        ["1.5", "NaN", "-inf", "-1", '"x"', "null"])))))
+    if draw(st.booleans()):
+        members.append(("id", draw(_mostly(_GOOD_STRINGS, _SCALARS))))
+    if draw(st.booleans()):
+        props = draw(_PROPS)
+        comma = "," if draw(st.integers(0, 9)) == 0 and props else ""
+        members.append(("props", "{" + ",".join(f'"{k}":{v}' for k, v in props) + comma
+                        + "}"))
+    if draw(st.integers(0, 9)) == 0:
+        members.append(draw(st.sampled_from([("other", "1"), ("at", "1"), ("target", "null")])))
+    if draw(st.integers(0, 4)) == 0:
+        members = draw(st.permutations(members))
+    space = draw(st.sampled_from(["", "", "", " "]))
+    comma = "," if draw(st.integers(0, 9)) == 0 else ""
+    return ("{" + ("," + space).join(f'"{k}":{space}{v}' for k, v in members) + comma
+            + "}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_event_lines(), min_size=1, max_size=12))
+def test_lines_near_the_fast_path_read_the_same(tmp_path_factory, lines):
+    path = write(tmp_path_factory.mktemp("fast") / "e.jsonl", lines)
+    assert duckdb_side(path) == python_side(path)
+
+
 # --- times: the SQL macro against parse_time ----------------------------------------------
 
 _TIMES = st.builds(
