@@ -81,11 +81,16 @@ def distinct(keys: str, pairs_up_to: int = 5) -> str:
 def no_bare_words(text: str) -> str:
     """SQL true when the JSON text `text` (an SQL expression) holds no `nan`, `inf` or
     `infinity` as a value: DuckDB's parser takes them, signed and in any letter case, as
-    numbers, and Python's refuses them. ILIKE finds the few texts that hold those letters at
-    all; only those meet the exact test, the word where a value starts (a false hit, inside a
-    string, only sends the line to Python's reader)."""
-    return (f"NOT (CASE WHEN {text} ILIKE '%nan%' OR {text} ILIKE '%inf%' "
-            f"THEN regexp_matches({text}, '[:\\[,][ \\t\\r\\n]*-?[nNiI][aAnN]') ELSE false END)")
+    numbers, and Python's refuses them. A value starts after a `:`, or in a list after a `[`
+    or a `,` (spaces between): a text without `[` has one exactly when it holds a `:`, spaces
+    and such a word, which one regexp starting with a literal finds; a text with a `[` meets
+    the test at `[` and `,` too, after ILIKE has found the words' letters at all (a false
+    hit, inside a string, only sends the line to Python's reader)."""
+    return (f"CASE WHEN NOT contains({text}, '[') "
+            f"THEN NOT regexp_matches({text}, ':[ \\t\\r\\n]*-?[nNiI][aAnN]') "
+            f"WHEN {text} ILIKE '%nan%' OR {text} ILIKE '%inf%' "
+            f"THEN NOT regexp_matches({text}, '[:\\[,][ \\t\\r\\n]*-?[nNiI][aAnN]') "
+            "ELSE TRUE END")
 
 
 # A list of keys holds each of the six known ones at most once and nothing else exactly when its
@@ -94,16 +99,18 @@ _KEYS_KNOWN = " + ".join(f"list_contains(keys, '{key}')::INTEGER" for key in rio
 # A line `t` that DuckDB's JSON parser may be given: an object, and nothing DuckDB accepts that
 # Python refuses (NaN, Infinity, trailing commas) or that needs Python's own check (deep
 # nesting; numbers past Python's digit limit).
-JSON_GUARDS = f"""starts_with(t, '{{') AND {no_bare_words('t')}
-          AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
+# The cheap checks first: in a CASE condition DuckDB's AND tests the next only where the ones
+# before it held.
+JSON_GUARDS = f"""starts_with(t, '{{')
           AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))
           AND (strlen(t) <= {2 * MAX_DEPTH}
-               OR strlen(t) - strlen(replace(replace(t, '{{', ''), '[', '')) <= {MAX_DEPTH})"""
+               OR strlen(t) - strlen(replace(replace(t, '{{', ''), '[', '')) <= {MAX_DEPTH})
+          AND {no_bare_words('t')} AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')"""
 # What an event line `t` must be free of before DuckDB's parser may see it (JSON_GUARDS but
 # for the nesting, which only `props` can hold in a line SQL accepts: it is checked there).
-_EVENT_GUARDS = f"""starts_with(t, '{{') AND {no_bare_words('t')}
-          AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')
-          AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))"""
+_EVENT_GUARDS = f"""starts_with(t, '{{')
+          AND (strlen(t) < 4000 OR NOT regexp_matches(t, '[0-9]{{1000}}'))
+          AND {no_bare_words('t')} AND NOT regexp_matches(t, ',[ \\t\\r\\n]*[\\]}}]')"""
 _TRANSFORM = ('{"contact": "JSON", "event": "JSON", "at": "JSON", "target": "JSON", '
               '"id": "JSON", "props": "JSON"}')
 # The fast path's parse: the strings as text, `at` and `props` as JSON text (see `_CANON`).
@@ -117,22 +124,10 @@ _FAST_TRANSFORM = ('{"contact": "VARCHAR", "event": "VARCHAR", "target": "VARCHA
 # between quotes; a value of another type, or `null`, would not be written so), and no
 # trailing comma (DuckDB never writes one): what `_EVENT_GUARDS`, `json_keys` and `sl_string`
 # establish on the other path. It leaves NaN and Infinity, which DuckDB writes back as they
-# were, for `_props_words` to find.
+# were, for `no_bare_words` to find in `props`.
 _CANON = ("""concat('{"contact":"', f.contact, '","event":"', f.event, '"', """
           """',"target":"' || f.target || '"', ',"at":', f."at", ',"id":"' || f.id || '"', """
           """',"props":' || f.props, '}')""")
-
-
-def _props_words(props: str) -> str:
-    """SQL true when `props`, the JSON text of an object as DuckDB writes it back from a line
-    without a backslash, holds no `nan`, `inf` or `infinity` as a value (`no_bare_words`,
-    whose ILIKEs cost three times this regexp, which starts with a literal). Without a `[`
-    every value of such a text follows `":` (a `"` there ends a string, and only a key's
-    string is followed by `:`; DuckDB writes no spaces), and a bare word starts with one of
-    `nNiI`, after a `-` if signed: a text without those is free of them; one with them (a
-    null, a list) meets `no_bare_words`."""
-    return (f"CASE WHEN contains({props}, '[') OR regexp_matches({props}, '\":-?[nNiI]') "
-            f"THEN {no_bare_words(props)} ELSE TRUE END")
 
 
 # The number of known keys whose value is not null: when it is the number of keys, each key is
@@ -202,7 +197,7 @@ f0 AS (
     coalesce(known AND contact <> '' AND event <> '' AND "at" IS NOT NULL
       AND (jt IS NULL OR target IS NOT NULL) AND (ji IS NULL OR id IS NOT NULL)
       AND (props IS NULL OR (props_keys IS NOT NULL AND {distinct('props_keys')}
-                             AND (NOT fast OR {_props_words('props')}))),
+                             AND (NOT fast OR {no_bare_words('props')}))),
       FALSE) AS good
   FROM w
 )
@@ -665,9 +660,9 @@ def _parquet_props(pa, kind, column: str) -> tuple[str, str, str, str]:
     if pq_reader.is_text(kind):
         text = f"{column}::VARCHAR"
         keys = (f"CASE WHEN starts_with({text}, '{{') AND strlen({text}) < 4000 "
+                f"AND NOT {text} LIKE '{{%{{%' "  # no second `{`: cheaper than counting
                 f"AND {no_bare_words(text)} "
                 f"AND NOT regexp_matches({text}, ',[ \\t\\r\\n]*[\\]}}]') "
-                f"AND NOT {text} LIKE '{{%{{%' "  # no second `{`: cheaper than counting
                 f"THEN try(json_keys({text})) END")
         # an empty object is no props: SQL takes it only as `{}` exactly (the value below)
         check = (f"pj IS NULL OR (pk IS NOT NULL AND {distinct('pk')} "
