@@ -23,6 +23,11 @@ make: a repeated key, deep nesting, NaN, a 5,000-digit number, a time in an odd 
 the Python reader's own function (`runtime.io.line_item`, `compiler.run.parquet.event_rows`),
 so the rejects, their line numbers, reasons and raw text are those of `score run --engine
 python` by construction, and so are the events it accepts.
+
+A JSON line as DuckDB would write it back (no spaces, no backslash, the keys in the order
+contact, event, target, at, id, props) takes a fast path: one parse, and the line compared
+with its values written back (`_CANON`) stands for the guards, the list of keys and the
+types; every other line takes the checking path (`_CLASSIFY`).
 """
 from __future__ import annotations
 
