@@ -248,6 +248,54 @@ def test_lines_near_the_fast_path_read_the_same(tmp_path_factory, lines):
     assert duckdb_side(path) == python_side(path)
 
 
+_CON = duckdb.connect()
+duckdb_input.prepare(_CON)
+
+
+def _strict(text: str) -> bool:
+    """Whether Python's JSON takes `text` without a NaN or an infinity."""
+    def refuse(word):
+        raise ValueError(word)
+
+    try:
+        json.loads(text, parse_constant=refuse)
+    except ValueError:
+        return False
+    return True
+
+
+_SPACE = st.sampled_from(["", "", " ", "\t", " \n "])
+_WORD_VALUES = st.one_of(
+    st.sampled_from(_WORDS + ["null", "1", "-2.5", "true", '":nan"', '"a,inf"', '"[-NaN"',
+                              '"x: Infinity"', '"nan"']),
+    st.builds(_string, _TEXTS, st.booleans()))
+
+
+@st.composite
+def _word_texts(draw):
+    """JSON objects (no trailing commas) whose values are bare words, strings holding them,
+    lists of them, spaced in every way."""
+    def value():
+        if draw(st.integers(0, 3)) == 0:
+            items = draw(st.lists(_WORD_VALUES, max_size=3))
+            return "[" + ",".join(draw(_SPACE) + item + draw(_SPACE) for item in items) + "]"
+        return draw(_WORD_VALUES)
+
+    members = [f'"{draw(st.sampled_from(["a", "b:n", "c"]))}"{draw(_SPACE)}:{draw(_SPACE)}'
+               f"{value()}" for _ in range(draw(st.integers(0, 3)))]
+    return "{" + draw(_SPACE) + ("," + draw(_SPACE)).join(members) + draw(_SPACE) + "}"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_word_texts())
+@example('{"a": [1, nan]}')
+@example('{"a":"x", "b":-Infinity}')
+def test_no_bare_words_lets_through_only_what_python_takes(text):
+    valid, clean = _CON.execute(
+        f"SELECT json_valid($t), {duckdb_input.no_bare_words('$t')}", {"t": text}).fetchone()
+    assert not (valid and clean) or _strict(text)
+
+
 # --- times: the SQL macro against parse_time ----------------------------------------------
 
 _TIMES = st.builds(
@@ -258,10 +306,6 @@ _TIMES = st.builds(
     st.one_of(st.just("Z"), st.builds(lambda sign, h, m: f"{sign}{h:02d}:{m:02d}",
                                       st.sampled_from("+-"), st.integers(0, 30),
                                       st.integers(0, 70))))
-_CON = duckdb.connect()
-duckdb_input.prepare(_CON)
-
-
 @settings(max_examples=1500, deadline=None)
 @given(_TIMES)
 @example("0001-01-01T00:00:00+01:00")
