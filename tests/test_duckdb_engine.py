@@ -342,3 +342,33 @@ def test_the_engine_reports_the_contacts_rejects_of_the_python_reader(tmp_path):
         assert results == engine.run(table, str(events), str(path), None, lambda r: None)
         assert {r["contact"] for r in results} >= set(profiles)
     assert expected == [] and len(readers.read_contacts(str(tmp_path / "contacts.jsonl"))[1]) > 4
+
+
+def test_connections_draw_no_progress_bar(monkeypatch):
+    """DuckDB draws its progress bar on standard output, where `score run` writes the
+    results: every connection the engine opens has it off (the one `connect` makes, and the
+    ones `run_events` and `run_events_with_accounts` open when given none)."""
+    def setting(con) -> bool:
+        return con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
+
+    real_connect = duckdb.connect
+
+    def loud(*args, **kwargs):  # DuckDB's default where standard output is a terminal
+        con = real_connect(*args, **kwargs)
+        con.execute("SET enable_progress_bar = true")
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", loud)
+    assert setting(engine.connect()) is False
+    real, seen = engine.quiet, []
+
+    def recording(con):
+        con = real(con)
+        seen.append(setting(con))
+        return con
+
+    monkeypatch.setattr(engine, "quiet", recording)
+    table = _table_of(CASES[0])
+    engine.run_events(table, [], {})
+    engine.run_events_with_accounts(table, [], {})
+    assert seen == [False, False]

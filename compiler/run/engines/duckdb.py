@@ -197,7 +197,15 @@ def connect(spill: str | None = None):
     config = {"memory_limit": os.environ.get(MEMORY_ENV, DEFAULT_MEMORY)}
     if spill is not None:
         config["temp_directory"] = spill
-    return duckdb.connect(config=config)
+    return quiet(duckdb.connect(config=config))
+
+
+def quiet(con):
+    """`con` without DuckDB's progress bar: DuckDB draws it on standard output for a query
+    that runs over two seconds, where `score run` writes the results (and an embedding
+    service its own output). A connection option DuckDB takes only once connected."""
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def run_events(table: dict, events: Iterable[Event], profiles: dict[str, dict],
@@ -206,7 +214,7 @@ def run_events(table: dict, events: Iterable[Event], profiles: dict[str, dict],
     import duckdb
 
     sql = generate(table, "duckdb", "events", "contacts", as_of=as_of)
-    con = connection if connection is not None else duckdb.connect()
+    con = connection if connection is not None else quiet(duckdb.connect())
     try:
         con.register("events", _events_arrow(events))
         con.register("contacts", _contacts_arrow(profiles))
@@ -233,7 +241,7 @@ def run_events_with_accounts(table: dict, events: Iterable[Event], profiles: dic
     if accounts is None:
         return run_events(table, events, profiles, as_of, connection), []
     sql = generate(table, "duckdb", "events", "contacts", as_of=as_of)
-    con = connection if connection is not None else duckdb.connect()
+    con = connection if connection is not None else quiet(duckdb.connect())
     try:
         con.register("events", _events_arrow(events))
         con.register("contacts", _contacts_arrow(profiles))
