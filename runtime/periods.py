@@ -109,9 +109,14 @@ class Calendar:
     # in the model's zone. A period is named by the local date it starts on.
 
     def start_of(self, per: str, micros: int):
-        """The local date the day, week (Monday) or month holding `micros` starts on."""
-        local = self._local_date(micros) if not self._utc else \
-            date.fromordinal(_EPOCH_ORDINAL + micros // _MICROS_PER_DAY)
+        """The local date the day, week (Monday) or month holding `micros` starts on. An
+        instant whose local date is past the calendar's ends (0000-12-31 or 10000-01-01,
+        which `datetime` cannot hold) is in its first or last period."""
+        try:
+            local = self._local_date(micros) if not self._utc else \
+                date.fromordinal(_EPOCH_ORDINAL + micros // _MICROS_PER_DAY)
+        except OverflowError:  # local date 0000-12-31 or 10000-01-01: the calendar's end
+            local = date.min if micros < 0 else date.max
         if per == "day":
             return local
         if per == "week":
@@ -121,13 +126,16 @@ class Calendar:
     def next_start(self, per: str, micros: int) -> int:
         """The first instant (microseconds) of the period after the one holding `micros`."""
         first = self.start_of(per, micros)
-        if per == "day":
-            following = first + timedelta(days=1)
-        elif per == "week":
-            following = first + timedelta(days=7)
-        else:
-            following = (first + timedelta(days=32)).replace(day=1)
-        return self.instant(following)
+        try:
+            if per == "day":
+                following = first + timedelta(days=1)
+            elif per == "week":
+                following = first + timedelta(days=7)
+            else:
+                following = (first + timedelta(days=32)).replace(day=1)
+        except OverflowError:  # the period holding 9999-12-31 ends with the calendar
+            return _LAST_MICRO + 1
+        return min(self.instant(following), _LAST_MICRO + 1)
 
     def instant(self, day) -> int:
         """Local midnight starting `day`, in microseconds since the epoch. Where a zone skips

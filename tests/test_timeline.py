@@ -161,6 +161,25 @@ def test_next_start_is_the_first_instant_of_the_next_period(zone):
         moment += 86_400_000_000 - 3_600_000_000 * 5
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("per", ["day", "week", "month"])
+def test_the_last_period_ends_with_the_calendar(zone, per):
+    """Events in the calendar's last days (local dates up to 10000-01-01, which `datetime`
+    cannot hold, east of UTC): their period is the last one, ending at 9999-12-31T23:59:59.999999Z
+    (these ran into an OverflowError)."""
+    engine = Engine(compile_model_text(f'timezone "{zone}"\nvisit +10\n'))
+    events = [Event("c", "visit", parse_time("9999-12-30T10:00:00Z"), None, None, {}, 1, 0),
+              Event("c", "visit", parse_time("9999-12-31T23:59:59Z"), None, None, {}, 2, 1)]
+    rows = engine.timeline(events, {}, as_of=parse_time("9999-12-31T23:59:59.999999Z"),
+                           period=per)
+    assert rows[-1]["as_of"] == "9999-12-31T23:59:59.999999Z"
+    assert rows[-1]["scores"]["score"] == 20
+    assert [r["period"] for r in rows] == sorted({r["period"] for r in rows})
+    calendar = Calendar(zone)
+    assert calendar.next_start(per, parse_time("9999-12-31T23:59:59.999999Z")) == \
+        parse_time("9999-12-31T23:59:59.999999Z") + 1
+
+
 def test_an_unknown_period_is_refused():
     with pytest.raises(ValueError, match="day, week, month"):
         Engine(compile_model_text("visit +1\n")).timeline([], {}, as_of=0, period="hour")
