@@ -892,10 +892,14 @@ class Program:
         input order, `Engine.run` on a list): one contact at a time, with the state fields
         every event touches in locals (`_HOT`), written back to the state when the contact's
         events are done and around every call that reads or changes the state. Returns the
-        latest time, as `batch`."""
+        latest time, as `batch`.
+
+        `kept` (a dict, for the blocks of a `ContactBlocks` stream, whose later blocks may
+        hold more events of the same contacts; None for a list): what a contact's next
+        block needs beyond its state, see `_write_kept`."""
         self._local = True
         try:
-            w("def groups(groups, states, profiles, until, out):")
+            w("def groups(groups, states, profiles, until, out, kept=None):")
             w.depth += 1
             w("get = states.get")
             w("codes = CACHE")
@@ -907,10 +911,13 @@ class Program:
             w("st = get(key)")
             w("if st is None:")
             w("    st = states[key] = new_contact(key, profiles.get(key))")
-            self._sync_in(w)
+            self._sync_in(w, awarded=False)
+            self._write_bounds_in(w)
             if "seen" in self._hot:
                 w("if c_seen is None:")
                 w("    c_seen = set()")
+                w("elif type(c_seen) is str:")  # kept by the contact's last block
+                w(f"    c_seen = set(c_seen.split({literal(ID_SEPARATOR)})[1:-1])")
                 # a set stays a set: the prologue's test of its type, once per contact
                 w("seen_set = type(c_seen) is set")
             w("scored = st.scored")  # batch never changes a profile
@@ -927,10 +934,7 @@ class Program:
             self._write_prologue(w, "continue", True)
             w.depth -= 1
             self._sync_out(w)
-            # Every event of this contact has been read (a pass's states are its own, see
-            # Engine._batch_paused): its ids are not needed again, and a set per contact
-            # would hold far more memory than the events' own strings.
-            w("st.seen = None")
+            self._write_kept(w)
             # The events at or before `until` came in time order (else Unordered), those
             # after it were counted above: the last event's time is the latest of the rest.
             w("if at > latest:")
@@ -941,6 +945,50 @@ class Program:
         finally:
             self._local = False
             self._fixed_written = False
+
+    def _write_bounds_in(self, w: _Writer) -> None:
+        """A contact's `c_hi` bounds (see `_bounded_slots`) at the start of its events in
+        `groups`: those its last block left in `kept` (still exact: nothing touched the
+        state since), else from its awards (a sum over the decay heap: at 2M B2B events in
+        blocks of 262,144, 5.8 times as many contacts' starts as contacts)."""
+        if not self._bounds:
+            return
+        names = ", ".join(f"c_hi{slot}" for slot in self._bounds)
+        w("bounds = None if kept is None else kept.get(key)")
+        w("if bounds is not None:")
+        w(f"    {names} = bounds")
+        w("else:")
+        for slot in self._bounds:
+            w(f"    c_hi{slot} = positive_total(awards[{slot}]) if awards[{slot}][1] else 0")
+
+    def _write_kept(self, w: _Writer) -> None:
+        """The end of a contact's events in `groups`. For a list, every event of the contact
+        has been read (a pass's states are its own, see Engine._batch_paused): its ids are
+        not needed again, and a set per contact would hold far more memory than the events'
+        own strings. For a block (`kept`), its next block needs them: joined into one text
+        as `runtime.steps` writes short ones ("\\0id\\0id\\0", ~10 bytes an id where the set
+        and its strings take ~100, so memory stays bounded by contacts as in the one-shot
+        batch loop), split into a set again there (an event reads a set faster: profiled at
+        2M B2B events in blocks, the ids took 4.7 s as the text and `IdTexts` the
+        prologue's other branch keeps, 1.3 s as sets joined and split); ids holding the
+        separator keep the set (the text would not give them back). And its `c_hi` bounds
+        (`_write_bounds_in`)."""
+        sep = literal(ID_SEPARATOR)
+        w("if kept is None:")
+        w("    st.seen = None")
+        w("else:")
+        w.depth += 1
+        if "seen" in self._hot:
+            w("if c_seen:")
+            w(f"    text = {sep} + {sep}.join(c_seen) + {sep}")
+            w(f"    st.seen = text if text.count({sep}) == len(c_seen) + 1 else c_seen")
+            w("else:")
+            w("    st.seen = None")
+        if self._bounds:
+            w(f"kept[key] = {', '.join(f'c_hi{slot}' for slot in self._bounds)}")
+        else:
+            w("pass")
+        w.depth -= 1
 
     def _known_rule_lists(self) -> tuple[list[tuple], bool]:
         """The lists of rule indices an event can match, as far as the table tells them

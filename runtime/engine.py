@@ -184,6 +184,10 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
                 self._flat_states = states  # lists, not _Contact: see _results
                 return latest
             events = events.events
+        if type(events) is ContactBlocks:
+            if self.compiled:
+                return self._contact_blocks(events.blocks, states, profiles, until, out)
+            events = events.events
         if type(events) is not list and type(events) is not tuple:
             batch = self.program.batch if self.compiled else self._batch_interpreted
             return batch(events, states, profiles, until, out)
@@ -202,6 +206,20 @@ class Engine(StreamingAPI, ContactSteps, PointSteps):
             return self.program.groups(grouped, states, profiles, until, out)
         return self._batch_interpreted(chain.from_iterable(grouped.values()), states,
                                        profiles, until, out)
+
+    def _contact_blocks(self, blocks, states: dict, profiles: Mapping, until, out):
+        """A `ContactBlocks` stream through the compiled contact-by-contact loop, a block at
+        a time: each contact's state (its ids too, `kept`) goes on into the next block, the
+        as-of point comes after the last (`_results`). The latest time of them all."""
+        groups = self.program.groups
+        kept: dict = {}  # what a contact's next block needs beyond its state
+        latest = None
+        for block in blocks:
+            found = groups(block, states, profiles, until, out, kept)
+            block = None  # let the block go before the next one is read (memory: one block)
+            if found is not None and (latest is None or found > latest):
+                latest = found
+        return latest
 
     def _time_order_loop(self):
         """The time-order loop on flat lists, written on first use (None for a table it does
@@ -406,6 +424,31 @@ class InFileOrder:
         else:
             self.rows = iter(rows)
             self.events = _events_of_rows(self.rows)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.events)
+
+
+class ContactBlocks:
+    """A one-shot stream of blocks, each a dict: contact -> that contact's next events (in
+    the order read), which `Engine.run`, `iter_run` and `run_with_accounts` read through the
+    compiled contact-by-contact loop (`Program.groups`) a block at a time: `score run`
+    regroups its file so, a block of lines at a time (compiler/run/engines/python.py), and
+    the engine then needs no second grouping nor a state look-up per event. A contact's
+    events may span blocks; its state, ids included, goes on from one to the next, so the
+    results are those of the events as one list. A contact's events out of time order
+    (within a block or across two) raise UnorderedInputError, as for any one-shot iterator.
+    Iterated (an observer, an engine that is not compiled), it gives the events, block by
+    block, contact by contact."""
+    __slots__ = ("blocks", "events")
+
+    def __init__(self, blocks: Iterable[Mapping[str, list]]):
+        self.blocks = iter(blocks)
+        self.events = chain.from_iterable(chain.from_iterable(
+            block.values() for block in self.blocks))
 
     def __iter__(self):
         return self

@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Iterator
 from runtime import ActionLog, Engine, UnorderedInputError
 from runtime import io as rio
 from runtime.compiled_timeorder import Fallback, eligible
-from runtime.engine import InFileOrder
+from runtime.engine import ContactBlocks, InFileOrder
 from runtime.events import Event, Reject
 
 from .. import external_sort, readers
@@ -192,18 +192,19 @@ def _frozen():
 BLOCK = 262_144
 
 
-def _contact_by_contact(chunks: Iterable[list], on_reject, read: _Reading) -> Iterator[Event]:
+def _contact_by_contact(chunks: Iterable[list], on_reject, read: _Reading) -> ContactBlocks:
     """The events of the reader's chunks (lists of events and rejects in line order; rejects
     go to `on_reject`) in blocks of at least BLOCK, each block's contact by contact (each
     contact's events in the order read): the engine then finds a contact's state still in
     the CPU's caches for its next events, as `Engine.run` does for a list (contacts do not
     interact; each one's events keep their order, so a contact out of time order is still
-    noticed). `read.line` is the last line of the blocks handed out. One iterator of C
-    (`chain`) hands the events out, without a generator step per event."""
-    return chain.from_iterable(chain.from_iterable(_blocks(chunks, on_reject, read)))
+    noticed). `read.line` is the last line of the blocks handed out. The blocks go to the
+    engine as they are (`ContactBlocks`): its contact-by-contact loop reads each contact's
+    events of a block with the state in locals, without grouping them again."""
+    return ContactBlocks(_blocks(chunks, on_reject, read))
 
 
-def _blocks(chunks: Iterable[list], on_reject, read: _Reading) -> Iterator[Iterable[list]]:
+def _blocks(chunks: Iterable[list], on_reject, read: _Reading) -> Iterator[dict[str, list]]:
     groups: dict[str, list[Event]] = {}
     count = 0
     for items in chunks:
@@ -220,9 +221,9 @@ def _blocks(chunks: Iterable[list], on_reject, read: _Reading) -> Iterator[Itera
         count += len(items)
         read.line = items[-1].line
         if count >= BLOCK:
-            yield groups.values()
+            yield groups
             groups, count = {}, 0
-    yield groups.values()
+    yield groups
 
 
 def _accepted(items: Iterable[Event | Reject], on_reject, read: _Reading | None = None
