@@ -188,7 +188,10 @@ def _frozen():
 
 # events regrouped at a time: ~120 MB, whatever the input's size. At 2M B2B events over
 # 100,000 contacts the engine took 21.4 s in blocks of 65,536, 16.8 s in blocks of 262,144,
-# 14.4 s in blocks of 1,048,576 and 11.6 s for the whole list (benchmarks/README.md)
+# 14.4 s in blocks of 1,048,576 and 11.6 s for the whole list (benchmarks/README.md), read
+# as one stream of events; since it reads the blocks as they are (ContactBlocks), `score
+# run` took 18.9-19.9 CPU s and 474 MB in blocks of 262,144, 17.8-18.2 s and 572 MB in
+# blocks of 524,288, 16.2 s and 772 MB in blocks of 1,048,576 (2026-12-04, under load)
 BLOCK = 262_144
 
 
