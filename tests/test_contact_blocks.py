@@ -21,7 +21,7 @@ import model_strategies as ms
 import reference
 from compiler.lower import lower
 from compiler.pipeline import compile_text
-from compiler.run import engines, external_sort
+from compiler.run import external_sort
 from compiler.run.engines import python as python_engine
 from runtime import ActionLog, Engine, Event, UnorderedInputError
 from runtime import io as rio
@@ -199,7 +199,8 @@ def test_score_runs_blocks_give_the_lists_results_actions_and_accounts(tmp_path,
     monkeypatch.setattr(python_engine, "BLOCK", block)
     monkeypatch.setattr(rio, "_CHUNK_BYTES", 1)  # the reader's chunks: a line each
     # unbounded: every duplicate dropped or not shows in the score
-    model = MODEL.replace(" 0..100", "") + "account by company\naccount score heat = sum of engagement\n"
+    model = (MODEL.replace(" 0..100", "")
+             + "account by company\naccount score heat = sum of engagement\n")
     table = compile_text(model).require_table()
     events = _log(600, 12, 3)
     contacts = {f"c-{k}": {"company": f"co-{k % 3}"} for k in range(12)}
