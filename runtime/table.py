@@ -287,6 +287,13 @@ class CompiledTable:
             self._cached += 1
         return found
 
+    def targets_matter(self, event: str) -> bool:
+        """Whether the rules an event of this type can match depend on its target (a rule
+        for the type names a target or a glob); where not, `rules_for` gives one answer
+        for every target, None included."""
+        index = self._dispatch.get(event)
+        return index is not None and bool(index["exact"] or index["glob"])
+
     def _lookup(self, event: str, target) -> tuple:
         index = self._dispatch.get(event)
         if index is None:

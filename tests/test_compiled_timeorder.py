@@ -22,6 +22,7 @@ import reference
 from compiler.lower import lower
 from compiler.pipeline import compile_text
 from runtime import ActionLog, Engine, Event
+from runtime.engine import InFileOrder
 from runtime.compiled_timeorder import eligible
 from test_compiled import PROPERTY, _hostile, _hostile_event, _hostile_props, _run_both, \
     hostile_prefixes
@@ -164,3 +165,34 @@ def test_an_action_log_takes_the_loop_with_the_state_objects():
         log = ActionLog(engine)
         runs.append((list(engine.iter_run(events, actions=log)), log.records()))
     assert runs[0] == runs[1] and runs[0][1]
+
+
+def test_the_dispatch_by_type_alone_where_its_rules_ignore_the_target(monkeypatch):
+    """The loop looks up a type whose rules name no target by its name alone (one code for
+    every target, None too), a type whose rules do by name then target; a bound of three
+    entries clears the cache midway (events and rows alike give the interpreter's results)."""
+    import runtime.compiled_timeorder as timeorder
+
+    monkeypatch.setattr(timeorder, "_CACHE_LIMIT", 3)
+    text = ('visit pricing +5\nvisit "blog/*" +3 at most 2\nemail_open +1 at most 2 per day\n'
+            'signup +2 once\nwhen score >= 12 notify sales\n')
+    kinds = [("visit", "pricing"), ("email_open", "m1"), ("visit", "blog/a"),
+             ("email_open", None), ("visit", None), ("signup", "x"), ("visit", "home"),
+             ("email_open", "m2"), ("other", "pricing"), ("visit", "blog/b")]
+    events = [Event("pqr"[n % 3], kinds[n % len(kinds)][0], START + n * DAY // 9,
+                    kinds[n % len(kinds)][1], seq=n) for n in range(70)]
+    table = compile_text(text).table
+    engine = Engine(table)
+    assert engine.table.targets_matter("visit")
+    assert not engine.table.targets_matter("email_open")
+    assert not engine.table.targets_matter("other")  # no rule at all
+    got = _both(text, events)
+    assert got == Engine(table, compiled=False).run(iter(events))  # event by event
+    rows = [(e.contact, e.event, e.at, e.target, e.id, None) for e in events]
+    engine = Engine(table)
+    assert engine.run(InFileOrder(rows=rows)) == got
+    cache = engine._time_order._namespace["TCACHE"]
+    assert set(cache) <= {"visit", "email_open", "signup", "other"} and len(cache) <= 3
+    assert all(type(code) is (dict if event == "visit" else int)
+               for event, code in cache.items())
+
