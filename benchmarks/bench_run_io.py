@@ -16,8 +16,12 @@ median over the rounds (rows interleaved within a round):
   what `score run` reads for a table the time-order loop takes (rows, not Events);
 - engine_run: `Engine(table).run(events, profiles)` on a list of the events read before
   (untimed, collector frozen), the list evaluated contact by contact;
-- engine_stream: the same events as a one-shot iterator in file order, as `score run`
-  feeds the engine (each event finds its contact's state cold in the CPU's caches);
+- engine_stream: the same events as a one-shot iterator in file order (each event finds
+  its contact's state cold in the CPU's caches), which the engine reads with
+  `Program.batch` (runtime/compiled.py);
+- engine_rows: the rows `read_rows` reads, kept in a list (untimed), as
+  `InFileOrder(rows=...)`: what `score run` feeds the engine for a table the time-order
+  loop takes (runtime/compiled_timeorder.py, its row variant);
 - score_run: `score run --engine python --out FILE` (compile, read contacts and events,
   score, write), through `compiler.run.scoring.run_model`.
 The B2B data is benchmarks/generate.py's (seed 1, one contact per 20 events) and the model
@@ -39,7 +43,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [HERE, ROOT]
 
-ROWS = ("read", "read_stdlib", "read_rows", "engine_run", "engine_stream", "score_run")
+ROWS = ("read", "read_stdlib", "read_rows", "engine_run", "engine_stream", "engine_rows",
+        "score_run")
 
 
 def cpu() -> float:
@@ -91,6 +96,18 @@ def child(row: str, model: str, events: str, contacts: str) -> dict:
         os.unlink(target)
         return out
     table = compile_model(model).require_table()
+    if row == "engine_rows":
+        from runtime.engine import InFileOrder
+
+        with rio.paused_collector():
+            profiles = readers.read_contacts(contacts)[0]
+            rows = [r for chunk, _, _ in readers.read_row_chunks(events) for r in chunk]
+        gc.freeze()
+        started = cpu()
+        results = Engine(table).run(InFileOrder(rows=iter(rows)), profiles)
+        out["cpu"] = cpu() - started
+        out["digest"] = digest(results)
+        return out
     with rio.paused_collector():
         profiles = readers.read_contacts(contacts)[0]
         items = [item for item in readers.read_events(events) if not hasattr(item, "reason")]
