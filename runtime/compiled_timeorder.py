@@ -310,6 +310,10 @@ class _Loop:
         w(f"    code = codes[{event}]")
         w("    if type(code) is dict:")  # this type's rules look at the target
         w(f"        code = code[{target}]")
+        # a target neither text nor None (not a reader's) is hashed as before, by the
+        # cache: an unhashable one raises TypeError, which the engine names
+        w(f"    elif type({target}) is not str and {target} is not None:")
+        w(f"        code = tcode({event}, {target})")
         w("except KeyError:")
         w(f"    code = tcode({event}, {target})")
         # codes past the inline ones (a handler's rule list) reach the last leaf

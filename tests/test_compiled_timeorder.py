@@ -14,6 +14,7 @@ import dataclasses
 import json
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -196,3 +197,20 @@ def test_the_dispatch_by_type_alone_where_its_rules_ignore_the_target(monkeypatc
     assert all(type(code) is (dict if event == "visit" else int)
                for event, code in cache.items())
 
+
+
+def test_a_target_neither_text_nor_none_is_refused_as_before():
+    """An event type whose rules ignore the target is found by its name alone, yet an
+    unhashable target is refused as the engine refuses it elsewhere (it named it before
+    the loop's lookup stopped hashing targets of such types); a hashable one is scored."""
+    table = compile_text('email_open +1\nvisit pricing +2\n').table
+    events = [Event("a", "email_open", START + n, "m" if n < 2 else ["x"], seq=n)
+              for n in range(4)]
+    for compiled in (True, False):
+        with pytest.raises(TypeError, match="Event.target must be text or None"):
+            Engine(table, compiled=compiled).run(events)
+    events[3] = dataclasses.replace(events[3], target=5)
+    events[2] = dataclasses.replace(events[2], target=None)
+    engine = Engine(table)
+    assert engine.run(events) == Engine(table, compiled=False).run(events)
+    assert _loop_used(engine)
