@@ -39,8 +39,8 @@ from __future__ import annotations
 from itertools import chain
 
 from .codegen import Refs, condition, literal
-from .compiled import (_Writer, write_clamps_and_grades, write_period,
-                       write_stages_and_triggers, write_tree)
+from .compiled_writers import (_Writer, write_clamps_and_grades, write_period,
+                               write_stages_and_triggers, write_tree)
 from .table import BY, EVENT
 
 _BEFORE, _AFTER = -(1 << 80), 1 << 80

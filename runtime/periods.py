@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 _MICROS_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
-MICROS_PER_DAY, EPOCH_ORDINAL = _MICROS_PER_DAY, _EPOCH_ORDINAL  # for runtime.compiled
+MICROS_PER_DAY, EPOCH_ORDINAL = _MICROS_PER_DAY, _EPOCH_ORDINAL  # for runtime.compiled_writers
 _LAST_ORDINAL = date.max.toordinal()
 _LAST_MICRO = (_LAST_ORDINAL + 1 - _EPOCH_ORDINAL) * _MICROS_PER_DAY - 1  # 9999-12-31T23:59:59.999999Z
 PERIODS = ("day", "week", "month")
 _QUARTER = 900_000_000
-QUARTER = _QUARTER  # for runtime.compiled (`Calendar.days_cache`)
+QUARTER = _QUARTER  # for runtime.compiled_writers (`Calendar.days_cache`)
 _CACHE_LIMIT = 1 << 16
 
 
