@@ -282,7 +282,7 @@ class _LoopWriter:
         w("get = states.get")
         w("codes = CACHE")
         w(f"latest = {literal(_BEFORE)}")
-        w(f"if until is None:")
+        w("if until is None:")
         w(f"    until = {literal(_AFTER)}")
         w("for ev in events:")
         w.depth += 1

@@ -428,7 +428,6 @@ class _Loop:
         something changed since the last point and the contact is not done."""
         if self.pointless:
             return
-        table = self.table
         if "dirty" in self.fields:
             dirty = self.f("dirty")
             test = dirty if changed == "False" else (
