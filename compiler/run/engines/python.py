@@ -186,13 +186,15 @@ def _frozen():
         gc.unfreeze()
 
 
-# events regrouped at a time: ~120 MB, whatever the input's size. At 2M B2B events over
-# 100,000 contacts the engine took 21.4 s in blocks of 65,536, 16.8 s in blocks of 262,144,
-# 14.4 s in blocks of 1,048,576 and 11.6 s for the whole list (benchmarks/README.md), read
-# as one stream of events; since it reads the blocks as they are (ContactBlocks), `score
-# run` took 18.9-19.9 CPU s and 474 MB in blocks of 262,144, 17.8-18.2 s and 572 MB in
-# blocks of 524,288, 16.2 s and 772 MB in blocks of 1,048,576 (2026-12-04, under load)
-BLOCK = 262_144
+# events regrouped at a time: ~235 MB (447 bytes an event), whatever the input's size. At 2M
+# B2B events over 100,000 contacts the engine took 21.4 s in blocks of 65,536, 16.8 s in
+# blocks of 262,144, 14.4 s in blocks of 1,048,576 and 11.6 s for the whole list, read as one
+# stream of events; since it reads the blocks as they are (ContactBlocks), `score run` took
+# 18.9-19.9 CPU s and 474 MB in blocks of 262,144, 17.8-18.2 s and 572 MB in blocks of
+# 524,288, 16.2 s and 772 MB in blocks of 1,048,576 (under load); at 20M B2B events (a
+# million contacts) 524,288 against 262,144: 195.5 vs 205.6 CPU s, peak 3.32 vs 3.22 GiB
+# (benchmarks/README.md, 2026-12-04): within the 4 GiB the issue asks for
+BLOCK = 524_288
 
 
 def _contact_by_contact(chunks: Iterable[list], on_reject, read: _Reading) -> ContactBlocks:
